@@ -1,0 +1,35 @@
+"""Generates C++ message and gRPC code from .proto files with Debian's protoc."""
+
+def portrait_proto_library(name, protos):
+    """A cc_library over the generated code of `protos` (base names, no .proto).
+
+    Imports resolve against proto/, so files import "portrait/v1/x.proto".
+    """
+    pkg = native.package_name()
+    srcs = [p + ".proto" for p in protos]
+    outs = []
+    for p in protos:
+        outs += [p + ".pb.h", p + ".pb.cc", p + ".grpc.pb.h", p + ".grpc.pb.cc"]
+    native.genrule(
+        name = name + "_gen",
+        srcs = srcs,
+        outs = outs,
+        cmd = " ".join([
+            "/usr/bin/protoc",
+            "--proto_path=proto",
+            "--cpp_out=$(GENDIR)/proto",
+            "--grpc_out=$(GENDIR)/proto",
+            "--plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin",
+        ] + ["$(location %s)" % s for s in srcs]),
+    )
+    native.cc_library(
+        name = name,
+        srcs = [o for o in outs if o.endswith(".cc")],
+        hdrs = [o for o in outs if o.endswith(".h")],
+        include_prefix = pkg[len("proto/"):],
+        strip_include_prefix = "",
+        deps = [
+            "//third_party/system:grpc",
+            "//third_party/system:protobuf",
+        ],
+    )

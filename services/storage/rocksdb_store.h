@@ -1,0 +1,58 @@
+// The production Store: one RocksDB database on local disk, one column family
+// per Column. Thread-safe.
+#ifndef PORTRAIT_SERVICES_STORAGE_ROCKSDB_STORE_H_
+#define PORTRAIT_SERVICES_STORAGE_ROCKSDB_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/storage/store.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+}  // namespace rocksdb
+
+namespace portrait {
+
+class RocksDbStore : public Store {
+ public:
+  struct Options {
+    // Directory of the database; created (with parents) if missing.
+    std::string path;
+    // Shared block cache, bytes.
+    size_t block_cache_bytes = 64 << 20;
+  };
+
+  // Opens (creating if needed) the database at options.path.
+  // Errors: FAILED_PRECONDITION if another process holds the database lock;
+  // PERMISSION_DENIED / UNAVAILABLE if the directory cannot be created or
+  // written; DATA_LOSS if the files are corrupt.
+  static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(
+      const Options& options);
+
+  // Flushes memtables and closes the database.
+  ~RocksDbStore() override;
+
+  absl::StatusOr<std::string> Get(Column column, absl::string_view key) override;
+  absl::Status Write(const WriteBatch& batch, bool sync) override;
+  absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
+                    const ScanVisitor& visit) override;
+
+  // Flushes memtables to SST files; the WAL already makes writes durable.
+  absl::Status Flush();
+
+ private:
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db,
+               std::vector<rocksdb::ColumnFamilyHandle*> handles);
+
+  // Constant after construction; handles_[c] is Column c's family.
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_STORAGE_ROCKSDB_STORE_H_
