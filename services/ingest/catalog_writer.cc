@@ -1,0 +1,85 @@
+#include "services/ingest/catalog_writer.h"
+
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "services/ingest/validation.h"
+#include "services/storage/keys.h"
+
+namespace portrait {
+namespace {
+
+std::string KeyOf(const v1::Item& item) {
+  switch (item.kind_case()) {
+    case v1::Item::kPost:
+      return CatalogKey(v1::ITEM_POST, item.post().post_id());
+    case v1::Item::kBrand:
+      return CatalogKey(v1::ITEM_BRAND, item.brand().brand_id());
+    case v1::Item::kPerson:
+      return CatalogKey(v1::ITEM_USER, item.person().user_id());
+    case v1::Item::KIND_NOT_SET:
+      break;
+  }
+  return std::string();  // Unreachable after ValidateItems.
+}
+
+}  // namespace
+
+CatalogWriter::CatalogWriter(Store* store, const Clock* clock)
+    : store_(store), clock_(clock) {}
+
+absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
+    const v1::UpsertItemsRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(
+      ValidateItems(request.items(), clock_->NowMillis()));
+  WriteBatch batch;
+  for (const v1::Item& item : request.items()) {
+    batch.Put(Column::kCatalog, KeyOf(item), item.SerializeAsString());
+  }
+  PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  v1::UpsertItemsResponse response;
+  response.set_upserted(request.items_size());
+  return response;
+}
+
+absl::StatusOr<v1::DeleteItemsResponse> CatalogWriter::Delete(
+    const v1::DeleteItemsRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateItemRefs(request.items()));
+  absl::MutexLock lock(&delete_mu_);
+  WriteBatch batch;
+  absl::flat_hash_set<std::string> seen;
+  int deleted = 0;
+  for (const v1::ItemRef& ref : request.items()) {
+    std::string key = CatalogKey(ref.kind(), ref.id());
+    if (!seen.insert(key).second) continue;
+    absl::StatusOr<std::string> existing = store_->Get(Column::kCatalog, key);
+    if (existing.ok()) {
+      ++deleted;
+      batch.Delete(Column::kCatalog, key);
+    } else if (!absl::IsNotFound(existing.status())) {
+      return existing.status();
+    }
+  }
+  if (!batch.empty()) {
+    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  }
+  v1::DeleteItemsResponse response;
+  response.set_deleted(deleted);
+  return response;
+}
+
+absl::StatusOr<v1::Item> CatalogWriter::Get(const v1::ItemRef& ref) {
+  PORTRAIT_ASSIGN_OR_RETURN(
+      std::string value,
+      store_->Get(Column::kCatalog, CatalogKey(ref.kind(), ref.id())));
+  v1::Item item;
+  if (!item.ParseFromString(value)) {
+    return absl::DataLossError(absl::StrCat("catalog item ", ref.id(),
+                                            " does not parse"));
+  }
+  return item;
+}
+
+}  // namespace portrait

@@ -1,0 +1,68 @@
+// Checks of IngestService requests: the limits proto/portrait/v1/ingest.proto
+// documents. Pure functions of the request and the current time.
+//
+// Two levels:
+//  - Request-level (Validate*): a malformed field makes the whole request
+//    INVALID_ARGUMENT, with a message naming the field path (e.g.
+//    "events[3].user_id") and the limit. Nothing of it is stored.
+//  - Event-level (CheckEventShape): a well-formed event whose signal, target
+//    and payload do not fit together is rejected on its own.
+#ifndef PORTRAIT_SERVICES_INGEST_VALIDATION_H_
+#define PORTRAIT_SERVICES_INGEST_VALIDATION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "portrait/v1/ingest.pb.h"
+
+namespace portrait {
+
+inline constexpr int kMaxEventsPerRequest = 1000;
+inline constexpr int kMaxItemsPerRequest = 1000;
+inline constexpr int kMaxIdBytes = 64;
+inline constexpr int kMaxEventIdBytes = 128;
+inline constexpr int kMaxQueryBytes = 256;
+inline constexpr int kMaxCommentBytes = 2000;
+inline constexpr int kMaxShortTextBytes = 64;
+inline constexpr int kMaxNameBytes = 256;
+inline constexpr int kMaxListEntries = 32;
+inline constexpr int kMaxContactHashes = 1000;
+inline constexpr int kMinContactHashBytes = 8;
+inline constexpr int kMaxContactHashBytes = 64;
+inline constexpr int64_t kMaxDwellMs = 86'400'000;
+inline constexpr double kMaxWeight = 1'000'000;
+// How far ahead of the server clock a timestamp may be (clock skew).
+inline constexpr int64_t kMaxFutureSkewMs = 5 * 60 * 1000;
+
+// OK if `id` is 1 to `max_bytes` bytes of [A-Za-z0-9_.:@-]; otherwise
+// INVALID_ARGUMENT naming `field`.
+absl::Status ValidateId(absl::string_view id, absl::string_view field,
+                        int max_bytes = kMaxIdBytes);
+
+// Request-level checks of a whole batch of events (1 to
+// kMaxEventsPerRequest), `field` being the repeated field's name.
+absl::Status ValidateEvents(
+    const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    int64_t now_ms, absl::string_view field = "events");
+
+absl::Status ValidateItems(
+    const google::protobuf::RepeatedPtrField<v1::Item>& items, int64_t now_ms);
+
+absl::Status ValidateItemRefs(
+    const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
+
+// Why a well-formed event cannot be stored as it is.
+struct Rejection {
+  v1::RejectReason reason;
+  std::string detail;
+};
+
+// Event-level checks: target and payload fit the signal; no self-targeting.
+std::optional<Rejection> CheckEventShape(const v1::Event& event);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_INGEST_VALIDATION_H_

@@ -1,0 +1,50 @@
+// Key encodings of the columns that hold per-user data. docs/STORAGE.md is the
+// prose version; keep the two in step.
+//
+// A user id never contains the byte 0x00 (ids are validated to
+// [A-Za-z0-9_.:@-]), so "user_id 0x00" is a prefix that no other user's keys
+// share: every per-user column keeps one user's keys contiguous, and one
+// DeleteRange erases them.
+#ifndef PORTRAIT_SERVICES_STORAGE_KEYS_H_
+#define PORTRAIT_SERVICES_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace portrait {
+
+// "user_id 0x00": the prefix of all of one user's keys in a per-user column.
+std::string UserPrefix(absl::string_view user_id);
+
+// kEvents key: user_id 0x00 | signal (1 byte) | occurred_at_ms (8 bytes,
+// big-endian, sign bit flipped so that order is time order) | event_id.
+// One user's events of one signal are contiguous and in time order.
+std::string EventKey(absl::string_view user_id, uint8_t signal,
+                     int64_t occurred_at_ms, absl::string_view event_id);
+
+// The prefix shared by all kEvents keys of one user's one signal.
+std::string UserSignalPrefix(absl::string_view user_id, uint8_t signal);
+
+struct EventKeyParts {
+  std::string user_id;
+  uint8_t signal = 0;
+  int64_t occurred_at_ms = 0;
+  std::string event_id;
+};
+
+// Inverse of EventKey. DATA_LOSS if `key` is not one.
+absl::StatusOr<EventKeyParts> ParseEventKey(absl::string_view key);
+
+// kEventIds key: user_id 0x00 | event_id. Idempotency is per user: the same
+// event id sent for two users names two events.
+std::string EventIdKey(absl::string_view user_id, absl::string_view event_id);
+
+// kCatalog key: kind (1 byte, the ItemKind number) | id.
+std::string CatalogKey(uint8_t kind, absl::string_view id);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_STORAGE_KEYS_H_
