@@ -1,0 +1,73 @@
+#include "services/grpc/ingest_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/grpc/status_conversion.h"
+
+namespace portrait {
+namespace {
+
+// How many rejected events a stream summary lists.
+constexpr int kMaxStreamRejections = 1000;
+
+// Answers from a StatusOr: the value into *response, or the error.
+template <typename T>
+grpc::Status Answer(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
+                                     CatalogWriter* catalog)
+    : ingestor_(ingestor), catalog_(catalog) {}
+
+grpc::Status IngestServiceImpl::RecordEvents(
+    grpc::ServerContext*, const v1::RecordEventsRequest* request,
+    v1::RecordEventsResponse* response) {
+  return Answer(ingestor_->Record(request->events()), response);
+}
+
+grpc::Status IngestServiceImpl::StreamEvents(
+    grpc::ServerContext*, grpc::ServerReader<v1::StreamEventsRequest>* reader,
+    v1::StreamEventsResponse* response) {
+  v1::StreamEventsRequest message;
+  while (reader->Read(&message)) {
+    absl::StatusOr<v1::RecordEventsResponse> result =
+        ingestor_->Record(message.events());
+    if (!result.ok()) {
+      return ToGrpcStatus(absl::Status(
+          result.status().code(),
+          absl::StrCat("message ", response->messages(), " of the stream (",
+                       response->messages(), " earlier messages stored): ",
+                       result.status().message())));
+    }
+    response->set_messages(response->messages() + 1);
+    response->set_stored(response->stored() + result->stored());
+    response->set_duplicates(response->duplicates() + result->duplicates());
+    response->set_rejected(response->rejected() + result->rejected());
+    for (v1::EventResult& r : *result->mutable_results()) {
+      if (r.outcome() != v1::REJECTED) continue;
+      if (response->rejections_size() >= kMaxStreamRejections) break;
+      *response->add_rejections() = std::move(r);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestServiceImpl::UpsertItems(
+    grpc::ServerContext*, const v1::UpsertItemsRequest* request,
+    v1::UpsertItemsResponse* response) {
+  return Answer(catalog_->Upsert(*request), response);
+}
+
+grpc::Status IngestServiceImpl::DeleteItems(
+    grpc::ServerContext*, const v1::DeleteItemsRequest* request,
+    v1::DeleteItemsResponse* response) {
+  return Answer(catalog_->Delete(*request), response);
+}
+
+}  // namespace portrait

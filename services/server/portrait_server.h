@@ -1,0 +1,80 @@
+// PortraitServer: the whole service in one handle. Opens storage, builds the
+// core components, and serves them over gRPC (with the standard health
+// service and server reflection). Used by portraitd and by tests, which bind
+// port 0 and read port().
+#ifndef PORTRAIT_SERVICES_SERVER_PORTRAIT_SERVER_H_
+#define PORTRAIT_SERVICES_SERVER_PORTRAIT_SERVER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "base/clock.h"
+#include "services/ingest/event_ingestor.h"
+
+namespace grpc {
+class Server;
+}  // namespace grpc
+
+namespace portrait {
+
+class CatalogWriter;
+class IngestServiceImpl;
+class ProfileServiceImpl;
+class RocksDbStore;
+class UserLocks;
+
+class PortraitServer {
+ public:
+  struct Options {
+    // host:port to listen on; port 0 picks a free one (see port()).
+    std::string listen_address = "127.0.0.1:50051";
+    // RocksDB directory; created if missing.
+    std::string data_dir = "var/portrait";
+    size_t block_cache_bytes = 64 << 20;
+    // Time source; nullptr means the system clock. Must outlive the server.
+    const Clock* clock = nullptr;
+    EventIngestor::Options ingest;
+  };
+
+  // Opens storage and starts serving.
+  // Errors: those of RocksDbStore::Open (FAILED_PRECONDITION when another
+  // process holds the data directory); UNAVAILABLE when the address cannot be
+  // bound (port taken, bad address).
+  static absl::StatusOr<std::unique_ptr<PortraitServer>> Start(
+      const Options& options);
+
+  // Shuts down (see Shutdown) if still running.
+  ~PortraitServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+
+  // Marks the health service NOT_SERVING, stops accepting calls, waits up to
+  // `grace` for in-flight calls (cancelling the rest), then flushes and
+  // closes storage. Idempotent and thread-safe.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+
+ private:
+  PortraitServer();
+
+  // Constant after Start.
+  int port_ = 0;
+  std::unique_ptr<RocksDbStore> store_;
+  std::unique_ptr<UserLocks> locks_;
+  std::unique_ptr<EventIngestor> ingestor_;
+  std::unique_ptr<CatalogWriter> catalog_;
+  std::unique_ptr<IngestServiceImpl> ingest_service_;
+  std::unique_ptr<ProfileServiceImpl> profile_service_;
+  std::unique_ptr<grpc::Server> server_;
+
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_SERVER_PORTRAIT_SERVER_H_

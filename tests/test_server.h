@@ -1,0 +1,28 @@
+// Integration-test helpers: a real PortraitServer on port 0 over a temporary
+// data directory, and gRPC stubs connected to it.
+#ifndef PORTRAIT_TESTS_TEST_SERVER_H_
+#define PORTRAIT_TESTS_TEST_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "portrait/v1/ingest.grpc.pb.h"
+#include "portrait/v1/profile.grpc.pb.h"
+#include "services/server/portrait_server.h"
+
+namespace portrait {
+
+// Starts a server over `data_dir` on a free loopback port; fails the current
+// test (and returns nullptr) if it cannot.
+std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
+                                                const Clock* clock);
+
+// A channel to 127.0.0.1:port, waited on until connected (5 s at most).
+std::shared_ptr<grpc::Channel> ConnectTo(int port);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_TESTS_TEST_SERVER_H_
