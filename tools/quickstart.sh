@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job: builds portraitd, starts it on its embedded default database
+# (RocksDB under ./var/portrait), runs the demo client against it, and stops
+# it cleanly. With --serve, leaves portraitd running in the foreground after
+# the demo (Ctrl-C stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh
+bazel build //tools/portraitd //tools/demo:portrait_demo
+
+log=$(mktemp)
+bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 >"$log" 2>&1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/^portraitd: serving on port \([0-9]*\).*/\1/p' "$log")
+  [ -n "$port" ] && break
+  kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "portraitd did not start"; cat "$log"; exit 1; }
+cat "$log"
+
+bazel-bin/tools/demo/portrait_demo --server="127.0.0.1:$port"
+
+if [ "${1:-}" = "--serve" ]; then
+  echo "portraitd keeps serving on 127.0.0.1:$port; Ctrl-C to stop"
+  tail -f "$log" &
+  wait $pid
+else
+  kill -TERM $pid
+  wait $pid
+  cat "$log" | tail -2
+fi
+trap - EXIT
+rm -f "$log"
