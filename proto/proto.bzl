@@ -1,9 +1,11 @@
 """Generates C++ message and gRPC code from .proto files with Debian's protoc."""
 
-def portrait_proto_library(name, protos):
+def portrait_proto_library(name, protos, imports = [], deps = []):
     """A cc_library over the generated code of `protos` (base names, no .proto).
 
     Imports resolve against proto/, so files import "portrait/v1/x.proto".
+    `imports` lists the labels of .proto files of other packages that these
+    import, and `deps` the libraries generated from them.
     """
     pkg = native.package_name()
     srcs = [p + ".proto" for p in protos]
@@ -12,7 +14,7 @@ def portrait_proto_library(name, protos):
         outs += [p + ".pb.h", p + ".pb.cc", p + ".grpc.pb.h", p + ".grpc.pb.cc"]
     native.genrule(
         name = name + "_gen",
-        srcs = srcs,
+        srcs = srcs + imports,
         outs = outs,
         cmd = " ".join([
             "/usr/bin/protoc",
@@ -28,7 +30,7 @@ def portrait_proto_library(name, protos):
         hdrs = [o for o in outs if o.endswith(".h")],
         include_prefix = pkg[len("proto/"):],
         strip_include_prefix = "",
-        deps = [
+        deps = deps + [
             "//third_party/system:grpc",
             "//third_party/system:protobuf",
         ],

@@ -1,5 +1,7 @@
 #include "services/storage/keys.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace portrait {
@@ -71,6 +73,95 @@ std::string CatalogKey(uint8_t kind, absl::string_view id) {
   std::string key(1, static_cast<char>(kind));
   key.append(id.data(), id.size());
   return key;
+}
+
+std::string ConsentStateKey(absl::string_view user_id) {
+  return UserPrefix(user_id) + "s";
+}
+
+std::string ConsentRequestKey(absl::string_view user_id,
+                              absl::string_view request_id) {
+  return absl::StrCat(UserPrefix(user_id), "r", request_id);
+}
+
+std::string ReceiptKey(absl::string_view user_id, int64_t sequence) {
+  std::string key = UserPrefix(user_id) + "e";
+  AppendOrderedInt64(sequence, &key);
+  return key;
+}
+
+std::string LedgerKey(absl::string_view user_id, int64_t sequence) {
+  std::string key = UserPrefix(user_id);
+  AppendOrderedInt64(sequence, &key);
+  return key;
+}
+
+absl::StatusOr<int64_t> ParseLedgerSequence(absl::string_view key) {
+  size_t end_of_user = key.find(kUserTerminator);
+  if (end_of_user == absl::string_view::npos ||
+      key.size() != end_of_user + 1 + 8) {
+    return absl::DataLossError(
+        absl::StrCat("malformed ledger key of ", key.size(), " bytes"));
+  }
+  return ReadOrderedInt64(key.substr(end_of_user + 1));
+}
+
+std::string ReceiptId(absl::string_view user_id, int64_t sequence) {
+  return absl::StrCat(user_id, "/", sequence);
+}
+
+absl::Status ParseReceiptId(absl::string_view receipt_id, std::string* user_id,
+                            int64_t* sequence) {
+  size_t slash = receipt_id.rfind('/');
+  if (slash == absl::string_view::npos || slash == 0 ||
+      !absl::SimpleAtoi(receipt_id.substr(slash + 1), sequence) ||
+      *sequence < 1) {
+    return absl::InvalidArgumentError(
+        "receipt_id: must be a receipt id returned by SetConsent "
+        "(user_id/sequence)");
+  }
+  *user_id = std::string(receipt_id.substr(0, slash));
+  return absl::OkStatus();
+}
+
+namespace {
+constexpr absl::string_view kFreezeExpiryPrefix = "freeze_expiry/";
+}  // namespace
+
+std::string FreezeExpiryBegin() { return std::string(kFreezeExpiryPrefix); }
+
+std::string FreezeExpiryEnd(int64_t now_ms) {
+  std::string key(kFreezeExpiryPrefix);
+  AppendOrderedInt64(now_ms + 1, &key);
+  return key;
+}
+
+std::string FreezeExpiryKey(int64_t until_ms, absl::string_view user_id,
+                            uint8_t signal) {
+  std::string key(kFreezeExpiryPrefix);
+  AppendOrderedInt64(until_ms, &key);
+  key.append(user_id.data(), user_id.size());
+  key.push_back(kUserTerminator);
+  key.push_back(static_cast<char>(signal));
+  return key;
+}
+
+absl::StatusOr<FreezeExpiryParts> ParseFreezeExpiryKey(absl::string_view key) {
+  const size_t head = kFreezeExpiryPrefix.size() + 8;
+  if (!absl::StartsWith(key, kFreezeExpiryPrefix) || key.size() < head + 3 ||
+      key[key.size() - 2] != kUserTerminator) {
+    return absl::DataLossError(
+        absl::StrCat("malformed freeze expiry key of ", key.size(), " bytes"));
+  }
+  FreezeExpiryParts parts;
+  parts.until_ms = ReadOrderedInt64(key.substr(kFreezeExpiryPrefix.size(), 8));
+  parts.user_id = std::string(key.substr(head, key.size() - 2 - head));
+  parts.signal = static_cast<uint8_t>(key.back());
+  return parts;
+}
+
+std::string PendingCompactionKey(absl::string_view receipt_id) {
+  return absl::StrCat(kPendingCompactionPrefix, receipt_id);
 }
 
 }  // namespace portrait

@@ -45,6 +45,44 @@ std::string EventIdKey(absl::string_view user_id, absl::string_view event_id);
 // kCatalog key: kind (1 byte, the ItemKind number) | id.
 std::string CatalogKey(uint8_t kind, absl::string_view id);
 
+// kConsent keys. State: user_id 0x00 's'. Processed request: user_id 0x00
+// 'r' request_id. Erasure receipt: user_id 0x00 'e' sequence (8 bytes BE).
+std::string ConsentStateKey(absl::string_view user_id);
+std::string ConsentRequestKey(absl::string_view user_id,
+                              absl::string_view request_id);
+std::string ReceiptKey(absl::string_view user_id, int64_t sequence);
+
+// kLedger key: user_id 0x00 sequence (8 bytes BE). Entries in order.
+std::string LedgerKey(absl::string_view user_id, int64_t sequence);
+// Inverse for the sequence part; DATA_LOSS if `key` is not a ledger key.
+absl::StatusOr<int64_t> ParseLedgerSequence(absl::string_view key);
+
+// Receipt ids are "user_id/sequence": '/' never occurs in a user id.
+std::string ReceiptId(absl::string_view user_id, int64_t sequence);
+// INVALID_ARGUMENT if `receipt_id` is not of that form.
+absl::Status ParseReceiptId(absl::string_view receipt_id, std::string* user_id,
+                            int64_t* sequence);
+
+// kMeta key of a frozen signal's retention deadline:
+// "freeze_expiry/" until_ms (8 bytes BE) user_id 0x00 signal. Scanning up to
+// FreezeExpiryEnd(now) finds every frozen signal due for stripping.
+std::string FreezeExpiryKey(int64_t until_ms, absl::string_view user_id,
+                            uint8_t signal);
+std::string FreezeExpiryBegin();
+std::string FreezeExpiryEnd(int64_t now_ms);
+struct FreezeExpiryParts {
+  int64_t until_ms = 0;
+  std::string user_id;
+  uint8_t signal = 0;
+};
+absl::StatusOr<FreezeExpiryParts> ParseFreezeExpiryKey(absl::string_view key);
+
+// kMeta key of a receipt's pending on-disk compaction:
+// "pending_compaction/" receipt_id.
+std::string PendingCompactionKey(absl::string_view receipt_id);
+inline constexpr absl::string_view kPendingCompactionPrefix =
+    "pending_compaction/";
+
 }  // namespace portrait
 
 #endif  // PORTRAIT_SERVICES_STORAGE_KEYS_H_

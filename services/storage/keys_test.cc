@@ -60,5 +60,48 @@ TEST(CatalogKeyTest, KindComesFirst) {
   EXPECT_EQ(CatalogKey(3, "u"), std::string("\x03u"));
 }
 
+TEST(LedgerKeyTest, SequencesSortInOrderWithinAUser) {
+  EXPECT_LT(LedgerKey("u", 1), LedgerKey("u", 2));
+  EXPECT_LT(LedgerKey("u", 255), LedgerKey("u", 256));
+  EXPECT_THAT(ParseLedgerSequence(LedgerKey("u", 77)), IsOkAndHolds(77));
+  EXPECT_THAT(ParseLedgerSequence("u"), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(ReceiptIdTest, RoundTripsAndRejectsForgeries) {
+  std::string user;
+  int64_t seq = 0;
+  ASSERT_THAT(ParseReceiptId(ReceiptId("a:b", 12), &user, &seq), IsOk());
+  EXPECT_EQ(user, "a:b");
+  EXPECT_EQ(seq, 12);
+  for (const char* bad : {"", "/3", "u/", "u/x", "u/0", "u3"}) {
+    EXPECT_THAT(ParseReceiptId(bad, &user, &seq),
+                StatusIs(absl::StatusCode::kInvalidArgument))
+        << bad;
+  }
+}
+
+TEST(FreezeExpiryKeyTest, ScanUpToNowFindsExactlyTheDueOnes) {
+  std::string due = FreezeExpiryKey(100, "u", 3);
+  std::string later = FreezeExpiryKey(101, "u", 3);
+  EXPECT_GE(due, FreezeExpiryBegin());
+  EXPECT_LT(due, FreezeExpiryEnd(100));
+  EXPECT_GE(later, FreezeExpiryEnd(100));
+  auto parts = ParseFreezeExpiryKey(due);
+  ASSERT_THAT(parts, IsOk());
+  EXPECT_EQ(parts->until_ms, 100);
+  EXPECT_EQ(parts->user_id, "u");
+  EXPECT_EQ(parts->signal, 3);
+}
+
+TEST(ConsentKeysTest, AllUnderTheUsersPrefix) {
+  std::string prefix = UserPrefix("u");
+  for (const std::string& key :
+       {ConsentStateKey("u"), ConsentRequestKey("u", "r1"), ReceiptKey("u", 1),
+        LedgerKey("u", 1)}) {
+    EXPECT_EQ(key.compare(0, prefix.size(), prefix), 0);
+  }
+  EXPECT_NE(ConsentStateKey("u"), ConsentRequestKey("u", ""));
+}
+
 }  // namespace
 }  // namespace portrait

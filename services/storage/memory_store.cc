@@ -60,4 +60,9 @@ absl::Status MemoryStore::Scan(Column column, absl::string_view begin,
   return absl::OkStatus();
 }
 
+absl::Status MemoryStore::CompactRange(Column, absl::string_view begin,
+                                      absl::string_view end) {
+  return CheckScanRange(begin, end);
+}
+
 }  // namespace portrait

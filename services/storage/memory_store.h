@@ -19,6 +19,8 @@ class MemoryStore : public Store {
   absl::Status Write(const WriteBatch& batch, bool sync) override;
   absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
                     const ScanVisitor& visit) override;
+  absl::Status CompactRange(Column column, absl::string_view begin,
+                            absl::string_view end) override;
 
  private:
   using Table = std::map<std::string, std::string, std::less<>>;

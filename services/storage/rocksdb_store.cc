@@ -176,4 +176,19 @@ absl::Status RocksDbStore::Scan(Column column, absl::string_view begin,
   return FromRocks(it->status(), absl::StrCat("scanning ", ColumnName(column)));
 }
 
+absl::Status RocksDbStore::CompactRange(Column column, absl::string_view begin,
+                                       absl::string_view end) {
+  PORTRAIT_RETURN_IF_ERROR(CheckScanRange(begin, end));
+  rocksdb::CompactRangeOptions options;
+  // Rewrite the bottom level too, or range tombstones and the values they
+  // cover can stay there.
+  options.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Slice b = ToSlice(begin);
+  rocksdb::Slice e = ToSlice(end);
+  return FromRocks(db_->CompactRange(options, handles_[static_cast<int>(column)],
+                                     &b, end.empty() ? nullptr : &e),
+                   absl::StrCat("compacting ", ColumnName(column)));
+}
+
 }  // namespace portrait

@@ -40,6 +40,8 @@ class RocksDbStore : public Store {
   absl::Status Write(const WriteBatch& batch, bool sync) override;
   absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
                     const ScanVisitor& visit) override;
+  absl::Status CompactRange(Column column, absl::string_view begin,
+                            absl::string_view end) override;
 
   // Flushes memtables to SST files; the WAL already makes writes durable.
   absl::Status Flush();

@@ -86,6 +86,12 @@ class Store {
   virtual absl::Status Scan(Column column, absl::string_view begin,
                             absl::string_view end,
                             const ScanVisitor& visit) = 0;
+
+  // Rewrites the files holding keys in [begin, end) (empty end: no bound) so
+  // that deleted values in the range no longer exist on disk. Blocks until
+  // done. A no-op where nothing outlives a delete (MemoryStore).
+  virtual absl::Status CompactRange(Column column, absl::string_view begin,
+                                    absl::string_view end) = 0;
 };
 
 // The smallest key greater than every key starting with `prefix`, or "" if

@@ -1,5 +1,8 @@
 // One conformance suite run against every Store implementation.
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -152,6 +155,23 @@ TEST_P(StoreConformanceTest, PutAfterDeleteRangeInOneBatchSurvives) {
   EXPECT_THAT(store_->Get(Column::kEvents, "b"), IsOkAndHolds("new"));
 }
 
+TEST_P(StoreConformanceTest, CompactRangeKeepsLiveKeysAndChecksTheRange) {
+  WriteBatch batch;
+  batch.Put(Column::kEvents, "a", "1");
+  batch.Put(Column::kEvents, "b", "2");
+  batch.Put(Column::kEvents, "c", "3");
+  ASSERT_THAT(store_->Write(batch, true), IsOk());
+  WriteBatch erase;
+  erase.DeleteRange(Column::kEvents, "b", "c");
+  ASSERT_THAT(store_->Write(erase, true), IsOk());
+  ASSERT_THAT(store_->CompactRange(Column::kEvents, "a", "z"), IsOk());
+  ASSERT_THAT(store_->CompactRange(Column::kEvents, "", ""), IsOk());
+  EXPECT_THAT(ScanAll(Column::kEvents),
+              ElementsAre(Pair("a", "1"), Pair("c", "3")));
+  EXPECT_THAT(store_->CompactRange(Column::kEvents, "z", "a"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_P(StoreConformanceTest, ConcurrentWritersAllLand) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 200;
@@ -202,6 +222,36 @@ TEST(RocksDbStoreTest, UncreatableDirectoryIsReported) {
   auto store = RocksDbStore::Open({.path = file + "/db"});
   EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable,
                               ::testing::HasSubstr("cannot create")));
+}
+
+// What "erased on disk" means: after DeleteRange and CompactRange, the
+// deleted bytes are in no file of the database directory, WAL included.
+TEST(RocksDbStoreTest, CompactRangeRemovesDeletedBytesFromEveryFile) {
+  TempDir dir;
+  auto opened = RocksDbStore::Open({.path = dir.path() + "/db"});
+  ASSERT_THAT(opened, IsOk());
+  RocksDbStore& store = **opened;
+  const std::string marker = "ERASE-ME-7f3a9c";
+  WriteBatch batch;
+  for (int i = 0; i < 100; ++i) {
+    batch.Put(Column::kEvents, absl::StrCat("u\x01", i), marker);
+  }
+  batch.Put(Column::kEvents, "v", "keep");
+  ASSERT_THAT(store.Write(batch, true), IsOk());
+  ASSERT_THAT(store.Flush(), IsOk());
+  WriteBatch erase;
+  erase.DeleteRange(Column::kEvents, "u", "u\xff");
+  ASSERT_THAT(store.Write(erase, true), IsOk());
+  ASSERT_THAT(store.CompactRange(Column::kEvents, "u", "u\xff"), IsOk());
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string contents((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+    EXPECT_EQ(contents.find(marker), std::string::npos) << entry.path();
+  }
+  EXPECT_THAT(store.Get(Column::kEvents, "v"), IsOkAndHolds("keep"));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -1,0 +1,69 @@
+// The rules of SetConsent as pure functions: request validation, and the
+// application of a request's changes to a user's consent record. No storage
+// and no clock: ConsentLedger reads, calls these, and writes the result in one
+// batch.
+#ifndef PORTRAIT_SERVICES_CONSENT_CONSENT_CHANGES_H_
+#define PORTRAIT_SERVICES_CONSENT_CONSENT_CHANGES_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "portrait/storage/records.pb.h"
+#include "portrait/v1/consent.pb.h"
+#include "services/consent/policy.h"
+
+namespace portrait {
+
+inline constexpr int kMaxConsentChanges = 100;
+inline constexpr int kMaxRequestIdBytes = 128;
+
+// INVALID_ARGUMENT, naming the field and the limit, unless `request` is well
+// formed (see SetConsentRequest in consent.proto).
+absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
+                                const ConsentPolicy& policy);
+
+// A signal revocation that changed stored data.
+struct Revocation {
+  v1::Signal signal;
+  v1::RevocationAction action;  // Resolved: FREEZE or STRIP.
+  // STRIP of data that was GRANTED or FROZEN: the raw events must go.
+  bool erase = false;
+  // FREEZE: the sealed data is stripped at this time (retention).
+  int64_t frozen_until_ms = 0;
+};
+
+struct AppliedChanges {
+  // One per change, in order; sequence and receipt_id are left for the
+  // ledger to fill.
+  std::vector<v1::LedgerEntry> entries;
+  std::vector<Revocation> revocations;
+};
+
+// Applies `request.changes()` in order to `*record` (a copy the caller
+// writes only on success). `request` must have passed ValidateSetConsent.
+// Errors, with nothing of the request to be written:
+//   FAILED_PRECONDITION  the account is deleted; a sensitive grant names a
+//                        stale policy version; a grant names a version below
+//                        the signal's reconsent_since_version; FREEZE of a
+//                        signal whose policy does not allow it; a sensitive
+//                        grant or personalised purpose for a minor without
+//                        guardian consent.
+//   PERMISSION_DENIED    guardian consent changed by anyone but a guardian or
+//                        the privacy desk.
+absl::StatusOr<AppliedChanges> ApplyChanges(const ConsentPolicy& policy,
+                                            const v1::SetConsentRequest& request,
+                                            int64_t now_ms,
+                                            bool minor_by_stated_age,
+                                            storage::ConsentRecord* record);
+
+// Moves a FROZEN signal whose retention ran out to STRIPPED, as the system.
+// Returns the ledger entry; FAILED_PRECONDITION if the signal is not FROZEN
+// with that deadline (it was re-granted or stripped since).
+absl::StatusOr<v1::LedgerEntry> ExpireFrozenSignal(
+    const ConsentPolicy& policy, v1::Signal signal, int64_t frozen_until_ms,
+    int64_t now_ms, storage::ConsentRecord* record);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_CONSENT_CONSENT_CHANGES_H_

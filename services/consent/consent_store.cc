@@ -1,0 +1,83 @@
+#include "services/consent/consent_store.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "portrait/v1/ingest.pb.h"
+#include "services/consent/consent_view.h"
+#include "services/storage/keys.h"
+
+namespace portrait {
+
+absl::StatusOr<storage::ConsentRecord> ReadConsentRecord(
+    Store* store, absl::string_view user_id) {
+  storage::ConsentRecord record;
+  absl::StatusOr<std::string> value =
+      store->Get(Column::kConsent, ConsentStateKey(user_id));
+  if (absl::IsNotFound(value.status())) return record;
+  PORTRAIT_RETURN_IF_ERROR(value.status());
+  if (!record.ParseFromString(*value)) {
+    return absl::DataLossError(
+        absl::StrCat("consent record of ", user_id, " does not parse"));
+  }
+  return record;
+}
+
+absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
+                                          const ConsentPolicy& policy,
+                                          const storage::ConsentRecord& record,
+                                          absl::string_view user_id,
+                                          int64_t now_ms) {
+  ConsentView view(policy, record, /*minor_by_stated_age=*/false);
+  if (!view.Signal(v1::PROFILE_ATTRIBUTES).effective) return false;
+  const std::string begin = UserSignalPrefix(user_id, v1::PROFILE_ATTRIBUTES);
+  int32_t birth_year = 0;
+  bool parsed = true;
+  // Events are in time order: the last one that states a year wins.
+  PORTRAIT_RETURN_IF_ERROR(store->Scan(
+      Column::kEvents, begin, PrefixEnd(begin),
+      [&](absl::string_view, absl::string_view value) {
+        v1::Event event;
+        if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parsed = false;
+          return false;
+        }
+        if (event.profile_attributes().birth_year() != 0) {
+          birth_year = event.profile_attributes().birth_year();
+        }
+        return true;
+      }));
+  if (!parsed) {
+    return absl::DataLossError(
+        absl::StrCat("a PROFILE_ATTRIBUTES event of ", user_id,
+                     " does not parse"));
+  }
+  return IsMinorByBirthYear(birth_year, policy.minor_age(), now_ms);
+}
+
+absl::StatusOr<int64_t> AppendStripOps(Store* store, absl::string_view user_id,
+                                       v1::Signal signal, WriteBatch* batch) {
+  const std::string begin = UserSignalPrefix(user_id, signal);
+  const std::string end = PrefixEnd(begin);
+  std::vector<std::string> event_ids;
+  absl::Status parse_status;
+  PORTRAIT_RETURN_IF_ERROR(store->Scan(
+      Column::kEvents, begin, end, [&](absl::string_view key, absl::string_view) {
+        absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
+        if (!parts.ok()) {
+          parse_status = parts.status();
+          return false;
+        }
+        event_ids.push_back(std::move(parts->event_id));
+        return true;
+      }));
+  PORTRAIT_RETURN_IF_ERROR(parse_status);
+  for (const std::string& event_id : event_ids) {
+    batch->Delete(Column::kEventIds, EventIdKey(user_id, event_id));
+  }
+  batch->DeleteRange(Column::kEvents, begin, end);
+  return static_cast<int64_t>(event_ids.size());
+}
+
+}  // namespace portrait

@@ -1,0 +1,40 @@
+// Reading and erasing a user's consent-governed data in the Store: the steps
+// ConsentLedger and EventIngestor share. Callers hold the user's lock from
+// UserLocks when they act on what they read.
+#ifndef PORTRAIT_SERVICES_CONSENT_CONSENT_STORE_H_
+#define PORTRAIT_SERVICES_CONSENT_CONSENT_STORE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "portrait/storage/records.pb.h"
+#include "portrait/v1/common.pb.h"
+#include "services/consent/policy.h"
+#include "services/storage/store.h"
+
+namespace portrait {
+
+// The user's consent record; an empty record if none was stored. DATA_LOSS
+// if it does not parse; storage errors.
+absl::StatusOr<storage::ConsentRecord> ReadConsentRecord(
+    Store* store, absl::string_view user_id);
+
+// Whether the birth year in the user's newest stored PROFILE_ATTRIBUTES event
+// makes them a minor at `now_ms`. Only a PROFILE_ATTRIBUTES grant in effect
+// counts: frozen or stripped attributes are used by nothing.
+absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
+                                          const ConsentPolicy& policy,
+                                          const storage::ConsentRecord& record,
+                                          absl::string_view user_id,
+                                          int64_t now_ms);
+
+// Appends to `batch` the erasure of every stored raw event of the user's
+// signal and of those events' idempotency keys. Returns the number of events.
+absl::StatusOr<int64_t> AppendStripOps(Store* store, absl::string_view user_id,
+                                       v1::Signal signal, WriteBatch* batch);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_CONSENT_CONSENT_STORE_H_
