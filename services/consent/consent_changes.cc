@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <string>
-#include <tuple>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -186,7 +186,7 @@ absl::Status ApplyRelationship(const Context& ctx,
   }
   auto* list = ctx.record->mutable_relationships();
   auto key = [](const storage::RelationshipRecord& r) {
-    return std::tie(r.relationship(), r.target_id());
+    return std::pair<int, const std::string&>(r.relationship(), r.target_id());
   };
   storage::RelationshipRecord wanted;
   wanted.set_relationship(change.relationship());

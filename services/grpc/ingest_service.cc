@@ -11,14 +11,6 @@ namespace {
 // How many rejected events a stream summary lists.
 constexpr int kMaxStreamRejections = 1000;
 
-// Answers from a StatusOr: the value into *response, or the error.
-template <typename T>
-grpc::Status Answer(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
-
 }  // namespace
 
 IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
@@ -28,7 +20,7 @@ IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
 grpc::Status IngestServiceImpl::RecordEvents(
     grpc::ServerContext*, const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
-  return Answer(ingestor_->Record(request->events()), response);
+  return AnswerWith(ingestor_->Record(request->events()), response);
 }
 
 grpc::Status IngestServiceImpl::StreamEvents(
@@ -61,13 +53,13 @@ grpc::Status IngestServiceImpl::StreamEvents(
 grpc::Status IngestServiceImpl::UpsertItems(
     grpc::ServerContext*, const v1::UpsertItemsRequest* request,
     v1::UpsertItemsResponse* response) {
-  return Answer(catalog_->Upsert(*request), response);
+  return AnswerWith(catalog_->Upsert(*request), response);
 }
 
 grpc::Status IngestServiceImpl::DeleteItems(
     grpc::ServerContext*, const v1::DeleteItemsRequest* request,
     v1::DeleteItemsResponse* response) {
-  return Answer(catalog_->Delete(*request), response);
+  return AnswerWith(catalog_->Delete(*request), response);
 }
 
 }  // namespace portrait

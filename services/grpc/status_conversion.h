@@ -4,7 +4,10 @@
 
 #include <grpcpp/support/status.h>
 
+#include <utility>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace portrait {
 
@@ -13,6 +16,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The reverse, for clients and tests.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Answers an RPC from a core result: moves the value into *response on
+// success, converts the error otherwise.
+template <typename T>
+grpc::Status AnswerWith(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
 
 }  // namespace portrait
 

@@ -4,9 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "portrait/storage/records.pb.h"
+#include "services/consent/consent_store.h"
+#include "services/consent/consent_view.h"
 #include "services/ingest/validation.h"
 #include "services/storage/keys.h"
 
@@ -38,52 +42,67 @@ void TallyOutcomes(v1::RecordEventsResponse* response) {
   }
 }
 
+// One user's consent as read for this batch.
+struct UserConsent {
+  storage::ConsentRecord record;
+  std::optional<bool> minor_by_stated_age;  // Read only when needed.
+};
+
 }  // namespace
 
-std::optional<Rejection> EventIngestor::CheckStateless(const Event& event,
-                                                       int64_t now_ms) const {
-  if (std::optional<Rejection> rejection = CheckEventShape(event)) {
-    return rejection;
-  }
-  if (event.occurred_at_ms() < now_ms - options_.max_event_age_ms) {
-    return Rejection{v1::TOO_OLD,
-                     absl::StrCat("occurred_at_ms: older than the limit of ",
-                                  options_.max_event_age_ms, " ms")};
-  }
-  return std::nullopt;
-}
-
 EventIngestor::EventIngestor(Store* store, const Clock* clock,
-                             UserLocks* locks, Options options)
-    : store_(store), clock_(clock), locks_(locks), options_(options) {}
+                             UserLocks* locks, const ConsentPolicy* policy)
+    : store_(store), clock_(clock), locks_(locks), policy_(policy) {}
 
 absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
     const google::protobuf::RepeatedPtrField<Event>& events) {
-  const int64_t now_ms = clock_->NowMillis();
-  PORTRAIT_RETURN_IF_ERROR(ValidateEvents(events, now_ms));
+  PORTRAIT_RETURN_IF_ERROR(ValidateEvents(events, clock_->NowMillis()));
 
   v1::RecordEventsResponse response;
   std::vector<absl::string_view> users;
   for (const Event& event : events) {
     EventResult* result = response.add_results();
     result->set_event_id(event.event_id());
-    if (std::optional<Rejection> rejection = CheckStateless(event, now_ms)) {
+    if (std::optional<Rejection> rejection = CheckEventShape(event)) {
       SetRejected(*rejection, result);
     } else {
       users.push_back(event.user_id());
     }
   }
 
-  // The idempotency check and the write happen under the users' locks, so a
-  // concurrent batch with the same event ids cannot slip in between. The lock
-  // is held across the synced write on purpose: that is the invariant.
+  // Consent check, idempotency check and write all happen under the users'
+  // locks. The lock is held across the synced write on purpose: a revocation
+  // must not land between the check and the write.
   UserLocks::Guard guard = locks_->Lock(users);
+  const int64_t now_ms = clock_->NowMillis();
+  absl::flat_hash_map<std::string, UserConsent> consents;
   WriteBatch batch;
   absl::flat_hash_set<std::string> ids_in_batch;
   for (int i = 0; i < events.size(); ++i) {
     const Event& event = events[i];
     EventResult* result = response.mutable_results(i);
     if (result->outcome() == v1::REJECTED) continue;
+
+    auto [it, inserted] = consents.try_emplace(event.user_id());
+    UserConsent& consent = it->second;
+    if (inserted) {
+      PORTRAIT_ASSIGN_OR_RETURN(consent.record,
+                                ReadConsentRecord(store_, event.user_id()));
+    }
+    if (policy_->signal(event.signal()).sensitive() &&
+        !consent.minor_by_stated_age.has_value()) {
+      PORTRAIT_ASSIGN_OR_RETURN(
+          consent.minor_by_stated_age,
+          ReadMinorByStatedAge(store_, *policy_, consent.record,
+                               event.user_id(), now_ms));
+    }
+    ConsentView view(*policy_, consent.record,
+                     consent.minor_by_stated_age.value_or(false));
+    if (std::optional<Rejection> rejection = view.GateEvent(event, now_ms)) {
+      SetRejected(*rejection, result);
+      continue;
+    }
+
     std::string id_key = EventIdKey(event.user_id(), event.event_id());
     absl::StatusOr<std::string> existing = store_->Get(Column::kEventIds, id_key);
     if (!existing.ok() && !absl::IsNotFound(existing.status())) {
@@ -99,6 +118,12 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
     batch.Put(Column::kEvents, event_key, event.SerializeAsString());
     batch.Put(Column::kEventIds, id_key, event_key);
     result->set_outcome(v1::STORED);
+    // A birth year stated in this batch protects the rest of it at once.
+    if (event.signal() == v1::PROFILE_ATTRIBUTES &&
+        IsMinorByBirthYear(event.profile_attributes().birth_year(),
+                           policy_->minor_age(), now_ms)) {
+      consent.minor_by_stated_age = true;
+    }
   }
   if (!batch.empty()) {
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));

@@ -1,19 +1,20 @@
 // EventIngestor: the write path of behaviour events. Validates a batch,
-// decides each event's outcome (stored, duplicate, rejected) and stores the
-// accepted ones in one synced write batch.
+// decides each event's outcome (stored, duplicate, rejected: by shape, by
+// consent, by age) and stores the accepted ones in one synced write batch.
 //
-// Thread-safe. Per-user check-then-write is serialised by UserLocks, so two
-// concurrent batches carrying the same event_id store it once.
+// The consent gate: an event is stored only if its signal is effectively
+// GRANTED for the user and it occurred at or after the current grant began.
+// The check and the write happen under the user's UserLocks stripe, the same
+// lock ConsentLedger takes, so no revocation can fall between them.
+//
+// Thread-safe.
 #ifndef PORTRAIT_SERVICES_INGEST_EVENT_INGESTOR_H_
 #define PORTRAIT_SERVICES_INGEST_EVENT_INGESTOR_H_
-
-#include <cstdint>
-#include <optional>
 
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 #include "portrait/v1/ingest.pb.h"
-#include "services/ingest/validation.h"
+#include "services/consent/policy.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/store.h"
 
@@ -21,14 +22,9 @@ namespace portrait {
 
 class EventIngestor {
  public:
-  struct Options {
-    // Events older than this (by occurred_at_ms) are rejected TOO_OLD.
-    int64_t max_event_age_ms = int64_t{400} * 24 * 3600 * 1000;
-  };
-
-  // `store`, `clock` and `locks` must outlive the ingestor.
+  // All pointers must outlive the ingestor.
   EventIngestor(Store* store, const Clock* clock, UserLocks* locks,
-                Options options);
+                const ConsentPolicy* policy);
 
   // Records `events` (a RecordEventsRequest.events or one stream message).
   // Errors: INVALID_ARGUMENT for a malformed batch (see validation.h);
@@ -38,15 +34,11 @@ class EventIngestor {
       const google::protobuf::RepeatedPtrField<v1::Event>& events);
 
  private:
-  // Event-level checks that need no stored state.
-  std::optional<Rejection> CheckStateless(const v1::Event& event,
-                                          int64_t now_ms) const;
-
   // Constant after construction.
   Store* const store_;
   const Clock* const clock_;
   UserLocks* const locks_;
-  const Options options_;
+  const ConsentPolicy* const policy_;
 };
 
 }  // namespace portrait

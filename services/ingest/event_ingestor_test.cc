@@ -9,6 +9,7 @@
 #include "base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/consent/test_policy.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/keys.h"
 #include "services/storage/memory_store.h"
@@ -53,7 +54,7 @@ class EventIngestorTest : public ::testing::Test {
   MemoryStore store_;
   FakeClock clock_{kNow};
   UserLocks locks_;
-  EventIngestor ingestor_{&store_, &clock_, &locks_, {}};
+  EventIngestor ingestor_{&store_, &clock_, &locks_, &ShippedPolicy()};
 };
 
 TEST_F(EventIngestorTest, StoresEventsUnderTheirKeys) {
@@ -103,7 +104,7 @@ TEST_F(EventIngestorTest, InvalidEventIsRejectedAloneAndRestStored) {
   self.set_signal(v1::FOLLOW);
   self.mutable_target()->set_kind(v1::ITEM_USER);
   self.mutable_target()->set_id("u1");
-  v1::Event old = Like("e3", "u1", kNow - int64_t{401} * 24 * 3600 * 1000);
+  v1::Event old = Like("e3", "u1", kNow - int64_t{731} * 24 * 3600 * 1000);
   auto response = Record({Like("e1", "u1"), self, old});
   ASSERT_THAT(response, IsOk());
   EXPECT_EQ(response->stored(), 1);

@@ -4,17 +4,34 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "services/consent/consent_ledger.h"
+#include "services/consent/disk_eraser.h"
+#include "services/consent/policy.h"
+#include "services/consent/shipped_policy.h"
+#include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
 #include "services/grpc/profile_service.h"
 #include "services/ingest/catalog_writer.h"
+#include "services/ingest/event_ingestor.h"
+#include "services/server/background_worker.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/rocksdb_store.h"
 
 namespace portrait {
+
+namespace {
+
+absl::StatusOr<ConsentPolicy> LoadPolicy(const std::string& path) {
+  if (path.empty()) return ConsentPolicy::FromText(kShippedConsentPolicy);
+  return ConsentPolicy::Load(path);
+}
+
+}  // namespace
 
 PortraitServer::PortraitServer() = default;
 
@@ -23,19 +40,48 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   std::unique_ptr<PortraitServer> server(new PortraitServer());
   const Clock* clock =
       options.clock != nullptr ? options.clock : RealClock::Get();
+  PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
+                            LoadPolicy(options.policy_path));
+  server->policy_ = std::make_unique<ConsentPolicy>(std::move(policy));
   PORTRAIT_ASSIGN_OR_RETURN(
       server->store_,
       RocksDbStore::Open({.path = options.data_dir,
                           .block_cache_bytes = options.block_cache_bytes}));
   server->locks_ = std::make_unique<UserLocks>();
+  Store* store = server->store_.get();
+  PortraitServer* self = server.get();
   server->ingestor_ = std::make_unique<EventIngestor>(
-      server->store_.get(), clock, server->locks_.get(), options.ingest);
-  server->catalog_ =
-      std::make_unique<CatalogWriter>(server->store_.get(), clock);
+      store, clock, server->locks_.get(), server->policy_.get());
+  server->catalog_ = std::make_unique<CatalogWriter>(store, clock);
+  ConsentLedger::Options ledger_options;
+  ledger_options.on_disk_erasure_pending = [self] {
+    if (BackgroundWorker* worker = self->maintenance_notify_.load()) {
+      worker->Notify();
+    }
+  };
+  server->ledger_ = std::make_unique<ConsentLedger>(
+      store, clock, server->locks_.get(), server->policy_.get(),
+      std::move(ledger_options));
+  server->eraser_ =
+      std::make_unique<DiskEraser>(store, clock, server->locks_.get());
   server->ingest_service_ = std::make_unique<IngestServiceImpl>(
       server->ingestor_.get(), server->catalog_.get());
-  server->profile_service_ =
-      std::make_unique<ProfileServiceImpl>(server->store_.get());
+  server->profile_service_ = std::make_unique<ProfileServiceImpl>(store);
+  server->consent_service_ =
+      std::make_unique<ConsentServiceImpl>(server->ledger_.get());
+
+  // Work left pending before a restart (or a crash) is picked up at once.
+  server->maintenance_ = std::make_unique<BackgroundWorker>(
+      [self] {
+        absl::Status status = self->RunMaintenance();
+        if (!status.ok()) {
+          std::fprintf(stderr, "portraitd: maintenance: %s (will retry)\n",
+                       status.ToString().c_str());
+        }
+      },
+      options.maintenance_interval);
+  server->maintenance_notify_.store(server->maintenance_.get());
+  server->maintenance_->Notify();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -46,6 +92,7 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
                            grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->ingest_service_.get());
   builder.RegisterService(server->profile_service_.get());
+  builder.RegisterService(server->consent_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -54,6 +101,12 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   }
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   return server;
+}
+
+absl::Status PortraitServer::RunMaintenance() {
+  absl::MutexLock lock(&maintenance_mu_);
+  PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireFrozen().status());
+  return eraser_->RunPending().status();
 }
 
 PortraitServer::~PortraitServer() { Shutdown(); }
@@ -68,6 +121,7 @@ void PortraitServer::Shutdown(absl::Duration grace) {
                       absl::ToChronoMilliseconds(grace));
     server_->Wait();
   }
+  maintenance_.reset();
   // Destroying the store flushes and closes RocksDB.
   store_.reset();
 }

@@ -5,6 +5,7 @@
 #ifndef PORTRAIT_SERVICES_SERVER_PORTRAIT_SERVER_H_
 #define PORTRAIT_SERVICES_SERVER_PORTRAIT_SERVER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -13,7 +14,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
-#include "services/ingest/event_ingestor.h"
 
 namespace grpc {
 class Server;
@@ -21,7 +21,13 @@ class Server;
 
 namespace portrait {
 
+class BackgroundWorker;
 class CatalogWriter;
+class ConsentLedger;
+class ConsentPolicy;
+class ConsentServiceImpl;
+class DiskEraser;
+class EventIngestor;
 class IngestServiceImpl;
 class ProfileServiceImpl;
 class RocksDbStore;
@@ -37,13 +43,18 @@ class PortraitServer {
     size_t block_cache_bytes = 64 << 20;
     // Time source; nullptr means the system clock. Must outlive the server.
     const Clock* clock = nullptr;
-    EventIngestor::Options ingest;
+    // Consent policy file (portrait.v1.ConsentPolicy text); empty means the
+    // shipped config/consent_policy.textproto compiled into the binary.
+    std::string policy_path;
+    // How often retention and on-disk erasure run when nothing wakes them.
+    absl::Duration maintenance_interval = absl::Seconds(60);
   };
 
-  // Opens storage and starts serving.
-  // Errors: those of RocksDbStore::Open (FAILED_PRECONDITION when another
-  // process holds the data directory); UNAVAILABLE when the address cannot be
-  // bound (port taken, bad address).
+  // Loads the policy, opens storage and starts serving.
+  // Errors: the policy's (NOT_FOUND unreadable, INVALID_ARGUMENT invalid);
+  // those of RocksDbStore::Open (FAILED_PRECONDITION when another process
+  // holds the data directory); UNAVAILABLE when the address cannot be bound
+  // (port taken, bad address).
   static absl::StatusOr<std::unique_ptr<PortraitServer>> Start(
       const Options& options);
 
@@ -52,6 +63,10 @@ class PortraitServer {
 
   // The port actually bound.
   int port() const { return port_; }
+
+  // Runs retention and on-disk erasure now, on the caller's thread (tests
+  // drive time with a FakeClock and call this).
+  absl::Status RunMaintenance();
 
   // Marks the health service NOT_SERVING, stops accepting calls, waits up to
   // `grace` for in-flight calls (cancelling the rest), then flushes and
@@ -63,13 +78,23 @@ class PortraitServer {
 
   // Constant after Start.
   int port_ = 0;
+  std::unique_ptr<ConsentPolicy> policy_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<UserLocks> locks_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;
+  std::unique_ptr<ConsentLedger> ledger_;
+  std::unique_ptr<DiskEraser> eraser_;
   std::unique_ptr<IngestServiceImpl> ingest_service_;
   std::unique_ptr<ProfileServiceImpl> profile_service_;
+  std::unique_ptr<ConsentServiceImpl> consent_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Stopped before the store closes. Serialises RunMaintenance with itself.
+  std::unique_ptr<BackgroundWorker> maintenance_;
+  // maintenance_, published for the ledger's callback once constructed (the
+  // worker's first run may call back before maintenance_ is assigned).
+  std::atomic<BackgroundWorker*> maintenance_notify_{nullptr};
+  absl::Mutex maintenance_mu_;
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

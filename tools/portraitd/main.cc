@@ -18,6 +18,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, data_dir, "var/portrait",
           "RocksDB data directory, created if missing");
 ABSL_FLAG(int, block_cache_mb, 64, "RocksDB block cache size, MiB");
+ABSL_FLAG(std::string, policy, "",
+          "consent policy file (portrait.v1.ConsentPolicy text format); "
+          "empty uses the shipped config/consent_policy.textproto");
+ABSL_FLAG(int, maintenance_interval_s, 60,
+          "seconds between retention / on-disk erasure runs when idle");
 ABSL_FLAG(int, shutdown_grace_s, 10,
           "seconds in-flight calls get to finish on SIGINT/SIGTERM");
 
@@ -39,11 +44,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "portraitd: --block_cache_mb must be >= 1\n");
     return EXIT_FAILURE;
   }
+  if (absl::GetFlag(FLAGS_maintenance_interval_s) < 1) {
+    std::fprintf(stderr, "portraitd: --maintenance_interval_s must be >= 1\n");
+    return EXIT_FAILURE;
+  }
   portrait::PortraitServer::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
+  options.policy_path = absl::GetFlag(FLAGS_policy);
+  options.maintenance_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
   auto server = portrait::PortraitServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "portraitd: cannot start: %s\n",

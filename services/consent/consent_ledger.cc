@@ -1,0 +1,331 @@
+#include "services/consent/consent_ledger.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "services/consent/consent_store.h"
+#include "services/consent/consent_view.h"
+#include "services/ingest/validation.h"
+#include "services/storage/keys.h"
+
+namespace portrait {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+// What a retry must repeat: the changes, the requester, the policy version.
+std::string Fingerprint(const v1::SetConsentRequest& request) {
+  v1::SetConsentRequest essentials;
+  *essentials.mutable_changes() = request.changes();
+  essentials.set_requester(request.requester());
+  essentials.set_policy_version(request.policy_version());
+  return essentials.SerializeAsString();
+}
+
+template <typename Proto>
+absl::StatusOr<Proto> ParseStored(const std::string& bytes,
+                                  absl::string_view what) {
+  Proto proto;
+  if (!proto.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat(what, " does not parse"));
+  }
+  return proto;
+}
+
+// Puts or deletes the retention deadlines of frozen signals so that they
+// match `after`.
+void SyncFreezeDeadlines(absl::string_view user_id,
+                         const storage::ConsentRecord& before,
+                         const storage::ConsentRecord& after,
+                         WriteBatch* batch) {
+  auto deadline = [](const storage::ConsentRecord& r, int signal) -> int64_t {
+    auto it = r.signals().find(signal);
+    if (it == r.signals().end() || it->second.state() != v1::FROZEN) return 0;
+    return it->second.frozen_until_ms();
+  };
+  for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
+    const int64_t old_until = deadline(before, s);
+    const int64_t new_until = deadline(after, s);
+    if (old_until == new_until) continue;
+    if (old_until != 0) {
+      batch->Delete(Column::kMeta, FreezeExpiryKey(old_until, user_id, s));
+    }
+    if (new_until != 0) {
+      batch->Put(Column::kMeta, FreezeExpiryKey(new_until, user_id, s), "");
+    }
+  }
+}
+
+}  // namespace
+
+ConsentLedger::ConsentLedger(Store* store, const Clock* clock,
+                             UserLocks* locks, const ConsentPolicy* policy,
+                             Options options)
+    : store_(store),
+      clock_(clock),
+      locks_(locks),
+      policy_(policy),
+      options_(std::move(options)) {}
+
+absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
+    Commit& commit, int64_t now_ms, WriteBatch* batch) {
+  const std::string& user = commit.user_id;
+  const int64_t first = commit.before.last_sequence() + 1;
+  v1::ErasureReceipt receipt;
+  receipt.set_receipt_id(ReceiptId(user, first));
+  receipt.set_user_id(user);
+  receipt.set_created_at_ms(now_ms);
+
+  storage::PendingCompaction pending;
+  for (const Revocation& r : commit.revocations) {
+    v1::ErasureComponent* events = receipt.add_components();
+    events->set_component("raw_events");
+    events->set_signal(r.signal);
+    events->set_action(r.action);
+    events->set_state(v1::DONE);
+    events->set_done_at_ms(now_ms);
+    if (!r.erase) continue;
+    PORTRAIT_RETURN_IF_ERROR(AppendStripOps(store_, user, r.signal, batch).status());
+    v1::ErasureComponent* disk = receipt.add_components();
+    *disk = *events;
+    disk->set_component("raw_events_on_disk");
+    disk->set_state(v1::PENDING);
+    disk->set_done_at_ms(0);
+    disk->set_deadline_ms(now_ms + options_.disk_erasure_deadline_ms);
+    const std::string begin = UserSignalPrefix(user, r.signal);
+    pending.add_columns(static_cast<int>(Column::kEvents));
+    pending.add_begins(begin);
+    pending.add_ends(PrefixEnd(begin));
+    pending.add_columns(static_cast<int>(Column::kEventIds));
+    pending.add_begins(UserPrefix(user));
+    pending.add_ends(PrefixEnd(UserPrefix(user)));
+  }
+  if (pending.columns_size() > 0) {
+    pending.set_user_id(user);
+    pending.set_receipt_sequence(first);
+    batch->Put(Column::kMeta, PendingCompactionKey(receipt.receipt_id()),
+               pending.SerializeAsString());
+  }
+  for (size_t i = 0; i < commit.entries.size(); ++i) {
+    v1::LedgerEntry& entry = commit.entries[i];
+    entry.set_sequence(first + static_cast<int64_t>(i));
+    entry.set_receipt_id(receipt.receipt_id());
+    batch->Put(Column::kLedger, LedgerKey(user, entry.sequence()),
+               entry.SerializeAsString());
+  }
+  commit.after.set_last_sequence(first + commit.entries.size() - 1);
+  SyncFreezeDeadlines(user, commit.before, commit.after, batch);
+  batch->Put(Column::kConsent, ConsentStateKey(user),
+             commit.after.SerializeAsString());
+  batch->Put(Column::kConsent, ReceiptKey(user, first),
+             receipt.SerializeAsString());
+  return receipt;
+}
+
+absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
+    const v1::SetConsentRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateSetConsent(request, *policy_));
+  const std::string& user = request.user_id();
+  bool erasure_pending = false;
+  v1::SetConsentResponse response;
+  {
+    UserLocks::Guard guard = locks_->Lock(user);
+    const int64_t now_ms = clock_->NowMillis();
+    const std::string request_key = ConsentRequestKey(user, request.request_id());
+    absl::StatusOr<std::string> earlier = store_->Get(Column::kConsent, request_key);
+    if (earlier.ok()) return Replay(request, *earlier);
+    if (!absl::IsNotFound(earlier.status())) return earlier.status();
+
+    Commit commit;
+    commit.user_id = user;
+    PORTRAIT_ASSIGN_OR_RETURN(commit.before, ReadConsentRecord(store_, user));
+    PORTRAIT_ASSIGN_OR_RETURN(
+        bool minor_by_age,
+        ReadMinorByStatedAge(store_, *policy_, commit.before, user, now_ms));
+    commit.after = commit.before;
+    PORTRAIT_ASSIGN_OR_RETURN(
+        AppliedChanges applied,
+        ApplyChanges(*policy_, request, now_ms, minor_by_age, &commit.after));
+    commit.entries = std::move(applied.entries);
+    commit.revocations = std::move(applied.revocations);
+
+    WriteBatch batch;
+    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                              BuildCommit(commit, now_ms, &batch));
+    storage::RequestRecord processed;
+    processed.set_fingerprint(Fingerprint(request));
+    processed.set_receipt_id(response.receipt().receipt_id());
+    batch.Put(Column::kConsent, request_key, processed.SerializeAsString());
+    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+
+    response.set_receipt_id(response.receipt().receipt_id());
+    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
+                              Snapshot(user, commit.after, now_ms));
+    for (const v1::ErasureComponent& c : response.receipt().components()) {
+      erasure_pending |= c.state() == v1::PENDING;
+    }
+  }
+  if (erasure_pending && options_.on_disk_erasure_pending) {
+    options_.on_disk_erasure_pending();
+  }
+  return response;
+}
+
+absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
+    const v1::SetConsentRequest& request, const std::string& stored) {
+  PORTRAIT_ASSIGN_OR_RETURN(
+      storage::RequestRecord processed,
+      ParseStored<storage::RequestRecord>(stored, "stored request record"));
+  if (processed.fingerprint() != Fingerprint(request)) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "request_id: ", request.request_id(),
+        " was already used for a different request of this user"));
+  }
+  v1::SetConsentResponse response;
+  response.set_receipt_id(processed.receipt_id());
+  response.set_replayed(true);
+  std::string user;
+  int64_t sequence = 0;
+  PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(processed.receipt_id(), &user, &sequence));
+  PORTRAIT_ASSIGN_OR_RETURN(std::string receipt,
+                            store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
+  PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                            ParseStored<v1::ErasureReceipt>(receipt, "receipt"));
+  PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
+                            ReadConsentRecord(store_, user));
+  PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
+                            Snapshot(user, record, clock_->NowMillis()));
+  return response;
+}
+
+absl::StatusOr<v1::ConsentSnapshot> ConsentLedger::Snapshot(
+    absl::string_view user_id, const storage::ConsentRecord& record,
+    int64_t now_ms) {
+  PORTRAIT_ASSIGN_OR_RETURN(
+      bool minor_by_age,
+      ReadMinorByStatedAge(store_, *policy_, record, user_id, now_ms));
+  return ConsentView(*policy_, record, minor_by_age).Snapshot(user_id);
+}
+
+absl::StatusOr<v1::ConsentSnapshot> ConsentLedger::GetConsent(
+    absl::string_view user_id) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(user_id, "user_id"));
+  PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
+                            ReadConsentRecord(store_, user_id));
+  return Snapshot(user_id, record, clock_->NowMillis());
+}
+
+absl::StatusOr<v1::GetConsentHistoryResponse> ConsentLedger::GetHistory(
+    const v1::GetConsentHistoryRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(request.user_id(), "user_id"));
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size: is ", request.page_size(), "; must be 0 to ", kMaxPageSize));
+  }
+  const int page_size =
+      request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  int64_t start = 1;
+  if (!request.page_token().empty() &&
+      (!absl::SimpleAtoi(request.page_token(), &start) || start < 1)) {
+    return absl::InvalidArgumentError(
+        "page_token: must be a next_page_token from an earlier response");
+  }
+  v1::GetConsentHistoryResponse response;
+  absl::Status parse_status;
+  const std::string& user = request.user_id();
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kLedger, LedgerKey(user, start), PrefixEnd(UserPrefix(user)),
+      [&](absl::string_view, absl::string_view value) {
+        if (response.entries_size() == page_size) {
+          response.set_next_page_token(absl::StrCat(
+              response.entries(page_size - 1).sequence() + 1));
+          return false;
+        }
+        if (!response.add_entries()->ParseFromArray(
+                value.data(), static_cast<int>(value.size()))) {
+          parse_status = absl::DataLossError("a ledger entry does not parse");
+          return false;
+        }
+        return true;
+      }));
+  PORTRAIT_RETURN_IF_ERROR(parse_status);
+  return response;
+}
+
+absl::StatusOr<v1::GetErasureStatusResponse> ConsentLedger::GetErasureStatus(
+    absl::string_view receipt_id) {
+  std::string user;
+  int64_t sequence = 0;
+  PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(receipt_id, &user, &sequence));
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(user, "receipt_id"));
+  absl::StatusOr<std::string> stored =
+      store_->Get(Column::kConsent, ReceiptKey(user, sequence));
+  if (absl::IsNotFound(stored.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("receipt_id: no receipt ", receipt_id));
+  }
+  PORTRAIT_RETURN_IF_ERROR(stored.status());
+  v1::GetErasureStatusResponse response;
+  PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                            ParseStored<v1::ErasureReceipt>(*stored, "receipt"));
+  bool complete = true;
+  for (const v1::ErasureComponent& c : response.receipt().components()) {
+    complete &= c.state() == v1::DONE;
+  }
+  response.set_complete(complete);
+  return response;
+}
+
+absl::StatusOr<int> ConsentLedger::ExpireFrozen(int limit) {
+  const int64_t now_ms = clock_->NowMillis();
+  std::vector<std::string> due;
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kMeta, FreezeExpiryBegin(), FreezeExpiryEnd(now_ms),
+      [&](absl::string_view key, absl::string_view) {
+        due.emplace_back(key);
+        return static_cast<int>(due.size()) < limit;
+      }));
+  int stripped_count = 0;
+  bool any = false;
+  for (const std::string& key : due) {
+    bool stripped = false;
+    PORTRAIT_RETURN_IF_ERROR(ExpireOne(key, now_ms, &stripped));
+    stripped_count += stripped ? 1 : 0;
+    any |= stripped;
+  }
+  if (any && options_.on_disk_erasure_pending) {
+    options_.on_disk_erasure_pending();
+  }
+  return stripped_count;
+}
+
+absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
+                                      bool* stripped) {
+  PORTRAIT_ASSIGN_OR_RETURN(FreezeExpiryParts due, ParseFreezeExpiryKey(key));
+  const v1::Signal signal = static_cast<v1::Signal>(due.signal);
+  UserLocks::Guard guard = locks_->Lock(due.user_id);
+  Commit commit;
+  commit.user_id = due.user_id;
+  PORTRAIT_ASSIGN_OR_RETURN(commit.before, ReadConsentRecord(store_, due.user_id));
+  commit.after = commit.before;
+  absl::StatusOr<v1::LedgerEntry> entry = ExpireFrozenSignal(
+      *policy_, signal, due.until_ms, now_ms, &commit.after);
+  WriteBatch batch;
+  batch.Delete(Column::kMeta, key);
+  if (absl::IsFailedPrecondition(entry.status())) {
+    // Re-granted or stripped since: the deadline is stale.
+    return store_->Write(batch, /*sync=*/true);
+  }
+  PORTRAIT_RETURN_IF_ERROR(entry.status());
+  commit.entries.push_back(std::move(*entry));
+  commit.revocations.push_back({signal, v1::STRIP, /*erase=*/true, 0});
+  PORTRAIT_RETURN_IF_ERROR(BuildCommit(commit, now_ms, &batch).status());
+  PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  *stripped = true;
+  return absl::OkStatus();
+}
+
+}  // namespace portrait

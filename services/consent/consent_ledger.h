@@ -1,0 +1,98 @@
+// ConsentLedger: where a revocation happens. Applies SetConsent requests to a
+// user's consent record, erases or seals the revoked signals' raw events,
+// appends the audit ledger and writes the erasure receipt, all in one synced
+// write batch under the user's lock: either everything of a request is
+// applied or nothing is. Also strips frozen signals whose retention ran out,
+// and answers GetConsent, GetConsentHistory and GetErasureStatus.
+//
+// Thread-safe. Ingest for the same user takes the same UserLocks stripe, so
+// an event is checked against consent and stored without a revocation in
+// between.
+#ifndef PORTRAIT_SERVICES_CONSENT_CONSENT_LEDGER_H_
+#define PORTRAIT_SERVICES_CONSENT_CONSENT_LEDGER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "base/clock.h"
+#include "portrait/storage/records.pb.h"
+#include "portrait/v1/consent.pb.h"
+#include "services/consent/consent_changes.h"
+#include "services/consent/policy.h"
+#include "services/locking/user_locks.h"
+#include "services/storage/store.h"
+
+namespace portrait {
+
+class ConsentLedger {
+ public:
+  struct Options {
+    // Promised time for erased bytes to leave the database files.
+    int64_t disk_erasure_deadline_ms = int64_t{24} * 3600 * 1000;
+    // Called (without locks held) after a commit that left on-disk erasure
+    // pending, e.g. to wake the DiskEraser. May be empty.
+    std::function<void()> on_disk_erasure_pending;
+  };
+
+  // All pointers must outlive the ledger.
+  ConsentLedger(Store* store, const Clock* clock, UserLocks* locks,
+                const ConsentPolicy* policy, Options options);
+
+  // See ConsentService.SetConsent in consent.proto for the codes.
+  absl::StatusOr<v1::SetConsentResponse> SetConsent(
+      const v1::SetConsentRequest& request);
+
+  // INVALID_ARGUMENT for a malformed user_id.
+  absl::StatusOr<v1::ConsentSnapshot> GetConsent(absl::string_view user_id);
+
+  // INVALID_ARGUMENT for a malformed user_id, page_size or page_token.
+  absl::StatusOr<v1::GetConsentHistoryResponse> GetHistory(
+      const v1::GetConsentHistoryRequest& request);
+
+  // INVALID_ARGUMENT for a malformed id; NOT_FOUND for an unknown receipt.
+  absl::StatusOr<v1::GetErasureStatusResponse> GetErasureStatus(
+      absl::string_view receipt_id);
+
+  // Strips every FROZEN signal whose retention deadline is at or before now
+  // (at most `limit` per call), each as its own atomic commit with a ledger
+  // entry by REQUESTER_SYSTEM. Returns how many were stripped.
+  absl::StatusOr<int> ExpireFrozen(int limit = 1000);
+
+  const ConsentPolicy& policy() const { return *policy_; }
+
+ private:
+  // A user's changes ready to commit.
+  struct Commit {
+    std::string user_id;
+    storage::ConsentRecord before;
+    storage::ConsentRecord after;
+    std::vector<v1::LedgerEntry> entries;
+    std::vector<Revocation> revocations;
+  };
+
+  // Builds the batch of `commit` (ledger, record, receipt, erasure, freeze
+  // deadlines) into *batch and returns the receipt. REQUIRES: the user's lock.
+  absl::StatusOr<v1::ErasureReceipt> BuildCommit(Commit& commit,
+                                                 int64_t now_ms,
+                                                 WriteBatch* batch);
+  absl::StatusOr<v1::SetConsentResponse> Replay(
+      const v1::SetConsentRequest& request, const std::string& stored);
+  absl::StatusOr<v1::ConsentSnapshot> Snapshot(
+      absl::string_view user_id, const storage::ConsentRecord& record,
+      int64_t now_ms);
+  absl::Status ExpireOne(absl::string_view key, int64_t now_ms, bool* stripped);
+
+  // Constant after construction.
+  Store* const store_;
+  const Clock* const clock_;
+  UserLocks* const locks_;
+  const ConsentPolicy* const policy_;
+  const Options options_;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_CONSENT_CONSENT_LEDGER_H_
