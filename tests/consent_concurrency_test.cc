@@ -1,0 +1,216 @@
+// Ingest and revocation racing over gRPC against a real server: several
+// clients stream LIKE events (some back-dated, as late deliveries are) while
+// another repeatedly strips and re-grants LIKE for the same users. After each
+// strip returns, the user has no LIKE event stored and gets none while the
+// signal stays stripped; at the end every stored LIKE event occurred at or
+// after the grant it was accepted under. Also checks each ConsentService
+// call's status codes over the wire.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "portrait/v1/consent.grpc.pb.h"
+#include "tests/consent_harness.h"
+#include "tests/temp_dir.h"
+#include "tests/test_server.h"
+
+namespace portrait {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int kUsers = 4;
+
+class ConsentServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = StartTestServer(dir_.path() + "/db", RealClock::Get());
+    ASSERT_NE(server_, nullptr);
+    channel_ = ConnectTo(server_->port());
+    consent_ = v1::ConsentService::NewStub(channel_);
+    profile_ = v1::ProfileService::NewStub(channel_);
+  }
+
+  grpc::Status Set(const v1::SetConsentRequest& request,
+                   v1::SetConsentResponse* response) {
+    grpc::ClientContext context;
+    return consent_->SetConsent(&context, request, response);
+  }
+
+  v1::SetConsentRequest Request(const std::string& user, v1::Signal signal,
+                                bool grant) {
+    v1::SetConsentRequest request;
+    request.set_user_id(user);
+    request.set_requester(v1::REQUESTER_USER);
+    request.set_caller_id("concurrency-test");
+    request.set_request_id(absl::StrCat("r", next_request_++));
+    request.set_policy_version(1);
+    v1::SignalChange* change = request.add_changes()->mutable_signal();
+    change->set_signal(signal);
+    change->set_grant(grant);
+    if (!grant) change->set_action(v1::STRIP);
+    return request;
+  }
+
+  // LIKE events stored for `user`: count and oldest occurred_at.
+  std::pair<int64_t, int64_t> StoredLikes(const std::string& user) {
+    v1::GetEventSummaryRequest request;
+    request.set_user_id(user);
+    v1::GetEventSummaryResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(profile_->GetEventSummary(&context, request, &response).ok());
+    for (const v1::SignalEventSummary& s : response.signals()) {
+      if (s.signal() == v1::LIKE) return {s.count(), s.oldest_ms()};
+    }
+    return {0, 0};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<PortraitServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ConsentService::Stub> consent_;
+  std::unique_ptr<v1::ProfileService::Stub> profile_;
+  int next_request_ = 0;
+};
+
+TEST_F(ConsentServiceTest, IngestNeverOutrunsARevocation) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> stored{0}, refused{0};
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 3; ++t) {
+    producers.emplace_back([&, t] {
+      auto ingest = v1::IngestService::NewStub(channel_);
+      std::mt19937 rng(t);
+      for (int batch = 0; !stop.load(); ++batch) {
+        v1::RecordEventsRequest request;
+        const int64_t now = absl::ToUnixMillis(absl::Now());
+        for (int i = 0; i < 20; ++i) {
+          // Up to 50 ms back-dated: late deliveries across a strip.
+          *request.add_events() = ConsentHarness::MakeEvent(
+              absl::StrCat("t", t, "-", batch, "-", i),
+              absl::StrCat("user", rng() % kUsers), v1::LIKE,
+              now - static_cast<int64_t>(rng() % 50));
+        }
+        v1::RecordEventsResponse response;
+        grpc::ClientContext context;
+        ASSERT_TRUE(ingest->RecordEvents(&context, request, &response).ok());
+        stored += response.stored();
+        refused += response.rejected();
+      }
+    });
+  }
+  std::map<std::string, int64_t> granted_since;
+  for (int round = 0; round < 40; ++round) {
+    const std::string user = absl::StrCat("user", round % kUsers);
+    v1::SetConsentResponse response;
+    ASSERT_TRUE(Set(Request(user, v1::LIKE, false), &response).ok());
+    // Read-your-revocation: nothing stored, and nothing gets in.
+    EXPECT_EQ(StoredLikes(user).first, 0) << "round " << round;
+    absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_EQ(StoredLikes(user).first, 0) << "round " << round;
+    ASSERT_TRUE(Set(Request(user, v1::LIKE, true), &response).ok());
+    granted_since[user] = response.consent().signals(v1::LIKE - 1).since_ms();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  stop = true;
+  for (std::thread& t : producers) t.join();
+  EXPECT_GT(stored.load(), 0);
+  EXPECT_GT(refused.load(), 0);  // Some were refused: the race happened.
+  for (const auto& [user, since] : granted_since) {
+    auto [count, oldest] = StoredLikes(user);
+    if (count > 0) EXPECT_GE(oldest, since) << user;
+  }
+}
+
+TEST_F(ConsentServiceTest, StatusCodesOverTheWire) {
+  v1::SetConsentResponse response;
+  v1::SetConsentRequest bad = Request("alice", v1::LIKE, false);
+  bad.clear_request_id();
+  grpc::Status s = Set(bad, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
+
+  v1::SetConsentRequest freeze_location = Request("alice", v1::LOCATION, false);
+  freeze_location.mutable_changes(0)->mutable_signal()->set_action(v1::FREEZE);
+  s = Set(freeze_location, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::SetConsentRequest guardian = Request("alice", v1::LIKE, true);
+  guardian.mutable_changes(0)->mutable_guardian_consent()->set_granted(true);
+  s = Set(guardian, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::SetConsentRequest ok = Request("alice", v1::LIKE, false);
+  ASSERT_TRUE(Set(ok, &response).ok());
+  ok.mutable_changes(0)->mutable_signal()->set_action(v1::FREEZE);
+  s = Set(ok, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::GetErasureStatusRequest status_request;
+  status_request.set_receipt_id("alice/999");
+  v1::GetErasureStatusResponse status;
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(consent_->GetErasureStatus(&context, status_request, &status)
+                  .error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  v1::GetConsentRequest get;
+  get.set_user_id("");
+  v1::GetConsentResponse got;
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(consent_->GetConsent(&context, get, &got).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  v1::GetConsentHistoryRequest history;
+  history.set_user_id("alice");
+  v1::GetConsentHistoryResponse entries;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(consent_->GetConsentHistory(&context, history, &entries).ok());
+  }
+  ASSERT_EQ(entries.entries_size(), 1);
+  EXPECT_EQ(entries.entries(0).new_value(), "STRIPPED");
+}
+
+TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
+  auto ingest = v1::IngestService::NewStub(channel_);
+  v1::RecordEventsRequest events;
+  for (int i = 0; i < 50; ++i) {
+    *events.add_events() = ConsentHarness::MakeEvent(
+        absl::StrCat("bg", i), "bob", v1::LIKE, absl::ToUnixMillis(absl::Now()));
+  }
+  v1::RecordEventsResponse recorded;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(ingest->RecordEvents(&context, events, &recorded).ok());
+  }
+  v1::SetConsentResponse response;
+  ASSERT_TRUE(Set(Request("bob", v1::LIKE, false), &response).ok());
+  v1::GetErasureStatusRequest request;
+  request.set_receipt_id(response.receipt_id());
+  v1::GetErasureStatusResponse status;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
+    if (status.complete()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(status.complete()) << status.ShortDebugString();
+}
+
+}  // namespace
+}  // namespace portrait
