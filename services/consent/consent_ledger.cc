@@ -88,7 +88,7 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     events->set_state(v1::DONE);
     events->set_done_at_ms(now_ms);
     if (!r.erase) continue;
-    PORTRAIT_RETURN_IF_ERROR(AppendStripOps(store_, user, r.signal, batch).status());
+    AppendStripOps(user, r.signal, batch);
     v1::ErasureComponent* disk = receipt.add_components();
     *disk = *events;
     disk->set_component("raw_events_on_disk");
@@ -96,12 +96,11 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     disk->set_done_at_ms(0);
     disk->set_deadline_ms(now_ms + options_.disk_erasure_deadline_ms);
     const std::string begin = UserSignalPrefix(user, r.signal);
-    pending.add_columns(static_cast<int>(Column::kEvents));
-    pending.add_begins(begin);
-    pending.add_ends(PrefixEnd(begin));
-    pending.add_columns(static_cast<int>(Column::kEventIds));
-    pending.add_begins(UserPrefix(user));
-    pending.add_ends(PrefixEnd(UserPrefix(user)));
+    for (Column column : {Column::kEvents, Column::kEventIds}) {
+      pending.add_columns(static_cast<int>(column));
+      pending.add_begins(begin);
+      pending.add_ends(PrefixEnd(begin));
+    }
   }
   if (pending.columns_size() > 0) {
     pending.set_user_id(user);

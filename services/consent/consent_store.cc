@@ -1,7 +1,5 @@
 #include "services/consent/consent_store.h"
 
-#include <vector>
-
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "portrait/v1/ingest.pb.h"
@@ -56,28 +54,12 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
   return IsMinorByBirthYear(birth_year, policy.minor_age(), now_ms);
 }
 
-absl::StatusOr<int64_t> AppendStripOps(Store* store, absl::string_view user_id,
-                                       v1::Signal signal, WriteBatch* batch) {
+void AppendStripOps(absl::string_view user_id, v1::Signal signal,
+                    WriteBatch* batch) {
   const std::string begin = UserSignalPrefix(user_id, signal);
   const std::string end = PrefixEnd(begin);
-  std::vector<std::string> event_ids;
-  absl::Status parse_status;
-  PORTRAIT_RETURN_IF_ERROR(store->Scan(
-      Column::kEvents, begin, end, [&](absl::string_view key, absl::string_view) {
-        absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
-        if (!parts.ok()) {
-          parse_status = parts.status();
-          return false;
-        }
-        event_ids.push_back(std::move(parts->event_id));
-        return true;
-      }));
-  PORTRAIT_RETURN_IF_ERROR(parse_status);
-  for (const std::string& event_id : event_ids) {
-    batch->Delete(Column::kEventIds, EventIdKey(user_id, event_id));
-  }
   batch->DeleteRange(Column::kEvents, begin, end);
-  return static_cast<int64_t>(event_ids.size());
+  batch->DeleteRange(Column::kEventIds, begin, end);
 }
 
 }  // namespace portrait

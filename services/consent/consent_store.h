@@ -31,9 +31,10 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
                                           int64_t now_ms);
 
 // Appends to `batch` the erasure of every stored raw event of the user's
-// signal and of those events' idempotency keys. Returns the number of events.
-absl::StatusOr<int64_t> AppendStripOps(Store* store, absl::string_view user_id,
-                                       v1::Signal signal, WriteBatch* batch);
+// signal and of those events' idempotency keys: two range deletes, whatever
+// the number of events.
+void AppendStripOps(absl::string_view user_id, v1::Signal signal,
+                    WriteBatch* batch);
 
 }  // namespace portrait
 

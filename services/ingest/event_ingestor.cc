@@ -103,7 +103,8 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
       continue;
     }
 
-    std::string id_key = EventIdKey(event.user_id(), event.event_id());
+    const uint8_t signal = static_cast<uint8_t>(event.signal());
+    std::string id_key = EventIdKey(event.user_id(), signal, event.event_id());
     absl::StatusOr<std::string> existing = store_->Get(Column::kEventIds, id_key);
     if (!existing.ok() && !absl::IsNotFound(existing.status())) {
       return existing.status();
@@ -112,11 +113,11 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
       result->set_outcome(v1::DUPLICATE);
       continue;
     }
-    std::string event_key =
-        EventKey(event.user_id(), static_cast<uint8_t>(event.signal()),
-                 event.occurred_at_ms(), event.event_id());
-    batch.Put(Column::kEvents, event_key, event.SerializeAsString());
-    batch.Put(Column::kEventIds, id_key, event_key);
+    batch.Put(Column::kEvents,
+              EventKey(event.user_id(), signal, event.occurred_at_ms(),
+                       event.event_id()),
+              event.SerializeAsString());
+    batch.Put(Column::kEventIds, id_key, "");
     result->set_outcome(v1::STORED);
     // A birth year stated in this batch protects the rest of it at once.
     if (event.signal() == v1::PROFILE_ATTRIBUTES &&

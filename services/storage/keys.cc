@@ -63,8 +63,9 @@ absl::StatusOr<EventKeyParts> ParseEventKey(absl::string_view key) {
   return parts;
 }
 
-std::string EventIdKey(absl::string_view user_id, absl::string_view event_id) {
-  std::string key = UserPrefix(user_id);
+std::string EventIdKey(absl::string_view user_id, uint8_t signal,
+                       absl::string_view event_id) {
+  std::string key = UserSignalPrefix(user_id, signal);
   key.append(event_id.data(), event_id.size());
   return key;
 }

@@ -38,9 +38,12 @@ struct EventKeyParts {
 // Inverse of EventKey. DATA_LOSS if `key` is not one.
 absl::StatusOr<EventKeyParts> ParseEventKey(absl::string_view key);
 
-// kEventIds key: user_id 0x00 | event_id. Idempotency is per user: the same
-// event id sent for two users names two events.
-std::string EventIdKey(absl::string_view user_id, absl::string_view event_id);
+// kEventIds key: user_id 0x00 | signal (1 byte) | event_id; the value is
+// empty. Idempotency is per user and signal: the same event id sent for two
+// users (or two signals) names two events. Sharing the events' prefix lets
+// one DeleteRange erase a signal's idempotency keys with its events.
+std::string EventIdKey(absl::string_view user_id, uint8_t signal,
+                       absl::string_view event_id);
 
 // kCatalog key: kind (1 byte, the ItemKind number) | id.
 std::string CatalogKey(uint8_t kind, absl::string_view id);

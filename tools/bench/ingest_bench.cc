@@ -97,7 +97,8 @@ absl::Duration RawRocksDb(const Workload& w, const std::string& dir) {
         std::string key = EventKey(e.user_id(), e.signal(), e.occurred_at_ms(),
                                    e.event_id());
         batch.Put(handles[1], key, e.SerializeAsString());
-        batch.Put(handles[2], EventIdKey(e.user_id(), e.event_id()), key);
+        batch.Put(handles[2], EventIdKey(e.user_id(), e.signal(), e.event_id()),
+                  "");
       }
       rocksdb::Status ws = db->Write(sync, &batch);
       if (!ws.ok()) std::fprintf(stderr, "raw write: %s\n", ws.ToString().c_str());
