@@ -21,6 +21,7 @@
 #include "services/server/background_worker.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/rocksdb_store.h"
+#include "services/storage/schema.h"
 
 namespace portrait {
 
@@ -47,8 +48,9 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
       server->store_,
       RocksDbStore::Open({.path = options.data_dir,
                           .block_cache_bytes = options.block_cache_bytes}));
-  server->locks_ = std::make_unique<UserLocks>();
   Store* store = server->store_.get();
+  PORTRAIT_RETURN_IF_ERROR(CheckOrStampSchema(store));
+  server->locks_ = std::make_unique<UserLocks>();
   PortraitServer* self = server.get();
   server->ingestor_ = std::make_unique<EventIngestor>(
       store, clock, server->locks_.get(), server->policy_.get());

@@ -53,7 +53,8 @@ class PortraitServer {
   // Loads the policy, opens storage and starts serving.
   // Errors: the policy's (NOT_FOUND unreadable, INVALID_ARGUMENT invalid);
   // those of RocksDbStore::Open (FAILED_PRECONDITION when another process
-  // holds the data directory); UNAVAILABLE when the address cannot be bound
+  // holds the data directory) and CheckOrStampSchema (FAILED_PRECONDITION
+  // for a database of another layout version); UNAVAILABLE when the address cannot be bound
   // (port taken, bad address).
   static absl::StatusOr<std::unique_ptr<PortraitServer>> Start(
       const Options& options);

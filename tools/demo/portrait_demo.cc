@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/profile.grpc.pb.h"
 
@@ -114,6 +115,88 @@ bool SendEvents(v1::IngestService::Stub& ingest, int users, int per_user,
   return true;
 }
 
+int64_t CountOf(v1::ProfileService::Stub& profile, const std::string& user,
+                v1::Signal signal) {
+  v1::GetEventSummaryRequest request;
+  request.set_user_id(user);
+  v1::GetEventSummaryResponse response;
+  grpc::ClientContext context;
+  if (!Check(profile.GetEventSummary(&context, request, &response),
+             "GetEventSummary")) {
+    return -1;
+  }
+  for (const v1::SignalEventSummary& s : response.signals()) {
+    if (s.signal() == signal) return s.count();
+  }
+  return 0;
+}
+
+// A fresh user strips LIKE: the events go at once, a late LIKE is refused,
+// and the receipt completes when the bytes are compacted off disk.
+bool ShowRevocation(v1::IngestService::Stub& ingest,
+                    v1::ProfileService::Stub& profile,
+                    v1::ConsentService::Stub& consent, int64_t now_ms) {
+  const std::string user = absl::StrCat("demo-revoker-", now_ms);
+  v1::RecordEventsRequest events;
+  for (int i = 0; i < 40; ++i) *events.add_events() = MakeEvent(user, i, now_ms);
+  v1::RecordEventsResponse recorded;
+  {
+    grpc::ClientContext context;
+    if (!Check(ingest.RecordEvents(&context, events, &recorded), "RecordEvents")) {
+      return false;
+    }
+  }
+  std::printf("-- %s: %lld LIKE events stored; the user switches LIKE off "
+              "(STRIP) --\n",
+              user.c_str(), static_cast<long long>(CountOf(profile, user, v1::LIKE)));
+  v1::SetConsentRequest request;
+  request.set_user_id(user);
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("portrait-demo");
+  request.set_request_id("demo-strip-like");
+  request.set_policy_version(1);
+  request.add_changes()->mutable_signal()->set_signal(v1::LIKE);
+  v1::SetConsentResponse response;
+  {
+    grpc::ClientContext context;
+    if (!Check(consent.SetConsent(&context, request, &response), "SetConsent")) {
+      return false;
+    }
+  }
+  const int64_t left = CountOf(profile, user, v1::LIKE);
+  std::printf("receipt %s; LIKE events stored now: %lld\n",
+              response.receipt_id().c_str(), static_cast<long long>(left));
+  v1::RecordEventsRequest late;
+  *late.add_events() = MakeEvent(user, 1000, now_ms);  // i % 4 == 0: LIKE.
+  v1::RecordEventsResponse refused;
+  {
+    grpc::ClientContext context;
+    if (!Check(ingest.RecordEvents(&context, late, &refused), "RecordEvents")) {
+      return false;
+    }
+  }
+  std::printf("a new LIKE event: %s (%s)\n",
+              v1::EventOutcome_Name(refused.results(0).outcome()).c_str(),
+              v1::RejectReason_Name(refused.results(0).reason()).c_str());
+  v1::GetErasureStatusRequest status_request;
+  status_request.set_receipt_id(response.receipt_id());
+  v1::GetErasureStatusResponse status;
+  for (int i = 0; i < 100 && !status.complete(); ++i) {
+    grpc::ClientContext context;
+    if (!Check(consent.GetErasureStatus(&context, status_request, &status),
+               "GetErasureStatus")) {
+      return false;
+    }
+    if (!status.complete()) absl::SleepFor(absl::Milliseconds(50));
+  }
+  for (const v1::ErasureComponent& c : status.receipt().components()) {
+    std::printf("  %-20s %s\n", c.component().c_str(),
+                v1::ErasureState_Name(c.state()).c_str());
+  }
+  return left == 0 && refused.results(0).reason() == v1::SIGNAL_STRIPPED &&
+         status.complete();
+}
+
 int Run() {
   auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
                                      grpc::InsecureChannelCredentials());
@@ -125,6 +208,7 @@ int Run() {
   }
   auto ingest = v1::IngestService::NewStub(channel);
   auto profile = v1::ProfileService::NewStub(channel);
+  auto consent = v1::ConsentService::NewStub(channel);
   const int users = absl::GetFlag(FLAGS_users);
   const int per_user = std::min(absl::GetFlag(FLAGS_events_per_user), 1000);
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
@@ -159,6 +243,11 @@ int Run() {
   }
   std::printf("OK: every user has exactly the %d events sent, once\n",
               per_user);
+  if (!ShowRevocation(*ingest, *profile, *consent, now_ms)) {
+    std::fprintf(stderr, "portrait_demo: the revocation did not behave\n");
+    return EXIT_FAILURE;
+  }
+  std::printf("OK: revoked data is gone, new data refused, erasure complete\n");
   return EXIT_SUCCESS;
 }
 
