@@ -1,0 +1,42 @@
+#include "services/storage/fault_injecting_store.h"
+
+namespace portrait {
+
+bool FaultInjectingStore::Take(std::atomic<int>& counter) {
+  int n = counter.load();
+  while (n > 0) {
+    if (counter.compare_exchange_weak(n, n - 1)) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::string> FaultInjectingStore::Get(Column column,
+                                                     absl::string_view key) {
+  if (Take(failing_reads_)) return absl::UnavailableError("injected read fault");
+  return base_->Get(column, key);
+}
+
+absl::Status FaultInjectingStore::Write(const WriteBatch& batch, bool sync) {
+  if (Take(failing_writes_)) {
+    return absl::UnavailableError("injected write fault");
+  }
+  return base_->Write(batch, sync);
+}
+
+absl::Status FaultInjectingStore::Scan(Column column, absl::string_view begin,
+                                       absl::string_view end,
+                                       const ScanVisitor& visit) {
+  if (Take(failing_reads_)) return absl::UnavailableError("injected read fault");
+  return base_->Scan(column, begin, end, visit);
+}
+
+absl::Status FaultInjectingStore::CompactRange(Column column,
+                                               absl::string_view begin,
+                                               absl::string_view end) {
+  if (Take(failing_writes_)) {
+    return absl::UnavailableError("injected compaction fault");
+  }
+  return base_->CompactRange(column, begin, end);
+}
+
+}  // namespace portrait

@@ -1,0 +1,40 @@
+// FaultInjectingStore: wraps a Store and fails chosen calls, for tests of
+// error paths. A failed Write applies nothing, as a real store's would.
+// Thread-safe.
+#ifndef PORTRAIT_SERVICES_STORAGE_FAULT_INJECTING_STORE_H_
+#define PORTRAIT_SERVICES_STORAGE_FAULT_INJECTING_STORE_H_
+
+#include <atomic>
+
+#include "services/storage/store.h"
+
+namespace portrait {
+
+class FaultInjectingStore : public Store {
+ public:
+  // `base` must outlive the wrapper.
+  explicit FaultInjectingStore(Store* base) : base_(base) {}
+
+  // The next `n` Writes (and CompactRanges) fail with UNAVAILABLE.
+  void FailNextWrites(int n) { failing_writes_ = n; }
+  // The next `n` Gets and Scans fail.
+  void FailNextReads(int n) { failing_reads_ = n; }
+
+  absl::StatusOr<std::string> Get(Column column, absl::string_view key) override;
+  absl::Status Write(const WriteBatch& batch, bool sync) override;
+  absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
+                    const ScanVisitor& visit) override;
+  absl::Status CompactRange(Column column, absl::string_view begin,
+                            absl::string_view end) override;
+
+ private:
+  static bool Take(std::atomic<int>& counter);
+
+  Store* const base_;
+  std::atomic<int> failing_writes_{0};
+  std::atomic<int> failing_reads_{0};
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_STORAGE_FAULT_INJECTING_STORE_H_
