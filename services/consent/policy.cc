@@ -1,13 +1,10 @@
 #include "services/consent/policy.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
+#include "base/text_proto.h"
 
 namespace portrait {
 namespace {
@@ -106,37 +103,19 @@ absl::StatusOr<ConsentPolicy> ConsentPolicy::FromProto(
 }
 
 absl::StatusOr<ConsentPolicy> ConsentPolicy::FromText(const std::string& text) {
-  // Keeps the parser's first complaint for the error message.
-  class FirstError : public google::protobuf::io::ErrorCollector {
-   public:
-    void AddError(int line, int column, const std::string& message) override {
-      if (error.empty()) {
-        error = absl::StrCat("line ", line + 1, " column ", column + 1, ": ",
-                             message);
-      }
-    }
-    std::string error;
-  };
-  FirstError errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
   v1::ConsentPolicy proto;
-  if (!parser.ParseFromString(text, &proto)) {
-    return Invalid(absl::StrCat("not a portrait.v1.ConsentPolicy text proto: ",
-                                errors.error));
-  }
+  absl::Status parsed = ParseTextProto(text, &proto);
+  if (!parsed.ok()) return Invalid(parsed.message());
   return FromProto(proto);
 }
 
 absl::StatusOr<ConsentPolicy> ConsentPolicy::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) {
     return absl::NotFoundError(
-        absl::StrCat("consent policy file ", path, " cannot be read"));
+        absl::StrCat("consent policy file ", text.status().message()));
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<ConsentPolicy> policy = FromText(text.str());
+  absl::StatusOr<ConsentPolicy> policy = FromText(*text);
   if (!policy.ok()) {
     return absl::Status(policy.status().code(),
                         absl::StrCat(path, ": ", policy.status().message()));

@@ -1,0 +1,50 @@
+// Blending candidate scores from several sources into one ranking, and
+// picking a page with a diversity cap. Deterministic: ties break by key.
+#ifndef PORTRAIT_MODELS_BLEND_H_
+#define PORTRAIT_MODELS_BLEND_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+
+namespace portrait {
+
+// Sources are numbered as portrait.v1.ReasonSource (0 unused).
+inline constexpr int kNumSources = 12;
+
+struct Candidate {
+  // Stable identity, e.g. "post:p1"; the final tie-break.
+  std::string key;
+  // Diversity groups (e.g. "user:author", "brand:b1"); empty = none.
+  std::string author_group;
+  std::string brand_group;
+  // Raw score from each source (0 = not from that source).
+  std::array<double, kNumSources> raw{};
+  // Per source, a bit per signal number the source used.
+  std::array<uint32_t, kNumSources> signals{};
+  // Set by BlendScores.
+  double score = 0;
+};
+
+// score = sum over sources of weights[s] * raw[s] / (max of raw[s] over all
+// candidates). Each source contributes at most its weight.
+void BlendScores(const std::array<double, kNumSources>& weights,
+                 std::vector<Candidate>* candidates);
+
+// Sorts by score (descending), then key (ascending).
+void RankCandidates(std::vector<Candidate>* candidates);
+
+// Walks `ranked` in order and returns up to `limit` candidates whose key is
+// not in `exclude`, taking at most `cap_per_group` per non-empty author or
+// brand group.
+std::vector<const Candidate*> PickPage(
+    const std::vector<Candidate>& ranked,
+    const absl::flat_hash_set<std::string>& exclude, int limit,
+    int cap_per_group);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_MODELS_BLEND_H_

@@ -1,0 +1,49 @@
+#include "models/features.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace portrait {
+namespace {
+
+constexpr size_t kMaxTerms = 16;
+constexpr size_t kMaxTermBytes = 32;
+
+bool IsSeparator(unsigned char c) {
+  return c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9'));
+}
+
+}  // namespace
+
+std::vector<std::string> QueryTerms(absl::string_view query) {
+  std::vector<std::string> terms;
+  std::string current;
+  auto flush = [&] {
+    if (!current.empty() && current.size() <= kMaxTermBytes &&
+        std::find(terms.begin(), terms.end(), current) == terms.end() &&
+        terms.size() < kMaxTerms) {
+      terms.push_back(current);
+    }
+    current.clear();
+  };
+  for (char ch : query) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (IsSeparator(c)) {
+      flush();
+    } else {
+      current.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : ch);
+    }
+  }
+  flush();
+  return terms;
+}
+
+std::string GeoCell(double latitude, double longitude) {
+  return absl::StrCat(static_cast<int>(std::floor(latitude * 10)), ",",
+                      static_cast<int>(std::floor(longitude * 10)));
+}
+
+}  // namespace portrait

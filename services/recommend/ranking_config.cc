@@ -1,0 +1,107 @@
+#include "services/recommend/ranking_config.h"
+
+#include <utility>
+
+#include "absl/base/internal/raw_logging.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "base/text_proto.h"
+#include "services/recommend/shipped_ranking.h"
+
+namespace portrait {
+namespace {
+
+absl::Status Invalid(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("ranking config: ", what));
+}
+
+absl::Status CheckRange(absl::string_view name, int64_t value, int64_t lo,
+                        int64_t hi) {
+  if (value < lo || value > hi) {
+    return Invalid(absl::StrCat(name, " is ", value, "; must be ", lo, " to ", hi));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Check(const v1::RankingConfig& p) {
+  std::array<bool, kNumSources> seen_source{};
+  for (const v1::SourceWeight& w : p.source_weights()) {
+    if (w.source() <= 0 || w.source() >= kNumSources ||
+        !v1::ReasonSource_IsValid(w.source()) || seen_source[w.source()]) {
+      return Invalid(absl::StrCat("source ", w.source(), " is unknown or repeated"));
+    }
+    seen_source[w.source()] = true;
+    if (!(w.weight() >= 0)) {
+      return Invalid(absl::StrCat(v1::ReasonSource_Name(w.source()),
+                                  " weight must be >= 0"));
+    }
+  }
+  std::array<bool, v1::Signal_ARRAYSIZE> seen_signal{};
+  for (const v1::SignalWeight& w : p.signal_weights()) {
+    if (w.signal() == v1::SIGNAL_UNSPECIFIED || !v1::Signal_IsValid(w.signal()) ||
+        seen_signal[w.signal()]) {
+      return Invalid(absl::StrCat("signal ", w.signal(), " is unknown or repeated"));
+    }
+    seen_signal[w.signal()] = true;
+    if (!(w.weight() >= 0)) {
+      return Invalid(absl::StrCat(v1::Signal_Name(w.signal()),
+                                  " weight must be >= 0"));
+    }
+  }
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("co_set_size", p.co_set_size(), 2, 200));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("neighbours_per_item", p.neighbours_per_item(), 1, 1000));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("taste_half_life_hours", p.taste_half_life_hours(), 1, 1 << 20));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("fresh_half_life_hours", p.fresh_half_life_hours(), 1, 1 << 20));
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("max_per_group", p.max_per_group(), 1, 100));
+  return CheckRange("candidates_per_source", p.candidates_per_source(), 10, 10000);
+}
+
+}  // namespace
+
+RankingConfig::RankingConfig(v1::RankingConfig proto) : proto_(std::move(proto)) {
+  for (const v1::SourceWeight& w : proto_.source_weights()) {
+    source_weights_[w.source()] = w.weight();
+  }
+  for (const v1::SignalWeight& w : proto_.signal_weights()) {
+    signal_weights_[w.signal()] = w.weight();
+  }
+}
+
+absl::StatusOr<RankingConfig> RankingConfig::FromText(const std::string& text) {
+  v1::RankingConfig proto;
+  absl::Status parsed = ParseTextProto(text, &proto);
+  if (!parsed.ok()) return Invalid(parsed.message());
+  PORTRAIT_RETURN_IF_ERROR(Check(proto));
+  return RankingConfig(std::move(proto));
+}
+
+absl::StatusOr<RankingConfig> RankingConfig::Load(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(
+        absl::StrCat("ranking config file ", text.status().message()));
+  }
+  absl::StatusOr<RankingConfig> config = FromText(*text);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
+  return config;
+}
+
+const RankingConfig& RankingConfig::Shipped() {
+  static const RankingConfig* const shipped = [] {
+    absl::StatusOr<RankingConfig> config = FromText(kShippedRankingConfig);
+    if (!config.ok()) {
+      ABSL_RAW_LOG(FATAL, "shipped ranking config: %s",
+                   config.status().ToString().c_str());
+    }
+    return new RankingConfig(*std::move(config));
+  }();
+  return *shipped;
+}
+
+}  // namespace portrait
