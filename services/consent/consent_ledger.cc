@@ -87,6 +87,11 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     events->set_action(r.action);
     events->set_state(v1::DONE);
     events->set_done_at_ms(now_ms);
+    for (const std::string& name : options_.derived_components) {
+      v1::ErasureComponent* derived = receipt.add_components();
+      *derived = *events;
+      derived->set_component(name);
+    }
     if (!r.erase) continue;
     AppendStripOps(user, r.signal, batch);
     v1::ErasureComponent* disk = receipt.add_components();
@@ -159,6 +164,9 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
     processed.set_receipt_id(response.receipt().receipt_id());
     batch.Put(Column::kConsent, request_key, processed.SerializeAsString());
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+    if (options_.on_committed) {
+      PORTRAIT_RETURN_IF_ERROR(options_.on_committed(user, commit.after));
+    }
 
     response.set_receipt_id(response.receipt().receipt_id());
     PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
@@ -195,6 +203,9 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
                             ParseStored<v1::ErasureReceipt>(receipt, "receipt"));
   PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
                             ReadConsentRecord(store_, user));
+  if (options_.on_committed) {
+    PORTRAIT_RETURN_IF_ERROR(options_.on_committed(user, record));
+  }
   PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
                             Snapshot(user, record, clock_->NowMillis()));
   return response;
@@ -323,6 +334,9 @@ absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
   commit.revocations.push_back({signal, v1::STRIP, /*erase=*/true, 0});
   PORTRAIT_RETURN_IF_ERROR(BuildCommit(commit, now_ms, &batch).status());
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  if (options_.on_committed) {
+    PORTRAIT_RETURN_IF_ERROR(options_.on_committed(due.user_id, commit.after));
+  }
   *stripped = true;
   return absl::OkStatus();
 }

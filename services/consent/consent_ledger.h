@@ -35,6 +35,17 @@ class ConsentLedger {
     // Called (without locks held) after a commit that left on-disk erasure
     // pending, e.g. to wake the DiskEraser. May be empty.
     std::function<void()> on_disk_erasure_pending;
+    // Called with the user's new consent record after each commit (and on
+    // each retry of a committed request), under the user's lock, before
+    // SetConsent returns: derived state (portraits, shared models) drops or
+    // restores signals here. Its error is returned; the commit stands and a
+    // retry with the same request_id calls it again. May be empty.
+    std::function<absl::Status(const std::string& user_id,
+                               const storage::ConsentRecord& record)>
+        on_committed;
+    // Names of the derived components that on_committed updates; each
+    // revocation's receipt lists them as DONE.
+    std::vector<std::string> derived_components;
   };
 
   // All pointers must outlive the ledger.

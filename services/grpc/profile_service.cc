@@ -2,10 +2,19 @@
 
 #include "services/grpc/status_conversion.h"
 #include "services/profile/event_summary.h"
+#include "services/profile/profile_builder.h"
 
 namespace portrait {
 
-ProfileServiceImpl::ProfileServiceImpl(Store* store) : store_(store) {}
+ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
+                                       const Clock* clock)
+    : store_(store), index_(index), clock_(clock) {}
+
+grpc::Status ProfileServiceImpl::GetProfile(
+    grpc::ServerContext*, const v1::GetProfileRequest* request,
+    v1::GetProfileResponse* response) {
+  return AnswerWith(BuildProfile(*index_, *clock_, request->user_id()), response);
+}
 
 grpc::Status ProfileServiceImpl::GetEventSummary(
     grpc::ServerContext*, const v1::GetEventSummaryRequest* request,

@@ -2,15 +2,22 @@
 #ifndef PORTRAIT_SERVICES_GRPC_PROFILE_SERVICE_H_
 #define PORTRAIT_SERVICES_GRPC_PROFILE_SERVICE_H_
 
+#include "base/clock.h"
 #include "portrait/v1/profile.grpc.pb.h"
+#include "services/portrait/portrait_index.h"
 #include "services/storage/store.h"
 
 namespace portrait {
 
-// Thread-safe. `store` must outlive it.
+// Thread-safe. All pointers must outlive it.
 class ProfileServiceImpl final : public v1::ProfileService::Service {
  public:
-  explicit ProfileServiceImpl(Store* store);
+  ProfileServiceImpl(Store* store, const PortraitIndex* index,
+                     const Clock* clock);
+
+  grpc::Status GetProfile(grpc::ServerContext* context,
+                          const v1::GetProfileRequest* request,
+                          v1::GetProfileResponse* response) override;
 
   grpc::Status GetEventSummary(grpc::ServerContext* context,
                                const v1::GetEventSummaryRequest* request,
@@ -18,6 +25,8 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
 
  private:
   Store* const store_;
+  const PortraitIndex* const index_;
+  const Clock* const clock_;
 };
 
 }  // namespace portrait

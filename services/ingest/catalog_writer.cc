@@ -1,6 +1,7 @@
 #include "services/ingest/catalog_writer.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -27,8 +28,8 @@ std::string KeyOf(const v1::Item& item) {
 
 }  // namespace
 
-CatalogWriter::CatalogWriter(Store* store, const Clock* clock)
-    : store_(store), clock_(clock) {}
+CatalogWriter::CatalogWriter(Store* store, const Clock* clock, Hooks hooks)
+    : store_(store), clock_(clock), hooks_(std::move(hooks)) {}
 
 absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
     const v1::UpsertItemsRequest& request) {
@@ -38,7 +39,9 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
   for (const v1::Item& item : request.items()) {
     batch.Put(Column::kCatalog, KeyOf(item), item.SerializeAsString());
   }
+  absl::MutexLock lock(&mu_);
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  if (hooks_.upserted) hooks_.upserted(request.items());
   v1::UpsertItemsResponse response;
   response.set_upserted(request.items_size());
   return response;
@@ -47,7 +50,7 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
 absl::StatusOr<v1::DeleteItemsResponse> CatalogWriter::Delete(
     const v1::DeleteItemsRequest& request) {
   PORTRAIT_RETURN_IF_ERROR(ValidateItemRefs(request.items()));
-  absl::MutexLock lock(&delete_mu_);
+  absl::MutexLock lock(&mu_);
   WriteBatch batch;
   absl::flat_hash_set<std::string> seen;
   int deleted = 0;
@@ -64,6 +67,7 @@ absl::StatusOr<v1::DeleteItemsResponse> CatalogWriter::Delete(
   }
   if (!batch.empty()) {
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+    if (hooks_.deleted) hooks_.deleted(request.items());
   }
   v1::DeleteItemsResponse response;
   response.set_deleted(deleted);

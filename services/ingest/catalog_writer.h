@@ -4,6 +4,8 @@
 #ifndef PORTRAIT_SERVICES_INGEST_CATALOG_WRITER_H_
 #define PORTRAIT_SERVICES_INGEST_CATALOG_WRITER_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
@@ -14,8 +16,16 @@ namespace portrait {
 
 class CatalogWriter {
  public:
-  // `store` and `clock` must outlive the writer.
-  CatalogWriter(Store* store, const Clock* clock);
+  // Called after each successful write, in write order.
+  struct Hooks {
+    std::function<void(const google::protobuf::RepeatedPtrField<v1::Item>&)>
+        upserted;
+    std::function<void(const google::protobuf::RepeatedPtrField<v1::ItemRef>&)>
+        deleted;
+  };
+
+  // `store` and `clock` must outlive the writer. Hooks may be empty.
+  CatalogWriter(Store* store, const Clock* clock, Hooks hooks = {});
 
   // Errors: INVALID_ARGUMENT (nothing written), storage errors.
   absl::StatusOr<v1::UpsertItemsResponse> Upsert(
@@ -29,9 +39,11 @@ class CatalogWriter {
  private:
   Store* const store_;
   const Clock* const clock_;
-  // Serialises Delete's existence checks with its write, so `deleted` counts
-  // exactly the items this call removed.
-  absl::Mutex delete_mu_;
+  const Hooks hooks_;
+  // Serialises writes with their hooks (so derived state sees them in write
+  // order) and Delete's existence checks with its write (so `deleted` counts
+  // exactly the items this call removed).
+  absl::Mutex mu_;
 };
 
 }  // namespace portrait

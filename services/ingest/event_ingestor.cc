@@ -1,6 +1,7 @@
 #include "services/ingest/event_ingestor.h"
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,13 @@ struct UserConsent {
 }  // namespace
 
 EventIngestor::EventIngestor(Store* store, const Clock* clock,
-                             UserLocks* locks, const ConsentPolicy* policy)
-    : store_(store), clock_(clock), locks_(locks), policy_(policy) {}
+                             UserLocks* locks, const ConsentPolicy* policy,
+                             StoredHook on_stored)
+    : store_(store),
+      clock_(clock),
+      locks_(locks),
+      policy_(policy),
+      on_stored_(std::move(on_stored)) {}
 
 absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
     const google::protobuf::RepeatedPtrField<Event>& events) {
@@ -77,6 +83,7 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
   const int64_t now_ms = clock_->NowMillis();
   absl::flat_hash_map<std::string, UserConsent> consents;
   WriteBatch batch;
+  std::vector<const Event*> stored;
   absl::flat_hash_set<std::string> ids_in_batch;
   for (int i = 0; i < events.size(); ++i) {
     const Event& event = events[i];
@@ -119,6 +126,7 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
               event.SerializeAsString());
     batch.Put(Column::kEventIds, id_key, "");
     result->set_outcome(v1::STORED);
+    stored.push_back(&event);
     // A birth year stated in this batch protects the rest of it at once.
     if (event.signal() == v1::PROFILE_ATTRIBUTES &&
         IsMinorByBirthYear(event.profile_attributes().birth_year(),
@@ -128,6 +136,7 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
   }
   if (!batch.empty()) {
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+    if (on_stored_) PORTRAIT_RETURN_IF_ERROR(on_stored_(stored));
   }
   TallyOutcomes(&response);
   return response;

@@ -11,6 +11,9 @@
 #ifndef PORTRAIT_SERVICES_INGEST_EVENT_INGESTOR_H_
 #define PORTRAIT_SERVICES_INGEST_EVENT_INGESTOR_H_
 
+#include <functional>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 #include "portrait/v1/ingest.pb.h"
@@ -22,9 +25,15 @@ namespace portrait {
 
 class EventIngestor {
  public:
-  // All pointers must outlive the ingestor.
+  // Called with the stored events after each successful write, while their
+  // users' locks are held (so derived state follows the store's order). An
+  // error is returned to the caller; the events stay stored.
+  using StoredHook =
+      std::function<absl::Status(const std::vector<const v1::Event*>&)>;
+
+  // All pointers must outlive the ingestor. `on_stored` may be empty.
   EventIngestor(Store* store, const Clock* clock, UserLocks* locks,
-                const ConsentPolicy* policy);
+                const ConsentPolicy* policy, StoredHook on_stored = nullptr);
 
   // Records `events` (a RecordEventsRequest.events or one stream message).
   // Errors: INVALID_ARGUMENT for a malformed batch (see validation.h);
@@ -39,6 +48,7 @@ class EventIngestor {
   const Clock* const clock_;
   UserLocks* const locks_;
   const ConsentPolicy* const policy_;
+  const StoredHook on_stored_;
 };
 
 }  // namespace portrait

@@ -16,6 +16,10 @@
 #include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
 #include "services/grpc/profile_service.h"
+#include "services/grpc/recommend_service.h"
+#include "services/portrait/portrait_index.h"
+#include "services/recommend/ranking_config.h"
+#include "services/recommend/recommender.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
 #include "services/server/background_worker.h"
@@ -32,6 +36,11 @@ absl::StatusOr<ConsentPolicy> LoadPolicy(const std::string& path) {
   return ConsentPolicy::Load(path);
 }
 
+absl::StatusOr<RankingConfig> LoadRanking(const std::string& path) {
+  if (path.empty()) return RankingConfig::Shipped();
+  return RankingConfig::Load(path);
+}
+
 }  // namespace
 
 PortraitServer::PortraitServer() = default;
@@ -44,6 +53,9 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
                             LoadPolicy(options.policy_path));
   server->policy_ = std::make_unique<ConsentPolicy>(std::move(policy));
+  PORTRAIT_ASSIGN_OR_RETURN(RankingConfig ranking,
+                            LoadRanking(options.ranking_path));
+  server->ranking_ = std::make_unique<RankingConfig>(std::move(ranking));
   PORTRAIT_ASSIGN_OR_RETURN(
       server->store_,
       RocksDbStore::Open({.path = options.data_dir,
@@ -52,10 +64,28 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   PORTRAIT_RETURN_IF_ERROR(CheckOrStampSchema(store));
   server->locks_ = std::make_unique<UserLocks>();
   PortraitServer* self = server.get();
+  server->index_ = std::make_unique<PortraitIndex>(
+      store, clock, server->policy_.get(), server->ranking_.get());
+  PORTRAIT_RETURN_IF_ERROR(server->index_->Load());
+  PortraitIndex* index = server->index_.get();
+  server->recommender_ = std::make_unique<Recommender>(index, clock);
   server->ingestor_ = std::make_unique<EventIngestor>(
-      store, clock, server->locks_.get(), server->policy_.get());
-  server->catalog_ = std::make_unique<CatalogWriter>(store, clock);
+      store, clock, server->locks_.get(), server->policy_.get(),
+      [index](const std::vector<const v1::Event*>& events) {
+        return index->OnEventsStored(events);
+      });
+  CatalogWriter::Hooks catalog_hooks;
+  catalog_hooks.upserted = [index](const auto& items) { index->OnItemsUpserted(items); };
+  catalog_hooks.deleted = [index](const auto& refs) { index->OnItemsDeleted(refs); };
+  server->catalog_ =
+      std::make_unique<CatalogWriter>(store, clock, std::move(catalog_hooks));
   ConsentLedger::Options ledger_options;
+  ledger_options.on_committed = [index](const std::string& user,
+                                        const storage::ConsentRecord& record) {
+    return index->OnConsentCommitted(user, record);
+  };
+  ledger_options.derived_components = {"portrait", "co_engagement",
+                                        "popularity", "followers"};
   ledger_options.on_disk_erasure_pending = [self] {
     if (BackgroundWorker* worker = self->maintenance_notify_.load()) {
       worker->Notify();
@@ -68,7 +98,10 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
       std::make_unique<DiskEraser>(store, clock, server->locks_.get());
   server->ingest_service_ = std::make_unique<IngestServiceImpl>(
       server->ingestor_.get(), server->catalog_.get());
-  server->profile_service_ = std::make_unique<ProfileServiceImpl>(store);
+  server->profile_service_ =
+      std::make_unique<ProfileServiceImpl>(store, index, clock);
+  server->recommend_service_ =
+      std::make_unique<RecommendServiceImpl>(server->recommender_.get());
   server->consent_service_ =
       std::make_unique<ConsentServiceImpl>(server->ledger_.get());
 
@@ -95,6 +128,7 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   builder.RegisterService(server->ingest_service_.get());
   builder.RegisterService(server->profile_service_.get());
   builder.RegisterService(server->consent_service_.get());
+  builder.RegisterService(server->recommend_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

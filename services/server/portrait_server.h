@@ -29,7 +29,11 @@ class ConsentServiceImpl;
 class DiskEraser;
 class EventIngestor;
 class IngestServiceImpl;
+class PortraitIndex;
 class ProfileServiceImpl;
+class RankingConfig;
+class RecommendServiceImpl;
+class Recommender;
 class RocksDbStore;
 class UserLocks;
 
@@ -46,11 +50,15 @@ class PortraitServer {
     // Consent policy file (portrait.v1.ConsentPolicy text); empty means the
     // shipped config/consent_policy.textproto compiled into the binary.
     std::string policy_path;
+    // Ranking configuration file (portrait.v1.RankingConfig text); empty
+    // means the shipped config/ranking.textproto compiled into the binary.
+    std::string ranking_path;
     // How often retention and on-disk erasure run when nothing wakes them.
     absl::Duration maintenance_interval = absl::Seconds(60);
   };
 
-  // Loads the policy, opens storage and starts serving.
+  // Loads the policy and ranking configuration, opens storage, builds the
+  // in-memory portraits and shared models from it, and starts serving.
   // Errors: the policy's (NOT_FOUND unreadable, INVALID_ARGUMENT invalid);
   // those of RocksDbStore::Open (FAILED_PRECONDITION when another process
   // holds the data directory) and CheckOrStampSchema (FAILED_PRECONDITION
@@ -80,8 +88,11 @@ class PortraitServer {
   // Constant after Start.
   int port_ = 0;
   std::unique_ptr<ConsentPolicy> policy_;
+  std::unique_ptr<RankingConfig> ranking_;
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<UserLocks> locks_;
+  std::unique_ptr<PortraitIndex> index_;
+  std::unique_ptr<Recommender> recommender_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;
   std::unique_ptr<ConsentLedger> ledger_;
@@ -89,6 +100,7 @@ class PortraitServer {
   std::unique_ptr<IngestServiceImpl> ingest_service_;
   std::unique_ptr<ProfileServiceImpl> profile_service_;
   std::unique_ptr<ConsentServiceImpl> consent_service_;
+  std::unique_ptr<RecommendServiceImpl> recommend_service_;
   std::unique_ptr<grpc::Server> server_;
   // Stopped before the store closes. Serialises RunMaintenance with itself.
   std::unique_ptr<BackgroundWorker> maintenance_;

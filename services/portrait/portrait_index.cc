@@ -1,0 +1,357 @@
+#include "services/portrait/portrait_index.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "services/storage/keys.h"
+
+namespace portrait {
+
+int32_t ItemInterner::Intern(const std::string& label) {
+  auto [it, inserted] = ids_.try_emplace(label, static_cast<int32_t>(labels_.size()));
+  if (inserted) labels_.push_back(label);
+  return it->second;
+}
+
+int32_t ItemInterner::Find(const std::string& label) const {
+  auto it = ids_.find(label);
+  return it == ids_.end() ? -1 : it->second;
+}
+
+const UserPortrait* IndexState::User(const std::string& user_id) const {
+  auto it = users.find(user_id);
+  return it == users.end() ? nullptr : &it->second;
+}
+
+PortraitIndex::PortraitIndex(Store* store, const Clock* clock,
+                             const ConsentPolicy* policy,
+                             const RankingConfig* config)
+    : store_(store), clock_(clock), policy_(policy), config_(config) {}
+
+ConsentView PortraitIndex::ViewOf(const UserPortrait& user, int64_t now_ms) const {
+  return ConsentView(
+      *policy_, user.consent,
+      IsMinorByBirthYear(user.StatedBirthYear(), policy_->minor_age(), now_ms));
+}
+
+PortraitIndex::SharedKeys PortraitIndex::KeysOf(const UserPortrait& user) const {
+  SharedKeys keys;
+  for (const auto& [label, item] : user.engaged()) keys.engaged.insert(label);
+  if (const SignalBlock* follow = user.Block(v1::FOLLOW)) {
+    for (const auto& [label, affinity] : follow->features) keys.followed.insert(label);
+  }
+  return keys;
+}
+
+void PortraitIndex::SyncShared(const std::string& user_id,
+                               const UserPortrait& user,
+                               const SharedKeys& before) {
+  const SharedKeys after = KeysOf(user);
+  for (const std::string& label : before.engaged) {
+    if (after.engaged.count(label)) continue;
+    if (--state_.popularity[label] == 0) state_.popularity.erase(label);
+  }
+  for (const std::string& label : after.engaged) {
+    if (!before.engaged.count(label)) ++state_.popularity[label];
+  }
+  for (const std::string& label : before.followed) {
+    if (after.followed.count(label)) continue;
+    auto it = state_.followers.find(label);
+    if (it == state_.followers.end()) continue;
+    it->second.erase(user_id);
+    if (it->second.empty()) state_.followers.erase(it);
+  }
+  for (const std::string& label : after.followed) {
+    state_.followers[label].insert(user_id);
+  }
+  CountsChanged();
+  SyncCoSet(user_id, user);
+}
+
+void PortraitIndex::CountsChanged() {
+  absl::MutexLock lock(&cache_mu_);
+  top_cache_.clear();
+}
+
+void PortraitIndex::SyncCoSet(const std::string& user_id,
+                              const UserPortrait& user) {
+  std::vector<int32_t> ids;
+  for (const std::string& label : user.RecentEngaged(config_->proto().co_set_size())) {
+    ids.push_back(state_.items.Intern(label));
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<int32_t>& current = state_.co_sets[user_id];
+  if (ids == current) {
+    if (ids.empty()) state_.co_sets.erase(user_id);
+    return;
+  }
+  state_.co.Replace(current, ids);
+  {
+    absl::MutexLock lock(&cache_mu_);
+    for (int32_t id : current) neighbour_cache_.erase(id);
+    for (int32_t id : ids) neighbour_cache_.erase(id);
+  }
+  if (ids.empty()) {
+    state_.co_sets.erase(user_id);
+  } else {
+    current = std::move(ids);
+  }
+}
+
+void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
+                              const v1::Event& event) {
+  std::string label;
+  bool was_engaged = true;
+  if (event.has_target()) {
+    label = ItemLabel(event.target());
+    was_engaged = user.engaged().contains(label);
+  }
+  user.Add(event, *config_);
+  if (label.empty()) return;
+  if (!was_engaged && user.engaged().contains(label)) {
+    ++state_.popularity[label];
+    CountsChanged();
+  }
+  if (event.signal() == v1::FOLLOW && state_.followers[label].insert(user_id).second) {
+    CountsChanged();
+  }
+}
+
+absl::Status PortraitIndex::OnEventsStored(
+    const std::vector<const v1::Event*>& events) {
+  absl::MutexLock lock(&mu_);
+  // Users in first-seen order, with whether their self-description changed.
+  std::vector<std::string> touched;
+  absl::flat_hash_map<std::string, bool> profile_changed;
+  for (const v1::Event* event : events) {
+    auto [it, inserted] = profile_changed.try_emplace(event->user_id(), false);
+    if (inserted) touched.push_back(event->user_id());
+    it->second |= event->signal() == v1::PROFILE_ATTRIBUTES;
+    AddToUser(event->user_id(), state_.users[event->user_id()], *event);
+  }
+  for (const std::string& user_id : touched) {
+    UserPortrait& user = state_.users[user_id];
+    SyncCoSet(user_id, user);
+    // A stated birth year can change which sensitive blocks are effective.
+    if (profile_changed[user_id]) {
+      PORTRAIT_RETURN_IF_ERROR(Reconcile(user_id, user));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PortraitIndex::OnConsentCommitted(
+    const std::string& user_id, const storage::ConsentRecord& record) {
+  absl::MutexLock lock(&mu_);
+  UserPortrait& user = state_.users[user_id];
+  user.consent = record;
+  return Reconcile(user_id, user);
+}
+
+absl::Status PortraitIndex::Reconcile(const std::string& user_id,
+                                      UserPortrait& user) {
+  // Two passes: the PROFILE_ATTRIBUTES block decides who is a minor, which
+  // decides whether sensitive blocks are effective.
+  for (int pass = 0; pass < 2; ++pass) {
+    const ConsentView view = ViewOf(user, clock_->NowMillis());
+    for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
+      if (!v1::Signal_IsValid(s)) continue;
+      const v1::Signal signal = static_cast<v1::Signal>(s);
+      const bool effective = view.Signal(signal).effective;
+      const bool present = user.Block(signal) != nullptr;
+      if (present && !effective) {
+        const SharedKeys before = KeysOf(user);
+        user.Drop(signal, *config_);
+        SyncShared(user_id, user, before);
+      } else if (!present && effective) {
+        PORTRAIT_RETURN_IF_ERROR(RebuildBlock(user_id, user, signal));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PortraitIndex::RebuildBlock(const std::string& user_id,
+                                         UserPortrait& user, v1::Signal signal) {
+  const std::string begin = UserSignalPrefix(user_id, signal);
+  std::vector<v1::Event> events;
+  bool parsed = true;
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kEvents, begin, PrefixEnd(begin),
+      [&](absl::string_view, absl::string_view value) {
+        events.emplace_back();
+        parsed = events.back().ParseFromArray(value.data(),
+                                              static_cast<int>(value.size()));
+        return parsed;
+      }));
+  if (!parsed) {
+    return absl::DataLossError(absl::StrCat("a stored event of ", user_id,
+                                            " does not parse"));
+  }
+  if (events.empty()) return absl::OkStatus();
+  const SharedKeys before = KeysOf(user);
+  for (const v1::Event& event : events) user.Add(event, *config_);
+  SyncShared(user_id, user, before);
+  return absl::OkStatus();
+}
+
+void PortraitIndex::OnItemsUpserted(
+    const google::protobuf::RepeatedPtrField<v1::Item>& items) {
+  absl::MutexLock lock(&mu_);
+  for (const v1::Item& item : items) state_.catalog.Upsert(item);
+}
+
+void PortraitIndex::OnItemsDeleted(
+    const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs) {
+  absl::MutexLock lock(&mu_);
+  for (const v1::ItemRef& ref : refs) state_.catalog.Delete(ref);
+}
+
+std::vector<int32_t> PortraitIndex::TopNeighbours(const IndexState& state,
+                                                  int32_t item, int n) const {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = neighbour_cache_.find(item);
+    if (it != neighbour_cache_.end()) return it->second;
+  }
+  std::vector<std::pair<int32_t, int32_t>> all;  // (count, id)
+  for (const auto& [id, count] : state.co.NeighboursOf(item)) {
+    all.emplace_back(count, id);
+  }
+  auto better = [&](const std::pair<int32_t, int32_t>& a,
+                    const std::pair<int32_t, int32_t>& b) {
+    if (a.first != b.first) return a.first > b.first;
+    return state.items.Label(a.second) < state.items.Label(b.second);
+  };
+  const size_t keep = std::min(all.size(), static_cast<size_t>(n));
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
+  std::vector<int32_t> top;
+  for (size_t i = 0; i < keep; ++i) top.push_back(all[i].second);
+  absl::MutexLock lock(&cache_mu_);
+  neighbour_cache_[item] = top;
+  return top;
+}
+
+std::vector<std::pair<std::string, int32_t>> PortraitIndex::TopByCount(
+    const IndexState& state, absl::string_view kind, int n) const {
+  const std::string prefix = absl::StrCat(kind, ":");
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = top_cache_.find(prefix);
+    if (it != top_cache_.end()) return it->second;
+  }
+  std::vector<std::pair<std::string, int32_t>> all;
+  if (kind == "post") {
+    for (const auto& [label, count] : state.popularity) {
+      if (absl::StartsWith(label, prefix)) all.emplace_back(label, count);
+    }
+  } else {
+    for (const auto& [label, users] : state.followers) {
+      if (absl::StartsWith(label, prefix)) {
+        all.emplace_back(label, static_cast<int32_t>(users.size()));
+      }
+    }
+  }
+  auto better = [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first < b.first;
+  };
+  const size_t keep = std::min(all.size(), static_cast<size_t>(n));
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
+  all.resize(keep);
+  absl::MutexLock lock(&cache_mu_);
+  top_cache_[prefix] = all;
+  return all;
+}
+
+absl::Status PortraitIndex::Load() {
+  absl::MutexLock lock(&mu_);
+  PORTRAIT_RETURN_IF_ERROR(LoadCatalog());
+  PORTRAIT_RETURN_IF_ERROR(LoadConsents());
+  return LoadEvents();
+}
+
+absl::Status PortraitIndex::LoadCatalog() {
+  bool parsed = true;
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kCatalog, "", "", [&](absl::string_view, absl::string_view value) {
+        v1::Item item;
+        parsed = item.ParseFromArray(value.data(), static_cast<int>(value.size()));
+        if (parsed) state_.catalog.Upsert(item);
+        return parsed;
+      }));
+  return parsed ? absl::OkStatus()
+                : absl::DataLossError("a catalog item does not parse");
+}
+
+absl::Status PortraitIndex::LoadConsents() {
+  bool parsed = true;
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kConsent, "", "", [&](absl::string_view key, absl::string_view value) {
+        const size_t end_of_user = key.find('\0');
+        if (end_of_user == absl::string_view::npos ||
+            key.substr(end_of_user + 1) != "s") {
+          return true;  // A request record or a receipt.
+        }
+        const std::string user_id(key.substr(0, end_of_user));
+        parsed = state_.users[user_id].consent.ParseFromArray(
+            value.data(), static_cast<int>(value.size()));
+        return parsed;
+      }));
+  return parsed ? absl::OkStatus()
+                : absl::DataLossError("a consent record does not parse");
+}
+
+absl::Status PortraitIndex::LoadEvents() {
+  std::string current_user;
+  std::vector<v1::Event> events;
+  absl::Status status;
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kEvents, "", "", [&](absl::string_view key, absl::string_view value) {
+        const absl::string_view user = key.substr(0, key.find('\0'));
+        if (user != current_user) {
+          if (!events.empty()) LoadUser(current_user, events);
+          events.clear();
+          current_user = std::string(user);
+        }
+        events.emplace_back();
+        if (!events.back().ParseFromArray(value.data(),
+                                          static_cast<int>(value.size()))) {
+          status = absl::DataLossError(absl::StrCat(
+              "a stored event of ", current_user, " does not parse"));
+          return false;
+        }
+        return true;
+      }));
+  PORTRAIT_RETURN_IF_ERROR(status);
+  if (!events.empty()) LoadUser(current_user, events);
+  return absl::OkStatus();
+}
+
+void PortraitIndex::LoadUser(const std::string& user_id,
+                             const std::vector<v1::Event>& events) {
+  UserPortrait& user = state_.users[user_id];
+  const SharedKeys before = KeysOf(user);
+  const int64_t now_ms = clock_->NowMillis();
+  // The self-description first: it decides who is a minor.
+  if (ConsentView(*policy_, user.consent, false)
+          .Signal(v1::PROFILE_ATTRIBUTES)
+          .effective) {
+    for (const v1::Event& event : events) {
+      if (event.signal() == v1::PROFILE_ATTRIBUTES) user.Add(event, *config_);
+    }
+  }
+  const ConsentView view = ViewOf(user, now_ms);
+  for (const v1::Event& event : events) {
+    if (event.signal() != v1::PROFILE_ATTRIBUTES &&
+        view.Signal(event.signal()).effective) {
+      user.Add(event, *config_);
+    }
+  }
+  SyncShared(user_id, user, before);
+}
+
+}  // namespace portrait

@@ -1,0 +1,165 @@
+// PortraitIndex: everything recommendations and profiles read, in memory:
+// the catalog, each user's portrait (feature blocks of effectively granted
+// signals), and the shared models built from all users' portraits:
+// co-engagement counts, popularity (users engaged per item) and followers
+// per followed item. All of it is a deterministic function of the stored
+// events, consents and catalog: Load() builds it from the store at start,
+// and the hooks keep it current as events, consent changes and catalog
+// changes commit. Shared models change only by exact integer differences, so
+// dropping a signal's block removes exactly that block's contribution.
+//
+// Thread-safe: hooks take the writer lock, readers the reader lock. Hooks
+// must be called with the user's UserLocks stripe held, after the store
+// write, so that per-user order matches the store's.
+#ifndef PORTRAIT_SERVICES_PORTRAIT_PORTRAIT_INDEX_H_
+#define PORTRAIT_SERVICES_PORTRAIT_PORTRAIT_INDEX_H_
+
+#include <array>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "base/clock.h"
+#include "models/co_engagement.h"
+#include "portrait/storage/records.pb.h"
+#include "portrait/v1/ingest.pb.h"
+#include "services/consent/consent_view.h"
+#include "services/consent/policy.h"
+#include "services/portrait/catalog_index.h"
+#include "services/portrait/user_portrait.h"
+#include "services/recommend/ranking_config.h"
+#include "services/storage/store.h"
+
+namespace portrait {
+
+// Dense ids for item labels, for the co-engagement model. Ids depend on
+// arrival order, so nothing user-visible may depend on them: orderings
+// break ties by label.
+class ItemInterner {
+ public:
+  int32_t Intern(const std::string& label);
+  // -1 if unknown.
+  int32_t Find(const std::string& label) const;
+  const std::string& Label(int32_t id) const { return labels_[id]; }
+
+ private:
+  absl::flat_hash_map<std::string, int32_t> ids_;
+  std::vector<std::string> labels_;
+};
+
+// The data readers see, under the index's reader lock.
+struct IndexState {
+  CatalogIndex catalog;
+  absl::flat_hash_map<std::string, UserPortrait> users;
+  ItemInterner items;
+  CoEngagement co;
+  // Each user's current co-engagement set (interned ids, sorted).
+  absl::flat_hash_map<std::string, std::vector<int32_t>> co_sets;
+  // Label -> users who engaged with it (engagement signals only).
+  absl::flat_hash_map<std::string, int32_t> popularity;
+  // Followed label -> the users who follow it.
+  absl::flat_hash_map<std::string, std::set<std::string>> followers;
+
+  // nullptr for a user Portrait holds nothing about.
+  const UserPortrait* User(const std::string& user_id) const;
+};
+
+class PortraitIndex {
+ public:
+  // All pointers must outlive the index.
+  PortraitIndex(Store* store, const Clock* clock, const ConsentPolicy* policy,
+                const RankingConfig* config);
+
+  // Builds the whole index from the store. Call once, before serving.
+  absl::Status Load();
+
+  // Hooks. REQUIRES: the affected users' locks; the store already written.
+  // Errors: storage errors when a stated birth year makes a block effective
+  // again and its rebuild fails.
+  absl::Status OnEventsStored(const std::vector<const v1::Event*>& events);
+  // Applies a user's new consent record: drops blocks that stopped being
+  // effective, rebuilds from stored events those that became effective.
+  // Idempotent. Errors: storage errors from a rebuild.
+  absl::Status OnConsentCommitted(const std::string& user_id,
+                                  const storage::ConsentRecord& record);
+  void OnItemsUpserted(const google::protobuf::RepeatedPtrField<v1::Item>& items);
+  void OnItemsDeleted(const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
+
+  // Runs `read(state)` under the reader lock and returns its result.
+  template <typename F>
+  auto Read(F&& read) const {
+    absl::ReaderMutexLock lock(&mu_);
+    return read(static_cast<const IndexState&>(state_));
+  }
+
+  // The consent view of a user portrait at `now_ms` (minor by stated age from
+  // its PROFILE_ATTRIBUTES block).
+  ConsentView ViewOf(const UserPortrait& user, int64_t now_ms) const;
+
+  // Up to `n` neighbours of `item` by co-engagement count (descending, ties
+  // by label), cached until the item's counts change. REQUIRES: called
+  // inside Read.
+  std::vector<int32_t> TopNeighbours(const IndexState& state, int32_t item,
+                                     int n) const;
+
+  // Up to `n` labels of `kind` ("post", "brand", "user") with the highest
+  // count, descending, ties by label: posts by users engaged, brands and
+  // people by followers. Cached until any count changes. REQUIRES: called
+  // inside Read.
+  std::vector<std::pair<std::string, int32_t>> TopByCount(
+      const IndexState& state, absl::string_view kind, int n) const;
+
+  const RankingConfig& config() const { return *config_; }
+  const ConsentPolicy& policy() const { return *policy_; }
+
+ private:
+  struct SharedKeys {
+    std::set<std::string> engaged;
+    std::set<std::string> followed;
+  };
+  SharedKeys KeysOf(const UserPortrait& user) const;
+  // Applies the difference between `before` and the user's current keys to
+  // popularity and followers, and refreshes the user's co-engagement set.
+  void SyncShared(const std::string& user_id, const UserPortrait& user,
+                  const SharedKeys& before) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SyncCoSet(const std::string& user_id, const UserPortrait& user)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Reconcile(const std::string& user_id, UserPortrait& user)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RebuildBlock(const std::string& user_id, UserPortrait& user,
+                            v1::Signal signal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddToUser(const std::string& user_id, UserPortrait& user,
+                 const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadCatalog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadConsents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LoadUser(const std::string& user_id, const std::vector<v1::Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  Store* const store_;
+  const Clock* const clock_;
+  const ConsentPolicy* const policy_;
+  const RankingConfig* const config_;
+
+  mutable absl::Mutex mu_;
+  IndexState state_ ABSL_GUARDED_BY(mu_);
+
+  // Filled by readers, emptied by writers (which hold mu_ exclusively).
+  mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  mutable absl::flat_hash_map<int32_t, std::vector<int32_t>> neighbour_cache_
+      ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<std::string,
+                              std::vector<std::pair<std::string, int32_t>>>
+      top_cache_ ABSL_GUARDED_BY(cache_mu_);
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_PORTRAIT_PORTRAIT_INDEX_H_

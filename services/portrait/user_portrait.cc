@@ -1,0 +1,143 @@
+#include "services/portrait/user_portrait.h"
+
+#include <tuple>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "models/features.h"
+
+namespace portrait {
+
+std::string ItemLabel(v1::ItemKind kind, absl::string_view id) {
+  switch (kind) {
+    case v1::ITEM_POST:
+      return absl::StrCat("post:", id);
+    case v1::ITEM_BRAND:
+      return absl::StrCat("brand:", id);
+    default:
+      return absl::StrCat("user:", id);
+  }
+}
+
+std::string ItemLabel(const v1::ItemRef& ref) {
+  return ItemLabel(ref.kind(), ref.id());
+}
+
+bool SplitLabel(absl::string_view label, absl::string_view* kind,
+                absl::string_view* id) {
+  size_t colon = label.find(':');
+  if (colon == absl::string_view::npos) return false;
+  *kind = label.substr(0, colon);
+  *id = label.substr(colon + 1);
+  return true;
+}
+
+void UserPortrait::Engage(const std::string& label, int64_t at_ms,
+                          v1::Signal signal) {
+  EngagedItem& item = engaged_[label];
+  if (at_ms > item.last_ms) {
+    by_recency_.erase({-item.last_ms, label});
+    item.last_ms = at_ms;
+    by_recency_.insert({-item.last_ms, label});
+  }
+  item.signals |= 1u << signal;
+}
+
+void UserPortrait::Add(const v1::Event& event, const RankingConfig& config) {
+  SignalBlock& block = blocks_[event.signal()];
+  ++block.events;
+  const int64_t weight = WeightMilli(event.weight());
+  const int64_t at = event.occurred_at_ms();
+  switch (event.payload_case()) {
+    case v1::Event::kSearch:
+      for (const std::string& term : QueryTerms(event.search().query())) {
+        block.features[absl::StrCat("term:", term)].Add(weight, at);
+      }
+      break;
+    case v1::Event::kLocation:
+      block.features[absl::StrCat("cell:", GeoCell(event.location().latitude(),
+                                                   event.location().longitude()))]
+          .Add(weight, at);
+      break;
+    case v1::Event::kContacts:
+      for (const std::string& hash : event.contacts().contact_hashes()) {
+        block.features[absl::StrCat("contact:", absl::BytesToHexString(hash))]
+            .Add(weight, at);
+      }
+      break;
+    case v1::Event::kProfileAttributes:
+      for (ProfileStatement* statement :
+           {&block.latest, &block.latest_with_birth_year}) {
+        if (statement == &block.latest_with_birth_year &&
+            event.profile_attributes().birth_year() == 0) {
+          continue;
+        }
+        if (std::tie(at, event.event_id()) >
+            std::tie(statement->at_ms, statement->event_id)) {
+          *statement = {at, event.event_id(), event.profile_attributes()};
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  if (!event.has_target()) return;
+  const std::string label = ItemLabel(event.target());
+  block.features[label].Add(weight, at);
+  if (config.IsEngagement(event.signal()) &&
+      event.target().kind() != v1::ITEM_USER) {
+    Engage(label, at, event.signal());
+  }
+}
+
+void UserPortrait::Drop(v1::Signal signal, const RankingConfig& config) {
+  if (blocks_.erase(signal) == 0) return;
+  engaged_.clear();
+  by_recency_.clear();
+  for (const auto& [s, block] : blocks_) {
+    const v1::Signal other = static_cast<v1::Signal>(s);
+    if (!config.IsEngagement(other)) continue;
+    for (const auto& [label, affinity] : block.features) {
+      if (absl::StartsWith(label, "post:") || absl::StartsWith(label, "brand:")) {
+        Engage(label, affinity.last_ms, other);
+      }
+    }
+  }
+}
+
+const SignalBlock* UserPortrait::Block(v1::Signal signal) const {
+  auto it = blocks_.find(signal);
+  return it == blocks_.end() ? nullptr : &it->second;
+}
+
+double UserPortrait::EngagedWeight(const std::string& label,
+                                   const RankingConfig& config,
+                                   int64_t now_ms) const {
+  double weight = 0;
+  for (const auto& [s, block] : blocks_) {
+    const double signal_weight = config.signal_weight(static_cast<v1::Signal>(s));
+    if (signal_weight == 0) continue;
+    auto it = block.features.find(label);
+    if (it == block.features.end()) continue;
+    weight += signal_weight * it->second.Decayed(now_ms, config.taste_half_life_ms());
+  }
+  return weight;
+}
+
+std::vector<std::string> UserPortrait::RecentEngaged(int k) const {
+  std::vector<std::string> labels;
+  for (auto it = by_recency_.begin();
+       it != by_recency_.end() && static_cast<int>(labels.size()) < k; ++it) {
+    labels.push_back(it->second);
+  }
+  return labels;
+}
+
+int32_t UserPortrait::StatedBirthYear() const {
+  const SignalBlock* block = Block(v1::PROFILE_ATTRIBUTES);
+  return block == nullptr ? 0
+                         : block->latest_with_birth_year.attributes.birth_year();
+}
+
+}  // namespace portrait

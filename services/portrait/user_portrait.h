@@ -1,0 +1,95 @@
+// UserPortrait: one user's portrait in memory: one feature block per
+// effectively granted signal, each built only from that signal's events, and
+// the engagement summary shared models read. A block is dropped whole when
+// its signal stops being effective, and rebuilt from the stored events when
+// it becomes effective again.
+//
+// Every block is an order-independent aggregate of its events (see
+// models/affinity.h), so the same events give the same portrait in any order.
+// Not thread-safe; PortraitIndex serialises access.
+#ifndef PORTRAIT_SERVICES_PORTRAIT_USER_PORTRAIT_H_
+#define PORTRAIT_SERVICES_PORTRAIT_USER_PORTRAIT_H_
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "models/affinity.h"
+#include "portrait/storage/records.pb.h"
+#include "portrait/v1/ingest.pb.h"
+#include "services/recommend/ranking_config.h"
+
+namespace portrait {
+
+// "post:ID", "brand:ID", "user:ID".
+std::string ItemLabel(v1::ItemKind kind, absl::string_view id);
+std::string ItemLabel(const v1::ItemRef& ref);
+// Splits a label into kind word and id; false if it is not one.
+bool SplitLabel(absl::string_view label, absl::string_view* kind,
+                absl::string_view* id);
+
+// The newest profile self-description, by (occurred_at, event id).
+struct ProfileStatement {
+  int64_t at_ms = std::numeric_limits<int64_t>::min();
+  std::string event_id;
+  v1::ProfileAttributesPayload attributes;
+};
+
+struct SignalBlock {
+  int64_t events = 0;
+  // Label -> aggregate: item labels for item signals; "term:…" (SEARCH),
+  // "cell:…" (LOCATION), "contact:…" (CONTACTS, hex of the hash).
+  absl::flat_hash_map<std::string, Affinity> features;
+  // PROFILE_ATTRIBUTES only: the newest statement, and the newest one that
+  // states a birth year (the rule ReadMinorByStatedAge follows too).
+  ProfileStatement latest;
+  ProfileStatement latest_with_birth_year;
+};
+
+// An item the user engaged with through engagement signals.
+struct EngagedItem {
+  int64_t last_ms = std::numeric_limits<int64_t>::min();
+  uint32_t signals = 0;  // Bit per signal number.
+};
+
+class UserPortrait {
+ public:
+  // Adds an event of an effective signal to its block.
+  void Add(const v1::Event& event, const RankingConfig& config);
+  // Forgets a signal's block.
+  void Drop(v1::Signal signal, const RankingConfig& config);
+
+  const SignalBlock* Block(v1::Signal signal) const;
+  const std::map<int, SignalBlock>& blocks() const { return blocks_; }
+  // Posts and brands engaged with, by label.
+  const absl::flat_hash_map<std::string, EngagedItem>& engaged() const {
+    return engaged_;
+  }
+  // The user's affinity for an engaged item: over engagement signals, the
+  // signal's weight times the block's decayed weight for it.
+  double EngagedWeight(const std::string& label, const RankingConfig& config,
+                       int64_t now_ms) const;
+  // The `k` most recently engaged labels, newest first, ties by label.
+  std::vector<std::string> RecentEngaged(int k) const;
+  // The birth year of the newest statement that states one; 0 if none.
+  int32_t StatedBirthYear() const;
+
+  // The user's stored consent record (empty for a user who has none).
+  storage::ConsentRecord consent;
+
+ private:
+  void Engage(const std::string& label, int64_t at_ms, v1::Signal signal);
+
+  std::map<int, SignalBlock> blocks_;
+  absl::flat_hash_map<std::string, EngagedItem> engaged_;
+  std::set<std::pair<int64_t, std::string>> by_recency_;  // (-last_ms, label)
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_PORTRAIT_USER_PORTRAIT_H_

@@ -1,0 +1,278 @@
+#include "services/recommend/candidate_sources.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "models/features.h"
+
+namespace portrait {
+namespace {
+
+using Ranked = std::vector<std::pair<std::string, double>>;
+
+// Sorts (label, weight) by weight descending, ties by label; keeps `n`.
+void RankAndKeep(Ranked* ranked, size_t n) {
+  std::sort(ranked->begin(), ranked->end(), [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first < b.first;
+  });
+  if (ranked->size() > n) ranked->resize(n);
+}
+
+std::vector<std::string> SortedLabels(const SignalBlock* block,
+                                      absl::string_view prefix) {
+  std::vector<std::string> labels;
+  if (block == nullptr) return labels;
+  for (const auto& [label, affinity] : block->features) {
+    if (absl::StartsWith(label, prefix)) labels.push_back(label);
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+int PerSource(const SourceContext& ctx) {
+  return ctx.index.config().proto().candidates_per_source();
+}
+
+double Freshness(const SourceContext& ctx, int64_t created_ms) {
+  const double age = ctx.now_ms > created_ms ? ctx.now_ms - created_ms : 0;
+  return std::exp2(-age / ctx.index.config().fresh_half_life_ms());
+}
+
+double EngagedWeight(const SourceContext& ctx, const std::string& label) {
+  return ctx.user.EngagedWeight(label, ctx.index.config(), ctx.now_ms);
+}
+
+uint32_t EngagedSignals(const SourceContext& ctx, const std::string& label) {
+  auto it = ctx.user.engaged().find(label);
+  return it == ctx.user.engaged().end() ? 0 : it->second.signals;
+}
+
+// Adds posts of `posts`, newest first, up to `n`, with `raw` each.
+void AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
+                    double raw_scale, uint32_t signals, const SourceContext& ctx,
+                    CandidateTable* table) {
+  size_t taken = 0;
+  for (const auto& [neg_created, post_id] : posts) {
+    if (taken++ >= n) break;
+    AddRaw(table, absl::StrCat("post:", post_id), source,
+           raw_scale * Freshness(ctx, -neg_created), signals);
+  }
+}
+
+}  // namespace
+
+void AddRaw(CandidateTable* table, const std::string& label,
+            v1::ReasonSource source, double raw, uint32_t signals) {
+  if (raw <= 0) return;
+  Candidate& c = (*table)[label];
+  if (c.key.empty()) c.key = label;
+  c.raw[source] += raw;
+  c.signals[source] |= signals;
+}
+
+void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
+                     CandidateTable* table) {
+  const v1::RankingConfig& config = ctx.index.config().proto();
+  const std::string prefix = absl::StrCat(kind, ":");
+  for (const std::string& source : ctx.user.RecentEngaged(config.co_set_size())) {
+    const int32_t id = ctx.state.items.Find(source);
+    if (id < 0) continue;
+    const double weight = EngagedWeight(ctx, source);
+    const uint32_t signals = EngagedSignals(ctx, source);
+    Ranked neighbours;
+    for (int32_t n : ctx.index.TopNeighbours(ctx.state, id,
+                                             4 * config.neighbours_per_item())) {
+      neighbours.emplace_back(ctx.state.items.Label(n), ctx.state.co.Similarity(id, n));
+    }
+    RankAndKeep(&neighbours, config.neighbours_per_item());
+    for (const auto& [label, similarity] : neighbours) {
+      if (!absl::StartsWith(label, prefix)) continue;
+      AddRaw(table, label, v1::CO_ENGAGEMENT, weight * similarity, signals);
+    }
+  }
+}
+
+// Tag (or term) -> weight and the signals behind it.
+struct TasteEntry {
+  double weight = 0;
+  uint32_t signals = 0;
+};
+
+void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
+  const v1::RankingConfig& config = ctx.index.config().proto();
+  absl::flat_hash_map<std::string, TasteEntry> taste;
+  for (const std::string& label : ctx.user.RecentEngaged(5 * config.co_set_size())) {
+    absl::string_view kind, id;
+    if (!SplitLabel(label, &kind, &id) || kind != "post") continue;
+    const PostInfo* post = ctx.state.catalog.Post(std::string(id));
+    if (post == nullptr) continue;
+    const double weight = EngagedWeight(ctx, label);
+    for (const std::string& tag : post->tags) {
+      taste[tag].weight += weight;
+      taste[tag].signals |= EngagedSignals(ctx, label);
+    }
+  }
+  if (const SignalBlock* search = ctx.user.Block(v1::SEARCH)) {
+    for (const std::string& label : SortedLabels(search, "term:")) {
+      TasteEntry& entry = taste[label.substr(5)];
+      entry.weight += search->features.at(label).Decayed(
+          ctx.now_ms, ctx.index.config().taste_half_life_ms());
+      entry.signals |= 1u << v1::SEARCH;
+    }
+  }
+  Ranked top;
+  for (const auto& [tag, entry] : taste) top.emplace_back(tag, entry.weight);
+  RankAndKeep(&top, 5);
+  for (const auto& [tag, weight] : top) {
+    const PostSet& posts = ctx.state.catalog.PostsWithTag(tag);
+    size_t taken = 0;
+    for (const auto& [neg_created, post_id] : posts) {
+      if (taken++ >= static_cast<size_t>(PerSource(ctx)) / 5) break;
+      AddRaw(table, absl::StrCat("post:", post_id), v1::SIMILAR_TASTE, weight,
+             taste[tag].signals);
+    }
+  }
+}
+
+void AddSimilarTasteBrands(const SourceContext& ctx, CandidateTable* table) {
+  const v1::RankingConfig& config = ctx.index.config().proto();
+  for (const std::string& label : ctx.user.RecentEngaged(5 * config.co_set_size())) {
+    absl::string_view kind, id;
+    if (!SplitLabel(label, &kind, &id) || kind != "post") continue;
+    const PostInfo* post = ctx.state.catalog.Post(std::string(id));
+    if (post == nullptr || post->brand_id.empty()) continue;
+    AddRaw(table, absl::StrCat("brand:", post->brand_id), v1::SIMILAR_TASTE,
+           EngagedWeight(ctx, label), EngagedSignals(ctx, label));
+  }
+}
+
+void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
+  const SignalBlock* follow = ctx.user.Block(v1::FOLLOW);
+  if (follow == nullptr) return;
+  Ranked followed;  // By recency of the follow.
+  for (const auto& [label, affinity] : follow->features) {
+    followed.emplace_back(label, static_cast<double>(affinity.last_ms));
+  }
+  RankAndKeep(&followed, 50);
+  const uint32_t signals = 1u << v1::FOLLOW;
+  for (const auto& [label, last] : followed) {
+    absl::string_view kind, id;
+    if (!SplitLabel(label, &kind, &id)) continue;
+    if (kind == "brand") {
+      AddNewestPosts(ctx.state.catalog.PostsOfBrand(std::string(id)), 20,
+                     v1::FOLLOWED_BRAND, 1.0, signals, ctx, table);
+    } else if (kind == "user") {
+      AddNewestPosts(ctx.state.catalog.PostsOfAuthor(std::string(id)), 20,
+                     v1::FOLLOWED_AUTHOR, 1.0, signals, ctx, table);
+    }
+  }
+}
+
+std::vector<std::string> VisibleFriends(const SourceContext& ctx) {
+  std::vector<std::string> friends;
+  for (const std::string& label : SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
+    const std::string friend_id = label.substr(5);
+    const UserPortrait* other = ctx.state.User(friend_id);
+    if (other == nullptr) continue;
+    const ConsentView view = ctx.index.ViewOf(*other, ctx.now_ms);
+    if (view.account_deleted() || !view.PurposeEffective(v1::SHARE_CIRCLE)) continue;
+    bool hidden = false;
+    for (const storage::RelationshipRecord& r : other->consent.relationships()) {
+      hidden |= r.relationship() == v1::HIDE_MY_CIRCLE_FROM &&
+                r.target_id() == ctx.user_id;
+    }
+    for (const storage::RelationshipRecord& r : ctx.user.consent.relationships()) {
+      hidden |= r.relationship() == v1::DONT_SHARE_CONTENT_OF &&
+                r.target_id() == friend_id;
+    }
+    if (!hidden) friends.push_back(friend_id);
+  }
+  if (friends.size() > 50) friends.resize(50);
+  return friends;
+}
+
+void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
+                       CandidateTable* table) {
+  const uint32_t signals = 1u << v1::FRIEND;
+  const std::string prefix = absl::StrCat(kind, ":");
+  for (const std::string& friend_id : VisibleFriends(ctx)) {
+    const UserPortrait* other = ctx.state.User(friend_id);
+    if (kind == "post") {
+      for (const std::string& label : other->RecentEngaged(20)) {
+        if (absl::StartsWith(label, prefix)) {
+          AddRaw(table, label, v1::FRIENDS_ENGAGED, 1.0, signals);
+        }
+      }
+    } else {
+      for (const std::string& label : SortedLabels(other->Block(v1::FOLLOW), prefix)) {
+        AddRaw(table, label, v1::FRIENDS_ENGAGED, 1.0, signals);
+      }
+    }
+  }
+}
+
+void AddNearbyPosts(const SourceContext& ctx, CandidateTable* table) {
+  Ranked cells;
+  if (const SignalBlock* location = ctx.user.Block(v1::LOCATION)) {
+    for (const auto& [label, affinity] : location->features) {
+      cells.emplace_back(label.substr(5),
+                         affinity.Decayed(ctx.now_ms,
+                                          ctx.index.config().taste_half_life_ms()));
+    }
+    RankAndKeep(&cells, 3);
+  }
+  double top = cells.empty() ? 1.0 : cells.front().second;
+  if (ctx.context_cell.has_value()) cells.emplace_back(*ctx.context_cell, top);
+  const uint32_t signals = 1u << v1::LOCATION;
+  for (const auto& [cell, weight] : cells) {
+    AddNewestPosts(ctx.state.catalog.PostsInCell(cell), 50, v1::NEARBY, weight,
+                   signals, ctx, table);
+  }
+}
+
+void AddPopular(const SourceContext& ctx, absl::string_view kind,
+                CandidateTable* table) {
+  for (const auto& [label, count] :
+       ctx.index.TopByCount(ctx.state, kind, PerSource(ctx))) {
+    AddRaw(table, label, v1::POPULAR, std::log1p(count), 0);
+  }
+}
+
+void AddFreshPosts(const SourceContext& ctx, CandidateTable* table) {
+  AddNewestPosts(ctx.state.catalog.AllPosts(), PerSource(ctx), v1::FRESH, 1.0, 0,
+                 ctx, table);
+}
+
+void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
+  for (const std::string& friend_id : VisibleFriends(ctx)) {
+    const UserPortrait* other = ctx.state.User(friend_id);
+    for (const std::string& label : SortedLabels(other->Block(v1::FRIEND), "user:")) {
+      AddRaw(table, label, v1::FRIENDS_OF_FRIENDS, 1.0, 1u << v1::FRIEND);
+    }
+  }
+  for (const std::string& followed : SortedLabels(ctx.user.Block(v1::FOLLOW), "")) {
+    auto it = ctx.state.followers.find(followed);
+    if (it == ctx.state.followers.end()) continue;
+    int taken = 0;
+    for (const std::string& follower : it->second) {
+      if (taken++ >= PerSource(ctx)) break;
+      AddRaw(table, absl::StrCat("user:", follower), v1::CO_FOLLOW, 1.0,
+             1u << v1::FOLLOW);
+    }
+  }
+  for (const std::string& label : SortedLabels(ctx.user.Block(v1::CONTACTS), "contact:")) {
+    for (const std::string& person :
+         ctx.state.catalog.PeopleWithContactHash(absl::HexStringToBytes(label.substr(8)))) {
+      AddRaw(table, absl::StrCat("user:", person), v1::CONTACTS_MATCH, 1.0,
+             1u << v1::CONTACTS);
+    }
+  }
+}
+
+}  // namespace portrait

@@ -1,0 +1,69 @@
+// The candidate sources of the recommender: each adds raw scores (and the
+// requesting user's signals behind them) to a candidate table. Every source
+// visits its inputs in a fixed order (labels sorted or ranked with label
+// tie-breaks), so the same portraits give the same scores bit for bit.
+//
+// All functions run inside PortraitIndex::Read.
+#ifndef PORTRAIT_SERVICES_RECOMMEND_CANDIDATE_SOURCES_H_
+#define PORTRAIT_SERVICES_RECOMMEND_CANDIDATE_SOURCES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "models/blend.h"
+#include "portrait/v1/recommend.pb.h"
+#include "services/portrait/portrait_index.h"
+
+namespace portrait {
+
+// Label -> candidate.
+using CandidateTable = absl::flat_hash_map<std::string, Candidate>;
+
+// What every source reads.
+struct SourceContext {
+  const PortraitIndex& index;
+  const IndexState& state;
+  const UserPortrait& user;  // May be an empty portrait.
+  const std::string& user_id;
+  int64_t now_ms;
+  // Current position, if the request gave one and LOCATION is effective.
+  std::optional<std::string> context_cell;
+};
+
+// Adds `raw` from `source` to the candidate `label`, with `signals` (bits).
+void AddRaw(CandidateTable* table, const std::string& label,
+            v1::ReasonSource source, double raw, uint32_t signals);
+
+// Posts and brands engaged with together with the user's recent items.
+// `kind` is "post" or "brand".
+void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
+                     CandidateTable* table);
+// Posts sharing tags with the user's engaged posts and search terms.
+void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table);
+// Brands of the posts the user engaged with.
+void AddSimilarTasteBrands(const SourceContext& ctx, CandidateTable* table);
+// Fresh posts of followed brands and people.
+void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table);
+// What the user's friends engaged with (posts) or follow (brands), where
+// they share their circle with the user.
+void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
+                       CandidateTable* table);
+// Posts in the user's frequent geo cells and current cell (LOCATION).
+void AddNearbyPosts(const SourceContext& ctx, CandidateTable* table);
+// The most engaged-with posts, or most followed brands / people.
+void AddPopular(const SourceContext& ctx, absl::string_view kind,
+                CandidateTable* table);
+// The newest posts.
+void AddFreshPosts(const SourceContext& ctx, CandidateTable* table);
+// PEOPLE: friends of friends, people who follow what the user follows,
+// people in the user's uploaded contacts.
+void AddPeopleSources(const SourceContext& ctx, CandidateTable* table);
+
+// The user's friends whose circle the user may see, sorted by label.
+std::vector<std::string> VisibleFriends(const SourceContext& ctx);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_RECOMMEND_CANDIDATE_SOURCES_H_

@@ -1,0 +1,36 @@
+// Recommender: answers RecommendService.Recommend from the PortraitIndex:
+// gathers candidates from the sources the user's consents allow, filters
+// them (blacklists, blocks, hidden-from-me, already engaged, a person's own
+// exposure setting), blends and ranks them, and serves stable pages. With
+// PERSONALIZED_FEED off, or for a minor without guardian consent, only
+// non-personal sources are used and no reason names a personal signal.
+//
+// Thread-safe; reads the index under its reader lock.
+#ifndef PORTRAIT_SERVICES_RECOMMEND_RECOMMENDER_H_
+#define PORTRAIT_SERVICES_RECOMMEND_RECOMMENDER_H_
+
+#include "absl/status/statusor.h"
+#include "base/clock.h"
+#include "portrait/v1/recommend.pb.h"
+#include "services/portrait/portrait_index.h"
+
+namespace portrait {
+
+class Recommender {
+ public:
+  // Both must outlive the recommender.
+  Recommender(const PortraitIndex* index, const Clock* clock);
+
+  // Errors: INVALID_ARGUMENT naming the field (user_id, surface, limit,
+  // context, page_token); FAILED_PRECONDITION for a deleted account.
+  absl::StatusOr<v1::RecommendResponse> Recommend(
+      const v1::RecommendRequest& request) const;
+
+ private:
+  const PortraitIndex* const index_;
+  const Clock* const clock_;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_RECOMMEND_RECOMMENDER_H_
