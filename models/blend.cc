@@ -34,6 +34,7 @@ std::vector<const Candidate*> PickPage(
     const absl::flat_hash_set<std::string>& exclude, int limit,
     int cap_per_group) {
   std::vector<const Candidate*> page;
+  std::vector<const Candidate*> held_back;
   absl::flat_hash_map<std::string, int> taken;
   for (const Candidate& c : ranked) {
     if (static_cast<int>(page.size()) >= limit) break;
@@ -42,11 +43,18 @@ std::vector<const Candidate*> PickPage(
     for (const std::string* group : {&c.author_group, &c.brand_group}) {
       if (!group->empty() && taken[*group] >= cap_per_group) over_cap = true;
     }
-    if (over_cap) continue;
+    if (over_cap) {
+      held_back.push_back(&c);
+      continue;
+    }
     for (const std::string* group : {&c.author_group, &c.brand_group}) {
       if (!group->empty()) ++taken[*group];
     }
     page.push_back(&c);
+  }
+  for (const Candidate* c : held_back) {
+    if (static_cast<int>(page.size()) >= limit) break;
+    page.push_back(c);
   }
   return page;
 }

@@ -37,9 +37,10 @@ void BlendScores(const std::array<double, kNumSources>& weights,
 // Sorts by score (descending), then key (ascending).
 void RankCandidates(std::vector<Candidate>* candidates);
 
-// Walks `ranked` in order and returns up to `limit` candidates whose key is
-// not in `exclude`, taking at most `cap_per_group` per non-empty author or
-// brand group.
+// Returns up to `limit` candidates of `ranked` whose key is not in
+// `exclude`, in rank order but taking at most `cap_per_group` per non-empty
+// author or brand group; if that leaves the page short, the candidates the
+// cap held back follow, in rank order. Diversity demotes, never drops.
 std::vector<const Candidate*> PickPage(
     const std::vector<Candidate>& ranked,
     const absl::flat_hash_set<std::string>& exclude, int limit,

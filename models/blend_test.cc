@@ -37,7 +37,7 @@ TEST(BlendTest, RanksByScoreThenKey) {
   EXPECT_EQ(c[2].key, "b");
 }
 
-TEST(BlendTest, PageSkipsExcludedAndCapsEachGroup) {
+TEST(BlendTest, PageSkipsExcludedAndDemotesBeyondTheCap) {
   std::vector<Candidate> ranked = {Make("p1", 1, 1, "alice"), Make("p2", 1, 1, "alice"),
                                    Make("p3", 1, 1, "alice"), Make("p4", 1, 1, "bob"),
                                    Make("p5", 1, 1)};
@@ -47,8 +47,11 @@ TEST(BlendTest, PageSkipsExcludedAndCapsEachGroup) {
   EXPECT_EQ(page[1]->key, "p3");
   EXPECT_EQ(page[2]->key, "p4");
   page = PickPage(ranked, {}, 10, 1);
-  ASSERT_EQ(page.size(), 3u);
+  ASSERT_EQ(page.size(), 5u);
+  EXPECT_EQ(page[1]->key, "p4");
   EXPECT_EQ(page[2]->key, "p5");
+  EXPECT_EQ(page[3]->key, "p2");  // Held back by the cap, not dropped.
+  EXPECT_EQ(page[4]->key, "p3");
 }
 
 }  // namespace
