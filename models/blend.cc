@@ -7,52 +7,52 @@
 namespace portrait {
 
 void BlendScores(const std::array<double, kNumSources>& weights,
-                 std::vector<Candidate>* candidates) {
+                 const std::vector<Candidate*>& candidates) {
   std::array<double, kNumSources> max{};
-  for (const Candidate& c : *candidates) {
-    for (int s = 0; s < kNumSources; ++s) max[s] = std::max(max[s], c.raw[s]);
+  for (const Candidate* c : candidates) {
+    for (int s = 0; s < kNumSources; ++s) max[s] = std::max(max[s], c->raw[s]);
   }
-  for (Candidate& c : *candidates) {
+  for (Candidate* c : candidates) {
     double score = 0;
     for (int s = 0; s < kNumSources; ++s) {
-      if (c.raw[s] > 0 && max[s] > 0) score += weights[s] * (c.raw[s] / max[s]);
+      if (c->raw[s] > 0 && max[s] > 0) score += weights[s] * (c->raw[s] / max[s]);
     }
-    c.score = score;
+    c->score = score;
   }
 }
 
-void RankCandidates(std::vector<Candidate>* candidates) {
+void RankCandidates(std::vector<Candidate*>* candidates) {
   std::sort(candidates->begin(), candidates->end(),
-            [](const Candidate& a, const Candidate& b) {
-              if (a.score != b.score) return a.score > b.score;
-              return a.key < b.key;
+            [](const Candidate* a, const Candidate* b) {
+              if (a->score != b->score) return a->score > b->score;
+              return a->key < b->key;
             });
 }
 
-std::vector<const Candidate*> PickPage(
-    const std::vector<Candidate>& ranked,
-    const absl::flat_hash_set<std::string>& exclude, int limit,
-    int cap_per_group) {
-  std::vector<const Candidate*> page;
-  std::vector<const Candidate*> held_back;
+std::vector<Candidate*> PickPage(const std::vector<Candidate*>& ranked,
+                                 const absl::flat_hash_set<std::string>& exclude,
+                                 int limit, int cap_per_group,
+                                 const std::function<bool(Candidate*)>& admit) {
+  std::vector<Candidate*> page;
+  std::vector<Candidate*> held_back;
   absl::flat_hash_map<std::string, int> taken;
-  for (const Candidate& c : ranked) {
+  for (Candidate* c : ranked) {
     if (static_cast<int>(page.size()) >= limit) break;
-    if (exclude.contains(c.key)) continue;
+    if (exclude.contains(c->key) || !admit(c)) continue;
     bool over_cap = false;
-    for (const std::string* group : {&c.author_group, &c.brand_group}) {
+    for (const std::string* group : {&c->author_group, &c->brand_group}) {
       if (!group->empty() && taken[*group] >= cap_per_group) over_cap = true;
     }
     if (over_cap) {
-      held_back.push_back(&c);
+      held_back.push_back(c);
       continue;
     }
-    for (const std::string* group : {&c.author_group, &c.brand_group}) {
+    for (const std::string* group : {&c->author_group, &c->brand_group}) {
       if (!group->empty()) ++taken[*group];
     }
-    page.push_back(&c);
+    page.push_back(c);
   }
-  for (const Candidate* c : held_back) {
+  for (Candidate* c : held_back) {
     if (static_cast<int>(page.size()) >= limit) break;
     page.push_back(c);
   }

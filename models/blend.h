@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,19 +33,21 @@ struct Candidate {
 // score = sum over sources of weights[s] * raw[s] / (max of raw[s] over all
 // candidates). Each source contributes at most its weight.
 void BlendScores(const std::array<double, kNumSources>& weights,
-                 std::vector<Candidate>* candidates);
+                 const std::vector<Candidate*>& candidates);
 
 // Sorts by score (descending), then key (ascending).
-void RankCandidates(std::vector<Candidate>* candidates);
+void RankCandidates(std::vector<Candidate*>* candidates);
 
-// Returns up to `limit` candidates of `ranked` whose key is not in
-// `exclude`, in rank order but taking at most `cap_per_group` per non-empty
-// author or brand group; if that leaves the page short, the candidates the
-// cap held back follow, in rank order. Diversity demotes, never drops.
-std::vector<const Candidate*> PickPage(
-    const std::vector<Candidate>& ranked,
-    const absl::flat_hash_set<std::string>& exclude, int limit,
-    int cap_per_group);
+// Returns up to `limit` candidates of `ranked`, in rank order, that are not
+// in `exclude` and that `admit` accepts (called lazily, in rank order, at
+// most once per candidate; it may fill the diversity groups). At most
+// `cap_per_group` per non-empty author or brand group come first; if that
+// leaves the page short, the candidates the cap held back follow, in rank
+// order. Diversity demotes, never drops.
+std::vector<Candidate*> PickPage(const std::vector<Candidate*>& ranked,
+                                 const absl::flat_hash_set<std::string>& exclude,
+                                 int limit, int cap_per_group,
+                                 const std::function<bool(Candidate*)>& admit);
 
 }  // namespace portrait
 

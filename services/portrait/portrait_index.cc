@@ -90,9 +90,9 @@ void PortraitIndex::SyncCoSet(const std::string& user_id,
   }
   state_.co.Replace(current, ids);
   {
+    // Similarities depend on every item's count: any change stales them all.
     absl::MutexLock lock(&cache_mu_);
-    for (int32_t id : current) neighbour_cache_.erase(id);
-    for (int32_t id : ids) neighbour_cache_.erase(id);
+    neighbour_cache_.clear();
   }
   if (ids.empty()) {
     state_.co_sets.erase(user_id);
@@ -210,36 +210,45 @@ void PortraitIndex::OnItemsDeleted(
   for (const v1::ItemRef& ref : refs) state_.catalog.Delete(ref);
 }
 
-std::vector<int32_t> PortraitIndex::TopNeighbours(const IndexState& state,
-                                                  int32_t item, int n) const {
+std::shared_ptr<const std::vector<PortraitIndex::Neighbour>>
+PortraitIndex::NearestNeighbours(const IndexState& state, int32_t item) const {
   {
-    absl::MutexLock lock(&cache_mu_);
+    absl::ReaderMutexLock lock(&cache_mu_);
     auto it = neighbour_cache_.find(item);
     if (it != neighbour_cache_.end()) return it->second;
   }
-  std::vector<std::pair<int32_t, int32_t>> all;  // (count, id)
+  const size_t n = config_->proto().neighbours_per_item();
+  // First the strongest 4n by count, then the n most similar of those.
+  std::vector<std::pair<int32_t, int32_t>> by_count;  // (count, id)
   for (const auto& [id, count] : state.co.NeighboursOf(item)) {
-    all.emplace_back(count, id);
+    by_count.emplace_back(count, id);
   }
-  auto better = [&](const std::pair<int32_t, int32_t>& a,
-                    const std::pair<int32_t, int32_t>& b) {
-    if (a.first != b.first) return a.first > b.first;
-    return state.items.Label(a.second) < state.items.Label(b.second);
-  };
-  const size_t keep = std::min(all.size(), static_cast<size_t>(n));
-  std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
-  std::vector<int32_t> top;
-  for (size_t i = 0; i < keep; ++i) top.push_back(all[i].second);
+  const size_t pool = std::min(by_count.size(), 4 * n);
+  std::partial_sort(by_count.begin(), by_count.begin() + pool, by_count.end(),
+                    [&](const auto& a, const auto& b) {
+                      if (a.first != b.first) return a.first > b.first;
+                      return state.items.Label(a.second) < state.items.Label(b.second);
+                    });
+  auto nearest = std::make_shared<std::vector<Neighbour>>();
+  for (size_t i = 0; i < pool; ++i) {
+    nearest->emplace_back(by_count[i].second,
+                          state.co.Similarity(item, by_count[i].second));
+  }
+  std::sort(nearest->begin(), nearest->end(), [&](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return state.items.Label(a.first) < state.items.Label(b.first);
+  });
+  if (nearest->size() > n) nearest->resize(n);
   absl::MutexLock lock(&cache_mu_);
-  neighbour_cache_[item] = top;
-  return top;
+  neighbour_cache_[item] = nearest;
+  return nearest;
 }
 
 std::vector<std::pair<std::string, int32_t>> PortraitIndex::TopByCount(
     const IndexState& state, absl::string_view kind, int n) const {
   const std::string prefix = absl::StrCat(kind, ":");
   {
-    absl::MutexLock lock(&cache_mu_);
+    absl::ReaderMutexLock lock(&cache_mu_);
     auto it = top_cache_.find(prefix);
     if (it != top_cache_.end()) return it->second;
   }

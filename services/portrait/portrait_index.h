@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -101,11 +102,14 @@ class PortraitIndex {
   // its PROFILE_ATTRIBUTES block).
   ConsentView ViewOf(const UserPortrait& user, int64_t now_ms) const;
 
-  // Up to `n` neighbours of `item` by co-engagement count (descending, ties
-  // by label), cached until the item's counts change. REQUIRES: called
-  // inside Read.
-  std::vector<int32_t> TopNeighbours(const IndexState& state, int32_t item,
-                                     int n) const;
+  // An item's nearest neighbours: among its 4 x neighbours_per_item
+  // neighbours with the highest co-engagement counts (ties by label), the
+  // neighbours_per_item most similar (CoEngagement::Similarity; ties by
+  // label), most similar first. Cached until any co-engagement count
+  // changes. REQUIRES: called inside Read.
+  using Neighbour = std::pair<int32_t, double>;  // (item, similarity)
+  std::shared_ptr<const std::vector<Neighbour>> NearestNeighbours(
+      const IndexState& state, int32_t item) const;
 
   // Up to `n` labels of `kind` ("post", "brand", "user") with the highest
   // count, descending, ties by label: posts by users engaged, brands and
@@ -153,8 +157,9 @@ class PortraitIndex {
 
   // Filled by readers, emptied by writers (which hold mu_ exclusively).
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  mutable absl::flat_hash_map<int32_t, std::vector<int32_t>> neighbour_cache_
-      ABSL_GUARDED_BY(cache_mu_);
+  mutable absl::flat_hash_map<int32_t,
+                              std::shared_ptr<const std::vector<Neighbour>>>
+      neighbour_cache_ ABSL_GUARDED_BY(cache_mu_);
   mutable absl::flat_hash_map<std::string,
                               std::vector<std::pair<std::string, int32_t>>>
       top_cache_ ABSL_GUARDED_BY(cache_mu_);

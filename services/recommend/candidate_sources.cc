@@ -78,20 +78,16 @@ void AddRaw(CandidateTable* table, const std::string& label,
 
 void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
                      CandidateTable* table) {
-  const v1::RankingConfig& config = ctx.index.config().proto();
   const std::string prefix = absl::StrCat(kind, ":");
-  for (const std::string& source : ctx.user.RecentEngaged(config.co_set_size())) {
+  for (const std::string& source :
+       ctx.user.RecentEngaged(ctx.index.config().proto().co_set_size())) {
     const int32_t id = ctx.state.items.Find(source);
     if (id < 0) continue;
     const double weight = EngagedWeight(ctx, source);
     const uint32_t signals = EngagedSignals(ctx, source);
-    Ranked neighbours;
-    for (int32_t n : ctx.index.TopNeighbours(ctx.state, id,
-                                             4 * config.neighbours_per_item())) {
-      neighbours.emplace_back(ctx.state.items.Label(n), ctx.state.co.Similarity(id, n));
-    }
-    RankAndKeep(&neighbours, config.neighbours_per_item());
-    for (const auto& [label, similarity] : neighbours) {
+    for (const auto& [neighbour, similarity] :
+         *ctx.index.NearestNeighbours(ctx.state, id)) {
+      const std::string& label = ctx.state.items.Label(neighbour);
       if (!absl::StartsWith(label, prefix)) continue;
       AddRaw(table, label, v1::CO_ENGAGEMENT, weight * similarity, signals);
     }

@@ -233,16 +233,16 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
     CandidateTable table;
     GatherCandidates(ctx, request.surface(), personalized, &table);
     const Exclusions exclusions = ExclusionsOf(ctx, personalized);
-    std::vector<Candidate> candidates;
-    for (auto& [label, candidate] : table) {
-      if (Admit(ctx, exclusions, &candidate)) candidates.push_back(std::move(candidate));
-    }
-    BlendScores(index_->config().source_weights(), &candidates);
+    std::vector<Candidate*> candidates;
+    candidates.reserve(table.size());
+    for (auto& [label, candidate] : table) candidates.push_back(&candidate);
+    BlendScores(index_->config().source_weights(), candidates);
     RankCandidates(&candidates);
     const absl::flat_hash_set<std::string> served(token.served().begin(),
                                                   token.served().end());
-    for (const Candidate* c : PickPage(candidates, served, limit,
-                                       index_->config().proto().max_per_group())) {
+    for (const Candidate* c :
+         PickPage(candidates, served, limit, index_->config().proto().max_per_group(),
+                  [&](Candidate* c) { return Admit(ctx, exclusions, c); })) {
       FillItem(*c, response.add_items());
       token.add_served(c->key);
     }
