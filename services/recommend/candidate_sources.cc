@@ -80,7 +80,7 @@ void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
                      CandidateTable* table) {
   const std::string prefix = absl::StrCat(kind, ":");
   for (const std::string& source :
-       ctx.user.RecentEngaged(ctx.index.config().proto().co_set_size())) {
+       ctx.user.RecentEngaged(ctx.index.config().proto().seed_items_per_request())) {
     const int32_t id = ctx.state.items.Find(source);
     if (id < 0) continue;
     const double weight = EngagedWeight(ctx, source);
@@ -103,7 +103,8 @@ struct TasteEntry {
 void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
   const v1::RankingConfig& config = ctx.index.config().proto();
   absl::flat_hash_map<std::string, TasteEntry> taste;
-  for (const std::string& label : ctx.user.RecentEngaged(5 * config.co_set_size())) {
+  for (const std::string& label :
+       ctx.user.RecentEngaged(3 * config.seed_items_per_request())) {
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id) || kind != "post") continue;
     const PostInfo* post = ctx.state.catalog.Post(std::string(id));
@@ -138,7 +139,8 @@ void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
 
 void AddSimilarTasteBrands(const SourceContext& ctx, CandidateTable* table) {
   const v1::RankingConfig& config = ctx.index.config().proto();
-  for (const std::string& label : ctx.user.RecentEngaged(5 * config.co_set_size())) {
+  for (const std::string& label :
+       ctx.user.RecentEngaged(3 * config.seed_items_per_request())) {
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id) || kind != "post") continue;
     const PostInfo* post = ctx.state.catalog.Post(std::string(id));

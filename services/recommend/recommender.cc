@@ -57,49 +57,52 @@ absl::StatusOr<storage::PageToken> DecodeToken(const v1::RecommendRequest& r) {
   return token;
 }
 
-// What the user asked never to see, and what they already have.
-struct Exclusions {
-  absl::flat_hash_set<std::string> labels;    // Items and people.
-  absl::flat_hash_set<std::string> authors;   // user ids whose posts go.
-  absl::flat_hash_set<std::string> brands;    // brand ids whose posts go.
-};
+// What the user asked never to see, and (personalised) what they already
+// have. Reads the portrait in place rather than copying it.
+class Exclusions {
+ public:
+  Exclusions(const UserPortrait& user, bool personalized)
+      : user_(user), personalized_(personalized) {
+    for (const storage::RelationshipRecord& r : user.consent.relationships()) {
+      switch (r.relationship()) {
+        case v1::BLACKLIST_USER:
+        case v1::DONT_SHARE_CONTENT_OF:
+          commanded_.insert(absl::StrCat("user:", r.target_id()));
+          break;
+        case v1::BLACKLIST_BRAND:
+          commanded_.insert(absl::StrCat("brand:", r.target_id()));
+          break;
+        default:
+          break;
+      }
+    }
+  }
 
-Exclusions ExclusionsOf(const SourceContext& ctx, bool personalized) {
-  Exclusions out;
-  for (const storage::RelationshipRecord& r : ctx.user.consent.relationships()) {
-    switch (r.relationship()) {
-      case v1::BLACKLIST_USER:
-      case v1::DONT_SHARE_CONTENT_OF:
-        out.labels.insert(absl::StrCat("user:", r.target_id()));
-        out.authors.insert(r.target_id());
-        break;
-      case v1::BLACKLIST_BRAND:
-        out.labels.insert(absl::StrCat("brand:", r.target_id()));
-        out.brands.insert(r.target_id());
-        break;
-      default:
-        break;
-    }
+  // Whether the user refuses this item, person or brand: by a relationship
+  // command, or by a block (while BLOCK is effective; in every mode).
+  bool Refused(const std::string& label) const {
+    if (commanded_.contains(label)) return true;
+    const SignalBlock* block = user_.Block(v1::BLOCK);
+    return block != nullptr && block->features.contains(label);
   }
-  // Blocks (while the signal is effective) filter in every mode.
-  if (const SignalBlock* block = ctx.user.Block(v1::BLOCK)) {
-    for (const auto& [label, affinity] : block->features) {
-      out.labels.insert(label);
-      absl::string_view kind, id;
-      if (!SplitLabel(label, &kind, &id)) continue;
-      (kind == "brand" ? out.brands : out.authors).insert(std::string(id));
+
+  // Whether a personalised answer should skip it as already known: engaged,
+  // followed, befriended, or authored.
+  bool Known(const std::string& label) const {
+    if (!personalized_) return false;
+    if (user_.engaged().contains(label)) return true;
+    for (v1::Signal s : {v1::FOLLOW, v1::FRIEND, v1::POST}) {
+      const SignalBlock* block = user_.Block(s);
+      if (block != nullptr && block->features.contains(label)) return true;
     }
+    return false;
   }
-  if (!personalized) return out;
-  // Already engaged, followed, befriended: not news.
-  for (const auto& [label, item] : ctx.user.engaged()) out.labels.insert(label);
-  for (v1::Signal s : {v1::FOLLOW, v1::FRIEND, v1::POST}) {
-    if (const SignalBlock* block = ctx.user.Block(s)) {
-      for (const auto& [label, affinity] : block->features) out.labels.insert(label);
-    }
-  }
-  return out;
-}
+
+ private:
+  const UserPortrait& user_;
+  const bool personalized_;
+  absl::flat_hash_set<std::string> commanded_;
+};
 
 bool HasRelationship(const UserPortrait& user, v1::Relationship relationship,
                      const std::string& target) {
@@ -112,14 +115,17 @@ bool HasRelationship(const UserPortrait& user, v1::Relationship relationship,
 // Keeps a candidate that exists and that nothing excludes; fills its
 // diversity groups.
 bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
-  if (ex.labels.contains(c->key)) return false;
+  if (ex.Refused(c->key) || ex.Known(c->key)) return false;
   absl::string_view kind, id_view;
   if (!SplitLabel(c->key, &kind, &id_view)) return false;
   const std::string id(id_view);
   if (kind == "post") {
     const PostInfo* post = ctx.state.catalog.Post(id);
     if (post == nullptr || post->author_id == ctx.user_id ||
-        ex.authors.contains(post->author_id) || ex.brands.contains(post->brand_id)) {
+        (!post->author_id.empty() &&
+         ex.Refused(absl::StrCat("user:", post->author_id))) ||
+        (!post->brand_id.empty() &&
+         ex.Refused(absl::StrCat("brand:", post->brand_id)))) {
       return false;
     }
     if (!post->author_id.empty()) {
@@ -231,8 +237,9 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
           GeoCell(request.context().latitude(), request.context().longitude());
     }
     CandidateTable table;
+    table.reserve(1024);
     GatherCandidates(ctx, request.surface(), personalized, &table);
-    const Exclusions exclusions = ExclusionsOf(ctx, personalized);
+    const Exclusions exclusions(*user, personalized);
     std::vector<Candidate*> candidates;
     candidates.reserve(table.size());
     for (auto& [label, candidate] : table) candidates.push_back(&candidate);

@@ -172,6 +172,11 @@ int Run() {
     args.SetInt("loadgen.channel", t);  // A connection per client thread.
     channels.push_back(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
   }
+  if (!channels[0]->WaitForConnected(std::chrono::system_clock::now() +
+                                     std::chrono::seconds(10))) {
+    std::fprintf(stderr, "portrait_loadgen: cannot connect to %s\n", address.c_str());
+    return EXIT_FAILURE;
+  }
   std::printf("portrait_loadgen: %d users, %d posts, %d brands, %lld events; "
               "%d client threads, %u cores\n",
               world_options.users, world_options.posts, world_options.brands,

@@ -23,6 +23,9 @@ ABSL_FLAG(int, block_cache_mb, 64, "RocksDB block cache size, MiB");
 ABSL_FLAG(std::string, policy, "",
           "consent policy file (portrait.v1.ConsentPolicy text format); "
           "empty uses the shipped config/consent_policy.textproto");
+ABSL_FLAG(std::string, ranking, "",
+          "ranking configuration file (portrait.v1.RankingConfig text "
+          "format); empty uses the shipped config/ranking.textproto");
 ABSL_FLAG(int, maintenance_interval_s, 60,
           "seconds between retention / on-disk erasure runs when idle");
 ABSL_FLAG(int, shutdown_grace_s, 10,
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
   options.policy_path = absl::GetFlag(FLAGS_policy);
+  options.ranking_path = absl::GetFlag(FLAGS_ranking);
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
   auto server = portrait::PortraitServer::Start(options);
