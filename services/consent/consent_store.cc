@@ -22,6 +22,26 @@ absl::StatusOr<storage::ConsentRecord> ReadConsentRecord(
   return record;
 }
 
+absl::StatusOr<absl::flat_hash_map<std::string, storage::ConsentRecord>>
+ReadConsentRecords(Store* store, const std::vector<std::string>& user_ids) {
+  std::vector<std::string> keys;
+  keys.reserve(user_ids.size());
+  for (const std::string& user : user_ids) keys.push_back(ConsentStateKey(user));
+  std::vector<absl::StatusOr<std::string>> values =
+      store->MultiGet(Column::kConsent, keys);
+  absl::flat_hash_map<std::string, storage::ConsentRecord> records;
+  for (size_t i = 0; i < user_ids.size(); ++i) {
+    storage::ConsentRecord& record = records[user_ids[i]];
+    if (absl::IsNotFound(values[i].status())) continue;
+    PORTRAIT_RETURN_IF_ERROR(values[i].status());
+    if (!record.ParseFromString(*values[i])) {
+      return absl::DataLossError(
+          absl::StrCat("consent record of ", user_ids[i], " does not parse"));
+    }
+  }
+  return records;
+}
+
 absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
                                           const ConsentPolicy& policy,
                                           const storage::ConsentRecord& record,

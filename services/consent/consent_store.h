@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "portrait/storage/records.pb.h"
@@ -20,6 +22,11 @@ namespace portrait {
 // if it does not parse; storage errors.
 absl::StatusOr<storage::ConsentRecord> ReadConsentRecord(
     Store* store, absl::string_view user_id);
+
+// The consent records of several users with one batched read, keyed by user
+// (an empty record for users who have none). Errors as ReadConsentRecord.
+absl::StatusOr<absl::flat_hash_map<std::string, storage::ConsentRecord>>
+ReadConsentRecords(Store* store, const std::vector<std::string>& user_ids);
 
 // Whether the birth year in the user's newest stored PROFILE_ATTRIBUTES event
 // makes them a minor at `now_ms`. Only a PROFILE_ATTRIBUTES grant in effect

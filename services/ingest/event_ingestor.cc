@@ -81,21 +81,22 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
   // must not land between the check and the write.
   UserLocks::Guard guard = locks_->Lock(users);
   const int64_t now_ms = clock_->NowMillis();
+  const absl::flat_hash_set<std::string> unique_users(users.begin(), users.end());
+  const std::vector<std::string> distinct_users(unique_users.begin(),
+                                                unique_users.end());
   absl::flat_hash_map<std::string, UserConsent> consents;
-  WriteBatch batch;
-  std::vector<const Event*> stored;
-  absl::flat_hash_set<std::string> ids_in_batch;
+  {
+    PORTRAIT_ASSIGN_OR_RETURN(auto records,
+                              ReadConsentRecords(store_, distinct_users));
+    for (auto& [user, record] : records) consents[user].record = std::move(record);
+  }
+  // The consent gate, in request order.
+  std::vector<int> passed;
   for (int i = 0; i < events.size(); ++i) {
     const Event& event = events[i];
     EventResult* result = response.mutable_results(i);
     if (result->outcome() == v1::REJECTED) continue;
-
-    auto [it, inserted] = consents.try_emplace(event.user_id());
-    UserConsent& consent = it->second;
-    if (inserted) {
-      PORTRAIT_ASSIGN_OR_RETURN(consent.record,
-                                ReadConsentRecord(store_, event.user_id()));
-    }
+    UserConsent& consent = consents[event.user_id()];
     if (policy_->signal(event.signal()).sensitive() &&
         !consent.minor_by_stated_age.has_value()) {
       PORTRAIT_ASSIGN_OR_RETURN(
@@ -109,30 +110,44 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
       SetRejected(*rejection, result);
       continue;
     }
-
-    const uint8_t signal = static_cast<uint8_t>(event.signal());
-    std::string id_key = EventIdKey(event.user_id(), signal, event.event_id());
-    absl::StatusOr<std::string> existing = store_->Get(Column::kEventIds, id_key);
-    if (!existing.ok() && !absl::IsNotFound(existing.status())) {
-      return existing.status();
-    }
-    if (existing.ok() || !ids_in_batch.insert(id_key).second) {
-      result->set_outcome(v1::DUPLICATE);
-      continue;
-    }
-    batch.Put(Column::kEvents,
-              EventKey(event.user_id(), signal, event.occurred_at_ms(),
-                       event.event_id()),
-              event.SerializeAsString());
-    batch.Put(Column::kEventIds, id_key, "");
-    result->set_outcome(v1::STORED);
-    stored.push_back(&event);
+    passed.push_back(i);
     // A birth year stated in this batch protects the rest of it at once.
     if (event.signal() == v1::PROFILE_ATTRIBUTES &&
         IsMinorByBirthYear(event.profile_attributes().birth_year(),
                            policy_->minor_age(), now_ms)) {
       consent.minor_by_stated_age = true;
     }
+  }
+  // Idempotency: one batched read of the keys of the events that passed.
+  std::vector<std::string> id_keys;
+  id_keys.reserve(passed.size());
+  for (int i : passed) {
+    id_keys.push_back(EventIdKey(events[i].user_id(),
+                                 static_cast<uint8_t>(events[i].signal()),
+                                 events[i].event_id()));
+  }
+  std::vector<absl::StatusOr<std::string>> existing =
+      store_->MultiGet(Column::kEventIds, id_keys);
+  WriteBatch batch;
+  std::vector<const Event*> stored;
+  absl::flat_hash_set<std::string> ids_in_batch;
+  for (size_t k = 0; k < passed.size(); ++k) {
+    const Event& event = events[passed[k]];
+    EventResult* result = response.mutable_results(passed[k]);
+    if (!existing[k].ok() && !absl::IsNotFound(existing[k].status())) {
+      return existing[k].status();
+    }
+    if (existing[k].ok() || !ids_in_batch.insert(id_keys[k]).second) {
+      result->set_outcome(v1::DUPLICATE);
+      continue;
+    }
+    batch.Put(Column::kEvents,
+              EventKey(event.user_id(), static_cast<uint8_t>(event.signal()),
+                       event.occurred_at_ms(), event.event_id()),
+              event.SerializeAsString());
+    batch.Put(Column::kEventIds, id_keys[k], "");
+    result->set_outcome(v1::STORED);
+    stored.push_back(&event);
   }
   if (!batch.empty()) {
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));

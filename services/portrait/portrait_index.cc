@@ -113,10 +113,10 @@ void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
   if (label.empty()) return;
   if (!was_engaged && user.engaged().contains(label)) {
     ++state_.popularity[label];
-    CountsChanged();
+    counts_changed_ = true;
   }
   if (event.signal() == v1::FOLLOW && state_.followers[label].insert(user_id).second) {
-    CountsChanged();
+    counts_changed_ = true;
   }
 }
 
@@ -131,6 +131,10 @@ absl::Status PortraitIndex::OnEventsStored(
     if (inserted) touched.push_back(event->user_id());
     it->second |= event->signal() == v1::PROFILE_ATTRIBUTES;
     AddToUser(event->user_id(), state_.users[event->user_id()], *event);
+  }
+  if (counts_changed_) {
+    CountsChanged();
+    counts_changed_ = false;
   }
   for (const std::string& user_id : touched) {
     UserPortrait& user = state_.users[user_id];

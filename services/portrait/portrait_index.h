@@ -154,6 +154,8 @@ class PortraitIndex {
 
   mutable absl::Mutex mu_;
   IndexState state_ ABSL_GUARDED_BY(mu_);
+  // AddToUser changed a popularity or follower count in this batch.
+  bool counts_changed_ ABSL_GUARDED_BY(mu_) = false;
 
   // Filled by readers, emptied by writers (which hold mu_ exclusively).
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);

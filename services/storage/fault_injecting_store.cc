@@ -16,6 +16,15 @@ absl::StatusOr<std::string> FaultInjectingStore::Get(Column column,
   return base_->Get(column, key);
 }
 
+std::vector<absl::StatusOr<std::string>> FaultInjectingStore::MultiGet(
+    Column column, const std::vector<std::string>& keys) {
+  if (Take(failing_reads_)) {
+    return std::vector<absl::StatusOr<std::string>>(
+        keys.size(), absl::UnavailableError("injected read fault"));
+  }
+  return base_->MultiGet(column, keys);
+}
+
 absl::Status FaultInjectingStore::Write(const WriteBatch& batch, bool sync) {
   if (Take(failing_writes_)) {
     return absl::UnavailableError("injected write fault");

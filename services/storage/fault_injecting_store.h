@@ -5,6 +5,8 @@
 #define PORTRAIT_SERVICES_STORAGE_FAULT_INJECTING_STORE_H_
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "services/storage/store.h"
 
@@ -21,6 +23,8 @@ class FaultInjectingStore : public Store {
   void FailNextReads(int n) { failing_reads_ = n; }
 
   absl::StatusOr<std::string> Get(Column column, absl::string_view key) override;
+  std::vector<absl::StatusOr<std::string>> MultiGet(
+      Column column, const std::vector<std::string>& keys) override;
   absl::Status Write(const WriteBatch& batch, bool sync) override;
   absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
                     const ScanVisitor& visit) override;

@@ -137,6 +137,29 @@ absl::StatusOr<std::string> RocksDbStore::Get(Column column,
   return value;
 }
 
+std::vector<absl::StatusOr<std::string>> RocksDbStore::MultiGet(
+    Column column, const std::vector<std::string>& keys) {
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& key : keys) slices.push_back(ToSlice(key));
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[static_cast<int>(column)],
+                keys.size(), slices.data(), values.data(), statuses.data());
+  std::vector<absl::StatusOr<std::string>> out;
+  out.reserve(keys.size());
+  const std::string what = absl::StrCat("reading ", ColumnName(column));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::Status status = FromRocks(statuses[i], what);
+    if (status.ok()) {
+      out.emplace_back(values[i].ToString());
+    } else {
+      out.emplace_back(std::move(status));
+    }
+  }
+  return out;
+}
+
 absl::Status RocksDbStore::Write(const WriteBatch& batch, bool sync) {
   rocksdb::WriteBatch rocks_batch;
   for (const WriteBatch::Op& op : batch.ops()) {

@@ -45,6 +45,14 @@ void WriteBatch::Append(const WriteBatch& other) {
   ops_.insert(ops_.end(), other.ops_.begin(), other.ops_.end());
 }
 
+std::vector<absl::StatusOr<std::string>> Store::MultiGet(
+    Column column, const std::vector<std::string>& keys) {
+  std::vector<absl::StatusOr<std::string>> values;
+  values.reserve(keys.size());
+  for (const std::string& key : keys) values.push_back(Get(column, key));
+  return values;
+}
+
 std::string PrefixEnd(absl::string_view prefix) {
   std::string end(prefix);
   while (!end.empty()) {

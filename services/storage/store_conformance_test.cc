@@ -64,6 +64,20 @@ TEST_P(StoreConformanceTest, PutThenGet) {
   EXPECT_THAT(store_->Get(Column::kEvents, "k"), IsOkAndHolds("v"));
 }
 
+TEST_P(StoreConformanceTest, MultiGetAnswersEachKeyInOrder) {
+  WriteBatch batch;
+  batch.Put(Column::kEventIds, "b", "2");
+  batch.Put(Column::kEventIds, "a", "1");
+  ASSERT_THAT(store_->Write(batch, true), IsOk());
+  auto values = store_->MultiGet(Column::kEventIds, {"b", "missing", "a", "b"});
+  ASSERT_EQ(values.size(), 4u);
+  EXPECT_THAT(values[0], IsOkAndHolds("2"));
+  EXPECT_THAT(values[1], StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(values[2], IsOkAndHolds("1"));
+  EXPECT_THAT(values[3], IsOkAndHolds("2"));
+  EXPECT_TRUE(store_->MultiGet(Column::kEventIds, {}).empty());
+}
+
 TEST_P(StoreConformanceTest, ColumnsAreSeparate) {
   WriteBatch batch;
   batch.Put(Column::kEvents, "k", "events");
