@@ -222,6 +222,14 @@ absl::Status ValidateItem(const v1::Item& item, absl::string_view field,
     case v1::Item::kPerson:
       PORTRAIT_RETURN_IF_ERROR(ValidateId(
           item.person().user_id(), absl::StrCat(field, ".person.user_id")));
+      if (const std::string& hash = item.person().contact_hash();
+          !hash.empty() && (hash.size() < kMinContactHashBytes ||
+                            hash.size() > kMaxContactHashBytes)) {
+        return Invalid(absl::StrCat(field, ".person.contact_hash"),
+                       absl::StrCat("is ", hash.size(), " bytes; ",
+                                    kMinContactHashBytes, " to ",
+                                    kMaxContactHashBytes, " are allowed"));
+      }
       return ValidateText(item.person().display_name(),
                           absl::StrCat(field, ".person.display_name"),
                           kMaxNameBytes, false);

@@ -239,6 +239,17 @@ TEST(ValidateItemsTest, OversizedBrandName) {
               InvalidNaming("items[0].brand.name", "256"));
 }
 
+TEST(ValidateItemsTest, PersonContactHashLength) {
+  google::protobuf::RepeatedPtrField<v1::Item> items;
+  v1::Person* person = items.Add()->mutable_person();
+  person->set_user_id("u1");
+  person->set_contact_hash("short");
+  EXPECT_THAT(ValidateItems(items, kNow),
+              InvalidNaming("items[0].person.contact_hash", "8 to 64"));
+  person->set_contact_hash("long-enough-hash");
+  EXPECT_THAT(ValidateItems(items, kNow), IsOk());
+}
+
 TEST(ValidateItemsTest, TooManyTags) {
   google::protobuf::RepeatedPtrField<v1::Item> items;
   v1::Post* post = items.Add()->mutable_post();
