@@ -8,24 +8,23 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
-#include "services/server/portrait_server.h"
+#include "tools/bench/local_server.h"
 
 ABSL_FLAG(int, iterations, 300, "revocations to time (one fresh user each)");
 ABSL_FLAG(int, events, 1000, "LIKE events stored per user before the strip");
-ABSL_FLAG(std::string, dir, "", "scratch directory (default: a new one in /tmp)");
+ABSL_FLAG(std::string, dir, "",
+          "data directory (default: a new one in /tmp, removed afterwards)");
 
 namespace portrait {
 namespace {
@@ -67,20 +66,12 @@ bool StoreEvents(v1::IngestService::Stub& ingest, const std::string& user,
 }
 
 int Run() {
-  std::string dir = absl::GetFlag(FLAGS_dir);
-  if (dir.empty()) {
-    char pattern[] = "/tmp/consent_bench.XXXXXX";
-    dir = mkdtemp(pattern);
-  }
-  PortraitServer::Options options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir + "/db";
-  auto server = PortraitServer::Start(options);
+  auto server = LocalServer::Start(absl::GetFlag(FLAGS_dir));
   if (!server.ok()) {
     std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
     return EXIT_FAILURE;
   }
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+  auto channel = grpc::CreateChannel((*server)->address(),
                                      grpc::InsecureChannelCredentials());
   auto ingest = v1::IngestService::NewStub(channel);
   auto consent = v1::ConsentService::NewStub(channel);
@@ -130,9 +121,6 @@ int Run() {
   std::printf("%-34s p50 %8.0f us  p99 %8.0f us  max %8.0f us\n",
               "GetConsent (gRPC, baseline)", get.p50, get.p99, get.max);
   std::printf("strip p99 ratio to GetConsent p99: %.1f\n", strip.p99 / get.p99);
-  server->reset();
-  std::error_code ignored;
-  if (absl::GetFlag(FLAGS_dir).empty()) std::filesystem::remove_all(dir, ignored);
   return EXIT_SUCCESS;
 }
 
@@ -141,8 +129,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Abseil's lock-order checking updates a graph on every lock; tests keep
-  // it on, serving turns it off.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  portrait::DisableLockOrderChecking();
   return portrait::Run();
 }

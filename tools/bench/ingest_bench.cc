@@ -18,14 +18,13 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
-#include "services/server/portrait_server.h"
+#include "tools/bench/local_server.h"
 #include "services/storage/keys.h"
 
 ABSL_FLAG(int, events, 200000, "events per mode");
@@ -110,11 +109,8 @@ absl::Duration RawRocksDb(const Workload& w, const std::string& dir) {
   return elapsed;
 }
 
-std::unique_ptr<PortraitServer> StartServer(const std::string& dir) {
-  PortraitServer::Options options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir;
-  auto server = PortraitServer::Start(options);
+std::unique_ptr<LocalServer> StartServer(const std::string& dir) {
+  auto server = LocalServer::Start(dir);
   if (!server.ok()) {
     std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
     std::exit(EXIT_FAILURE);
@@ -125,8 +121,8 @@ std::unique_ptr<PortraitServer> StartServer(const std::string& dir) {
 // Returns the elapsed time; counts stored events into *stored.
 absl::Duration GrpcMode(const Workload& w, const std::string& dir, bool stream,
                         std::atomic<int64_t>* stored) {
-  std::unique_ptr<PortraitServer> server = StartServer(dir);
-  std::string address = absl::StrCat("127.0.0.1:", server->port());
+  std::unique_ptr<LocalServer> server = StartServer(dir);
+  const std::string address = server->address();
   std::vector<std::unique_ptr<v1::IngestService::Stub>> stubs;
   for (size_t t = 0; t < w.batches.size(); ++t) {
     // One channel per thread, as separate pipeline workers would have.
@@ -205,8 +201,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Abseil's lock-order checking updates a graph on every lock; tests keep
-  // it on, serving turns it off.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  portrait::DisableLockOrderChecking();
   return portrait::Run();
 }

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -33,7 +32,7 @@
 #include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
-#include "services/server/portrait_server.h"
+#include "tools/bench/local_server.h"
 #include "tools/synth/synthetic_world.h"
 
 ABSL_FLAG(std::string, server, "", "portraitd address; empty starts one here");
@@ -140,22 +139,16 @@ bool Ingest(const std::shared_ptr<grpc::Channel>& channel, SyntheticWorld& world
 }
 
 int Run() {
-  std::unique_ptr<PortraitServer> server;
+  std::unique_ptr<LocalServer> server;
   std::string address = absl::GetFlag(FLAGS_server);
-  std::string scratch;
   if (address.empty()) {
-    char pattern[] = "/tmp/portrait_loadgen.XXXXXX";
-    scratch = mkdtemp(pattern);
-    PortraitServer::Options options;
-    options.listen_address = "127.0.0.1:0";
-    options.data_dir = scratch + "/db";
-    auto started = PortraitServer::Start(options);
+    auto started = LocalServer::Start();
     if (!started.ok()) {
       std::fprintf(stderr, "%s\n", started.status().ToString().c_str());
       return EXIT_FAILURE;
     }
     server = std::move(*started);
-    address = absl::StrCat("127.0.0.1:", server->port());
+    address = server->address();
   }
   SyntheticWorld::Options world_options;
   world_options.users = absl::GetFlag(FLAGS_users);
@@ -222,10 +215,6 @@ int Run() {
   health.clear();
   channels.clear();
   server.reset();
-  if (!scratch.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(scratch, ignored);
-  }
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -234,8 +223,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Abseil's lock-order checking updates a graph on every lock; tests keep
-  // it on, serving turns it off.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  portrait::DisableLockOrderChecking();
   return portrait::Run();
 }
