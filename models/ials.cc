@@ -1,0 +1,88 @@
+#include "models/ials.h"
+
+#include <random>
+#include <utility>
+
+namespace portrait {
+namespace {
+
+// For each row (user or item), its (column, weight) entries.
+using Rows = std::vector<std::vector<std::pair<int32_t, float>>>;
+
+// Solves every row's factors against the fixed `other` factors:
+// (O^T O + sum_i (c_i - 1) o_i o_i^T + lambda I) x = sum_i c_i o_i.
+void SolveAll(const Rows& rows, const Eigen::MatrixXf& other,
+              const IalsOptions& options, Eigen::MatrixXf* out) {
+  const int k = options.factors;
+  const Eigen::MatrixXf gram = other.transpose() * other;
+  Eigen::MatrixXf a(k, k);
+  Eigen::VectorXf b(k);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].empty()) {
+      out->row(r).setZero();
+      continue;
+    }
+    a = gram;
+    a.diagonal().array() += options.regularization;
+    b.setZero();
+    for (const auto& [col, weight] : rows[r]) {
+      const float confidence = 1 + options.alpha * weight;
+      const auto v = other.row(col).transpose();
+      a.noalias() += (confidence - 1) * v * v.transpose();
+      b.noalias() += confidence * v;
+    }
+    out->row(r) = a.llt().solve(b).transpose();
+  }
+}
+
+}  // namespace
+
+IalsModel IalsModel::Train(int users, int items,
+                           const std::vector<Interaction>& interactions,
+                           const IalsOptions& options) {
+  Rows by_user(users), by_item(items);
+  for (const Interaction& x : interactions) {
+    by_user[x.user].emplace_back(x.item, x.weight);
+    by_item[x.item].emplace_back(x.user, x.weight);
+  }
+  std::mt19937 rng(options.seed);
+  std::normal_distribution<float> normal(0.0f, 0.01f);
+  Eigen::MatrixXf user_factors(users, options.factors);
+  Eigen::MatrixXf item_factors(items, options.factors);
+  for (int i = 0; i < items; ++i) {
+    for (int f = 0; f < options.factors; ++f) item_factors(i, f) = normal(rng);
+  }
+  for (int it = 0; it < options.iterations; ++it) {
+    SolveAll(by_user, item_factors, options, &user_factors);
+    SolveAll(by_item, user_factors, options, &item_factors);
+  }
+  return IalsModel(std::move(item_factors), options);
+}
+
+IalsModel::IalsModel(Eigen::MatrixXf item_factors, const IalsOptions& options)
+    : options_(options),
+      items_(std::move(item_factors)),
+      gram_(items_.transpose() * items_) {}
+
+Eigen::VectorXf IalsModel::FoldIn(
+    const std::vector<std::pair<int32_t, float>>& items) const {
+  const int k = options_.factors;
+  if (items.empty()) return Eigen::VectorXf::Zero(k);
+  Eigen::MatrixXf a = gram_;
+  a.diagonal().array() += options_.regularization;
+  Eigen::VectorXf b = Eigen::VectorXf::Zero(k);
+  for (const auto& [item, weight] : items) {
+    const float confidence = 1 + options_.alpha * weight;
+    const auto v = items_.row(item).transpose();
+    a.noalias() += (confidence - 1) * v * v.transpose();
+    b.noalias() += confidence * v;
+  }
+  return a.llt().solve(b);
+}
+
+Eigen::VectorXf IalsModel::ScoreAll(
+    const Eigen::Ref<const Eigen::VectorXf>& user) const {
+  return items_ * user;
+}
+
+}  // namespace portrait

@@ -1,0 +1,71 @@
+#include "models/ials.h"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace portrait {
+namespace {
+
+// Two communities: users 0-9 use items 0-4, users 10-19 items 5-9, each user
+// all but one of their community's items.
+std::vector<Interaction> TwoCommunities() {
+  std::vector<Interaction> data;
+  for (int u = 0; u < 20; ++u) {
+    const int base = u < 10 ? 0 : 5;
+    for (int i = base; i < base + 5; ++i) {
+      if (i - base != u % 5) data.push_back({u, i, 1.0f});
+    }
+  }
+  return data;
+}
+
+TEST(IalsTest, SameInputSameBits) {
+  IalsOptions options;
+  options.factors = 4;
+  const auto data = TwoCommunities();
+  IalsModel a = IalsModel::Train(20, 10, data, options);
+  IalsModel b = IalsModel::Train(20, 10, data, options);
+  ASSERT_EQ(a.item_factors().size(), b.item_factors().size());
+  EXPECT_EQ(0, std::memcmp(a.item_factors().data(), b.item_factors().data(),
+                           sizeof(float) * a.item_factors().size()));
+  options.seed = 2;
+  IalsModel c = IalsModel::Train(20, 10, data, options);
+  EXPECT_NE(0, std::memcmp(a.item_factors().data(), c.item_factors().data(),
+                           sizeof(float) * a.item_factors().size()));
+}
+
+TEST(IalsTest, RecoversTheHeldOutItemOfTheCommunity) {
+  IalsOptions options;
+  options.factors = 4;
+  options.iterations = 10;
+  IalsModel model = IalsModel::Train(20, 10, TwoCommunities(), options);
+  for (int u : {0, 3, 12, 17}) {
+    const int base = u < 10 ? 0 : 5;
+    std::vector<std::pair<int32_t, float>> seen;
+    for (int i = base; i < base + 5; ++i) {
+      if (i - base != u % 5) seen.emplace_back(i, 1.0f);
+    }
+    Eigen::VectorXf scores = model.ScoreAll(model.FoldIn(seen));
+    // The held-out item of the user's community beats every item of the
+    // other community.
+    const int held_out = base + u % 5;
+    const int other = u < 10 ? 5 : 0;
+    for (int i = other; i < other + 5; ++i) {
+      EXPECT_GT(scores(held_out), scores(i)) << "user " << u << " item " << i;
+    }
+  }
+}
+
+TEST(IalsTest, FoldInOfNothingIsZero) {
+  IalsOptions options;
+  options.factors = 3;
+  IalsModel model = IalsModel::Train(20, 10, TwoCommunities(), options);
+  EXPECT_EQ(model.FoldIn({}).norm(), 0.0f);
+}
+
+}  // namespace
+}  // namespace portrait
