@@ -14,7 +14,7 @@
 namespace portrait {
 
 // Sources are numbered as portrait.v1.ReasonSource (0 unused).
-inline constexpr int kNumSources = 12;
+inline constexpr int kNumSources = 13;
 
 struct Candidate {
   // Stable identity, e.g. "post:p1"; the final tie-break.

@@ -202,13 +202,29 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   v1::GetErasureStatusRequest request;
   request.set_receipt_id(response.receipt_id());
   v1::GetErasureStatusResponse status;
+  auto component_done = [&](const std::string& name) {
+    for (const auto& c : status.receipt().components()) {
+      if (c.component() == name) return c.state() == v1::DONE;
+    }
+    return false;
+  };
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     grpc::ClientContext context;
     ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
-    if (status.complete()) break;
+    if (component_done("raw_events_on_disk")) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
+  EXPECT_TRUE(component_done("raw_events_on_disk")) << status.ShortDebugString();
+  // The model component waits for a version trained without the data.
+  EXPECT_FALSE(component_done("trained_model"));
+  EXPECT_FALSE(status.complete());
+  auto lineage = server_->TrainModel();
+  ASSERT_TRUE(lineage.ok()) << lineage.status();
+  EXPECT_THAT(lineage->receipts_covered(), ::testing::Contains(response.receipt_id()));
+  grpc::ClientContext context;
+  ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
+  EXPECT_TRUE(component_done("trained_model"));
   EXPECT_TRUE(status.complete()) << status.ShortDebugString();
 }
 

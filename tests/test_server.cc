@@ -14,6 +14,7 @@ std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
   options.data_dir = data_dir;
   options.block_cache_bytes = 8 << 20;
   options.clock = clock;
+  options.auto_train = false;
   auto server = PortraitServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(*server) : nullptr;

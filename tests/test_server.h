@@ -16,7 +16,9 @@
 namespace portrait {
 
 // Starts a server over `data_dir` on a free loopback port; fails the current
-// test (and returns nullptr) if it cannot.
+// test (and returns nullptr) if it cannot. Background model training is off
+// (tests call PortraitServer::TrainModel), so answers depend only on what the
+// test did.
 std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
                                                 const Clock* clock);
 

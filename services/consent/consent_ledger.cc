@@ -92,6 +92,14 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
       *derived = *events;
       derived->set_component(name);
     }
+    for (const std::string& name : options_.deferred_components) {
+      v1::ErasureComponent* deferred = receipt.add_components();
+      *deferred = *events;
+      deferred->set_component(name);
+      deferred->set_state(v1::PENDING);
+      deferred->set_done_at_ms(0);
+      deferred->set_deadline_ms(now_ms + options_.deferred_deadline_ms);
+    }
     if (!r.erase) continue;
     AppendStripOps(user, r.signal, batch);
     v1::ErasureComponent* disk = receipt.add_components();
@@ -106,6 +114,13 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
       pending.add_begins(begin);
       pending.add_ends(PrefixEnd(begin));
     }
+  }
+  if (!commit.revocations.empty() && !options_.deferred_components.empty()) {
+    storage::PendingModel waiting;
+    waiting.set_user_id(user);
+    waiting.set_receipt_sequence(first);
+    batch->Put(Column::kMeta, PendingModelKey(receipt.receipt_id()),
+               waiting.SerializeAsString());
   }
   if (pending.columns_size() > 0) {
     pending.set_user_id(user);
@@ -165,7 +180,8 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
     batch.Put(Column::kConsent, request_key, processed.SerializeAsString());
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
     if (options_.on_committed) {
-      PORTRAIT_RETURN_IF_ERROR(options_.on_committed(user, commit.after));
+      PORTRAIT_RETURN_IF_ERROR(
+          options_.on_committed(user, commit.after, response.receipt()));
     }
 
     response.set_receipt_id(response.receipt().receipt_id());
@@ -175,8 +191,8 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
       erasure_pending |= c.state() == v1::PENDING;
     }
   }
-  if (erasure_pending && options_.on_disk_erasure_pending) {
-    options_.on_disk_erasure_pending();
+  if (erasure_pending && options_.on_background_work) {
+    options_.on_background_work();
   }
   return response;
 }
@@ -204,7 +220,8 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
   PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
                             ReadConsentRecord(store_, user));
   if (options_.on_committed) {
-    PORTRAIT_RETURN_IF_ERROR(options_.on_committed(user, record));
+    PORTRAIT_RETURN_IF_ERROR(
+        options_.on_committed(user, record, response.receipt()));
   }
   PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
                             Snapshot(user, record, clock_->NowMillis()));
@@ -306,9 +323,7 @@ absl::StatusOr<int> ConsentLedger::ExpireFrozen(int limit) {
     stripped_count += stripped ? 1 : 0;
     any |= stripped;
   }
-  if (any && options_.on_disk_erasure_pending) {
-    options_.on_disk_erasure_pending();
-  }
+  if (any && options_.on_background_work) options_.on_background_work();
   return stripped_count;
 }
 
@@ -332,10 +347,12 @@ absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
   PORTRAIT_RETURN_IF_ERROR(entry.status());
   commit.entries.push_back(std::move(*entry));
   commit.revocations.push_back({signal, v1::STRIP, /*erase=*/true, 0});
-  PORTRAIT_RETURN_IF_ERROR(BuildCommit(commit, now_ms, &batch).status());
+  PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
+                            BuildCommit(commit, now_ms, &batch));
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
   if (options_.on_committed) {
-    PORTRAIT_RETURN_IF_ERROR(options_.on_committed(due.user_id, commit.after));
+    PORTRAIT_RETURN_IF_ERROR(
+        options_.on_committed(due.user_id, commit.after, receipt));
   }
   *stripped = true;
   return absl::OkStatus();

@@ -32,20 +32,27 @@ class ConsentLedger {
   struct Options {
     // Promised time for erased bytes to leave the database files.
     int64_t disk_erasure_deadline_ms = int64_t{24} * 3600 * 1000;
-    // Called (without locks held) after a commit that left on-disk erasure
-    // pending, e.g. to wake the DiskEraser. May be empty.
-    std::function<void()> on_disk_erasure_pending;
+    // Called (without locks held) after a commit whose receipt has PENDING
+    // components (on-disk erasure, a model to retrain), to wake the
+    // background work that completes them. May be empty.
+    std::function<void()> on_background_work;
     // Called with the user's new consent record after each commit (and on
     // each retry of a committed request), under the user's lock, before
     // SetConsent returns: derived state (portraits, shared models) drops or
     // restores signals here. Its error is returned; the commit stands and a
     // retry with the same request_id calls it again. May be empty.
     std::function<absl::Status(const std::string& user_id,
-                               const storage::ConsentRecord& record)>
+                               const storage::ConsentRecord& record,
+                               const v1::ErasureReceipt& receipt)>
         on_committed;
     // Names of the derived components that on_committed updates; each
     // revocation's receipt lists them as DONE.
     std::vector<std::string> derived_components;
+    // Names of components completed later by others (a retrained model);
+    // each revocation's receipt lists them as PENDING with this deadline,
+    // and the commit records the receipt under kPendingModelPrefix.
+    std::vector<std::string> deferred_components;
+    int64_t deferred_deadline_ms = 60 * 1000;
   };
 
   // All pointers must outlive the ledger.

@@ -123,6 +123,7 @@ void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
 absl::Status PortraitIndex::OnEventsStored(
     const std::vector<const v1::Event*>& events) {
   absl::MutexLock lock(&mu_);
+  ++state_.generation;
   // Users in first-seen order, with whether their self-description changed.
   std::vector<std::string> touched;
   absl::flat_hash_map<std::string, bool> profile_changed;
@@ -148,11 +149,23 @@ absl::Status PortraitIndex::OnEventsStored(
 }
 
 absl::Status PortraitIndex::OnConsentCommitted(
-    const std::string& user_id, const storage::ConsentRecord& record) {
+    const std::string& user_id, const storage::ConsentRecord& record,
+    const v1::ErasureReceipt& receipt) {
   absl::MutexLock lock(&mu_);
+  ++state_.generation;
   UserPortrait& user = state_.users[user_id];
   user.consent = record;
+  for (const v1::ErasureComponent& c : receipt.components()) {
+    if (c.component() == "trained_model" && c.state() == v1::PENDING) {
+      state_.model_pending.insert(receipt.receipt_id());
+    }
+  }
   return Reconcile(user_id, user);
+}
+
+void PortraitIndex::ForgetCovered(const std::vector<std::string>& receipt_ids) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : receipt_ids) state_.model_pending.erase(id);
 }
 
 absl::Status PortraitIndex::Reconcile(const std::string& user_id,
@@ -205,12 +218,14 @@ absl::Status PortraitIndex::RebuildBlock(const std::string& user_id,
 void PortraitIndex::OnItemsUpserted(
     const google::protobuf::RepeatedPtrField<v1::Item>& items) {
   absl::MutexLock lock(&mu_);
+  ++state_.generation;
   for (const v1::Item& item : items) state_.catalog.Upsert(item);
 }
 
 void PortraitIndex::OnItemsDeleted(
     const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs) {
   absl::MutexLock lock(&mu_);
+  ++state_.generation;
   for (const v1::ItemRef& ref : refs) state_.catalog.Delete(ref);
 }
 
@@ -284,7 +299,18 @@ absl::Status PortraitIndex::Load() {
   absl::MutexLock lock(&mu_);
   PORTRAIT_RETURN_IF_ERROR(LoadCatalog());
   PORTRAIT_RETURN_IF_ERROR(LoadConsents());
+  PORTRAIT_RETURN_IF_ERROR(LoadPendingModels());
   return LoadEvents();
+}
+
+absl::Status PortraitIndex::LoadPendingModels() {
+  const std::string begin(kPendingModelPrefix);
+  return store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
+                      [&](absl::string_view key, absl::string_view) {
+                        state_.model_pending.insert(
+                            std::string(key.substr(begin.size())));
+                        return true;
+                      });
 }
 
 absl::Status PortraitIndex::LoadCatalog() {

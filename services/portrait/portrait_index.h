@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "models/co_engagement.h"
 #include "portrait/storage/records.pb.h"
+#include "portrait/v1/consent.pb.h"
 #include "portrait/v1/ingest.pb.h"
 #include "services/consent/consent_view.h"
 #include "services/consent/policy.h"
@@ -65,6 +66,11 @@ struct IndexState {
   absl::flat_hash_map<std::string, int32_t> popularity;
   // Followed label -> the users who follow it.
   absl::flat_hash_map<std::string, std::set<std::string>> followers;
+  // Receipts whose revocation is already out of the portraits above but
+  // waits for a trained model that excludes it (mirrors kPendingModelPrefix).
+  std::set<std::string> model_pending;
+  // Changes with every event, consent change and catalog change applied.
+  uint64_t generation = 0;
 
   // nullptr for a user Portrait holds nothing about.
   const UserPortrait* User(const std::string& user_id) const;
@@ -86,8 +92,13 @@ class PortraitIndex {
   // Applies a user's new consent record: drops blocks that stopped being
   // effective, rebuilds from stored events those that became effective.
   // Idempotent. Errors: storage errors from a rebuild.
+  // `receipt`'s components that are PENDING "trained_model" register it in
+  // model_pending, in the same critical section that drops the data.
   absl::Status OnConsentCommitted(const std::string& user_id,
-                                  const storage::ConsentRecord& record);
+                                  const storage::ConsentRecord& record,
+                                  const v1::ErasureReceipt& receipt);
+  // Removes receipts a serving model now covers from model_pending.
+  void ForgetCovered(const std::vector<std::string>& receipt_ids);
   void OnItemsUpserted(const google::protobuf::RepeatedPtrField<v1::Item>& items);
   void OnItemsDeleted(const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
 
@@ -143,6 +154,7 @@ class PortraitIndex {
   absl::Status LoadCatalog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadConsents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadPendingModels() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoadUser(const std::string& user_id, const std::vector<v1::Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -94,6 +94,40 @@ void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
   }
 }
 
+void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
+                  CandidateTable* table) {
+  if (ctx.model == nullptr) return;
+  std::vector<std::pair<int32_t, float>> seen;
+  uint32_t signals = 0;
+  for (const auto& [label, weight] : TrainingItems(ctx.user, ctx.index.config())) {
+    auto it = ctx.model->item_index.find(label);
+    if (it == ctx.model->item_index.end()) continue;
+    seen.emplace_back(it->second, weight);
+    signals |= EngagedSignals(ctx, label);
+  }
+  if (seen.empty()) return;
+  const Eigen::VectorXf scores =
+      ctx.model->model.ScoreAll(ctx.model->model.FoldIn(seen));
+  const std::string prefix = absl::StrCat(kind, ":");
+  std::vector<int32_t> order;
+  for (int32_t i = 0; i < scores.size(); ++i) {
+    if (scores(i) > 0 && absl::StartsWith(ctx.model->item_labels[i], prefix)) {
+      order.push_back(i);
+    }
+  }
+  // Labels are sorted, so index order is label order: ties break by label.
+  const size_t keep = std::min(order.size(), static_cast<size_t>(PerSource(ctx)));
+  std::partial_sort(order.begin(), order.begin() + keep, order.end(),
+                    [&](int32_t a, int32_t b) {
+                      if (scores(a) != scores(b)) return scores(a) > scores(b);
+                      return a < b;
+                    });
+  for (size_t i = 0; i < keep; ++i) {
+    AddRaw(table, ctx.model->item_labels[order[i]], v1::EMBEDDING,
+           scores(order[i]), signals);
+  }
+}
+
 // Tag (or term) -> weight and the signals behind it.
 struct TasteEntry {
   double weight = 0;

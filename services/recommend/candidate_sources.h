@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "models/blend.h"
 #include "portrait/v1/recommend.pb.h"
+#include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 
 namespace portrait {
@@ -30,6 +31,8 @@ struct SourceContext {
   int64_t now_ms;
   // Current position, if the request gave one and LOCATION is effective.
   std::optional<std::string> context_cell;
+  // The trained model in serving; nullptr if none.
+  const ServingModel* model = nullptr;
 };
 
 // Adds `raw` from `source` to the candidate `label`, with `signals` (bits).
@@ -40,6 +43,10 @@ void AddRaw(CandidateTable* table, const std::string& label,
 // `kind` is "post" or "brand".
 void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
                      CandidateTable* table);
+// The trained model's best items of `kind` for the user: its factors folded
+// in from the user's engaged items, scored against every item.
+void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
+                  CandidateTable* table);
 // Posts sharing tags with the user's engaged posts and search terms.
 void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table);
 // Brands of the posts the user engaged with.

@@ -155,6 +155,7 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
   switch (surface) {
     case v1::FEED:
       if (personalized) {
+        AddEmbedding(ctx, "post", table);
         AddCoEngagement(ctx, "post", table);
         AddSimilarTastePosts(ctx, table);
         AddFollowedPosts(ctx, table);
@@ -168,6 +169,7 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
       break;
     case v1::BRANDS:
       if (personalized) {
+        AddEmbedding(ctx, "brand", table);
         AddCoEngagement(ctx, "brand", table);
         AddSimilarTasteBrands(ctx, table);
         AddFriendsEngaged(ctx, "brand", table);
@@ -203,8 +205,9 @@ void FillItem(const Candidate& c, v1::RecommendedItem* out) {
 
 }  // namespace
 
-Recommender::Recommender(const PortraitIndex* index, const Clock* clock)
-    : index_(index), clock_(clock) {}
+Recommender::Recommender(const PortraitIndex* index,
+                         const ModelTrainer* trainer, const Clock* clock)
+    : index_(index), trainer_(trainer), clock_(clock) {}
 
 absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
     const v1::RecommendRequest& request) const {
@@ -212,6 +215,8 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
   PORTRAIT_ASSIGN_OR_RETURN(storage::PageToken token, DecodeToken(request));
   const int limit = request.limit() == 0 ? kDefaultLimit : request.limit();
   const int64_t now_ms = clock_->NowMillis();
+  const std::shared_ptr<const ServingModel> model =
+      trainer_ != nullptr ? trainer_->current() : nullptr;
   return index_->Read([&](const IndexState& state)
                           -> absl::StatusOr<v1::RecommendResponse> {
     static const UserPortrait* const kNobody = new UserPortrait();
@@ -230,7 +235,8 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
               ? "the user is a minor without guardian consent"
               : "PERSONALIZED_FEED is off");
     }
-    SourceContext ctx{*index_, state, *user, request.user_id(), now_ms, std::nullopt};
+    SourceContext ctx{*index_, state, *user, request.user_id(), now_ms,
+                      std::nullopt, model.get()};
     if (personalized && request.context().has_location() &&
         view.Signal(v1::LOCATION).effective) {
       ctx.context_cell =
@@ -261,6 +267,10 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
     }
     response.add_model_versions("co_engagement:1");
     response.add_model_versions("blend:1");
+    if (model != nullptr) {
+      response.add_model_versions(
+          absl::StrCat("ials:", model->lineage.version()));
+    }
     return response;
   });
 }

@@ -12,14 +12,16 @@
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 #include "portrait/v1/recommend.pb.h"
+#include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 
 namespace portrait {
 
 class Recommender {
  public:
-  // Both must outlive the recommender.
-  Recommender(const PortraitIndex* index, const Clock* clock);
+  // All must outlive the recommender. `trainer` may be null (no model).
+  Recommender(const PortraitIndex* index, const ModelTrainer* trainer,
+              const Clock* clock);
 
   // Errors: INVALID_ARGUMENT naming the field (user_id, surface, limit,
   // context, page_token); FAILED_PRECONDITION for a deleted account.
@@ -28,6 +30,7 @@ class Recommender {
 
  private:
   const PortraitIndex* const index_;
+  const ModelTrainer* const trainer_;
   const Clock* const clock_;
 };
 

@@ -22,6 +22,7 @@
 #include "services/recommend/recommender.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
+#include "services/model/model_trainer.h"
 #include "services/server/background_worker.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/rocksdb_store.h"
@@ -68,7 +69,14 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
       store, clock, server->policy_.get(), server->ranking_.get());
   PORTRAIT_RETURN_IF_ERROR(server->index_->Load());
   PortraitIndex* index = server->index_.get();
-  server->recommender_ = std::make_unique<Recommender>(index, clock);
+  server->trainer_ = std::make_unique<ModelTrainer>(
+      store, clock, server->locks_.get(), index, server->ranking_.get(),
+      options.model);
+  PORTRAIT_RETURN_IF_ERROR(server->trainer_->Load());
+  server->auto_train_ = options.auto_train;
+  server->retrain_after_ = options.retrain_after;
+  server->recommender_ =
+      std::make_unique<Recommender>(index, server->trainer_.get(), clock);
   server->ingestor_ = std::make_unique<EventIngestor>(
       store, clock, server->locks_.get(), server->policy_.get(),
       [index](const std::vector<const v1::Event*>& events) {
@@ -81,12 +89,14 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
       std::make_unique<CatalogWriter>(store, clock, std::move(catalog_hooks));
   ConsentLedger::Options ledger_options;
   ledger_options.on_committed = [index](const std::string& user,
-                                        const storage::ConsentRecord& record) {
-    return index->OnConsentCommitted(user, record);
+                                        const storage::ConsentRecord& record,
+                                        const v1::ErasureReceipt& receipt) {
+    return index->OnConsentCommitted(user, record, receipt);
   };
   ledger_options.derived_components = {"portrait", "co_engagement",
                                         "popularity", "followers"};
-  ledger_options.on_disk_erasure_pending = [self] {
+  ledger_options.deferred_components = {"trained_model"};
+  ledger_options.on_background_work = [self] {
     if (BackgroundWorker* worker = self->maintenance_notify_.load()) {
       worker->Notify();
     }
@@ -142,7 +152,16 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
 absl::Status PortraitServer::RunMaintenance() {
   absl::MutexLock lock(&maintenance_mu_);
   PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireFrozen().status());
-  return eraser_->RunPending().status();
+  PORTRAIT_RETURN_IF_ERROR(eraser_->RunPending().status());
+  if (auto_train_ && trainer_->Due(absl::ToInt64Milliseconds(retrain_after_))) {
+    PORTRAIT_RETURN_IF_ERROR(trainer_->Train().status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {
+  absl::MutexLock lock(&maintenance_mu_);
+  return trainer_->Train();
 }
 
 PortraitServer::~PortraitServer() { Shutdown(); }

@@ -14,6 +14,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "models/ials.h"
+#include "portrait/storage/records.pb.h"
 
 namespace grpc {
 class Server;
@@ -29,6 +31,7 @@ class ConsentServiceImpl;
 class DiskEraser;
 class EventIngestor;
 class IngestServiceImpl;
+class ModelTrainer;
 class PortraitIndex;
 class ProfileServiceImpl;
 class RankingConfig;
@@ -53,8 +56,16 @@ class PortraitServer {
     // Ranking configuration file (portrait.v1.RankingConfig text); empty
     // means the shipped config/ranking.textproto compiled into the binary.
     std::string ranking_path;
-    // How often retention and on-disk erasure run when nothing wakes them.
+    // How often retention, on-disk erasure and model training run when
+    // nothing wakes them.
     absl::Duration maintenance_interval = absl::Seconds(60);
+    // The trained model's hyper-parameters.
+    IalsOptions model;
+    // Train in the background: when receipts wait for a model, when there is
+    // data and no model, and when data changed and `retrain_after` passed.
+    // Tests turn it off and call TrainModel().
+    bool auto_train = true;
+    absl::Duration retrain_after = absl::Minutes(10);
   };
 
   // Loads the policy and ranking configuration, opens storage, builds the
@@ -73,9 +84,13 @@ class PortraitServer {
   // The port actually bound.
   int port() const { return port_; }
 
-  // Runs retention and on-disk erasure now, on the caller's thread (tests
-  // drive time with a FakeClock and call this).
+  // Runs retention, on-disk erasure and (with auto_train, when due) model
+  // training now, on the caller's thread (tests drive time with a FakeClock
+  // and call this).
   absl::Status RunMaintenance();
+
+  // Trains a model version now and returns its lineage.
+  absl::StatusOr<storage::ModelRecord> TrainModel();
 
   // Marks the health service NOT_SERVING, stops accepting calls, waits up to
   // `grace` for in-flight calls (cancelling the rest), then flushes and
@@ -92,6 +107,9 @@ class PortraitServer {
   std::unique_ptr<RocksDbStore> store_;
   std::unique_ptr<UserLocks> locks_;
   std::unique_ptr<PortraitIndex> index_;
+  std::unique_ptr<ModelTrainer> trainer_;
+  bool auto_train_ = true;
+  absl::Duration retrain_after_;
   std::unique_ptr<Recommender> recommender_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;

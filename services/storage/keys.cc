@@ -161,6 +161,10 @@ absl::StatusOr<FreezeExpiryParts> ParseFreezeExpiryKey(absl::string_view key) {
   return parts;
 }
 
+std::string PendingModelKey(absl::string_view receipt_id) {
+  return absl::StrCat(kPendingModelPrefix, receipt_id);
+}
+
 std::string PendingCompactionKey(absl::string_view receipt_id) {
   return absl::StrCat(kPendingCompactionPrefix, receipt_id);
 }

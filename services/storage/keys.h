@@ -80,6 +80,11 @@ struct FreezeExpiryParts {
 };
 absl::StatusOr<FreezeExpiryParts> ParseFreezeExpiryKey(absl::string_view key);
 
+// kMeta key of a receipt waiting for a model version that excludes its
+// revocation: "pending_model/" receipt_id.
+std::string PendingModelKey(absl::string_view receipt_id);
+inline constexpr absl::string_view kPendingModelPrefix = "pending_model/";
+
 // kMeta key of a receipt's pending on-disk compaction:
 // "pending_compaction/" receipt_id.
 std::string PendingCompactionKey(absl::string_view receipt_id);

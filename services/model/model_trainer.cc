@@ -1,0 +1,234 @@
+#include "services/model/model_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "portrait/v1/consent.pb.h"
+#include "services/storage/keys.h"
+
+namespace portrait {
+namespace {
+
+constexpr absl::string_view kCurrentKey = "ials/current";
+
+// What one training reads from the index, under its reader lock.
+struct Snapshot {
+  std::vector<std::string> item_labels;  // Sorted.
+  std::vector<Interaction> interactions;
+  int64_t users = 0;
+  std::vector<std::string> covered;  // Receipts waiting at snapshot time.
+  uint64_t generation = 0;
+};
+
+Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
+  Snapshot snapshot;
+  snapshot.covered.assign(state.model_pending.begin(), state.model_pending.end());
+  snapshot.generation = state.generation;
+  std::vector<const std::string*> users;
+  for (const auto& [id, user] : state.users) users.push_back(&id);
+  std::sort(users.begin(), users.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  std::vector<std::vector<std::pair<std::string, float>>> rows;
+  for (const std::string* id : users) {
+    auto items = TrainingItems(*state.User(*id), config);
+    if (!items.empty()) rows.push_back(std::move(items));
+  }
+  for (const auto& row : rows) {
+    for (const auto& [label, weight] : row) snapshot.item_labels.push_back(label);
+  }
+  std::sort(snapshot.item_labels.begin(), snapshot.item_labels.end());
+  snapshot.item_labels.erase(
+      std::unique(snapshot.item_labels.begin(), snapshot.item_labels.end()),
+      snapshot.item_labels.end());
+  absl::flat_hash_map<std::string, int32_t> index;
+  for (size_t i = 0; i < snapshot.item_labels.size(); ++i) {
+    index[snapshot.item_labels[i]] = static_cast<int32_t>(i);
+  }
+  for (size_t u = 0; u < rows.size(); ++u) {
+    for (const auto& [label, weight] : rows[u]) {
+      snapshot.interactions.push_back(
+          {static_cast<int32_t>(u), index[label], weight});
+    }
+  }
+  snapshot.users = static_cast<int64_t>(rows.size());
+  return snapshot;
+}
+
+std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
+                                          Eigen::MatrixXf factors,
+                                          const IalsOptions& options) {
+  auto serving = std::make_shared<ServingModel>(ServingModel{
+      storage::ModelRecord(), {}, {}, IalsModel(std::move(factors), options)});
+  serving->item_labels.assign(record.item_labels().begin(),
+                              record.item_labels().end());
+  for (size_t i = 0; i < serving->item_labels.size(); ++i) {
+    serving->item_index[serving->item_labels[i]] = static_cast<int32_t>(i);
+  }
+  record.clear_item_labels();
+  record.clear_item_factors();
+  serving->lineage = std::move(record);
+  return serving;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, float>> TrainingItems(
+    const UserPortrait& user, const RankingConfig& config) {
+  std::vector<std::pair<std::string, float>> items;
+  for (const auto& [label, engaged] : user.engaged()) {
+    double weight = 0;
+    for (const auto& [s, block] : user.blocks()) {
+      const double signal_weight = config.signal_weight(static_cast<v1::Signal>(s));
+      if (signal_weight == 0) continue;
+      auto it = block.features.find(label);
+      if (it != block.features.end()) {
+        weight += signal_weight * (it->second.weight_milli / 1000.0);
+      }
+    }
+    if (weight > 0) items.emplace_back(label, static_cast<float>(weight));
+  }
+  std::sort(items.begin(), items.end());
+  return items;
+}
+
+ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
+                           PortraitIndex* index, const RankingConfig* config,
+                           IalsOptions options)
+    : store_(store),
+      clock_(clock),
+      locks_(locks),
+      index_(index),
+      config_(config),
+      options_(options) {}
+
+absl::Status ModelTrainer::Load() {
+  absl::StatusOr<std::string> stored = store_->Get(Column::kModels, kCurrentKey);
+  if (absl::IsNotFound(stored.status())) return absl::OkStatus();
+  PORTRAIT_RETURN_IF_ERROR(stored.status());
+  storage::ModelRecord record;
+  if (!record.ParseFromString(*stored) || record.factors() < 1 ||
+      record.item_factors().size() != static_cast<size_t>(record.item_labels_size()) *
+                                          record.factors() * sizeof(float)) {
+    return absl::DataLossError("the stored model does not parse");
+  }
+  IalsOptions options = options_;
+  options.factors = record.factors();
+  options.regularization = record.regularization();
+  options.alpha = record.alpha();
+  Eigen::MatrixXf factors(record.item_labels_size(), record.factors());
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows(
+      record.item_labels_size(), record.factors());
+  std::memcpy(rows.data(), record.item_factors().data(), record.item_factors().size());
+  factors = rows;
+  std::shared_ptr<ServingModel> serving =
+      MakeServing(std::move(record), std::move(factors), options);
+  absl::MutexLock lock(&mu_);
+  trained_at_ms_ = serving->lineage.trained_at_ms();
+  current_ = std::move(serving);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
+  const int64_t started_ms = clock_->NowMillis();
+  const auto wall_start = std::chrono::steady_clock::now();
+  Snapshot snapshot = index_->Read(
+      [&](const IndexState& state) { return TakeSnapshot(state, *config_); });
+  IalsModel model = IalsModel::Train(static_cast<int>(snapshot.users),
+                                     static_cast<int>(snapshot.item_labels.size()),
+                                     snapshot.interactions, options_);
+  storage::ModelRecord record;
+  {
+    absl::MutexLock lock(&mu_);
+    record.set_version(current_ == nullptr ? 1 : current_->lineage.version() + 1);
+  }
+  record.set_trained_at_ms(started_ms);
+  record.set_factors(options_.factors);
+  record.set_regularization(options_.regularization);
+  record.set_alpha(options_.alpha);
+  record.set_iterations(options_.iterations);
+  record.set_seed(options_.seed);
+  record.set_users(snapshot.users);
+  record.set_interactions(static_cast<int64_t>(snapshot.interactions.size()));
+  for (const std::string& id : snapshot.covered) record.add_receipts_covered(id);
+  for (const std::string& label : snapshot.item_labels) record.add_item_labels(label);
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows =
+      model.item_factors();
+  record.set_item_factors(std::string(reinterpret_cast<const char*>(rows.data()),
+                                      rows.size() * sizeof(float)));
+  record.set_training_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - wall_start)
+                             .count());
+  PORTRAIT_RETURN_IF_ERROR(Persist(record));
+  std::shared_ptr<ServingModel> serving =
+      MakeServing(record, model.item_factors(), options_);
+  {
+    absl::MutexLock lock(&mu_);
+    current_ = std::move(serving);
+    trained_generation_ = snapshot.generation;
+    trained_at_ms_ = started_ms;
+  }
+  // Only now does a version that excludes the covered revocations serve.
+  const int64_t now_ms = clock_->NowMillis();
+  for (const std::string& id : snapshot.covered) {
+    PORTRAIT_RETURN_IF_ERROR(CompleteReceipt(id, now_ms));
+  }
+  index_->ForgetCovered(snapshot.covered);
+  record.clear_item_labels();
+  record.clear_item_factors();
+  return record;
+}
+
+absl::Status ModelTrainer::Persist(const storage::ModelRecord& record) {
+  WriteBatch batch;
+  batch.Put(Column::kModels, kCurrentKey, record.SerializeAsString());
+  return store_->Write(batch, /*sync=*/true);
+}
+
+absl::Status ModelTrainer::CompleteReceipt(const std::string& receipt_id,
+                                           int64_t now_ms) {
+  std::string user;
+  int64_t sequence = 0;
+  PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(receipt_id, &user, &sequence));
+  UserLocks::Guard guard = locks_->Lock(user);
+  WriteBatch batch;
+  batch.Delete(Column::kMeta, PendingModelKey(receipt_id));
+  absl::StatusOr<std::string> stored =
+      store_->Get(Column::kConsent, ReceiptKey(user, sequence));
+  if (stored.ok()) {
+    v1::ErasureReceipt receipt;
+    if (!receipt.ParseFromString(*stored)) {
+      return absl::DataLossError(absl::StrCat("receipt ", receipt_id, " does not parse"));
+    }
+    for (v1::ErasureComponent& c : *receipt.mutable_components()) {
+      if (c.component() != "trained_model" || c.state() == v1::DONE) continue;
+      c.set_state(v1::DONE);
+      c.set_done_at_ms(now_ms);
+    }
+    batch.Put(Column::kConsent, ReceiptKey(user, sequence), receipt.SerializeAsString());
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  return store_->Write(batch, /*sync=*/true);
+}
+
+bool ModelTrainer::Due(int64_t retrain_after_ms) const {
+  const auto [pending, generation, has_users] = index_->Read([](const IndexState& s) {
+    return std::make_tuple(!s.model_pending.empty(), s.generation, !s.users.empty());
+  });
+  absl::MutexLock lock(&mu_);
+  if (pending) return true;
+  if (current_ == nullptr) return has_users;
+  return generation != trained_generation_ &&
+         clock_->NowMillis() - trained_at_ms_ >= retrain_after_ms;
+}
+
+std::shared_ptr<const ServingModel> ModelTrainer::current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+}  // namespace portrait

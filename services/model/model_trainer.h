@@ -1,0 +1,89 @@
+// ModelTrainer: the trained shared model (implicit ALS over users' engaged
+// posts and brands) and its lineage. Train() takes a snapshot of the
+// consented data from the PortraitIndex (only effective blocks: revoked and
+// frozen data is not there), trains deterministically, persists the version
+// (column models), swaps it into serving, and then marks DONE the
+// "trained_model" component of every receipt that was waiting when the
+// snapshot was taken. A restart serves the persisted version; receipts still
+// waiting keep waiting for the next training.
+//
+// Thread-safe. Train() runs on the maintenance thread; current() from any.
+#ifndef PORTRAIT_SERVICES_MODEL_MODEL_TRAINER_H_
+#define PORTRAIT_SERVICES_MODEL_MODEL_TRAINER_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "base/clock.h"
+#include "models/ials.h"
+#include "portrait/storage/records.pb.h"
+#include "services/locking/user_locks.h"
+#include "services/portrait/portrait_index.h"
+#include "services/recommend/ranking_config.h"
+#include "services/storage/store.h"
+
+namespace portrait {
+
+// A version in serving. Immutable.
+struct ServingModel {
+  storage::ModelRecord lineage;  // item_labels and item_factors cleared.
+  std::vector<std::string> item_labels;
+  absl::flat_hash_map<std::string, int32_t> item_index;
+  IalsModel model;
+};
+
+// The training data of one user: engaged labels and their weights, from the
+// user's effective blocks: sum over engagement signals of the signal's
+// weight times the events' weights (no time decay, so that a model is a
+// function of the data alone). Sorted by label.
+std::vector<std::pair<std::string, float>> TrainingItems(
+    const UserPortrait& user, const RankingConfig& config);
+
+class ModelTrainer {
+ public:
+  // All pointers must outlive the trainer.
+  ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
+               PortraitIndex* index, const RankingConfig* config,
+               IalsOptions options);
+
+  // Serves the persisted version, if any. DATA_LOSS if it does not parse.
+  absl::Status Load();
+
+  // Trains a new version now (see the class comment). Returns its lineage.
+  // Errors: storage errors (the previous version keeps serving).
+  absl::StatusOr<storage::ModelRecord> Train();
+
+  // Whether a training is due: receipts wait for a model, or there is data
+  // and no model, or data changed and `retrain_after_ms` passed since the
+  // last training.
+  bool Due(int64_t retrain_after_ms) const;
+
+  // The version in serving; nullptr before the first training.
+  std::shared_ptr<const ServingModel> current() const;
+
+ private:
+  absl::Status Persist(const storage::ModelRecord& record);
+  absl::Status CompleteReceipt(const std::string& receipt_id, int64_t now_ms);
+
+  Store* const store_;
+  const Clock* const clock_;
+  UserLocks* const locks_;
+  PortraitIndex* const index_;
+  const RankingConfig* const config_;
+  const IalsOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ServingModel> current_ ABSL_GUARDED_BY(mu_);
+  uint64_t trained_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t trained_at_ms_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_MODEL_MODEL_TRAINER_H_
