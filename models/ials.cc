@@ -1,5 +1,6 @@
 #include "models/ials.h"
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
@@ -78,6 +79,41 @@ Eigen::VectorXf IalsModel::FoldIn(
     b.noalias() += confidence * v;
   }
   return a.llt().solve(b);
+}
+
+std::vector<std::vector<std::pair<int32_t, float>>> IalsModel::NearestItems(
+    int n) const {
+  const Eigen::Index items = items_.rows();
+  Eigen::MatrixXf unit = items_;
+  for (Eigen::Index i = 0; i < items; ++i) {
+    const float norm = unit.row(i).norm();
+    if (norm > 0) unit.row(i) /= norm;
+  }
+  std::vector<std::vector<std::pair<int32_t, float>>> nearest(items);
+  constexpr Eigen::Index kBlock = 256;
+  std::vector<int32_t> order(items);
+  for (Eigen::Index start = 0; start < items; start += kBlock) {
+    const Eigen::Index rows = std::min(kBlock, items - start);
+    const Eigen::MatrixXf sims = unit.middleRows(start, rows) * unit.transpose();
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      const int32_t self = static_cast<int32_t>(start + r);
+      auto better = [&](int32_t a, int32_t b) {
+        if (sims(r, a) != sims(r, b)) return sims(r, a) > sims(r, b);
+        return a < b;
+      };
+      order.clear();
+      for (int32_t j = 0; j < items; ++j) {
+        if (j != self && sims(r, j) > 0) order.push_back(j);
+      }
+      const size_t keep = std::min(order.size(), static_cast<size_t>(n));
+      std::nth_element(order.begin(), order.begin() + keep, order.end(), better);
+      std::sort(order.begin(), order.begin() + keep, better);
+      for (size_t k = 0; k < keep; ++k) {
+        nearest[self].emplace_back(order[k], sims(r, order[k]));
+      }
+    }
+  }
+  return nearest;
 }
 
 Eigen::VectorXf IalsModel::ScoreAll(

@@ -54,6 +54,15 @@ class IalsModel {
 
   // Scores of every item for a user vector: item_factors * user.
   Eigen::VectorXf ScoreAll(const Eigen::Ref<const Eigen::VectorXf>& user) const;
+  // Score of one item for a user vector.
+  float Score(const Eigen::Ref<const Eigen::VectorXf>& user, int32_t item) const {
+    return items_.row(item).dot(user);
+  }
+
+  // For every item, its `n` most similar other items by cosine of their
+  // factors, most similar first, ties by lower index; only positive
+  // similarities.
+  std::vector<std::vector<std::pair<int32_t, float>>> NearestItems(int n) const;
 
  private:
   IalsOptions options_;

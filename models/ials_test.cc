@@ -60,6 +60,29 @@ TEST(IalsTest, RecoversTheHeldOutItemOfTheCommunity) {
   }
 }
 
+TEST(IalsTest, NearestItemsAreSortedAndCloserWithinTheCommunity) {
+  IalsOptions options;
+  options.factors = 2;  // One per community.
+  options.iterations = 10;
+  IalsModel model = IalsModel::Train(20, 10, TwoCommunities(), options);
+  const auto nearest = model.NearestItems(9);
+  ASSERT_EQ(nearest.size(), 10u);
+  int closer = 0;
+  for (int i = 0; i < 10; ++i) {
+    double same = 0, other = 0;
+    for (size_t k = 0; k < nearest[i].size(); ++k) {
+      const auto& [j, similarity] = nearest[i][k];
+      EXPECT_NE(j, i);
+      EXPECT_GT(similarity, 0);
+      if (k > 0) EXPECT_GE(nearest[i][k - 1].second, similarity);
+      ((j < 5) == (i < 5) ? same : other) += similarity;
+    }
+    closer += same > other ? 1 : 0;
+  }
+  EXPECT_EQ(closer, 10);
+  EXPECT_LE(model.NearestItems(2)[0].size(), 2u);
+}
+
 TEST(IalsTest, FoldInOfNothingIsZero) {
   IalsOptions options;
   options.factors = 3;

@@ -60,9 +60,11 @@ Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
 
 std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
                                           Eigen::MatrixXf factors,
-                                          const IalsOptions& options) {
+                                          const IalsOptions& options,
+                                          int neighbours) {
   auto serving = std::make_shared<ServingModel>(ServingModel{
-      storage::ModelRecord(), {}, {}, IalsModel(std::move(factors), options)});
+      storage::ModelRecord(), {}, {}, IalsModel(std::move(factors), options), {}});
+  serving->nearest = serving->model.NearestItems(neighbours);
   serving->item_labels.assign(record.item_labels().begin(),
                               record.item_labels().end());
   for (size_t i = 0; i < serving->item_labels.size(); ++i) {
@@ -76,20 +78,26 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
 
 }  // namespace
 
+float TrainingWeight(const UserPortrait& user, const std::string& label,
+                     const RankingConfig& config) {
+  double weight = 0;
+  for (const auto& [s, block] : user.blocks()) {
+    const double signal_weight = config.signal_weight(static_cast<v1::Signal>(s));
+    if (signal_weight == 0) continue;
+    auto it = block.features.find(label);
+    if (it != block.features.end()) {
+      weight += signal_weight * (it->second.weight_milli / 1000.0);
+    }
+  }
+  return static_cast<float>(weight);
+}
+
 std::vector<std::pair<std::string, float>> TrainingItems(
     const UserPortrait& user, const RankingConfig& config) {
   std::vector<std::pair<std::string, float>> items;
   for (const auto& [label, engaged] : user.engaged()) {
-    double weight = 0;
-    for (const auto& [s, block] : user.blocks()) {
-      const double signal_weight = config.signal_weight(static_cast<v1::Signal>(s));
-      if (signal_weight == 0) continue;
-      auto it = block.features.find(label);
-      if (it != block.features.end()) {
-        weight += signal_weight * (it->second.weight_milli / 1000.0);
-      }
-    }
-    if (weight > 0) items.emplace_back(label, static_cast<float>(weight));
+    const float weight = TrainingWeight(user, label, config);
+    if (weight > 0) items.emplace_back(label, weight);
   }
   std::sort(items.begin(), items.end());
   return items;
@@ -125,7 +133,8 @@ absl::Status ModelTrainer::Load() {
   std::memcpy(rows.data(), record.item_factors().data(), record.item_factors().size());
   factors = rows;
   std::shared_ptr<ServingModel> serving =
-      MakeServing(std::move(record), std::move(factors), options);
+      MakeServing(std::move(record), std::move(factors), options,
+                  config_->proto().neighbours_per_item());
   absl::MutexLock lock(&mu_);
   trained_at_ms_ = serving->lineage.trained_at_ms();
   current_ = std::move(serving);
@@ -163,8 +172,8 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
                              std::chrono::steady_clock::now() - wall_start)
                              .count());
   PORTRAIT_RETURN_IF_ERROR(Persist(record));
-  std::shared_ptr<ServingModel> serving =
-      MakeServing(record, model.item_factors(), options_);
+  std::shared_ptr<ServingModel> serving = MakeServing(
+      record, model.item_factors(), options_, config_->proto().neighbours_per_item());
   {
     absl::MutexLock lock(&mu_);
     current_ = std::move(serving);

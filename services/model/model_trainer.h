@@ -33,9 +33,11 @@ namespace portrait {
 // A version in serving. Immutable.
 struct ServingModel {
   storage::ModelRecord lineage;  // item_labels and item_factors cleared.
-  std::vector<std::string> item_labels;
+  std::vector<std::string> item_labels;  // Sorted.
   absl::flat_hash_map<std::string, int32_t> item_index;
   IalsModel model;
+  // Each item's nearest items by factor cosine (IalsModel::NearestItems).
+  std::vector<std::vector<std::pair<int32_t, float>>> nearest;
 };
 
 // The training data of one user: engaged labels and their weights, from the
@@ -45,9 +47,14 @@ struct ServingModel {
 std::vector<std::pair<std::string, float>> TrainingItems(
     const UserPortrait& user, const RankingConfig& config);
 
+// The training weight of one engaged label (see TrainingItems); 0 if none.
+float TrainingWeight(const UserPortrait& user, const std::string& label,
+                     const RankingConfig& config);
+
 class ModelTrainer {
  public:
-  // All pointers must outlive the trainer.
+  // All pointers must outlive the trainer. Serving keeps `neighbours` nearest
+  // items per item.
   ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                PortraitIndex* index, const RankingConfig* config,
                IalsOptions options);

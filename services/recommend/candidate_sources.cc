@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -96,35 +97,37 @@ void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
 
 void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
                   CandidateTable* table) {
-  if (ctx.model == nullptr) return;
+  const ServingModel* model = ctx.model;
+  if (model == nullptr) return;
+  const v1::RankingConfig& config = ctx.index.config().proto();
   std::vector<std::pair<int32_t, float>> seen;
   uint32_t signals = 0;
-  for (const auto& [label, weight] : TrainingItems(ctx.user, ctx.index.config())) {
-    auto it = ctx.model->item_index.find(label);
-    if (it == ctx.model->item_index.end()) continue;
+  for (const std::string& label : ctx.user.RecentEngaged(config.fold_in_items())) {
+    auto it = model->item_index.find(label);
+    const float weight = TrainingWeight(ctx.user, label, ctx.index.config());
+    if (it == model->item_index.end() || weight <= 0) continue;
     seen.emplace_back(it->second, weight);
     signals |= EngagedSignals(ctx, label);
   }
   if (seen.empty()) return;
-  const Eigen::VectorXf scores =
-      ctx.model->model.ScoreAll(ctx.model->model.FoldIn(seen));
+  const Eigen::VectorXf user = model->model.FoldIn(seen);
+  // Candidates: the model's neighbours of the seeds (the user's most recent
+  // items), each scored once by the folded-in user vector.
   const std::string prefix = absl::StrCat(kind, ":");
-  std::vector<int32_t> order;
-  for (int32_t i = 0; i < scores.size(); ++i) {
-    if (scores(i) > 0 && absl::StartsWith(ctx.model->item_labels[i], prefix)) {
-      order.push_back(i);
+  std::vector<int32_t> rows;
+  const size_t seeds = std::min(seen.size(),
+                                static_cast<size_t>(config.seed_items_per_request()));
+  for (size_t s = 0; s < seeds; ++s) {
+    for (const auto& [neighbour, similarity] : model->nearest[seen[s].first]) {
+      rows.push_back(neighbour);
     }
   }
-  // Labels are sorted, so index order is label order: ties break by label.
-  const size_t keep = std::min(order.size(), static_cast<size_t>(PerSource(ctx)));
-  std::partial_sort(order.begin(), order.begin() + keep, order.end(),
-                    [&](int32_t a, int32_t b) {
-                      if (scores(a) != scores(b)) return scores(a) > scores(b);
-                      return a < b;
-                    });
-  for (size_t i = 0; i < keep; ++i) {
-    AddRaw(table, ctx.model->item_labels[order[i]], v1::EMBEDDING,
-           scores(order[i]), signals);
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  for (int32_t row : rows) {
+    const std::string& label = model->item_labels[row];
+    if (!absl::StartsWith(label, prefix)) continue;
+    AddRaw(table, label, v1::EMBEDDING, model->model.Score(user, row), signals);
   }
 }
 

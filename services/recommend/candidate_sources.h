@@ -43,8 +43,9 @@ void AddRaw(CandidateTable* table, const std::string& label,
 // `kind` is "post" or "brand".
 void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
                      CandidateTable* table);
-// The trained model's best items of `kind` for the user: its factors folded
-// in from the user's engaged items, scored against every item.
+// The trained model: the nearest items (by factor cosine) of the user's
+// most recent items, each scored by the user's factors folded in from their
+// recent items.
 void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
                   CandidateTable* table);
 // Posts sharing tags with the user's engaged posts and search terms.

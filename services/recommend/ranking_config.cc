@@ -51,6 +51,8 @@ absl::Status Check(const v1::RankingConfig& p) {
   PORTRAIT_RETURN_IF_ERROR(CheckRange("co_set_size", p.co_set_size(), 2, 200));
   PORTRAIT_RETURN_IF_ERROR(
       CheckRange("neighbours_per_item", p.neighbours_per_item(), 1, 1000));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("fold_in_items", p.fold_in_items(), 1, 10000));
   PORTRAIT_RETURN_IF_ERROR(CheckRange("seed_items_per_request",
                                       p.seed_items_per_request(), 1,
                                       p.co_set_size()));

@@ -155,7 +155,6 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
   switch (surface) {
     case v1::FEED:
       if (personalized) {
-        AddEmbedding(ctx, "post", table);
         AddCoEngagement(ctx, "post", table);
         AddSimilarTastePosts(ctx, table);
         AddFollowedPosts(ctx, table);
@@ -166,15 +165,16 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
       }
       AddPopular(ctx, "post", table);
       AddFreshPosts(ctx, table);
+      if (personalized) AddEmbedding(ctx, "post", table);
       break;
     case v1::BRANDS:
       if (personalized) {
-        AddEmbedding(ctx, "brand", table);
         AddCoEngagement(ctx, "brand", table);
         AddSimilarTasteBrands(ctx, table);
         AddFriendsEngaged(ctx, "brand", table);
       }
       AddPopular(ctx, "brand", table);
+      if (personalized) AddEmbedding(ctx, "brand", table);
       break;
     default:
       if (personalized) AddPeopleSources(ctx, table);

@@ -154,7 +154,16 @@ absl::Status PortraitServer::RunMaintenance() {
   PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireFrozen().status());
   PORTRAIT_RETURN_IF_ERROR(eraser_->RunPending().status());
   if (auto_train_ && trainer_->Due(absl::ToInt64Milliseconds(retrain_after_))) {
-    PORTRAIT_RETURN_IF_ERROR(trainer_->Train().status());
+    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage, trainer_->Train());
+    std::printf(
+        "portraitd: model version %lld trained in %lld ms (%lld users, %lld "
+        "interactions, %d receipts completed)\n",
+        static_cast<long long>(lineage.version()),
+        static_cast<long long>(lineage.training_ms()),
+        static_cast<long long>(lineage.users()),
+        static_cast<long long>(lineage.interactions()),
+        lineage.receipts_covered_size());
+    std::fflush(stdout);
   }
   return absl::OkStatus();
 }

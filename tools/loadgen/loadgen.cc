@@ -45,6 +45,9 @@ ABSL_FLAG(bool, ingest, true, "load the world first");
 ABSL_FLAG(int, threads, 2, "client threads for the measurements");
 ABSL_FLAG(int, seconds, 10, "seconds per measurement");
 ABSL_FLAG(int, limit, 20, "items per Recommend");
+ABSL_FLAG(bool, revoke_probe, false,
+          "after the measurements, strip LIKE of the most active user and "
+          "time how long until its receipt is complete (model retrained)");
 
 namespace portrait {
 namespace {
@@ -138,6 +141,44 @@ bool Ingest(const std::shared_ptr<grpc::Channel>& channel, SyntheticWorld& world
   return status.ok();
 }
 
+// Strips LIKE of user0 (the most active synthetic user) and waits for the
+// receipt to be complete: events erased, bytes compacted, model retrained.
+bool RevokeProbe(const std::shared_ptr<grpc::Channel>& channel) {
+  auto consent = v1::ConsentService::NewStub(channel);
+  v1::SetConsentRequest request;
+  request.set_user_id(SyntheticWorld::UserId(0));
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("loadgen");
+  request.set_request_id(absl::StrCat("probe-", absl::ToUnixMillis(absl::Now())));
+  request.set_policy_version(1);
+  request.add_changes()->mutable_signal()->set_signal(v1::LIKE);
+  const absl::Time start = absl::Now();
+  v1::SetConsentResponse response;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = consent->SetConsent(&context, request, &response);
+    if (!status.ok()) {
+      std::fprintf(stderr, "probe: %s\n", status.error_message().c_str());
+      return false;
+    }
+  }
+  const double returned_ms = absl::ToDoubleMilliseconds(absl::Now() - start);
+  v1::GetErasureStatusRequest status_request;
+  status_request.set_receipt_id(response.receipt_id());
+  v1::GetErasureStatusResponse status;
+  while (absl::Now() - start < absl::Minutes(10)) {
+    grpc::ClientContext context;
+    if (!consent->GetErasureStatus(&context, status_request, &status).ok()) return false;
+    if (status.complete()) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  std::printf("revocation probe: SetConsent returned in %.1f ms; receipt %s "
+              "complete after %.1f s\n",
+              returned_ms, status.complete() ? "" : "NOT",
+              absl::ToDoubleSeconds(absl::Now() - start));
+  return status.complete();
+}
+
 int Run() {
   std::unique_ptr<LocalServer> server;
   std::string address = absl::GetFlag(FLAGS_server);
@@ -205,6 +246,9 @@ int Run() {
     items += response.items_size();
     return ok;
   }, &feed);
+  if (absl::GetFlag(FLAGS_revoke_probe) && !RevokeProbe(channels[0])) {
+    return EXIT_FAILURE;
+  }
   Report("empty RPC (health Check)", empty, empty_s);
   Report("Recommend FEED", feed, feed_s);
   const double ratio = (feed.us.size() / feed_s) / (empty.us.size() / empty_s);
