@@ -13,19 +13,23 @@ namespace portrait {
 
 absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(
     const std::string& data_dir) {
+  PortraitServer::Options options;
+  options.data_dir = data_dir;
+  return Start(std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(
+    PortraitServer::Options options) {
   std::unique_ptr<LocalServer> local(new LocalServer());
-  std::string dir = data_dir;
-  if (dir.empty()) {
+  if (options.data_dir.empty()) {
     char pattern[] = "/tmp/portrait_bench.XXXXXX";
     if (mkdtemp(pattern) == nullptr) {
       return absl::UnavailableError("cannot create a scratch directory in /tmp");
     }
     local->scratch_ = pattern;
-    dir = absl::StrCat(pattern, "/db");
+    options.data_dir = absl::StrCat(pattern, "/db");
   }
-  PortraitServer::Options options;
   options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir;
   PORTRAIT_ASSIGN_OR_RETURN(local->server_, PortraitServer::Start(options));
   return local;
 }

@@ -18,10 +18,15 @@ class LocalServer {
   // directory under /tmp, removed by the destructor.
   static absl::StatusOr<std::unique_ptr<LocalServer>> Start(
       const std::string& data_dir = "");
+  // The same with other options; listen_address is always loopback port 0,
+  // and an empty data_dir means a scratch directory as above.
+  static absl::StatusOr<std::unique_ptr<LocalServer>> Start(
+      PortraitServer::Options options);
   ~LocalServer();
 
   // "127.0.0.1:port".
   std::string address() const;
+  PortraitServer& server() { return *server_; }
 
  private:
   LocalServer() = default;
