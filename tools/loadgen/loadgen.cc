@@ -46,8 +46,10 @@ ABSL_FLAG(int, threads, 2, "client threads for the measurements");
 ABSL_FLAG(int, seconds, 10, "seconds per measurement");
 ABSL_FLAG(int, limit, 20, "items per Recommend");
 ABSL_FLAG(bool, revoke_probe, false,
-          "after the measurements, strip LIKE of the most active user and "
-          "time how long until its receipt is complete (model retrained)");
+          "after the measurements, strip LIKE of --probe_user and time how "
+          "long until its receipt is complete (model retrained)");
+ABSL_FLAG(int, probe_user, 0, "synthetic user the probe revokes for (0 is "
+                              "the most active)");
 
 namespace portrait {
 namespace {
@@ -141,12 +143,12 @@ bool Ingest(const std::shared_ptr<grpc::Channel>& channel, SyntheticWorld& world
   return status.ok();
 }
 
-// Strips LIKE of user0 (the most active synthetic user) and waits for the
-// receipt to be complete: events erased, bytes compacted, model retrained.
+// Strips LIKE of --probe_user and waits for the receipt to be complete:
+// events erased, bytes compacted, model retrained.
 bool RevokeProbe(const std::shared_ptr<grpc::Channel>& channel) {
   auto consent = v1::ConsentService::NewStub(channel);
   v1::SetConsentRequest request;
-  request.set_user_id(SyntheticWorld::UserId(0));
+  request.set_user_id(SyntheticWorld::UserId(absl::GetFlag(FLAGS_probe_user)));
   request.set_requester(v1::REQUESTER_USER);
   request.set_caller_id("loadgen");
   request.set_request_id(absl::StrCat("probe-", absl::ToUnixMillis(absl::Now())));
@@ -173,8 +175,8 @@ bool RevokeProbe(const std::shared_ptr<grpc::Channel>& channel) {
     absl::SleepFor(absl::Milliseconds(200));
   }
   std::printf("revocation probe: SetConsent returned in %.1f ms; receipt %s "
-              "complete after %.1f s\n",
-              returned_ms, status.complete() ? "" : "NOT",
+              "after %.1f s\n",
+              returned_ms, status.complete() ? "complete" : "NOT complete",
               absl::ToDoubleSeconds(absl::Now() - start));
   return status.complete();
 }
