@@ -60,41 +60,21 @@ EventIngestor::EventIngestor(Store* store, const Clock* clock,
       policy_(policy),
       on_stored_(std::move(on_stored)) {}
 
-absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
-    const google::protobuf::RepeatedPtrField<Event>& events) {
-  PORTRAIT_RETURN_IF_ERROR(ValidateEvents(events, clock_->NowMillis()));
-
-  v1::RecordEventsResponse response;
-  std::vector<absl::string_view> users;
-  for (const Event& event : events) {
-    EventResult* result = response.add_results();
-    result->set_event_id(event.event_id());
-    if (std::optional<Rejection> rejection = CheckEventShape(event)) {
-      SetRejected(*rejection, result);
-    } else {
-      users.push_back(event.user_id());
-    }
-  }
-
-  // Consent check, idempotency check and write all happen under the users'
-  // locks. The lock is held across the synced write on purpose: a revocation
-  // must not land between the check and the write.
-  UserLocks::Guard guard = locks_->Lock(users);
+absl::StatusOr<std::vector<int>> EventIngestor::GateByConsent(
+    const google::protobuf::RepeatedPtrField<Event>& events,
+    const std::vector<absl::string_view>& users,
+    v1::RecordEventsResponse* response) {
   const int64_t now_ms = clock_->NowMillis();
-  const absl::flat_hash_set<std::string> unique_users(users.begin(), users.end());
-  const std::vector<std::string> distinct_users(unique_users.begin(),
-                                                unique_users.end());
+  const absl::flat_hash_set<std::string> unique(users.begin(), users.end());
   absl::flat_hash_map<std::string, UserConsent> consents;
-  {
-    PORTRAIT_ASSIGN_OR_RETURN(auto records,
-                              ReadConsentRecords(store_, distinct_users));
-    for (auto& [user, record] : records) consents[user].record = std::move(record);
-  }
-  // The consent gate, in request order.
+  PORTRAIT_ASSIGN_OR_RETURN(
+      auto records,
+      ReadConsentRecords(store_, std::vector<std::string>(unique.begin(), unique.end())));
+  for (auto& [user, record] : records) consents[user].record = std::move(record);
   std::vector<int> passed;
   for (int i = 0; i < events.size(); ++i) {
     const Event& event = events[i];
-    EventResult* result = response.mutable_results(i);
+    EventResult* result = response->mutable_results(i);
     if (result->outcome() == v1::REJECTED) continue;
     UserConsent& consent = consents[event.user_id()];
     if (policy_->signal(event.signal()).sensitive() &&
@@ -118,7 +98,14 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
       consent.minor_by_stated_age = true;
     }
   }
-  // Idempotency: one batched read of the keys of the events that passed.
+  return passed;
+}
+
+absl::StatusOr<std::vector<const Event*>> EventIngestor::StoreNew(
+    const google::protobuf::RepeatedPtrField<Event>& events,
+    const std::vector<int>& passed, v1::RecordEventsResponse* response,
+    WriteBatch* batch) {
+  // One batched read of the idempotency keys of the events that passed.
   std::vector<std::string> id_keys;
   id_keys.reserve(passed.size());
   for (int i : passed) {
@@ -128,12 +115,11 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
   }
   std::vector<absl::StatusOr<std::string>> existing =
       store_->MultiGet(Column::kEventIds, id_keys);
-  WriteBatch batch;
   std::vector<const Event*> stored;
   absl::flat_hash_set<std::string> ids_in_batch;
   for (size_t k = 0; k < passed.size(); ++k) {
     const Event& event = events[passed[k]];
-    EventResult* result = response.mutable_results(passed[k]);
+    EventResult* result = response->mutable_results(passed[k]);
     if (!existing[k].ok() && !absl::IsNotFound(existing[k].status())) {
       return existing[k].status();
     }
@@ -141,14 +127,42 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
       result->set_outcome(v1::DUPLICATE);
       continue;
     }
-    batch.Put(Column::kEvents,
-              EventKey(event.user_id(), static_cast<uint8_t>(event.signal()),
-                       event.occurred_at_ms(), event.event_id()),
-              event.SerializeAsString());
-    batch.Put(Column::kEventIds, id_keys[k], "");
+    batch->Put(Column::kEvents,
+               EventKey(event.user_id(), static_cast<uint8_t>(event.signal()),
+                        event.occurred_at_ms(), event.event_id()),
+               event.SerializeAsString());
+    batch->Put(Column::kEventIds, id_keys[k], "");
     result->set_outcome(v1::STORED);
     stored.push_back(&event);
   }
+  return stored;
+}
+
+absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
+    const google::protobuf::RepeatedPtrField<Event>& events) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateEvents(events, clock_->NowMillis()));
+
+  v1::RecordEventsResponse response;
+  std::vector<absl::string_view> users;
+  for (const Event& event : events) {
+    EventResult* result = response.add_results();
+    result->set_event_id(event.event_id());
+    if (std::optional<Rejection> rejection = CheckEventShape(event)) {
+      SetRejected(*rejection, result);
+    } else {
+      users.push_back(event.user_id());
+    }
+  }
+
+  // Consent check, idempotency check and write all happen under the users'
+  // locks. The lock is held across the synced write on purpose: a revocation
+  // must not land between the check and the write.
+  UserLocks::Guard guard = locks_->Lock(users);
+  PORTRAIT_ASSIGN_OR_RETURN(std::vector<int> passed,
+                            GateByConsent(events, users, &response));
+  WriteBatch batch;
+  PORTRAIT_ASSIGN_OR_RETURN(std::vector<const Event*> stored,
+                            StoreNew(events, passed, &response, &batch));
   if (!batch.empty()) {
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
     if (on_stored_) PORTRAIT_RETURN_IF_ERROR(on_stored_(stored));

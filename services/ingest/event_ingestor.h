@@ -43,6 +43,20 @@ class EventIngestor {
       const google::protobuf::RepeatedPtrField<v1::Event>& events);
 
  private:
+  // The consent gate, in request order, for events not yet rejected: marks
+  // refused ones in *response and returns the indices of the others.
+  // REQUIRES: the users' locks.
+  absl::StatusOr<std::vector<int>> GateByConsent(
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      const std::vector<absl::string_view>& users,
+      v1::RecordEventsResponse* response);
+  // Adds the events at `passed` that are not duplicates to *batch, marking
+  // each outcome; returns those added. REQUIRES: the users' locks.
+  absl::StatusOr<std::vector<const v1::Event*>> StoreNew(
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      const std::vector<int>& passed, v1::RecordEventsResponse* response,
+      WriteBatch* batch);
+
   // Constant after construction.
   Store* const store_;
   const Clock* const clock_;
