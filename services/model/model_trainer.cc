@@ -81,14 +81,9 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
 float TrainingWeight(const UserPortrait& user, const std::string& label,
                      const RankingConfig& config) {
   double weight = 0;
-  for (const auto& [s, block] : user.blocks()) {
-    const double signal_weight = config.signal_weight(static_cast<v1::Signal>(s));
-    if (signal_weight == 0) continue;
-    auto it = block.features.find(label);
-    if (it != block.features.end()) {
-      weight += signal_weight * (it->second.weight_milli / 1000.0);
-    }
-  }
+  user.ForEachEngagement(label, [&](v1::Signal signal, const Affinity& affinity) {
+    weight += config.signal_weight(signal) * (affinity.weight_milli / 1000.0);
+  });
   return static_cast<float>(weight);
 }
 

@@ -115,14 +115,24 @@ double UserPortrait::EngagedWeight(const std::string& label,
                                    const RankingConfig& config,
                                    int64_t now_ms) const {
   double weight = 0;
-  for (const auto& [s, block] : blocks_) {
-    const double signal_weight = config.signal_weight(static_cast<v1::Signal>(s));
-    if (signal_weight == 0) continue;
-    auto it = block.features.find(label);
-    if (it == block.features.end()) continue;
-    weight += signal_weight * it->second.Decayed(now_ms, config.taste_half_life_ms());
-  }
+  ForEachEngagement(label, [&](v1::Signal signal, const Affinity& affinity) {
+    weight += config.signal_weight(signal) *
+              affinity.Decayed(now_ms, config.taste_half_life_ms());
+  });
   return weight;
+}
+
+void UserPortrait::ForEachEngagement(
+    const std::string& label,
+    const std::function<void(v1::Signal, const Affinity&)>& visit) const {
+  auto engaged = engaged_.find(label);
+  if (engaged == engaged_.end()) return;
+  // Only the blocks of the signals the item was engaged through hold it.
+  for (const auto& [s, block] : blocks_) {
+    if ((engaged->second.signals & (1u << s)) == 0) continue;
+    auto it = block.features.find(label);
+    if (it != block.features.end()) visit(static_cast<v1::Signal>(s), it->second);
+  }
 }
 
 std::vector<std::string> UserPortrait::RecentEngaged(int k) const {

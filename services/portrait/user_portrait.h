@@ -11,6 +11,7 @@
 #define PORTRAIT_SERVICES_PORTRAIT_USER_PORTRAIT_H_
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <set>
@@ -74,6 +75,11 @@ class UserPortrait {
   // signal's weight times the block's decayed weight for it.
   double EngagedWeight(const std::string& label, const RankingConfig& config,
                        int64_t now_ms) const;
+  // Calls `visit` for each engagement signal block holding the engaged item
+  // `label`, in signal order.
+  void ForEachEngagement(
+      const std::string& label,
+      const std::function<void(v1::Signal, const Affinity&)>& visit) const;
   // The `k` most recently engaged labels, newest first, ties by label.
   std::vector<std::string> RecentEngaged(int k) const;
   // The birth year of the newest statement that states one; 0 if none.
