@@ -54,17 +54,24 @@ uint32_t EngagedSignals(const SourceContext& ctx, const std::string& label) {
   return it == ctx.user.engaged().end() ? 0 : it->second.signals;
 }
 
-// Adds posts of `posts`, newest first, up to `n`, with `raw` each.
-void AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
-                    double raw_scale, uint32_t signals, const SourceContext& ctx,
-                    CandidateTable* table) {
+// Adds posts of `posts`, newest first, up to `n`, with `raw` each. Returns
+// how many it added.
+size_t AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
+                      double raw_scale, uint32_t signals, const SourceContext& ctx,
+                      CandidateTable* table) {
   size_t taken = 0;
   for (const auto& [neg_created, post_id] : posts) {
-    if (taken++ >= n) break;
+    if (taken >= n) break;
     AddRaw(table, absl::StrCat("post:", post_id), source,
            raw_scale * Freshness(ctx, -neg_created), signals);
+    ++taken;
   }
+  return taken;
 }
+
+// Each source stops after this many candidates in total; a followee or a
+// friend contributes at most kPerPerson of them.
+constexpr size_t kPerPerson = 5;
 
 }  // namespace
 
@@ -196,15 +203,19 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
   }
   RankAndKeep(&followed, 50);
   const uint32_t signals = 1u << v1::FOLLOW;
+  size_t added = 0;
   for (const auto& [label, last] : followed) {
+    if (added >= static_cast<size_t>(PerSource(ctx))) break;
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id)) continue;
     if (kind == "brand") {
-      AddNewestPosts(ctx.state.catalog.PostsOfBrand(std::string(id)), 20,
-                     v1::FOLLOWED_BRAND, 1.0, signals, ctx, table);
+      added += AddNewestPosts(ctx.state.catalog.PostsOfBrand(std::string(id)),
+                              kPerPerson, v1::FOLLOWED_BRAND, 1.0, signals, ctx,
+                              table);
     } else if (kind == "user") {
-      AddNewestPosts(ctx.state.catalog.PostsOfAuthor(std::string(id)), 20,
-                     v1::FOLLOWED_AUTHOR, 1.0, signals, ctx, table);
+      added += AddNewestPosts(ctx.state.catalog.PostsOfAuthor(std::string(id)),
+                              kPerPerson, v1::FOLLOWED_AUTHOR, 1.0, signals, ctx,
+                              table);
     }
   }
 }
@@ -236,18 +247,18 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
                        CandidateTable* table) {
   const uint32_t signals = 1u << v1::FRIEND;
   const std::string prefix = absl::StrCat(kind, ":");
+  size_t added = 0;
   for (const std::string& friend_id : VisibleFriends(ctx)) {
+    if (added >= static_cast<size_t>(PerSource(ctx))) break;
     const UserPortrait* other = ctx.state.User(friend_id);
-    if (kind == "post") {
-      for (const std::string& label : other->RecentEngaged(20)) {
-        if (absl::StartsWith(label, prefix)) {
-          AddRaw(table, label, v1::FRIENDS_ENGAGED, 1.0, signals);
-        }
-      }
-    } else {
-      for (const std::string& label : SortedLabels(other->Block(v1::FOLLOW), prefix)) {
-        AddRaw(table, label, v1::FRIENDS_ENGAGED, 1.0, signals);
-      }
+    std::vector<std::string> labels =
+        kind == "post" ? other->RecentEngaged(kPerPerson)
+                       : SortedLabels(other->Block(v1::FOLLOW), prefix);
+    if (labels.size() > kPerPerson) labels.resize(kPerPerson);
+    for (const std::string& label : labels) {
+      if (!absl::StartsWith(label, prefix)) continue;
+      AddRaw(table, label, v1::FRIENDS_ENGAGED, 1.0, signals);
+      ++added;
     }
   }
 }
@@ -266,8 +277,8 @@ void AddNearbyPosts(const SourceContext& ctx, CandidateTable* table) {
   if (ctx.context_cell.has_value()) cells.emplace_back(*ctx.context_cell, top);
   const uint32_t signals = 1u << v1::LOCATION;
   for (const auto& [cell, weight] : cells) {
-    AddNewestPosts(ctx.state.catalog.PostsInCell(cell), 50, v1::NEARBY, weight,
-                   signals, ctx, table);
+    AddNewestPosts(ctx.state.catalog.PostsInCell(cell), PerSource(ctx) / 4,
+                   v1::NEARBY, weight, signals, ctx, table);
   }
 }
 
