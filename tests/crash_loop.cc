@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -391,6 +392,11 @@ int Run() {
     std::fflush(stdout);
   }
   std::printf("%s: %d violations\n", failures == 0 ? "PASS" : "FAIL", failures);
+  // A scratch directory is removed when all passed; kept for a look if not.
+  if (absl::GetFlag(FLAGS_dir).empty() && failures == 0) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
   return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
