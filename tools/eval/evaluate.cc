@@ -49,6 +49,8 @@ ABSL_FLAG(int, iterations, 8, "model iterations");
 ABSL_FLAG(double, regularization, 0.1, "model regularization");
 ABSL_FLAG(double, alpha, 10, "model confidence scale");
 ABSL_FLAG(bool, grid, true, "choose blend weights on the validation part");
+ABSL_FLAG(bool, model_grid, false,
+          "first choose model factors and alpha on the validation part");
 
 namespace portrait {
 namespace {
@@ -211,6 +213,67 @@ void Print(const char* part, const std::string& name, const TopKMetrics& m, int 
               part, name.c_str(), k, m.recall, k, m.ndcg, k, m.hit, k, m.precision);
 }
 
+// Writes `config` where the server's --ranking points and returns the path.
+std::string WriteRanking(const std::string& dir, const v1::RankingConfig& config) {
+  const std::string path = dir + "/ranking.textproto";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs(config.DebugString().c_str(), f);
+  std::fclose(f);
+  return path;
+}
+
+// Trains a model version with `options.model` on the stored training part.
+bool TrainWith(const PortraitServer::Options& options) {
+  auto server = LocalServer::Start(options);
+  if (!server.ok()) return false;
+  auto lineage = (*server)->server().TrainModel();
+  if (!lineage.ok()) return false;
+  std::printf("model: %d factors, alpha %.1f, lambda %.3f: %lld users, %lld "
+              "interactions, trained in %lld ms\n",
+              options.model.factors, options.model.alpha,
+              options.model.regularization,
+              static_cast<long long>(lineage->users()),
+              static_cast<long long>(lineage->interactions()),
+              static_cast<long long>(lineage->training_ms()));
+  return true;
+}
+
+// The metrics of the stored model and data under `config`.
+absl::StatusOr<TopKMetrics> ScoreWith(PortraitServer::Options options,
+                                      const std::string& dir,
+                                      const v1::RankingConfig& config,
+                                      const Relevant& relevant, int k) {
+  options.ranking_path = WriteRanking(dir, config);
+  auto server = LocalServer::Start(options);
+  if (!server.ok()) return server.status();
+  return Score((*server)->address(), relevant, k);
+}
+
+// With --model_grid, tries a few model hyper-parameters with the shipped
+// blend and keeps the best on validation; trains the chosen one last.
+bool ChooseModel(PortraitServer::Options* options, const std::string& dir,
+                 const Relevant& valid, int k) {
+  if (!absl::GetFlag(FLAGS_model_grid)) return TrainWith(*options);
+  IalsOptions best = options->model;
+  double best_ndcg = -1;
+  for (int factors : {32, 64, 128}) {
+    for (float alpha : {5.0f, 20.0f}) {
+      options->model.factors = factors;
+      options->model.alpha = alpha;
+      if (!TrainWith(*options)) return false;
+      auto v = ScoreWith(*options, dir, WithWeights({}), valid, k);
+      if (!v.ok()) return false;
+      Print("valid", absl::StrCat("model factors=", factors, " alpha=", alpha), *v, k);
+      if (v->ndcg > best_ndcg) {
+        best_ndcg = v->ndcg;
+        best = options->model;
+      }
+    }
+  }
+  options->model = best;
+  return TrainWith(*options);
+}
+
 int Main() {
   const std::string format = absl::GetFlag(FLAGS_format);
   absl::StatusOr<Dataset> data =
@@ -232,62 +295,42 @@ int Main() {
   options.model.iterations = absl::GetFlag(FLAGS_iterations);
   options.model.regularization = static_cast<float>(absl::GetFlag(FLAGS_regularization));
   options.model.alpha = static_cast<float>(absl::GetFlag(FLAGS_alpha));
-  int exit_code = EXIT_SUCCESS;
   {
     auto server = LocalServer::Start(options);
     if (!server.ok() || !Ingest((*server)->address(), *data, split, format != "lastfm")) {
       std::fprintf(stderr, "could not load the training part\n");
       return EXIT_FAILURE;
     }
-    auto lineage = (*server)->server().TrainModel();
-    if (!lineage.ok()) return EXIT_FAILURE;
-    std::printf("model: %lld users, %lld interactions, trained in %lld ms\n",
-                static_cast<long long>(lineage->users()),
-                static_cast<long long>(lineage->interactions()),
-                static_cast<long long>(lineage->training_ms()));
   }
+  if (!ChooseModel(&options, dir, valid, k)) return EXIT_FAILURE;
   std::string best_name;
   TopKMetrics best_valid;
   v1::RankingConfig best_config;
   std::vector<std::pair<std::string, TopKMetrics>> fixed_tests;
   for (const Run& run : Candidates(absl::GetFlag(FLAGS_grid))) {
-    const std::string path = dir + "/ranking.textproto";
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    std::fputs(run.config.DebugString().c_str(), f);
-    std::fclose(f);
-    options.ranking_path = path;
-    auto server = LocalServer::Start(options);
-    if (!server.ok()) {
-      std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
-      exit_code = EXIT_FAILURE;
-      break;
+    auto v = ScoreWith(options, dir, run.config, valid, k);
+    if (!v.ok()) {
+      std::fprintf(stderr, "%s\n", v.status().ToString().c_str());
+      return EXIT_FAILURE;
     }
-    const TopKMetrics v = Score((*server)->address(), valid, k);
-    Print("valid", run.name, v, k);
+    Print("valid", run.name, *v, k);
     if (run.name == "shipped" || run.name == "popularity") {
-      fixed_tests.emplace_back(run.name, Score((*server)->address(), test, k));
+      fixed_tests.emplace_back(run.name, *ScoreWith(options, dir, run.config, test, k));
     }
-    if (run.name != "popularity" && (best_name.empty() || v.ndcg > best_valid.ndcg)) {
+    if (run.name != "popularity" && (best_name.empty() || v->ndcg > best_valid.ndcg)) {
       best_name = run.name;
-      best_valid = v;
+      best_valid = *v;
       best_config = run.config;
     }
   }
-  if (exit_code == EXIT_SUCCESS) {
-    const std::string path = dir + "/ranking.textproto";
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    std::fputs(best_config.DebugString().c_str(), f);
-    std::fclose(f);
-    options.ranking_path = path;
-    auto server = LocalServer::Start(options);
-    const TopKMetrics t = Score((*server)->address(), test, k);
-    std::printf("users with test items: %zu\n", test.size());
-    for (const auto& [name, m] : fixed_tests) Print("test", name, m, k);
-    Print("test", absl::StrCat(best_name, " (chosen on valid)"), t, k);
-  }
+  auto chosen = ScoreWith(options, dir, best_config, test, k);
+  if (!chosen.ok()) return EXIT_FAILURE;
+  std::printf("users with test items: %zu\n", test.size());
+  for (const auto& [name, m] : fixed_tests) Print("test", name, m, k);
+  Print("test", absl::StrCat(best_name, " (chosen on valid)"), *chosen, k);
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
-  return exit_code;
+  return EXIT_SUCCESS;
 }
 
 }  // namespace
