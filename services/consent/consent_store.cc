@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "portrait/v1/consent.pb.h"
 #include "portrait/v1/ingest.pb.h"
 #include "services/consent/consent_view.h"
 #include "services/storage/keys.h"
@@ -72,6 +73,33 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
                      " does not parse"));
   }
   return IsMinorByBirthYear(birth_year, policy.minor_age(), now_ms);
+}
+
+absl::Status CompleteReceiptComponent(Store* store, absl::string_view user_id,
+                                      int64_t sequence,
+                                      absl::string_view component,
+                                      absl::string_view pending_key,
+                                      int64_t now_ms) {
+  const std::string receipt_key = ReceiptKey(user_id, sequence);
+  WriteBatch batch;
+  batch.Delete(Column::kMeta, pending_key);
+  absl::StatusOr<std::string> stored = store->Get(Column::kConsent, receipt_key);
+  if (stored.ok()) {
+    v1::ErasureReceipt receipt;
+    if (!receipt.ParseFromString(*stored)) {
+      return absl::DataLossError(
+          absl::StrCat("receipt ", user_id, "/", sequence, " does not parse"));
+    }
+    for (v1::ErasureComponent& c : *receipt.mutable_components()) {
+      if (c.component() != component || c.state() == v1::DONE) continue;
+      c.set_state(v1::DONE);
+      c.set_done_at_ms(now_ms);
+    }
+    batch.Put(Column::kConsent, receipt_key, receipt.SerializeAsString());
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  return store->Write(batch, /*sync=*/true);
 }
 
 void AppendStripOps(absl::string_view user_id, v1::Signal signal,

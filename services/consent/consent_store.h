@@ -37,6 +37,16 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
                                           absl::string_view user_id,
                                           int64_t now_ms);
 
+// Marks `component` of the user's receipt `sequence` DONE at `now_ms` and
+// deletes the pending record `pending_key` (column meta), in one synced
+// write. A receipt that no longer exists only loses its pending record.
+// REQUIRES: the user's lock. DATA_LOSS if the receipt does not parse.
+absl::Status CompleteReceiptComponent(Store* store, absl::string_view user_id,
+                                      int64_t sequence,
+                                      absl::string_view component,
+                                      absl::string_view pending_key,
+                                      int64_t now_ms);
+
 // Appends to `batch` the erasure of every stored raw event of the user's
 // signal and of those events' idempotency keys: two range deletes, whatever
 // the number of events.

@@ -8,6 +8,7 @@
 #include "base/status_macros.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
+#include "services/consent/consent_store.h"
 #include "services/storage/keys.h"
 
 namespace portrait {
@@ -45,25 +46,9 @@ absl::Status DiskEraser::CompleteOne(absl::string_view key,
         pending.ends(i)));
   }
   UserLocks::Guard guard = locks_->Lock(pending.user_id());
-  const std::string receipt_key =
-      ReceiptKey(pending.user_id(), pending.receipt_sequence());
-  PORTRAIT_ASSIGN_OR_RETURN(std::string stored,
-                            store_->Get(Column::kConsent, receipt_key));
-  v1::ErasureReceipt receipt;
-  if (!receipt.ParseFromString(stored)) {
-    return absl::DataLossError(absl::StrCat("receipt ", receipt_key.size(),
-                                            " bytes does not parse"));
-  }
-  const int64_t now_ms = clock_->NowMillis();
-  for (v1::ErasureComponent& c : *receipt.mutable_components()) {
-    if (c.component() != "raw_events_on_disk" || c.state() == v1::DONE) continue;
-    c.set_state(v1::DONE);
-    c.set_done_at_ms(now_ms);
-  }
-  WriteBatch batch;
-  batch.Put(Column::kConsent, receipt_key, receipt.SerializeAsString());
-  batch.Delete(Column::kMeta, key);
-  return store_->Write(batch, /*sync=*/true);
+  return CompleteReceiptComponent(store_, pending.user_id(),
+                                  pending.receipt_sequence(),
+                                  "raw_events_on_disk", key, clock_->NowMillis());
 }
 
 }  // namespace portrait

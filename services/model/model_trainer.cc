@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "portrait/v1/consent.pb.h"
+#include "services/consent/consent_store.h"
 #include "services/storage/keys.h"
 
 namespace portrait {
@@ -198,25 +199,8 @@ absl::Status ModelTrainer::CompleteReceipt(const std::string& receipt_id,
   int64_t sequence = 0;
   PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(receipt_id, &user, &sequence));
   UserLocks::Guard guard = locks_->Lock(user);
-  WriteBatch batch;
-  batch.Delete(Column::kMeta, PendingModelKey(receipt_id));
-  absl::StatusOr<std::string> stored =
-      store_->Get(Column::kConsent, ReceiptKey(user, sequence));
-  if (stored.ok()) {
-    v1::ErasureReceipt receipt;
-    if (!receipt.ParseFromString(*stored)) {
-      return absl::DataLossError(absl::StrCat("receipt ", receipt_id, " does not parse"));
-    }
-    for (v1::ErasureComponent& c : *receipt.mutable_components()) {
-      if (c.component() != "trained_model" || c.state() == v1::DONE) continue;
-      c.set_state(v1::DONE);
-      c.set_done_at_ms(now_ms);
-    }
-    batch.Put(Column::kConsent, ReceiptKey(user, sequence), receipt.SerializeAsString());
-  } else if (!absl::IsNotFound(stored.status())) {
-    return stored.status();
-  }
-  return store_->Write(batch, /*sync=*/true);
+  return CompleteReceiptComponent(store_, user, sequence, "trained_model",
+                                  PendingModelKey(receipt_id), now_ms);
 }
 
 bool ModelTrainer::Due(int64_t retrain_after_ms) const {
