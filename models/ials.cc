@@ -5,34 +5,50 @@
 #include <utility>
 
 namespace portrait {
+
+Eigen::VectorXf SolveRow(const std::vector<std::pair<int32_t, float>>& entries,
+                         const Eigen::MatrixXf& other, const Eigen::MatrixXf& gram,
+                         const IalsOptions& options);
+
 namespace {
 
 // For each row (user or item), its (column, weight) entries.
 using Rows = std::vector<std::vector<std::pair<int32_t, float>>>;
 
-// Solves every row's factors against the fixed `other` factors:
-// (O^T O + sum_i (c_i - 1) o_i o_i^T + lambda I) x = sum_i c_i o_i.
+}  // namespace
+
+// Solves one row's factors against fixed `other` factors and their Gram
+// matrix: (G + sum_i (c_i - 1) o_i o_i^T + lambda I) x = sum_i c_i o_i, with
+// the observed rows gathered so that the update is one matrix product.
+Eigen::VectorXf SolveRow(const std::vector<std::pair<int32_t, float>>& entries,
+                         const Eigen::MatrixXf& other, const Eigen::MatrixXf& gram,
+                         const IalsOptions& options) {
+  const int k = options.factors;
+  if (entries.empty()) return Eigen::VectorXf::Zero(k);
+  const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
+  Eigen::MatrixXf observed(n, k);
+  Eigen::VectorXf extra(n);   // c_i - 1
+  Eigen::VectorXf confidence(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    observed.row(i) = other.row(entries[i].first);
+    confidence(i) = 1 + options.alpha * entries[i].second;
+    extra(i) = confidence(i) - 1;
+  }
+  Eigen::MatrixXf a = gram;
+  a.diagonal().array() += options.regularization;
+  a.noalias() += observed.transpose() * (extra.asDiagonal() * observed);
+  const Eigen::VectorXf b = observed.transpose() * confidence;
+  return a.llt().solve(b);
+}
+
+namespace {
+
+// Solves every row's factors against the fixed `other` factors.
 void SolveAll(const Rows& rows, const Eigen::MatrixXf& other,
               const IalsOptions& options, Eigen::MatrixXf* out) {
-  const int k = options.factors;
   const Eigen::MatrixXf gram = other.transpose() * other;
-  Eigen::MatrixXf a(k, k);
-  Eigen::VectorXf b(k);
   for (size_t r = 0; r < rows.size(); ++r) {
-    if (rows[r].empty()) {
-      out->row(r).setZero();
-      continue;
-    }
-    a = gram;
-    a.diagonal().array() += options.regularization;
-    b.setZero();
-    for (const auto& [col, weight] : rows[r]) {
-      const float confidence = 1 + options.alpha * weight;
-      const auto v = other.row(col).transpose();
-      a.noalias() += (confidence - 1) * v * v.transpose();
-      b.noalias() += confidence * v;
-    }
-    out->row(r) = a.llt().solve(b).transpose();
+    out->row(r) = SolveRow(rows[r], other, gram, options).transpose();
   }
 }
 
@@ -67,18 +83,7 @@ IalsModel::IalsModel(Eigen::MatrixXf item_factors, const IalsOptions& options)
 
 Eigen::VectorXf IalsModel::FoldIn(
     const std::vector<std::pair<int32_t, float>>& items) const {
-  const int k = options_.factors;
-  if (items.empty()) return Eigen::VectorXf::Zero(k);
-  Eigen::MatrixXf a = gram_;
-  a.diagonal().array() += options_.regularization;
-  Eigen::VectorXf b = Eigen::VectorXf::Zero(k);
-  for (const auto& [item, weight] : items) {
-    const float confidence = 1 + options_.alpha * weight;
-    const auto v = items_.row(item).transpose();
-    a.noalias() += (confidence - 1) * v * v.transpose();
-    b.noalias() += confidence * v;
-  }
-  return a.llt().solve(b);
+  return SolveRow(items, items_, gram_, options_);
 }
 
 std::vector<std::vector<std::pair<int32_t, float>>> IalsModel::NearestItems(

@@ -75,11 +75,25 @@ constexpr size_t kPerPerson = 5;
 
 }  // namespace
 
+Candidate& CandidateTable::operator[](const std::string& label) {
+  auto [it, inserted] =
+      index_.try_emplace(label, static_cast<int32_t>(candidates_.size()));
+  if (inserted) {
+    candidates_.emplace_back();
+    candidates_.back().key = label;
+  }
+  return candidates_[it->second];
+}
+
+void CandidateTable::Clear() {
+  candidates_.clear();
+  index_.clear();
+}
+
 void AddRaw(CandidateTable* table, const std::string& label,
             v1::ReasonSource source, double raw, uint32_t signals) {
   if (raw <= 0) return;
   Candidate& c = (*table)[label];
-  if (c.key.empty()) c.key = label;
   c.raw[source] += raw;
   c.signals[source] |= signals;
 }

@@ -19,8 +19,21 @@
 
 namespace portrait {
 
-// Label -> candidate.
-using CandidateTable = absl::flat_hash_map<std::string, Candidate>;
+// The candidates of one request, by label. Reusable: Clear() keeps the
+// candidate storage, so a thread serving many requests does not allocate
+// and free a large block each time (glibc consolidates its heap on every
+// free of 64 KiB or more). Not thread-safe.
+class CandidateTable {
+ public:
+  // The candidate for `label`, created empty on first use.
+  Candidate& operator[](const std::string& label);
+  void Clear();
+  std::vector<Candidate>& candidates() { return candidates_; }
+
+ private:
+  std::vector<Candidate> candidates_;
+  absl::flat_hash_map<std::string, int32_t> index_;
+};
 
 // What every source reads.
 struct SourceContext {

@@ -242,13 +242,13 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
       ctx.context_cell =
           GeoCell(request.context().latitude(), request.context().longitude());
     }
-    CandidateTable table;
-    table.reserve(1024);
+    thread_local CandidateTable table;
+    table.Clear();
     GatherCandidates(ctx, request.surface(), personalized, &table);
     const Exclusions exclusions(*user, personalized);
     std::vector<Candidate*> candidates;
-    candidates.reserve(table.size());
-    for (auto& [label, candidate] : table) candidates.push_back(&candidate);
+    candidates.reserve(table.candidates().size());
+    for (Candidate& candidate : table.candidates()) candidates.push_back(&candidate);
     BlendScores(index_->config().source_weights(), candidates);
     RankCandidates(&candidates);
     const absl::flat_hash_set<std::string> served(token.served().begin(),

@@ -1,0 +1,85 @@
+// recommend_compute_bench: the cost of Recommend without gRPC. Opens a data
+// directory written by portraitd (e.g. by tools/loadgen), builds the
+// portrait index and loads the persisted model as the server does, then
+// times Recommender::Recommend (FEED, k = 20, random synthetic users) on one
+// thread, with and without the trained model. Compare with tools/loadgen's
+// figures to see what the RPC path adds.
+//
+//   bazel-bin/tools/bench/recommend_compute_bench --data_dir=/tmp/big/db
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "base/clock.h"
+#include "services/consent/policy.h"
+#include "services/consent/shipped_policy.h"
+#include "services/locking/user_locks.h"
+#include "services/model/model_trainer.h"
+#include "services/portrait/portrait_index.h"
+#include "services/recommend/ranking_config.h"
+#include "services/recommend/recommender.h"
+#include "services/storage/rocksdb_store.h"
+#include "tools/bench/local_server.h"
+#include "tools/synth/synthetic_world.h"
+
+ABSL_FLAG(std::string, data_dir, "", "a portraitd data directory (not in use)");
+ABSL_FLAG(int, users, 100000, "synthetic users to draw from");
+ABSL_FLAG(int, requests, 20000, "timed requests per configuration");
+
+namespace portrait {
+namespace {
+
+// Mean microseconds per Recommend over `requests` random users.
+double Time(const Recommender& recommender, int users, int requests) {
+  std::mt19937 rng(1);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < requests; ++i) {
+    v1::RecommendRequest request;
+    request.set_user_id(SyntheticWorld::UserId(rng() % users));
+    request.set_surface(v1::FEED);
+    request.set_limit(20);
+    if (!recommender.Recommend(request).ok()) return -1;
+  }
+  return std::chrono::duration<double, std::micro>(
+             std::chrono::steady_clock::now() - start)
+             .count() /
+         requests;
+}
+
+int Run() {
+  auto store = RocksDbStore::Open({.path = absl::GetFlag(FLAGS_data_dir)});
+  auto policy = ConsentPolicy::FromText(kShippedConsentPolicy);
+  if (!store.ok() || !policy.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return EXIT_FAILURE;
+  }
+  const RankingConfig& config = RankingConfig::Shipped();
+  UserLocks locks;
+  PortraitIndex index(store->get(), RealClock::Get(), &*policy, &config);
+  ModelTrainer trainer(store->get(), RealClock::Get(), &locks, &index, &config,
+                       IalsOptions());
+  if (!index.Load().ok() || !trainer.Load().ok()) return EXIT_FAILURE;
+  const int users = absl::GetFlag(FLAGS_users);
+  const int requests = absl::GetFlag(FLAGS_requests);
+  const ModelTrainer* const models[] = {&trainer, nullptr};
+  for (const ModelTrainer* model : models) {
+    Recommender recommender(&index, model, RealClock::Get());
+    Time(recommender, users, requests / 4);  // Warm the caches.
+    std::printf("in-process Recommend FEED, %s model: %.0f us per call\n",
+                model != nullptr && trainer.current() != nullptr ? "with" : "without",
+                Time(recommender, users, requests));
+  }
+  return EXIT_SUCCESS;
+}
+
+}  // namespace
+}  // namespace portrait
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  portrait::DisableLockOrderChecking();
+  return portrait::Run();
+}
