@@ -9,7 +9,7 @@ PACKAGES=(
   g++ python3 procps
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libeigen3-dev libabsl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 
 missing=()

@@ -203,15 +203,16 @@ absl::Status ModelTrainer::CompleteReceipt(const std::string& receipt_id,
                                   PendingModelKey(receipt_id), now_ms);
 }
 
-bool ModelTrainer::Due(int64_t retrain_after_ms) const {
+int64_t ModelTrainer::DueInMs(int64_t retrain_after_ms, int64_t debounce_ms) const {
   const auto [pending, generation, has_users] = index_->Read([](const IndexState& s) {
     return std::make_tuple(!s.model_pending.empty(), s.generation, !s.users.empty());
   });
   absl::MutexLock lock(&mu_);
-  if (pending) return true;
-  if (current_ == nullptr) return has_users;
-  return generation != trained_generation_ &&
-         clock_->NowMillis() - trained_at_ms_ >= retrain_after_ms;
+  if (current_ == nullptr) return pending || has_users ? 0 : -1;
+  const int64_t since_training = clock_->NowMillis() - trained_at_ms_;
+  if (pending) return std::max<int64_t>(0, debounce_ms - since_training);
+  if (generation == trained_generation_) return -1;
+  return std::max<int64_t>(0, retrain_after_ms - since_training);
 }
 
 std::shared_ptr<const ServingModel> ModelTrainer::current() const {

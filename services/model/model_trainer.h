@@ -66,10 +66,12 @@ class ModelTrainer {
   // Errors: storage errors (the previous version keeps serving).
   absl::StatusOr<storage::ModelRecord> Train();
 
-  // Whether a training is due: receipts wait for a model, or there is data
-  // and no model, or data changed and `retrain_after_ms` passed since the
-  // last training.
-  bool Due(int64_t retrain_after_ms) const;
+  // When the next training is due, in ms from now (0: now; -1: nothing to
+  // do): receipts wait for a model (at least `debounce_ms` after the last
+  // training, so that a burst of revocations costs one training), or there
+  // is data and no model, or data changed and `retrain_after_ms` passed
+  // since the last training.
+  int64_t DueInMs(int64_t retrain_after_ms, int64_t debounce_ms) const;
 
   // The version in serving; nullptr before the first training.
   std::shared_ptr<const ServingModel> current() const;

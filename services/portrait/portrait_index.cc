@@ -178,13 +178,17 @@ absl::Status PortraitIndex::Reconcile(const std::string& user_id,
       if (!v1::Signal_IsValid(s)) continue;
       const v1::Signal signal = static_cast<v1::Signal>(s);
       const bool effective = view.Signal(signal).effective;
-      const bool present = user.Block(signal) != nullptr;
-      if (present && !effective) {
-        const SharedKeys before = KeysOf(user);
-        user.Drop(signal, *config_);
-        SyncShared(user_id, user, before);
-      } else if (!present && effective) {
+      const uint32_t bit = 1u << signal;
+      if (!effective) {
+        user.needs_rebuild |= bit;
+        if (user.Block(signal) != nullptr) {
+          const SharedKeys before = KeysOf(user);
+          user.Drop(signal, *config_);
+          SyncShared(user_id, user, before);
+        }
+      } else if (user.needs_rebuild & bit) {
         PORTRAIT_RETURN_IF_ERROR(RebuildBlock(user_id, user, signal));
+        user.needs_rebuild &= ~bit;
       }
     }
   }
@@ -208,8 +212,9 @@ absl::Status PortraitIndex::RebuildBlock(const std::string& user_id,
     return absl::DataLossError(absl::StrCat("a stored event of ", user_id,
                                             " does not parse"));
   }
-  if (events.empty()) return absl::OkStatus();
+  // Replaces whatever the block holds: the stored events are all of it.
   const SharedKeys before = KeysOf(user);
+  user.Drop(signal, *config_);
   for (const v1::Event& event : events) user.Add(event, *config_);
   SyncShared(user_id, user, before);
   return absl::OkStatus();
@@ -385,8 +390,9 @@ void PortraitIndex::LoadUser(const std::string& user_id,
   }
   const ConsentView view = ViewOf(user, now_ms);
   for (const v1::Event& event : events) {
-    if (event.signal() != v1::PROFILE_ATTRIBUTES &&
-        view.Signal(event.signal()).effective) {
+    const bool effective = view.Signal(event.signal()).effective;
+    if (!effective) user.needs_rebuild |= 1u << event.signal();
+    if (event.signal() != v1::PROFILE_ATTRIBUTES && effective) {
       user.Add(event, *config_);
     }
   }

@@ -88,6 +88,12 @@ class UserPortrait {
   // The user's stored consent record (empty for a user who has none).
   storage::ConsentRecord consent;
 
+  // A bit per signal whose stored events may be missing from its block
+  // (it was not effective when events were stored or loaded, or its block
+  // was dropped): the block must be rebuilt from storage when the signal
+  // becomes effective. Kept by PortraitIndex.
+  uint32_t needs_rebuild = 0;
+
  private:
   void Engage(const std::string& label, int64_t at_ms, v1::Signal signal);
 

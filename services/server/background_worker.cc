@@ -1,10 +1,11 @@
 #include "services/server/background_worker.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace portrait {
 
-BackgroundWorker::BackgroundWorker(std::function<void()> task,
+BackgroundWorker::BackgroundWorker(std::function<absl::Duration()> task,
                                    absl::Duration interval)
     : task_(std::move(task)), interval_(interval), thread_([this] { Loop(); }) {}
 
@@ -22,17 +23,18 @@ void BackgroundWorker::Notify() {
 }
 
 void BackgroundWorker::Loop() {
+  absl::Duration wait = interval_;
   while (true) {
     {
       absl::MutexLock lock(&mu_);
       auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return notified_ || stopping_;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&woken), interval_);
+      mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
       if (stopping_) return;
       notified_ = false;
     }
-    task_();
+    wait = std::min(task_(), interval_);
   }
 }
 

@@ -1,5 +1,5 @@
 // BackgroundWorker: one thread that runs a task every `interval`, or sooner
-// when Notify() is called, until destroyed. For maintenance work that must
+// when Notify() is called or when the task asks for it, until destroyed. For maintenance work that must
 // not run on RPC threads (retention, on-disk erasure).
 #ifndef PORTRAIT_SERVICES_SERVER_BACKGROUND_WORKER_H_
 #define PORTRAIT_SERVICES_SERVER_BACKGROUND_WORKER_H_
@@ -17,8 +17,9 @@ namespace portrait {
 class BackgroundWorker {
  public:
   // Starts the thread. `task` runs on it only, never concurrently with
-  // itself.
-  BackgroundWorker(std::function<void()> task, absl::Duration interval);
+  // itself; it returns how soon it wants to run again (capped at
+  // `interval`; absl::InfiniteDuration() for "at the interval").
+  BackgroundWorker(std::function<absl::Duration()> task, absl::Duration interval);
   // Lets a running task finish, then joins the thread.
   ~BackgroundWorker();
 
@@ -29,7 +30,7 @@ class BackgroundWorker {
   void Loop();
 
   // Constant after construction.
-  const std::function<void()> task_;
+  const std::function<absl::Duration()> task_;
   const absl::Duration interval_;
 
   absl::Mutex mu_;

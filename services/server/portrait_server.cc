@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   PORTRAIT_RETURN_IF_ERROR(server->trainer_->Load());
   server->auto_train_ = options.auto_train;
   server->retrain_after_ = options.retrain_after;
+  server->retrain_debounce_ = options.retrain_debounce;
   server->recommender_ =
       std::make_unique<Recommender>(index, server->trainer_.get(), clock);
   server->ingestor_ = std::make_unique<EventIngestor>(
@@ -117,12 +118,12 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
 
   // Work left pending before a restart (or a crash) is picked up at once.
   server->maintenance_ = std::make_unique<BackgroundWorker>(
-      [self] {
-        absl::Status status = self->RunMaintenance();
-        if (!status.ok()) {
-          std::fprintf(stderr, "portraitd: maintenance: %s (will retry)\n",
-                       status.ToString().c_str());
-        }
+      [self]() -> absl::Duration {
+        absl::StatusOr<absl::Duration> next = self->RunMaintenance();
+        if (next.ok()) return *next;
+        std::fprintf(stderr, "portraitd: maintenance: %s (will retry)\n",
+                     next.status().ToString().c_str());
+        return absl::Seconds(1);
       },
       options.maintenance_interval);
   server->maintenance_notify_.store(server->maintenance_.get());
@@ -149,11 +150,15 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   return server;
 }
 
-absl::Status PortraitServer::RunMaintenance() {
+absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   absl::MutexLock lock(&maintenance_mu_);
   PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireFrozen().status());
   PORTRAIT_RETURN_IF_ERROR(eraser_->RunPending().status());
-  if (auto_train_ && trainer_->Due(absl::ToInt64Milliseconds(retrain_after_))) {
+  if (!auto_train_) return absl::InfiniteDuration();
+  const int64_t retrain_after_ms = absl::ToInt64Milliseconds(retrain_after_);
+  const int64_t debounce_ms = absl::ToInt64Milliseconds(retrain_debounce_);
+  int64_t due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
+  if (due_ms == 0) {
     PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage, trainer_->Train());
     std::printf(
         "portraitd: model version %lld trained in %lld ms (%lld users, %lld "
@@ -164,8 +169,9 @@ absl::Status PortraitServer::RunMaintenance() {
         static_cast<long long>(lineage.interactions()),
         lineage.receipts_covered_size());
     std::fflush(stdout);
+    due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
   }
-  return absl::OkStatus();
+  return due_ms < 0 ? absl::InfiniteDuration() : absl::Milliseconds(due_ms);
 }
 
 absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {

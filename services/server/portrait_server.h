@@ -66,6 +66,9 @@ class PortraitServer {
     // Tests turn it off and call TrainModel().
     bool auto_train = true;
     absl::Duration retrain_after = absl::Minutes(10);
+    // After a revocation, retrain no sooner than this after the previous
+    // training (revocations in the meantime share one training).
+    absl::Duration retrain_debounce = absl::Seconds(5);
   };
 
   // Loads the policy and ranking configuration, opens storage, builds the
@@ -86,8 +89,9 @@ class PortraitServer {
 
   // Runs retention, on-disk erasure and (with auto_train, when due) model
   // training now, on the caller's thread (tests drive time with a FakeClock
-  // and call this).
-  absl::Status RunMaintenance();
+  // and call this). Returns how soon training will be due (infinite if
+  // nothing waits).
+  absl::StatusOr<absl::Duration> RunMaintenance();
 
   // Trains a model version now and returns its lineage.
   absl::StatusOr<storage::ModelRecord> TrainModel();
@@ -110,6 +114,7 @@ class PortraitServer {
   std::unique_ptr<ModelTrainer> trainer_;
   bool auto_train_ = true;
   absl::Duration retrain_after_;
+  absl::Duration retrain_debounce_;
   std::unique_ptr<Recommender> recommender_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;
