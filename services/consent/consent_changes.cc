@@ -136,15 +136,15 @@ absl::Status RevokeSignal(const Context& ctx, const v1::SignalChange& change,
   const bool from_granted = before.state == v1::GRANTED;
   const bool frozen_to_strip = before.state == v1::FROZEN && action == v1::STRIP;
   if (!from_granted && !frozen_to_strip) return absl::OkStatus();
-  Revocation revocation{signal, action, action == v1::STRIP, 0};
+  Revocation revocation{signal, action, action == v1::STRIP};
   storage::SignalRecord& r = (*ctx.record->mutable_signals())[signal];
   r.set_state(action == v1::STRIP ? v1::STRIPPED : v1::FROZEN);
   r.set_since_ms(ctx.now_ms);
   r.set_policy_version(ctx.request.policy_version());
   r.set_frozen_until_ms(0);
   if (action == v1::FREEZE) {
-    revocation.frozen_until_ms = ctx.now_ms + ctx.policy.RetentionMs(signal);
-    r.set_frozen_until_ms(revocation.frozen_until_ms);
+    // The ledger indexes this deadline from the record (retention strip).
+    r.set_frozen_until_ms(ctx.now_ms + ctx.policy.RetentionMs(signal));
   }
   ctx.out->revocations.push_back(revocation);
   entry->set_new_value(v1::ConsentState_Name(r.state()));

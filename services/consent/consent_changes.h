@@ -29,8 +29,6 @@ struct Revocation {
   v1::RevocationAction action;  // Resolved: FREEZE or STRIP.
   // STRIP of data that was GRANTED or FROZEN: the raw events must go.
   bool erase = false;
-  // FREEZE: the sealed data is stripped at this time (retention).
-  int64_t frozen_until_ms = 0;
 };
 
 struct AppliedChanges {

@@ -346,7 +346,7 @@ absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
   }
   PORTRAIT_RETURN_IF_ERROR(entry.status());
   commit.entries.push_back(std::move(*entry));
-  commit.revocations.push_back({signal, v1::STRIP, /*erase=*/true, 0});
+  commit.revocations.push_back({signal, v1::STRIP, /*erase=*/true});
   PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
                             BuildCommit(commit, now_ms, &batch));
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));

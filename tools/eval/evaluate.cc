@@ -30,12 +30,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "base/text_proto.h"
 #include "models/metrics.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/ranking.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
-#include "services/recommend/shipped_ranking.h"
+#include "services/recommend/ranking_config.h"
 #include "tools/bench/local_server.h"
 #include "tools/eval/dataset.h"
 
@@ -167,8 +166,7 @@ TopKMetrics Score(const std::string& address, const Relevant& relevant, int k) {
 
 // The shipped ranking configuration with some source weights replaced.
 v1::RankingConfig WithWeights(const std::map<v1::ReasonSource, double>& weights) {
-  v1::RankingConfig config;
-  (void)ParseTextProto(kShippedRankingConfig, &config);
+  v1::RankingConfig config = RankingConfig::Shipped().proto();
   for (v1::SourceWeight& w : *config.mutable_source_weights()) {
     auto it = weights.find(w.source());
     if (it != weights.end()) w.set_weight(it->second);
