@@ -21,23 +21,24 @@ void BlendScores(const std::array<double, kNumSources>& weights,
   }
 }
 
-void RankCandidates(std::vector<Candidate*>* candidates) {
-  std::sort(candidates->begin(), candidates->end(),
-            [](const Candidate* a, const Candidate* b) {
-              if (a->score != b->score) return a->score > b->score;
-              return a->key < b->key;
-            });
-}
-
-std::vector<Candidate*> PickPage(const std::vector<Candidate*>& ranked,
+std::vector<Candidate*> PickPage(std::vector<Candidate*>* candidates,
                                  const absl::flat_hash_set<std::string>& exclude,
                                  int limit, int cap_per_group,
                                  const std::function<bool(Candidate*)>& admit) {
+  // A max-heap by rank: popping yields the best remaining candidate.
+  const auto ranks_after = [](const Candidate* a, const Candidate* b) {
+    if (a->score != b->score) return a->score < b->score;
+    return a->key > b->key;
+  };
+  const auto begin = candidates->begin();
+  auto end = candidates->end();
+  std::make_heap(begin, end, ranks_after);
   std::vector<Candidate*> page;
   std::vector<Candidate*> held_back;
   absl::flat_hash_map<std::string, int> taken;
-  for (Candidate* c : ranked) {
-    if (static_cast<int>(page.size()) >= limit) break;
+  while (static_cast<int>(page.size()) < limit && end != begin) {
+    std::pop_heap(begin, end, ranks_after);
+    Candidate* c = *--end;
     if (exclude.contains(c->key) || !admit(c)) continue;
     bool over_cap = false;
     for (const std::string* group : {&c->author_group, &c->brand_group}) {

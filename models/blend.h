@@ -35,16 +35,15 @@ struct Candidate {
 void BlendScores(const std::array<double, kNumSources>& weights,
                  const std::vector<Candidate*>& candidates);
 
-// Sorts by score (descending), then key (ascending).
-void RankCandidates(std::vector<Candidate*>* candidates);
-
-// Returns up to `limit` candidates of `ranked`, in rank order, that are not
-// in `exclude` and that `admit` accepts (called lazily, in rank order, at
-// most once per candidate; it may fill the diversity groups). At most
-// `cap_per_group` per non-empty author or brand group come first; if that
-// leaves the page short, the candidates the cap held back follow, in rank
-// order. Diversity demotes, never drops.
-std::vector<Candidate*> PickPage(const std::vector<Candidate*>& ranked,
+// Returns up to `limit` of `candidates` in rank order — score descending,
+// then key ascending — that are not in `exclude` and that `admit` accepts
+// (called lazily, in rank order, at most once per candidate; it may fill the
+// diversity groups). At most `cap_per_group` per non-empty author or brand
+// group come first; if that leaves the page short, the candidates the cap
+// held back follow, in rank order. Diversity demotes, never drops. Ranks
+// only as far as the page needs (a heap, not a full sort); reorders
+// `candidates`.
+std::vector<Candidate*> PickPage(std::vector<Candidate*>* candidates,
                                  const absl::flat_hash_set<std::string>& exclude,
                                  int limit, int cap_per_group,
                                  const std::function<bool(Candidate*)>& admit);

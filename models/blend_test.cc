@@ -37,25 +37,27 @@ TEST(BlendTest, NormalisesEachSourceByItsMaximum) {
 TEST(BlendTest, RanksByScoreThenKey) {
   std::vector<Candidate> c = {Make("b", 1, 1), Make("a", 1, 1), Make("c", 1, 2)};
   for (Candidate& x : c) x.score = x.raw[1];
-  std::vector<Candidate*> ranked = Pointers(c);
-  RankCandidates(&ranked);
-  EXPECT_EQ(ranked[0]->key, "c");
-  EXPECT_EQ(ranked[1]->key, "a");
-  EXPECT_EQ(ranked[2]->key, "b");
+  std::vector<Candidate*> candidates = Pointers(c);
+  const auto page =
+      PickPage(&candidates, {}, 10, 5, [](Candidate*) { return true; });
+  ASSERT_EQ(page.size(), 3u);
+  EXPECT_EQ(page[0]->key, "c");
+  EXPECT_EQ(page[1]->key, "a");
+  EXPECT_EQ(page[2]->key, "b");
 }
 
 TEST(BlendTest, PageSkipsExcludedAndDemotesBeyondTheCap) {
   std::vector<Candidate> all = {Make("p1", 1, 1, "alice"), Make("p2", 1, 1, "alice"),
                                 Make("p3", 1, 1, "alice"), Make("p4", 1, 1, "bob"),
                                 Make("p5", 1, 1)};
-  const std::vector<Candidate*> ranked = Pointers(all);
+  std::vector<Candidate*> candidates = Pointers(all);
   auto admit_all = [](Candidate*) { return true; };
-  auto page = PickPage(ranked, {"p2"}, 3, 2, admit_all);
+  auto page = PickPage(&candidates, {"p2"}, 3, 2, admit_all);
   ASSERT_EQ(page.size(), 3u);
   EXPECT_EQ(page[0]->key, "p1");
   EXPECT_EQ(page[1]->key, "p3");
   EXPECT_EQ(page[2]->key, "p4");
-  page = PickPage(ranked, {}, 10, 1, admit_all);
+  page = PickPage(&candidates, {}, 10, 1, admit_all);
   ASSERT_EQ(page.size(), 5u);
   EXPECT_EQ(page[1]->key, "p4");
   EXPECT_EQ(page[2]->key, "p5");
@@ -67,7 +69,8 @@ TEST(BlendTest, AdmitIsAskedLazilyInRankOrder) {
   std::vector<Candidate> all = {Make("a", 1, 1), Make("b", 1, 1), Make("c", 1, 1),
                                 Make("d", 1, 1)};
   std::vector<std::string> asked;
-  auto page = PickPage(Pointers(all), {}, 2, 5, [&](Candidate* c) {
+  std::vector<Candidate*> candidates = Pointers(all);
+  auto page = PickPage(&candidates, {}, 2, 5, [&](Candidate* c) {
     asked.push_back(c->key);
     return c->key != "b";
   });

@@ -6,22 +6,16 @@
 
 namespace portrait {
 
-Eigen::VectorXf SolveRow(const std::vector<std::pair<int32_t, float>>& entries,
-                         const Eigen::MatrixXf& other, const Eigen::MatrixXf& gram,
-                         const IalsOptions& options);
-
 namespace {
 
 // For each row (user or item), its (column, weight) entries.
 using Rows = std::vector<std::vector<std::pair<int32_t, float>>>;
 
-}  // namespace
-
 // Solves one row's factors against fixed `other` factors and their Gram
 // matrix: (G + sum_i (c_i - 1) o_i o_i^T + lambda I) x = sum_i c_i o_i, with
 // the observed rows gathered so that the update is one matrix product.
 Eigen::VectorXf SolveRow(const std::vector<std::pair<int32_t, float>>& entries,
-                         const Eigen::MatrixXf& other, const Eigen::MatrixXf& gram,
+                         const FactorMatrix& other, const Eigen::MatrixXf& gram,
                          const IalsOptions& options) {
   const int k = options.factors;
   if (entries.empty()) return Eigen::VectorXf::Zero(k);
@@ -41,11 +35,9 @@ Eigen::VectorXf SolveRow(const std::vector<std::pair<int32_t, float>>& entries,
   return a.llt().solve(b);
 }
 
-namespace {
-
 // Solves every row's factors against the fixed `other` factors.
-void SolveAll(const Rows& rows, const Eigen::MatrixXf& other,
-              const IalsOptions& options, Eigen::MatrixXf* out) {
+void SolveAll(const Rows& rows, const FactorMatrix& other,
+              const IalsOptions& options, FactorMatrix* out) {
   const Eigen::MatrixXf gram = other.transpose() * other;
   for (size_t r = 0; r < rows.size(); ++r) {
     out->row(r) = SolveRow(rows[r], other, gram, options).transpose();
@@ -64,8 +56,8 @@ IalsModel IalsModel::Train(int users, int items,
   }
   std::mt19937 rng(options.seed);
   std::normal_distribution<float> normal(0.0f, 0.01f);
-  Eigen::MatrixXf user_factors(users, options.factors);
-  Eigen::MatrixXf item_factors(items, options.factors);
+  FactorMatrix user_factors(users, options.factors);
+  FactorMatrix item_factors(items, options.factors);
   for (int i = 0; i < items; ++i) {
     for (int f = 0; f < options.factors; ++f) item_factors(i, f) = normal(rng);
   }
@@ -76,7 +68,7 @@ IalsModel IalsModel::Train(int users, int items,
   return IalsModel(std::move(item_factors), options);
 }
 
-IalsModel::IalsModel(Eigen::MatrixXf item_factors, const IalsOptions& options)
+IalsModel::IalsModel(FactorMatrix item_factors, const IalsOptions& options)
     : options_(options),
       items_(std::move(item_factors)),
       gram_(items_.transpose() * items_) {}
@@ -89,7 +81,7 @@ Eigen::VectorXf IalsModel::FoldIn(
 std::vector<std::vector<std::pair<int32_t, float>>> IalsModel::NearestItems(
     int n) const {
   const Eigen::Index items = items_.rows();
-  Eigen::MatrixXf unit = items_;
+  FactorMatrix unit = items_;
   for (Eigen::Index i = 0; i < items; ++i) {
     const float norm = unit.row(i).norm();
     if (norm > 0) unit.row(i) /= norm;

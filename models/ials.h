@@ -27,6 +27,11 @@ struct IalsOptions {
   uint32_t seed = 1;
 };
 
+// Factor vectors, one per row; row-major so that a row (one item's or one
+// user's factors) is contiguous for gathers and dot products.
+using FactorMatrix =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 struct Interaction {
   int32_t user;  // 0 .. users-1
   int32_t item;  // 0 .. items-1
@@ -42,9 +47,9 @@ class IalsModel {
                          const IalsOptions& options);
 
   // A model from stored factors (items x factors) and options.
-  IalsModel(Eigen::MatrixXf item_factors, const IalsOptions& options);
+  IalsModel(FactorMatrix item_factors, const IalsOptions& options);
 
-  const Eigen::MatrixXf& item_factors() const { return items_; }
+  const FactorMatrix& item_factors() const { return items_; }
   const IalsOptions& options() const { return options_; }
 
   // The factor vector of a user who engaged with `items` (item index,
@@ -66,7 +71,7 @@ class IalsModel {
 
  private:
   IalsOptions options_;
-  Eigen::MatrixXf items_;  // items x factors
+  FactorMatrix items_;     // items x factors
   Eigen::MatrixXf gram_;   // items_^T items_, cached for fold-in
 };
 

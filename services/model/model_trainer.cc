@@ -60,7 +60,7 @@ Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
 }
 
 std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
-                                          Eigen::MatrixXf factors,
+                                          FactorMatrix factors,
                                           const IalsOptions& options,
                                           int neighbours) {
   auto serving = std::make_shared<ServingModel>(ServingModel{
@@ -123,11 +123,9 @@ absl::Status ModelTrainer::Load() {
   options.factors = record.factors();
   options.regularization = record.regularization();
   options.alpha = record.alpha();
-  Eigen::MatrixXf factors(record.item_labels_size(), record.factors());
-  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows(
-      record.item_labels_size(), record.factors());
-  std::memcpy(rows.data(), record.item_factors().data(), record.item_factors().size());
-  factors = rows;
+  FactorMatrix factors(record.item_labels_size(), record.factors());
+  std::memcpy(factors.data(), record.item_factors().data(),
+              record.item_factors().size());
   std::shared_ptr<ServingModel> serving =
       MakeServing(std::move(record), std::move(factors), options,
                   config_->proto().neighbours_per_item());
@@ -160,8 +158,7 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
   record.set_interactions(static_cast<int64_t>(snapshot.interactions.size()));
   for (const std::string& id : snapshot.covered) record.add_receipts_covered(id);
   for (const std::string& label : snapshot.item_labels) record.add_item_labels(label);
-  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows =
-      model.item_factors();
+  const FactorMatrix& rows = model.item_factors();
   record.set_item_factors(std::string(reinterpret_cast<const char*>(rows.data()),
                                       rows.size() * sizeof(float)));
   record.set_training_ms(std::chrono::duration_cast<std::chrono::milliseconds>(

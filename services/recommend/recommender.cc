@@ -250,11 +250,10 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
     candidates.reserve(table.candidates().size());
     for (Candidate& candidate : table.candidates()) candidates.push_back(&candidate);
     BlendScores(index_->config().source_weights(), candidates);
-    RankCandidates(&candidates);
     const absl::flat_hash_set<std::string> served(token.served().begin(),
                                                   token.served().end());
     for (const Candidate* c :
-         PickPage(candidates, served, limit, index_->config().proto().max_per_group(),
+         PickPage(&candidates, served, limit, index_->config().proto().max_per_group(),
                   [&](Candidate* c) { return Admit(ctx, exclusions, c); })) {
       FillItem(*c, response.add_items());
       token.add_served(c->key);
