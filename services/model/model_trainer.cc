@@ -64,12 +64,13 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
                                           const IalsOptions& options,
                                           int neighbours) {
   auto serving = std::make_shared<ServingModel>(ServingModel{
-      storage::ModelRecord(), {}, {}, IalsModel(std::move(factors), options), {}});
+      storage::ModelRecord(), {}, {}, {}, IalsModel(std::move(factors), options), {}});
   serving->nearest = serving->model.NearestItems(neighbours);
   serving->item_labels.assign(record.item_labels().begin(),
                               record.item_labels().end());
   for (size_t i = 0; i < serving->item_labels.size(); ++i) {
     serving->item_index[serving->item_labels[i]] = static_cast<int32_t>(i);
+    serving->item_kinds.push_back(LabelKind(serving->item_labels[i]));
   }
   record.clear_item_labels();
   record.clear_item_factors();

@@ -34,6 +34,7 @@ namespace portrait {
 struct ServingModel {
   storage::ModelRecord lineage;  // item_labels and item_factors cleared.
   std::vector<std::string> item_labels;  // Sorted.
+  std::vector<v1::ItemKind> item_kinds;  // LabelKind of each label.
   absl::flat_hash_map<std::string, int32_t> item_index;
   IalsModel model;
   // Each item's nearest items by factor cosine (IalsModel::NearestItems).

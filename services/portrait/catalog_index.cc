@@ -7,7 +7,7 @@ namespace {
 
 template <typename Map>
 const typename Map::mapped_type& FindOrEmpty(const Map& map,
-                                             const std::string& key) {
+                                             absl::string_view key) {
   static const auto* const empty = new typename Map::mapped_type();
   auto it = map.find(key);
   return it == map.end() ? *empty : it->second;
@@ -112,35 +112,35 @@ void CatalogIndex::Delete(const v1::ItemRef& ref) {
   }
 }
 
-const PostInfo* CatalogIndex::Post(const std::string& post_id) const {
+const PostInfo* CatalogIndex::Post(absl::string_view post_id) const {
   auto it = posts_.find(post_id);
   return it == posts_.end() ? nullptr : &it->second;
 }
 
-const v1::Brand* CatalogIndex::Brand(const std::string& brand_id) const {
+const v1::Brand* CatalogIndex::Brand(absl::string_view brand_id) const {
   auto it = brands_.find(brand_id);
   return it == brands_.end() ? nullptr : &it->second;
 }
 
-const v1::Person* CatalogIndex::Person(const std::string& user_id) const {
+const v1::Person* CatalogIndex::Person(absl::string_view user_id) const {
   auto it = people_.find(user_id);
   return it == people_.end() ? nullptr : &it->second;
 }
 
-const PostSet& CatalogIndex::PostsOfBrand(const std::string& brand_id) const {
+const PostSet& CatalogIndex::PostsOfBrand(absl::string_view brand_id) const {
   return FindOrEmpty(by_brand_, brand_id);
 }
-const PostSet& CatalogIndex::PostsOfAuthor(const std::string& user_id) const {
+const PostSet& CatalogIndex::PostsOfAuthor(absl::string_view user_id) const {
   return FindOrEmpty(by_author_, user_id);
 }
-const PostSet& CatalogIndex::PostsWithTag(const std::string& tag) const {
+const PostSet& CatalogIndex::PostsWithTag(absl::string_view tag) const {
   return FindOrEmpty(by_tag_, tag);
 }
-const PostSet& CatalogIndex::PostsInCell(const std::string& cell) const {
+const PostSet& CatalogIndex::PostsInCell(absl::string_view cell) const {
   return FindOrEmpty(by_cell_, cell);
 }
 const std::set<std::string>& CatalogIndex::PeopleWithContactHash(
-    const std::string& hash) const {
+    absl::string_view hash) const {
   return FindOrEmpty(by_contact_hash_, hash);
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "portrait/v1/ingest.pb.h"
 
 namespace portrait {
@@ -35,18 +36,18 @@ class CatalogIndex {
   void Upsert(const v1::Item& item);
   void Delete(const v1::ItemRef& ref);
 
-  const PostInfo* Post(const std::string& post_id) const;
-  const v1::Brand* Brand(const std::string& brand_id) const;
-  const v1::Person* Person(const std::string& user_id) const;
+  const PostInfo* Post(absl::string_view post_id) const;
+  const v1::Brand* Brand(absl::string_view brand_id) const;
+  const v1::Person* Person(absl::string_view user_id) const;
 
   // Each empty if unknown.
   const PostSet& AllPosts() const { return all_posts_; }
-  const PostSet& PostsOfBrand(const std::string& brand_id) const;
-  const PostSet& PostsOfAuthor(const std::string& user_id) const;
-  const PostSet& PostsWithTag(const std::string& tag) const;
-  const PostSet& PostsInCell(const std::string& cell) const;
+  const PostSet& PostsOfBrand(absl::string_view brand_id) const;
+  const PostSet& PostsOfAuthor(absl::string_view user_id) const;
+  const PostSet& PostsWithTag(absl::string_view tag) const;
+  const PostSet& PostsInCell(absl::string_view cell) const;
   // People whose contact_hash is `hash`, sorted.
-  const std::set<std::string>& PeopleWithContactHash(const std::string& hash) const;
+  const std::set<std::string>& PeopleWithContactHash(absl::string_view hash) const;
   const absl::flat_hash_map<std::string, v1::Brand>& brands() const { return brands_; }
 
  private:

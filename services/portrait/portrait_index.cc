@@ -12,7 +12,10 @@ namespace portrait {
 
 int32_t ItemInterner::Intern(const std::string& label) {
   auto [it, inserted] = ids_.try_emplace(label, static_cast<int32_t>(labels_.size()));
-  if (inserted) labels_.push_back(label);
+  if (inserted) {
+    labels_.push_back(label);
+    kinds_.push_back(LabelKind(label));
+  }
   return it->second;
 }
 
@@ -21,7 +24,7 @@ int32_t ItemInterner::Find(const std::string& label) const {
   return it == ids_.end() ? -1 : it->second;
 }
 
-const UserPortrait* IndexState::User(const std::string& user_id) const {
+const UserPortrait* IndexState::User(absl::string_view user_id) const {
   auto it = users.find(user_id);
   return it == users.end() ? nullptr : &it->second;
 }
@@ -79,8 +82,8 @@ void PortraitIndex::CountsChanged() {
 void PortraitIndex::SyncCoSet(const std::string& user_id,
                               const UserPortrait& user) {
   std::vector<int32_t> ids;
-  for (const std::string& label : user.RecentEngaged(config_->proto().co_set_size())) {
-    ids.push_back(state_.items.Intern(label));
+  for (const std::string* label : user.RecentEngaged(config_->proto().co_set_size())) {
+    ids.push_back(state_.items.Intern(*label));
   }
   std::sort(ids.begin(), ids.end());
   std::vector<int32_t>& current = state_.co_sets[user_id];

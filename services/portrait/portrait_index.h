@@ -48,10 +48,13 @@ class ItemInterner {
   // -1 if unknown.
   int32_t Find(const std::string& label) const;
   const std::string& Label(int32_t id) const { return labels_[id]; }
+  // LabelKind(Label(id)), from a compact array.
+  v1::ItemKind Kind(int32_t id) const { return kinds_[id]; }
 
  private:
   absl::flat_hash_map<std::string, int32_t> ids_;
   std::vector<std::string> labels_;
+  std::vector<v1::ItemKind> kinds_;
 };
 
 // The data readers see, under the index's reader lock.
@@ -73,7 +76,7 @@ struct IndexState {
   uint64_t generation = 0;
 
   // nullptr for a user Portrait holds nothing about.
-  const UserPortrait* User(const std::string& user_id) const;
+  const UserPortrait* User(absl::string_view user_id) const;
 };
 
 class PortraitIndex {

@@ -33,6 +33,15 @@ bool SplitLabel(absl::string_view label, absl::string_view* kind,
   return true;
 }
 
+v1::ItemKind LabelKind(absl::string_view label) {
+  absl::string_view kind, id;
+  if (!SplitLabel(label, &kind, &id)) return v1::ITEM_KIND_UNSPECIFIED;
+  if (kind == "post") return v1::ITEM_POST;
+  if (kind == "brand") return v1::ITEM_BRAND;
+  if (kind == "user") return v1::ITEM_USER;
+  return v1::ITEM_KIND_UNSPECIFIED;
+}
+
 void UserPortrait::Engage(const std::string& label, int64_t at_ms,
                           v1::Signal signal) {
   EngagedItem& item = engaged_[label];
@@ -135,11 +144,11 @@ void UserPortrait::ForEachEngagement(
   }
 }
 
-std::vector<std::string> UserPortrait::RecentEngaged(int k) const {
-  std::vector<std::string> labels;
+std::vector<const std::string*> UserPortrait::RecentEngaged(int k) const {
+  std::vector<const std::string*> labels;
   for (auto it = by_recency_.begin();
        it != by_recency_.end() && static_cast<int>(labels.size()) < k; ++it) {
-    labels.push_back(it->second);
+    labels.push_back(&it->second);
   }
   return labels;
 }

@@ -33,6 +33,8 @@ std::string ItemLabel(const v1::ItemRef& ref);
 // Splits a label into kind word and id; false if it is not one.
 bool SplitLabel(absl::string_view label, absl::string_view* kind,
                 absl::string_view* id);
+// The kind of an item label; ITEM_KIND_UNSPECIFIED if it is not one.
+v1::ItemKind LabelKind(absl::string_view label);
 
 // The newest profile self-description, by (occurred_at, event id).
 struct ProfileStatement {
@@ -81,7 +83,8 @@ class UserPortrait {
       const std::string& label,
       const std::function<void(v1::Signal, const Affinity&)>& visit) const;
   // The `k` most recently engaged labels, newest first, ties by label.
-  std::vector<std::string> RecentEngaged(int k) const;
+  // The pointers are valid until the portrait changes.
+  std::vector<const std::string*> RecentEngaged(int k) const;
   // The birth year of the newest statement that states one; 0 if none.
   int32_t StatedBirthYear() const;
 

@@ -85,7 +85,7 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id)) continue;
     if (kind == "brand") keys.push_back(label);
-    if (const PostInfo* post = kind == "post" ? state.catalog.Post(std::string(id)) : nullptr) {
+    if (const PostInfo* post = kind == "post" ? state.catalog.Post(id) : nullptr) {
       for (const std::string& tag : post->tags) keys.push_back(absl::StrCat("tag:", tag));
       if (!post->brand_id.empty()) keys.push_back(absl::StrCat("brand:", post->brand_id));
     }

@@ -25,15 +25,26 @@ void RankAndKeep(Ranked* ranked, size_t n) {
   if (ranked->size() > n) ranked->resize(n);
 }
 
-std::vector<std::string> SortedLabels(const SignalBlock* block,
-                                      absl::string_view prefix) {
-  std::vector<std::string> labels;
+// The block's labels that start with `prefix`, sorted. The pointers are
+// valid until the block changes.
+std::vector<const std::string*> SortedLabels(const SignalBlock* block,
+                                             absl::string_view prefix) {
+  std::vector<const std::string*> labels;
   if (block == nullptr) return labels;
   for (const auto& [label, affinity] : block->features) {
-    if (absl::StartsWith(label, prefix)) labels.push_back(label);
+    if (absl::StartsWith(label, prefix)) labels.push_back(&label);
   }
-  std::sort(labels.begin(), labels.end());
+  std::sort(labels.begin(), labels.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
   return labels;
+}
+
+// Keeps the `n` best of `items` by `better`, in no particular order.
+template <typename T, typename Better>
+void KeepBest(std::vector<T>* items, size_t n, Better better) {
+  if (items->size() <= n) return;
+  std::nth_element(items->begin(), items->begin() + n, items->end(), better);
+  items->resize(n);
 }
 
 int PerSource(const SourceContext& ctx) {
@@ -102,43 +113,65 @@ void AddRaw(CandidateTable* table, const std::string& label,
   c.signals[source] |= signals;
 }
 
-void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
+void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
                      CandidateTable* table) {
-  const std::string prefix = absl::StrCat(kind, ":");
-  for (const std::string& source :
-       ctx.user.RecentEngaged(ctx.index.config().proto().seed_items_per_request())) {
-    const int32_t id = ctx.state.items.Find(source);
+  // Sum over seeds by item id first (cheap integer keys), then keep the
+  // best candidates_per_source, ties by label (ids depend on arrival order).
+  struct Sum {
+    double raw = 0;
+    uint32_t signals = 0;
+  };
+  const v1::RankingConfig& config = ctx.index.config().proto();
+  absl::flat_hash_map<int32_t, Sum> sums;
+  sums.reserve(config.seed_items_per_request() * config.neighbours_per_item());
+  for (const std::string* seed : ctx.user.RecentEngaged(config.seed_items_per_request())) {
+    const int32_t id = ctx.state.items.Find(*seed);
     if (id < 0) continue;
-    const double weight = EngagedWeight(ctx, source);
-    const uint32_t signals = EngagedSignals(ctx, source);
+    const double weight = EngagedWeight(ctx, *seed);
+    const uint32_t signals = EngagedSignals(ctx, *seed);
     for (const auto& [neighbour, similarity] :
          *ctx.index.NearestNeighbours(ctx.state, id)) {
-      const std::string& label = ctx.state.items.Label(neighbour);
-      if (!absl::StartsWith(label, prefix)) continue;
-      AddRaw(table, label, v1::CO_ENGAGEMENT, weight * similarity, signals);
+      if (ctx.state.items.Kind(neighbour) != kind) continue;
+      Sum& sum = sums[neighbour];
+      sum.raw += weight * similarity;
+      sum.signals |= signals;
     }
+  }
+  std::vector<std::pair<const std::string*, const Sum*>> best;
+  best.reserve(sums.size());
+  for (const auto& [id, sum] : sums) {
+    if (sum.raw > 0) best.emplace_back(&ctx.state.items.Label(id), &sum);
+  }
+  const auto better = [](const auto& a, const auto& b) {
+    if (a.second->raw != b.second->raw) return a.second->raw > b.second->raw;
+    return *a.first < *b.first;
+  };
+  KeepBest(&best, PerSource(ctx), better);
+  for (const auto& [label, sum] : best) {
+    AddRaw(table, *label, v1::CO_ENGAGEMENT, sum->raw, sum->signals);
   }
 }
 
-void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
+void AddEmbedding(const SourceContext& ctx, v1::ItemKind kind,
                   CandidateTable* table) {
   const ServingModel* model = ctx.model;
   if (model == nullptr) return;
   const v1::RankingConfig& config = ctx.index.config().proto();
   std::vector<std::pair<int32_t, float>> seen;
   uint32_t signals = 0;
-  for (const std::string& label : ctx.user.RecentEngaged(config.fold_in_items())) {
-    auto it = model->item_index.find(label);
-    const float weight = TrainingWeight(ctx.user, label, ctx.index.config());
-    if (it == model->item_index.end() || weight <= 0) continue;
+  for (const std::string* label : ctx.user.RecentEngaged(config.fold_in_items())) {
+    auto it = model->item_index.find(*label);
+    if (it == model->item_index.end()) continue;
+    const float weight = TrainingWeight(ctx.user, *label, ctx.index.config());
+    if (weight <= 0) continue;
     seen.emplace_back(it->second, weight);
-    signals |= EngagedSignals(ctx, label);
+    signals |= EngagedSignals(ctx, *label);
   }
   if (seen.empty()) return;
   const Eigen::VectorXf user = model->model.FoldIn(seen);
   // Candidates: the model's neighbours of the seeds (the user's most recent
-  // items), each scored once by the folded-in user vector.
-  const std::string prefix = absl::StrCat(kind, ":");
+  // items), each scored once by the folded-in user vector; the best
+  // candidates_per_source stay, ties by row (rows are in label order).
   std::vector<int32_t> rows;
   const size_t seeds = std::min(seen.size(),
                                 static_cast<size_t>(config.seed_items_per_request()));
@@ -149,10 +182,19 @@ void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
   }
   std::sort(rows.begin(), rows.end());
   rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  std::vector<std::pair<int32_t, float>> best;  // (row, score)
   for (int32_t row : rows) {
-    const std::string& label = model->item_labels[row];
-    if (!absl::StartsWith(label, prefix)) continue;
-    AddRaw(table, label, v1::EMBEDDING, model->model.Score(user, row), signals);
+    if (model->item_kinds[row] != kind) continue;
+    const float score = model->model.Score(user, row);
+    if (score > 0) best.emplace_back(row, score);
+  }
+  const auto better = [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first < b.first;
+  };
+  KeepBest(&best, PerSource(ctx), better);
+  for (const auto& [row, score] : best) {
+    AddRaw(table, model->item_labels[row], v1::EMBEDDING, score, signals);
   }
 }
 
@@ -165,22 +207,23 @@ struct TasteEntry {
 void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
   const v1::RankingConfig& config = ctx.index.config().proto();
   absl::flat_hash_map<std::string, TasteEntry> taste;
-  for (const std::string& label :
+  for (const std::string* label :
        ctx.user.RecentEngaged(3 * config.seed_items_per_request())) {
     absl::string_view kind, id;
-    if (!SplitLabel(label, &kind, &id) || kind != "post") continue;
-    const PostInfo* post = ctx.state.catalog.Post(std::string(id));
+    if (!SplitLabel(*label, &kind, &id) || kind != "post") continue;
+    const PostInfo* post = ctx.state.catalog.Post(id);
     if (post == nullptr) continue;
-    const double weight = EngagedWeight(ctx, label);
+    const double weight = EngagedWeight(ctx, *label);
+    const uint32_t signals = EngagedSignals(ctx, *label);
     for (const std::string& tag : post->tags) {
       taste[tag].weight += weight;
-      taste[tag].signals |= EngagedSignals(ctx, label);
+      taste[tag].signals |= signals;
     }
   }
   if (const SignalBlock* search = ctx.user.Block(v1::SEARCH)) {
-    for (const std::string& label : SortedLabels(search, "term:")) {
-      TasteEntry& entry = taste[label.substr(5)];
-      entry.weight += search->features.at(label).Decayed(
+    for (const std::string* label : SortedLabels(search, "term:")) {
+      TasteEntry& entry = taste[label->substr(5)];
+      entry.weight += search->features.at(*label).Decayed(
           ctx.now_ms, ctx.index.config().taste_half_life_ms());
       entry.signals |= 1u << v1::SEARCH;
     }
@@ -201,14 +244,14 @@ void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
 
 void AddSimilarTasteBrands(const SourceContext& ctx, CandidateTable* table) {
   const v1::RankingConfig& config = ctx.index.config().proto();
-  for (const std::string& label :
+  for (const std::string* label :
        ctx.user.RecentEngaged(3 * config.seed_items_per_request())) {
     absl::string_view kind, id;
-    if (!SplitLabel(label, &kind, &id) || kind != "post") continue;
-    const PostInfo* post = ctx.state.catalog.Post(std::string(id));
+    if (!SplitLabel(*label, &kind, &id) || kind != "post") continue;
+    const PostInfo* post = ctx.state.catalog.Post(id);
     if (post == nullptr || post->brand_id.empty()) continue;
     AddRaw(table, absl::StrCat("brand:", post->brand_id), v1::SIMILAR_TASTE,
-           EngagedWeight(ctx, label), EngagedSignals(ctx, label));
+           EngagedWeight(ctx, *label), EngagedSignals(ctx, *label));
   }
 }
 
@@ -227,11 +270,11 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id)) continue;
     if (kind == "brand") {
-      added += AddNewestPosts(ctx.state.catalog.PostsOfBrand(std::string(id)),
+      added += AddNewestPosts(ctx.state.catalog.PostsOfBrand(id),
                               kPerPerson, v1::FOLLOWED_BRAND, 1.0, signals, ctx,
                               table);
     } else if (kind == "user") {
-      added += AddNewestPosts(ctx.state.catalog.PostsOfAuthor(std::string(id)),
+      added += AddNewestPosts(ctx.state.catalog.PostsOfAuthor(id),
                               kPerPerson, v1::FOLLOWED_AUTHOR, 1.0, signals, ctx,
                               table);
     }
@@ -240,8 +283,8 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
 
 std::vector<std::string> VisibleFriends(const SourceContext& ctx) {
   std::vector<std::string> friends;
-  for (const std::string& label : SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
-    const std::string friend_id = label.substr(5);
+  for (const std::string* label : SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
+    const std::string friend_id = label->substr(5);
     const UserPortrait* other = ctx.state.User(friend_id);
     if (other == nullptr) continue;
     const ConsentView view = ctx.index.ViewOf(*other, ctx.now_ms);
@@ -269,13 +312,13 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
   for (const std::string& friend_id : VisibleFriends(ctx)) {
     if (added >= static_cast<size_t>(PerSource(ctx))) break;
     const UserPortrait* other = ctx.state.User(friend_id);
-    std::vector<std::string> labels =
+    std::vector<const std::string*> labels =
         kind == "post" ? other->RecentEngaged(kPerPerson)
                        : SortedLabels(other->Block(v1::FOLLOW), prefix);
     if (labels.size() > kPerPerson) labels.resize(kPerPerson);
-    for (const std::string& label : labels) {
-      if (!absl::StartsWith(label, prefix)) continue;
-      AddRaw(table, label, v1::FRIENDS_ENGAGED, 1.0, signals);
+    for (const std::string* label : labels) {
+      if (!absl::StartsWith(*label, prefix)) continue;
+      AddRaw(table, *label, v1::FRIENDS_ENGAGED, 1.0, signals);
       ++added;
     }
   }
@@ -316,12 +359,12 @@ void AddFreshPosts(const SourceContext& ctx, CandidateTable* table) {
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
   for (const std::string& friend_id : VisibleFriends(ctx)) {
     const UserPortrait* other = ctx.state.User(friend_id);
-    for (const std::string& label : SortedLabels(other->Block(v1::FRIEND), "user:")) {
-      AddRaw(table, label, v1::FRIENDS_OF_FRIENDS, 1.0, 1u << v1::FRIEND);
+    for (const std::string* label : SortedLabels(other->Block(v1::FRIEND), "user:")) {
+      AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0, 1u << v1::FRIEND);
     }
   }
-  for (const std::string& followed : SortedLabels(ctx.user.Block(v1::FOLLOW), "")) {
-    auto it = ctx.state.followers.find(followed);
+  for (const std::string* followed : SortedLabels(ctx.user.Block(v1::FOLLOW), "")) {
+    auto it = ctx.state.followers.find(*followed);
     if (it == ctx.state.followers.end()) continue;
     int taken = 0;
     for (const std::string& follower : it->second) {
@@ -330,9 +373,9 @@ void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
              1u << v1::FOLLOW);
     }
   }
-  for (const std::string& label : SortedLabels(ctx.user.Block(v1::CONTACTS), "contact:")) {
-    for (const std::string& person :
-         ctx.state.catalog.PeopleWithContactHash(absl::HexStringToBytes(label.substr(8)))) {
+  for (const std::string* label : SortedLabels(ctx.user.Block(v1::CONTACTS), "contact:")) {
+    for (const std::string& person : ctx.state.catalog.PeopleWithContactHash(
+             absl::HexStringToBytes(label->substr(8)))) {
       AddRaw(table, absl::StrCat("user:", person), v1::CONTACTS_MATCH, 1.0,
              1u << v1::CONTACTS);
     }

@@ -52,14 +52,14 @@ struct SourceContext {
 void AddRaw(CandidateTable* table, const std::string& label,
             v1::ReasonSource source, double raw, uint32_t signals);
 
-// Posts and brands engaged with together with the user's recent items.
-// `kind` is "post" or "brand".
-void AddCoEngagement(const SourceContext& ctx, absl::string_view kind,
+// Posts or brands (`kind`) engaged with together with the user's recent
+// items.
+void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
                      CandidateTable* table);
 // The trained model: the nearest items (by factor cosine) of the user's
 // most recent items, each scored by the user's factors folded in from their
 // recent items.
-void AddEmbedding(const SourceContext& ctx, absl::string_view kind,
+void AddEmbedding(const SourceContext& ctx, v1::ItemKind kind,
                   CandidateTable* table);
 // Posts sharing tags with the user's engaged posts and search terms.
 void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table);

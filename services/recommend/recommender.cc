@@ -62,7 +62,10 @@ absl::StatusOr<storage::PageToken> DecodeToken(const v1::RecommendRequest& r) {
 class Exclusions {
  public:
   Exclusions(const UserPortrait& user, bool personalized)
-      : user_(user), personalized_(personalized) {
+      : user_(user),
+        personalized_(personalized),
+        blocked_(user.Block(v1::BLOCK)),
+        known_{user.Block(v1::FOLLOW), user.Block(v1::FRIEND), user.Block(v1::POST)} {
     for (const storage::RelationshipRecord& r : user.consent.relationships()) {
       switch (r.relationship()) {
         case v1::BLACKLIST_USER:
@@ -82,8 +85,7 @@ class Exclusions {
   // command, or by a block (while BLOCK is effective; in every mode).
   bool Refused(const std::string& label) const {
     if (commanded_.contains(label)) return true;
-    const SignalBlock* block = user_.Block(v1::BLOCK);
-    return block != nullptr && block->features.contains(label);
+    return blocked_ != nullptr && blocked_->features.contains(label);
   }
 
   // Whether a personalised answer should skip it as already known: engaged,
@@ -91,8 +93,7 @@ class Exclusions {
   bool Known(const std::string& label) const {
     if (!personalized_) return false;
     if (user_.engaged().contains(label)) return true;
-    for (v1::Signal s : {v1::FOLLOW, v1::FRIEND, v1::POST}) {
-      const SignalBlock* block = user_.Block(s);
+    for (const SignalBlock* block : known_) {
       if (block != nullptr && block->features.contains(label)) return true;
     }
     return false;
@@ -101,6 +102,8 @@ class Exclusions {
  private:
   const UserPortrait& user_;
   const bool personalized_;
+  const SignalBlock* const blocked_;          // BLOCK
+  const SignalBlock* const known_[3];         // FOLLOW, FRIEND, POST
   absl::flat_hash_set<std::string> commanded_;
 };
 
@@ -116,9 +119,8 @@ bool HasRelationship(const UserPortrait& user, v1::Relationship relationship,
 // diversity groups.
 bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
   if (ex.Refused(c->key) || ex.Known(c->key)) return false;
-  absl::string_view kind, id_view;
-  if (!SplitLabel(c->key, &kind, &id_view)) return false;
-  const std::string id(id_view);
+  absl::string_view kind, id;
+  if (!SplitLabel(c->key, &kind, &id)) return false;
   if (kind == "post") {
     const PostInfo* post = ctx.state.catalog.Post(id);
     if (post == nullptr || post->author_id == ctx.user_id ||
@@ -155,7 +157,7 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
   switch (surface) {
     case v1::FEED:
       if (personalized) {
-        AddCoEngagement(ctx, "post", table);
+        AddCoEngagement(ctx, v1::ITEM_POST, table);
         AddSimilarTastePosts(ctx, table);
         AddFollowedPosts(ctx, table);
         AddFriendsEngaged(ctx, "post", table);
@@ -165,16 +167,16 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
       }
       AddPopular(ctx, "post", table);
       AddFreshPosts(ctx, table);
-      if (personalized) AddEmbedding(ctx, "post", table);
+      if (personalized) AddEmbedding(ctx, v1::ITEM_POST, table);
       break;
     case v1::BRANDS:
       if (personalized) {
-        AddCoEngagement(ctx, "brand", table);
+        AddCoEngagement(ctx, v1::ITEM_BRAND, table);
         AddSimilarTasteBrands(ctx, table);
         AddFriendsEngaged(ctx, "brand", table);
       }
       AddPopular(ctx, "brand", table);
-      if (personalized) AddEmbedding(ctx, "brand", table);
+      if (personalized) AddEmbedding(ctx, v1::ITEM_BRAND, table);
       break;
     default:
       if (personalized) AddPeopleSources(ctx, table);
