@@ -1,5 +1,6 @@
 #include "services/portrait/catalog_index.h"
 
+#include "absl/strings/str_cat.h"
 #include "models/features.h"
 
 namespace portrait {
@@ -42,7 +43,8 @@ PostInfo ToInfo(const v1::Post& post) {
 }  // namespace
 
 void CatalogIndex::IndexPost(const PostInfo& post, bool add) {
-  const std::pair<int64_t, std::string> entry(-post.created_at_ms, post.post_id);
+  const std::pair<int64_t, std::string> entry(-post.created_at_ms,
+                                              absl::StrCat("post:", post.post_id));
   if (add) {
     all_posts_.insert(entry);
   } else {

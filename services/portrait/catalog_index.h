@@ -19,7 +19,7 @@
 
 namespace portrait {
 
-// Posts ordered newest first: (-created_at_ms, post_id).
+// Posts ordered newest first: (-created_at_ms, label "post:ID").
 using PostSet = std::set<std::pair<int64_t, std::string>>;
 
 struct PostInfo {

@@ -71,9 +71,9 @@ size_t AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
                       double raw_scale, uint32_t signals, const SourceContext& ctx,
                       CandidateTable* table) {
   size_t taken = 0;
-  for (const auto& [neg_created, post_id] : posts) {
+  for (const auto& [neg_created, label] : posts) {
     if (taken >= n) break;
-    AddRaw(table, absl::StrCat("post:", post_id), source,
+    AddRaw(table, label, source,
            raw_scale * Freshness(ctx, -neg_created), signals);
     ++taken;
   }
@@ -232,12 +232,11 @@ void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
   for (const auto& [tag, entry] : taste) top.emplace_back(tag, entry.weight);
   RankAndKeep(&top, 5);
   for (const auto& [tag, weight] : top) {
-    const PostSet& posts = ctx.state.catalog.PostsWithTag(tag);
+    const uint32_t signals = taste[tag].signals;
     size_t taken = 0;
-    for (const auto& [neg_created, post_id] : posts) {
+    for (const auto& [neg_created, label] : ctx.state.catalog.PostsWithTag(tag)) {
       if (taken++ >= static_cast<size_t>(PerSource(ctx)) / 5) break;
-      AddRaw(table, absl::StrCat("post:", post_id), v1::SIMILAR_TASTE, weight,
-             taste[tag].signals);
+      AddRaw(table, label, v1::SIMILAR_TASTE, weight, signals);
     }
   }
 }
@@ -281,10 +280,12 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
   }
 }
 
-std::vector<std::string> VisibleFriends(const SourceContext& ctx) {
-  std::vector<std::string> friends;
+std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx) {
+  constexpr size_t kMaxFriends = 50;
+  std::vector<const UserPortrait*> friends;
   for (const std::string* label : SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
-    const std::string friend_id = label->substr(5);
+    if (friends.size() >= kMaxFriends) break;
+    const absl::string_view friend_id = absl::string_view(*label).substr(5);
     const UserPortrait* other = ctx.state.User(friend_id);
     if (other == nullptr) continue;
     const ConsentView view = ctx.index.ViewOf(*other, ctx.now_ms);
@@ -298,9 +299,8 @@ std::vector<std::string> VisibleFriends(const SourceContext& ctx) {
       hidden |= r.relationship() == v1::DONT_SHARE_CONTENT_OF &&
                 r.target_id() == friend_id;
     }
-    if (!hidden) friends.push_back(friend_id);
+    if (!hidden) friends.push_back(other);
   }
-  if (friends.size() > 50) friends.resize(50);
   return friends;
 }
 
@@ -309,9 +309,8 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
   const uint32_t signals = 1u << v1::FRIEND;
   const std::string prefix = absl::StrCat(kind, ":");
   size_t added = 0;
-  for (const std::string& friend_id : VisibleFriends(ctx)) {
+  for (const UserPortrait* other : VisibleFriends(ctx)) {
     if (added >= static_cast<size_t>(PerSource(ctx))) break;
-    const UserPortrait* other = ctx.state.User(friend_id);
     std::vector<const std::string*> labels =
         kind == "post" ? other->RecentEngaged(kPerPerson)
                        : SortedLabels(other->Block(v1::FOLLOW), prefix);
@@ -357,8 +356,7 @@ void AddFreshPosts(const SourceContext& ctx, CandidateTable* table) {
 }
 
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
-  for (const std::string& friend_id : VisibleFriends(ctx)) {
-    const UserPortrait* other = ctx.state.User(friend_id);
+  for (const UserPortrait* other : VisibleFriends(ctx)) {
     for (const std::string* label : SortedLabels(other->Block(v1::FRIEND), "user:")) {
       AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0, 1u << v1::FRIEND);
     }

@@ -82,8 +82,9 @@ void AddFreshPosts(const SourceContext& ctx, CandidateTable* table);
 // people in the user's uploaded contacts.
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table);
 
-// The user's friends whose circle the user may see, sorted by label.
-std::vector<std::string> VisibleFriends(const SourceContext& ctx);
+// The portraits of the user's friends whose circle the user may see, in
+// label order, at most 50.
+std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx);
 
 }  // namespace portrait
 
