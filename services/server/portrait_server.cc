@@ -134,6 +134,12 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   grpc::ServerBuilder builder;
   // Without this, Linux lets a second server bind the same port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // The sync server ends a worker thread that finishes a call while this many
+  // threads already poll, and starts another when none is left: with the
+  // default of 2, concurrent callers made it create and destroy threads
+  // continually (Recommend throughput with 2 callers: 4,300/s; with 8:
+  // 4,900/s, docs/BENCHMARKS.md).
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->ingest_service_.get());
