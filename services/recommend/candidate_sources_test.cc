@@ -1,0 +1,162 @@
+// The per-source candidate cap: a capped source keeps exactly the best
+// candidates_per_source of what the same source finds uncapped (by raw
+// score, ties by label), with the same raw scores and signals.
+#include "services/recommend/candidate_sources.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "services/consent/policy.h"
+#include "services/consent/shipped_policy.h"
+#include "services/locking/user_locks.h"
+#include "services/model/model_trainer.h"
+#include "services/portrait/portrait_index.h"
+#include "services/recommend/ranking_config.h"
+#include "services/storage/memory_store.h"
+
+namespace portrait {
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+constexpr int kPosts = 40;
+
+// The shipped ranking with candidates_per_source = `cap` and neighbour lists
+// long enough for every post.
+RankingConfig ConfigWithCap(int cap) {
+  v1::RankingConfig proto = RankingConfig::Shipped().proto();
+  proto.set_candidates_per_source(cap);
+  proto.set_neighbours_per_item(kPosts);
+  std::string text;
+  EXPECT_TRUE(google::protobuf::TextFormat::PrintToString(proto, &text));
+  absl::StatusOr<RankingConfig> config = RankingConfig::FromText(text);
+  EXPECT_TRUE(config.ok()) << config.status();
+  return *config;
+}
+
+// A world where "seed" likes p0 and p1, and 30 other users each like one of
+// them together with a few other posts, so that the co-engagement and the
+// model's neighbours of the seed's posts are many more than a cap of 10, with
+// ties among them.
+class World {
+ public:
+  explicit World(int cap)
+      : config_(ConfigWithCap(cap)),
+        policy_(*ConsentPolicy::FromText(kShippedConsentPolicy)),
+        index_(&store_, &clock_, &policy_, &config_),
+        trainer_(&store_, &clock_, &locks_, &index_, &config_, Options()) {
+    v1::UpsertItemsRequest catalog;
+    for (int p = 0; p < kPosts; ++p) {
+      v1::Post* post = catalog.add_items()->mutable_post();
+      post->set_post_id(absl::StrCat("p", p));
+      post->set_created_at_ms(kNow - p * 60'000);
+    }
+    index_.OnItemsUpserted(catalog.items());
+    Like("seed", 0);
+    Like("seed", 1);
+    for (int u = 0; u < 30; ++u) {
+      const std::string user = absl::StrCat("u", u);
+      Like(user, u % 2);
+      for (int k = 0; k < 1 + u % 3; ++k) Like(user, 2 + (u * 7 + k * 5) % (kPosts - 2));
+    }
+  }
+
+  // Runs `source` for "seed" and returns its candidates sorted by label.
+  template <typename Source>
+  std::vector<Candidate> Run(Source source) {
+    EXPECT_TRUE(trainer_.Train().ok());
+    const std::shared_ptr<const ServingModel> model = trainer_.current();
+    return index_.Read([&](const IndexState& state) {
+      const std::string user_id = "seed";
+      SourceContext ctx{index_, state, *state.User(user_id), user_id, kNow,
+                        std::nullopt, model.get()};
+      CandidateTable table;
+      source(ctx, &table);
+      std::vector<Candidate> out = table.candidates();
+      std::sort(out.begin(), out.end(),
+                [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
+      return out;
+    });
+  }
+
+ private:
+  static IalsOptions Options() {
+    IalsOptions options;
+    options.factors = 8;
+    return options;
+  }
+
+  void Like(const std::string& user, int post) {
+    v1::Event event;
+    event.set_event_id(absl::StrCat("e", next_++));
+    event.set_user_id(user);
+    event.set_signal(v1::LIKE);
+    event.set_occurred_at_ms(kNow - 3'600'000 + next_);
+    event.mutable_target()->set_kind(v1::ITEM_POST);
+    event.mutable_target()->set_id(absl::StrCat("p", post));
+    ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
+  }
+
+  const RankingConfig config_;
+  const ConsentPolicy policy_;
+  MemoryStore store_;
+  FakeClock clock_{kNow};
+  UserLocks locks_;
+  PortraitIndex index_;
+  ModelTrainer trainer_;
+  int next_ = 0;
+};
+
+// Checks that `capped` is the best `cap` of `all` for `source`.
+void ExpectBestOf(const std::vector<Candidate>& all,
+                  const std::vector<Candidate>& capped, int source, size_t cap) {
+  ASSERT_GT(all.size(), cap) << "the world must give more than the cap";
+  std::vector<const Candidate*> best;
+  for (const Candidate& c : all) best.push_back(&c);
+  std::sort(best.begin(), best.end(), [&](const Candidate* a, const Candidate* b) {
+    if (a->raw[source] != b->raw[source]) return a->raw[source] > b->raw[source];
+    return a->key < b->key;
+  });
+  best.resize(cap);
+  std::sort(best.begin(), best.end(),
+            [](const Candidate* a, const Candidate* b) { return a->key < b->key; });
+  ASSERT_EQ(capped.size(), cap);
+  for (size_t i = 0; i < cap; ++i) {
+    EXPECT_EQ(capped[i].key, best[i]->key);
+    EXPECT_EQ(capped[i].raw[source], best[i]->raw[source]) << capped[i].key;
+    EXPECT_EQ(capped[i].signals[source], best[i]->signals[source]) << capped[i].key;
+  }
+}
+
+TEST(CandidateSourcesTest, CoEngagementKeepsTheBestCandidatesPerSource) {
+  auto source = [](const SourceContext& ctx, CandidateTable* table) {
+    AddCoEngagement(ctx, v1::ITEM_POST, table);
+  };
+  World uncapped(10'000), capped(10);
+  ExpectBestOf(uncapped.Run(source), capped.Run(source), v1::CO_ENGAGEMENT, 10);
+}
+
+TEST(CandidateSourcesTest, EmbeddingKeepsTheBestCandidatesPerSource) {
+  auto source = [](const SourceContext& ctx, CandidateTable* table) {
+    AddEmbedding(ctx, v1::ITEM_POST, table);
+  };
+  World uncapped(10'000), capped(10);
+  ExpectBestOf(uncapped.Run(source), capped.Run(source), v1::EMBEDDING, 10);
+}
+
+TEST(CandidateSourcesTest, BrandSurfaceGetsNoPostCandidates) {
+  World world(10);
+  auto source = [](const SourceContext& ctx, CandidateTable* table) {
+    AddCoEngagement(ctx, v1::ITEM_BRAND, table);
+    AddEmbedding(ctx, v1::ITEM_BRAND, table);
+  };
+  EXPECT_TRUE(world.Run(source).empty());
+}
+
+}  // namespace
+}  // namespace portrait
