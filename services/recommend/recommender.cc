@@ -102,8 +102,8 @@ class Exclusions {
  private:
   const UserPortrait& user_;
   const bool personalized_;
-  const SignalBlock* const blocked_;          // BLOCK
-  const SignalBlock* const known_[3];         // FOLLOW, FRIEND, POST
+  const SignalBlock* const blocked_;   // BLOCK
+  const SignalBlock* const known_[3];  // FOLLOW, FRIEND, POST
   absl::flat_hash_set<std::string> commanded_;
 };
 
