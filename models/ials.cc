@@ -87,27 +87,37 @@ std::vector<std::vector<std::pair<int32_t, float>>> IalsModel::NearestItems(
     if (norm > 0) unit.row(i) /= norm;
   }
   std::vector<std::vector<std::pair<int32_t, float>>> nearest(items);
+  if (n <= 0) return nearest;
+  // (item, similarity): more similar first, ties by lower index.
+  const auto better = [](const std::pair<int32_t, float>& a,
+                         const std::pair<int32_t, float>& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first < b.first;
+  };
   constexpr Eigen::Index kBlock = 256;
-  std::vector<int32_t> order(items);
+  // Row-major, so that one item's similarities are contiguous.
+  FactorMatrix sims;
+  std::vector<std::pair<int32_t, float>> best;  // A heap, the worst on top.
   for (Eigen::Index start = 0; start < items; start += kBlock) {
     const Eigen::Index rows = std::min(kBlock, items - start);
-    const Eigen::MatrixXf sims = unit.middleRows(start, rows) * unit.transpose();
+    sims.noalias() = unit.middleRows(start, rows) * unit.transpose();
     for (Eigen::Index r = 0; r < rows; ++r) {
       const int32_t self = static_cast<int32_t>(start + r);
-      auto better = [&](int32_t a, int32_t b) {
-        if (sims(r, a) != sims(r, b)) return sims(r, a) > sims(r, b);
-        return a < b;
-      };
-      order.clear();
+      best.clear();
       for (int32_t j = 0; j < items; ++j) {
-        if (j != self && sims(r, j) > 0) order.push_back(j);
+        const std::pair<int32_t, float> entry(j, sims(r, j));
+        if (j == self || entry.second <= 0) continue;
+        if (best.size() < static_cast<size_t>(n)) {
+          best.push_back(entry);
+          std::push_heap(best.begin(), best.end(), better);
+        } else if (better(entry, best.front())) {
+          std::pop_heap(best.begin(), best.end(), better);
+          best.back() = entry;
+          std::push_heap(best.begin(), best.end(), better);
+        }
       }
-      const size_t keep = std::min(order.size(), static_cast<size_t>(n));
-      std::nth_element(order.begin(), order.begin() + keep, order.end(), better);
-      std::sort(order.begin(), order.begin() + keep, better);
-      for (size_t k = 0; k < keep; ++k) {
-        nearest[self].emplace_back(order[k], sims(r, order[k]));
-      }
+      std::sort(best.begin(), best.end(), better);
+      nearest[self] = best;
     }
   }
   return nearest;

@@ -83,6 +83,42 @@ TEST(IalsTest, NearestItemsAreSortedAndCloserWithinTheCommunity) {
   EXPECT_LE(model.NearestItems(2)[0].size(), 2u);
 }
 
+TEST(IalsTest, NearestItemsAreTheMostSimilarTiesByIndex) {
+  // 300 random items (more than one block of the similarity product), three
+  // of them copies of item 3, so that similarities tie exactly.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  FactorMatrix factors(300, 4);
+  for (Eigen::Index i = 0; i < factors.size(); ++i) factors.data()[i] = normal(rng);
+  for (int copy : {7, 9, 290}) factors.row(copy) = factors.row(3);
+  IalsOptions options;
+  options.factors = 4;
+  const IalsModel model(factors, options);
+  constexpr int kNearest = 6;
+  const auto nearest = model.NearestItems(kNearest);
+  for (int i = 0; i < 300; ++i) {
+    // Brute force in double precision: positive cosines, most similar first,
+    // ties by index.
+    std::vector<std::pair<double, int>> expected;
+    for (int j = 0; j < 300; ++j) {
+      const double cosine = factors.row(i).cast<double>().normalized().dot(
+          factors.row(j).cast<double>().normalized());
+      if (j != i && cosine > 0) expected.emplace_back(-cosine, j);
+    }
+    std::sort(expected.begin(), expected.end());
+    expected.resize(std::min<size_t>(expected.size(), kNearest));
+    ASSERT_EQ(nearest[i].size(), expected.size()) << "item " << i;
+    for (size_t k = 0; k < expected.size(); ++k) {
+      EXPECT_EQ(nearest[i][k].first, expected[k].second) << "item " << i << " rank " << k;
+      EXPECT_NEAR(nearest[i][k].second, -expected[k].first, 1e-5);
+    }
+  }
+  // The copies of item 3 are each other's nearest, in index order.
+  EXPECT_EQ(nearest[3][0].first, 7);
+  EXPECT_EQ(nearest[3][1].first, 9);
+  EXPECT_EQ(nearest[3][2].first, 290);
+}
+
 TEST(IalsTest, FoldInOfNothingIsZero) {
   IalsOptions options;
   options.factors = 3;

@@ -3,12 +3,17 @@
 // portrait index and loads the persisted model as the server does, then
 // times Recommender::Recommend (FEED, k = 20, random synthetic users) on one
 // thread, with and without the trained model. Compare with tools/loadgen's
-// figures to see what the RPC path adds.
+// figures to see what the RPC path adds. With --train it first trains a new
+// model version from the database, as portraitd's background training does
+// (and persists it), and reports the training time and the process's peak
+// resident memory.
 //
-//   bazel-bin/tools/bench/recommend_compute_bench --data_dir=/tmp/big/db
+//   bazel-bin/tools/bench/recommend_compute_bench --data_dir=/tmp/big/db [--train]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <random>
 
 #include "absl/flags/flag.h"
@@ -28,9 +33,22 @@
 ABSL_FLAG(std::string, data_dir, "", "a portraitd data directory (not in use)");
 ABSL_FLAG(int, users, 100000, "synthetic users to draw from");
 ABSL_FLAG(int, requests, 20000, "timed requests per configuration");
+ABSL_FLAG(bool, train, false,
+          "first train (and persist) a new model version and report its cost");
 
 namespace portrait {
 namespace {
+
+// The process's peak resident memory in MiB (VmHWM), or -1.
+double PeakResidentMib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    long kib = 0;
+    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kib) == 1) return kib / 1024.0;
+  }
+  return -1;
+}
 
 // Mean microseconds per Recommend over `requests` random users.
 double Time(const Recommender& recommender, int users, int requests) {
@@ -62,6 +80,23 @@ int Run() {
   ModelTrainer trainer(store->get(), RealClock::Get(), &locks, &index, &config,
                        IalsOptions());
   if (!index.Load().ok() || !trainer.Load().ok()) return EXIT_FAILURE;
+  if (absl::GetFlag(FLAGS_train)) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<storage::ModelRecord> record = trainer.Train();
+    if (!record.ok()) {
+      std::fprintf(stderr, "training: %s\n", record.status().ToString().c_str());
+      return EXIT_FAILURE;
+    }
+    std::printf("trained version %lld: %lld users, %lld interactions, %d factors, "
+                "%d iterations: ALS %lld ms; with nearest-item lists %.0f ms\n",
+                static_cast<long long>(record->version()),
+                static_cast<long long>(record->users()),
+                static_cast<long long>(record->interactions()), record->factors(),
+                record->iterations(), static_cast<long long>(record->training_ms()),
+                std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count());
+  }
   const int users = absl::GetFlag(FLAGS_users);
   const int requests = absl::GetFlag(FLAGS_requests);
   const ModelTrainer* const models[] = {&trainer, nullptr};
@@ -72,6 +107,7 @@ int Run() {
                 model != nullptr && trainer.current() != nullptr ? "with" : "without",
                 Time(recommender, users, requests));
   }
+  std::printf("peak resident memory: %.0f MiB\n", PeakResidentMib());
   return EXIT_SUCCESS;
 }
 
