@@ -23,6 +23,19 @@ struct Snapshot {
   int64_t users = 0;
   std::vector<std::string> covered;  // Receipts waiting at snapshot time.
   uint64_t generation = 0;
+  uint64_t digest = 0;  // ModelRecord.input_digest
+};
+
+// FNV-1a, 64 bit.
+class Fnv1a {
+ public:
+  void Add(absl::string_view bytes) {
+    for (unsigned char c : bytes) hash_ = (hash_ ^ c) * 0x100000001b3ull;
+  }
+  uint64_t hash() const { return hash_; }
+
+ private:
+  uint64_t hash_ = 0xcbf29ce484222325ull;
 };
 
 Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
@@ -34,10 +47,22 @@ Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
   std::sort(users.begin(), users.end(),
             [](const std::string* a, const std::string* b) { return *a < *b; });
   std::vector<std::vector<std::pair<std::string, float>>> rows;
+  Fnv1a digest;
   for (const std::string* id : users) {
     auto items = TrainingItems(*state.User(*id), config);
-    if (!items.empty()) rows.push_back(std::move(items));
+    if (items.empty()) continue;
+    digest.Add(absl::string_view(id->c_str(), id->size() + 1));  // With its NUL.
+    for (const auto& [label, weight] : items) {
+      digest.Add(absl::string_view(label.c_str(), label.size() + 1));
+      uint32_t bits;
+      std::memcpy(&bits, &weight, sizeof(bits));
+      char bytes[4];
+      for (int b = 0; b < 4; ++b) bytes[b] = static_cast<char>(bits >> (8 * b));
+      digest.Add(absl::string_view(bytes, 4));
+    }
+    rows.push_back(std::move(items));
   }
+  snapshot.digest = digest.hash();
   for (const auto& row : rows) {
     for (const auto& [label, weight] : row) snapshot.item_labels.push_back(label);
   }
@@ -127,11 +152,23 @@ absl::Status ModelTrainer::Load() {
   FactorMatrix factors(record.item_labels_size(), record.factors());
   std::memcpy(factors.data(), record.item_factors().data(),
               record.item_factors().size());
+  // Trained with today's options on exactly today's data: as good as a new
+  // training, so none is due until the data changes.
+  const Snapshot now = index_->Read(
+      [&](const IndexState& state) { return TakeSnapshot(state, *config_); });
+  const bool current = record.input_digest() != 0 &&
+                       record.input_digest() == now.digest &&
+                       record.factors() == options_.factors &&
+                       record.regularization() == options_.regularization &&
+                       record.alpha() == options_.alpha &&
+                       record.iterations() == options_.iterations &&
+                       record.seed() == options_.seed;
   std::shared_ptr<ServingModel> serving =
       MakeServing(std::move(record), std::move(factors), options,
                   config_->proto().neighbours_per_item());
   absl::MutexLock lock(&mu_);
   trained_at_ms_ = serving->lineage.trained_at_ms();
+  if (current) trained_generation_ = now.generation;
   current_ = std::move(serving);
   return absl::OkStatus();
 }
@@ -162,6 +199,7 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
   const FactorMatrix& rows = model.item_factors();
   record.set_item_factors(std::string(reinterpret_cast<const char*>(rows.data()),
                                       rows.size() * sizeof(float)));
+  record.set_input_digest(snapshot.digest);
   record.set_training_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - wall_start)
                              .count());

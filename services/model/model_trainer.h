@@ -60,7 +60,10 @@ class ModelTrainer {
                PortraitIndex* index, const RankingConfig* config,
                IalsOptions options);
 
-  // Serves the persisted version, if any. DATA_LOSS if it does not parse.
+  // Serves the persisted version, if any. If it was trained with these
+  // options on exactly the index's current data (its input digest), no
+  // training is due until the data changes. DATA_LOSS if it does not parse.
+  // REQUIRES: the index is loaded.
   absl::Status Load();
 
   // Trains a new version now (see the class comment). Returns its lineage.

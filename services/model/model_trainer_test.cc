@@ -1,0 +1,110 @@
+// ModelTrainer's schedule across a restart: a persisted version trained on
+// exactly the current data with the same options needs no training; changed
+// data, other options, or a version without an input digest do.
+#include "services/model/model_trainer.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "gtest/gtest.h"
+#include "services/consent/policy.h"
+#include "services/consent/shipped_policy.h"
+#include "services/locking/user_locks.h"
+#include "services/portrait/portrait_index.h"
+#include "services/recommend/ranking_config.h"
+#include "services/storage/memory_store.h"
+
+namespace portrait {
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+constexpr int64_t kRetrainAfter = 600'000;
+
+IalsOptions Small() {
+  IalsOptions options;
+  options.factors = 4;
+  return options;
+}
+
+class ModelTrainerTest : public ::testing::Test {
+ protected:
+  ModelTrainerTest()
+      : policy_(*ConsentPolicy::FromText(kShippedConsentPolicy)),
+        index_(&store_, &clock_, &policy_, &RankingConfig::Shipped()) {
+    for (int u = 0; u < 6; ++u) {
+      for (int p = 0; p < 4; ++p) Like(absl::StrCat("u", u), (u + p) % 7);
+    }
+  }
+
+  void Like(const std::string& user, int post) {
+    v1::Event event;
+    event.set_event_id(absl::StrCat("e", next_++));
+    event.set_user_id(user);
+    event.set_signal(v1::LIKE);
+    event.set_occurred_at_ms(kNow - 1000);
+    event.mutable_target()->set_kind(v1::ITEM_POST);
+    event.mutable_target()->set_id(absl::StrCat("p", post));
+    ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
+  }
+
+  // A trainer as a restarted server makes one: over the same store and
+  // index, loading the persisted version.
+  std::unique_ptr<ModelTrainer> Restarted(IalsOptions options = Small()) {
+    auto trainer = std::make_unique<ModelTrainer>(
+        &store_, &clock_, &locks_, &index_, &RankingConfig::Shipped(), options);
+    EXPECT_TRUE(trainer->Load().ok());
+    EXPECT_NE(trainer->current(), nullptr);
+    return trainer;
+  }
+
+  // Trains and persists a version, then lets the retraining period pass.
+  storage::ModelRecord TrainAndWait() {
+    ModelTrainer trainer(&store_, &clock_, &locks_, &index_,
+                         &RankingConfig::Shipped(), Small());
+    absl::StatusOr<storage::ModelRecord> record = trainer.Train();
+    EXPECT_TRUE(record.ok()) << record.status();
+    clock_.AdvanceMillis(2 * kRetrainAfter);
+    return record.ok() ? *record : storage::ModelRecord();
+  }
+
+  MemoryStore store_;
+  FakeClock clock_{kNow};
+  UserLocks locks_;
+  const ConsentPolicy policy_;
+  PortraitIndex index_;
+  int next_ = 0;
+};
+
+TEST_F(ModelTrainerTest, UnchangedDataNeedsNoTrainingAfterRestart) {
+  const storage::ModelRecord record = TrainAndWait();
+  EXPECT_NE(record.input_digest(), 0u);
+  auto trainer = Restarted();
+  EXPECT_EQ(trainer->DueInMs(kRetrainAfter, 0), -1);
+  // New data makes training due again.
+  Like("u0", 6);
+  EXPECT_EQ(trainer->DueInMs(kRetrainAfter, 0), 0);
+}
+
+TEST_F(ModelTrainerTest, DataChangedBeforeRestartNeedsTraining) {
+  TrainAndWait();
+  Like("u1", 6);
+  EXPECT_EQ(Restarted()->DueInMs(kRetrainAfter, 0), 0);
+}
+
+TEST_F(ModelTrainerTest, OtherOptionsNeedTraining) {
+  TrainAndWait();
+  IalsOptions other = Small();
+  other.factors = 5;
+  EXPECT_EQ(Restarted(other)->DueInMs(kRetrainAfter, 0), 0);
+}
+
+TEST_F(ModelTrainerTest, TheSameDataGivesTheSameDigest) {
+  const uint64_t first = TrainAndWait().input_digest();
+  EXPECT_EQ(TrainAndWait().input_digest(), first);
+  Like("u2", 6);
+  EXPECT_NE(TrainAndWait().input_digest(), first);
+}
+
+}  // namespace
+}  // namespace portrait
