@@ -271,7 +271,7 @@ PortraitIndex::NearestNeighbours(const IndexState& state, int32_t item) const {
   return nearest;
 }
 
-std::vector<std::pair<std::string, int32_t>> PortraitIndex::TopByCount(
+std::shared_ptr<const PortraitIndex::Counted> PortraitIndex::TopByCount(
     const IndexState& state, absl::string_view kind, int n) const {
   const std::string prefix = absl::StrCat(kind, ":");
   {
@@ -279,15 +279,15 @@ std::vector<std::pair<std::string, int32_t>> PortraitIndex::TopByCount(
     auto it = top_cache_.find(prefix);
     if (it != top_cache_.end()) return it->second;
   }
-  std::vector<std::pair<std::string, int32_t>> all;
+  auto all = std::make_shared<Counted>();
   if (kind == "post") {
     for (const auto& [label, count] : state.popularity) {
-      if (absl::StartsWith(label, prefix)) all.emplace_back(label, count);
+      if (absl::StartsWith(label, prefix)) all->emplace_back(label, count);
     }
   } else {
     for (const auto& [label, users] : state.followers) {
       if (absl::StartsWith(label, prefix)) {
-        all.emplace_back(label, static_cast<int32_t>(users.size()));
+        all->emplace_back(label, static_cast<int32_t>(users.size()));
       }
     }
   }
@@ -295,9 +295,9 @@ std::vector<std::pair<std::string, int32_t>> PortraitIndex::TopByCount(
     if (a.second != b.second) return a.second > b.second;
     return a.first < b.first;
   };
-  const size_t keep = std::min(all.size(), static_cast<size_t>(n));
-  std::partial_sort(all.begin(), all.begin() + keep, all.end(), better);
-  all.resize(keep);
+  const size_t keep = std::min(all->size(), static_cast<size_t>(n));
+  std::partial_sort(all->begin(), all->begin() + keep, all->end(), better);
+  all->resize(keep);
   absl::MutexLock lock(&cache_mu_);
   top_cache_[prefix] = all;
   return all;

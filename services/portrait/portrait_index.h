@@ -129,8 +129,9 @@ class PortraitIndex {
   // count, descending, ties by label: posts by users engaged, brands and
   // people by followers. Cached until any count changes. REQUIRES: called
   // inside Read.
-  std::vector<std::pair<std::string, int32_t>> TopByCount(
-      const IndexState& state, absl::string_view kind, int n) const;
+  using Counted = std::vector<std::pair<std::string, int32_t>>;  // (label, count)
+  std::shared_ptr<const Counted> TopByCount(const IndexState& state,
+                                            absl::string_view kind, int n) const;
 
   const RankingConfig& config() const { return *config_; }
   const ConsentPolicy& policy() const { return *policy_; }
@@ -177,8 +178,7 @@ class PortraitIndex {
   mutable absl::flat_hash_map<int32_t,
                               std::shared_ptr<const std::vector<Neighbour>>>
       neighbour_cache_ ABSL_GUARDED_BY(cache_mu_);
-  mutable absl::flat_hash_map<std::string,
-                              std::vector<std::pair<std::string, int32_t>>>
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const Counted>>
       top_cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 

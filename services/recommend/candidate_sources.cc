@@ -129,8 +129,10 @@ void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
     if (id < 0) continue;
     const double weight = EngagedWeight(ctx, *seed);
     const uint32_t signals = EngagedSignals(ctx, *seed);
-    for (const auto& [neighbour, similarity] :
-         *ctx.index.NearestNeighbours(ctx.state, id)) {
+    // Held here: the range-for would otherwise iterate a list whose last
+    // owner may be a cache entry another reader replaces meanwhile.
+    const auto neighbours = ctx.index.NearestNeighbours(ctx.state, id);
+    for (const auto& [neighbour, similarity] : *neighbours) {
       if (ctx.state.items.Kind(neighbour) != kind) continue;
       Sum& sum = sums[neighbour];
       sum.raw += weight * similarity;
@@ -344,8 +346,8 @@ void AddNearbyPosts(const SourceContext& ctx, CandidateTable* table) {
 
 void AddPopular(const SourceContext& ctx, absl::string_view kind,
                 CandidateTable* table) {
-  for (const auto& [label, count] :
-       ctx.index.TopByCount(ctx.state, kind, PerSource(ctx))) {
+  const auto top = ctx.index.TopByCount(ctx.state, kind, PerSource(ctx));
+  for (const auto& [label, count] : *top) {
     AddRaw(table, label, v1::POPULAR, std::log1p(count), 0);
   }
 }
