@@ -38,28 +38,51 @@ class Fnv1a {
   uint64_t hash_ = 0xcbf29ce484222325ull;
 };
 
+// Adds one user's training items to the input digest.
+void AddToDigest(const std::string& user_id,
+                 const std::vector<std::pair<std::string, float>>& items,
+                 Fnv1a* digest) {
+  digest->Add(absl::string_view(user_id.c_str(), user_id.size() + 1));  // With NUL.
+  for (const auto& [label, weight] : items) {
+    digest->Add(absl::string_view(label.c_str(), label.size() + 1));
+    uint32_t bits;
+    std::memcpy(&bits, &weight, sizeof(bits));
+    char bytes[4];
+    for (int b = 0; b < 4; ++b) bytes[b] = static_cast<char>(bits >> (8 * b));
+    digest->Add(absl::string_view(bytes, 4));
+  }
+}
+
+// The users' ids, sorted.
+std::vector<const std::string*> SortedUsers(const IndexState& state) {
+  std::vector<const std::string*> users;
+  users.reserve(state.users.size());
+  for (const auto& [id, user] : state.users) users.push_back(&id);
+  std::sort(users.begin(), users.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  return users;
+}
+
+// ModelRecord.input_digest of the index's current data, without keeping it.
+uint64_t InputDigest(const IndexState& state, const RankingConfig& config) {
+  Fnv1a digest;
+  for (const std::string* id : SortedUsers(state)) {
+    const auto items = TrainingItems(*state.User(*id), config);
+    if (!items.empty()) AddToDigest(*id, items, &digest);
+  }
+  return digest.hash();
+}
+
 Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
   Snapshot snapshot;
   snapshot.covered.assign(state.model_pending.begin(), state.model_pending.end());
   snapshot.generation = state.generation;
-  std::vector<const std::string*> users;
-  for (const auto& [id, user] : state.users) users.push_back(&id);
-  std::sort(users.begin(), users.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
   std::vector<std::vector<std::pair<std::string, float>>> rows;
   Fnv1a digest;
-  for (const std::string* id : users) {
+  for (const std::string* id : SortedUsers(state)) {
     auto items = TrainingItems(*state.User(*id), config);
     if (items.empty()) continue;
-    digest.Add(absl::string_view(id->c_str(), id->size() + 1));  // With its NUL.
-    for (const auto& [label, weight] : items) {
-      digest.Add(absl::string_view(label.c_str(), label.size() + 1));
-      uint32_t bits;
-      std::memcpy(&bits, &weight, sizeof(bits));
-      char bytes[4];
-      for (int b = 0; b < 4; ++b) bytes[b] = static_cast<char>(bits >> (8 * b));
-      digest.Add(absl::string_view(bytes, 4));
-    }
+    AddToDigest(*id, items, &digest);
     rows.push_back(std::move(items));
   }
   snapshot.digest = digest.hash();
@@ -154,10 +177,11 @@ absl::Status ModelTrainer::Load() {
               record.item_factors().size());
   // Trained with today's options on exactly today's data: as good as a new
   // training, so none is due until the data changes.
-  const Snapshot now = index_->Read(
-      [&](const IndexState& state) { return TakeSnapshot(state, *config_); });
+  const auto [digest, generation] = index_->Read([&](const IndexState& state) {
+    return std::make_pair(InputDigest(state, *config_), state.generation);
+  });
   const bool current = record.input_digest() != 0 &&
-                       record.input_digest() == now.digest &&
+                       record.input_digest() == digest &&
                        record.factors() == options_.factors &&
                        record.regularization() == options_.regularization &&
                        record.alpha() == options_.alpha &&
@@ -168,7 +192,7 @@ absl::Status ModelTrainer::Load() {
                   config_->proto().neighbours_per_item());
   absl::MutexLock lock(&mu_);
   trained_at_ms_ = serving->lineage.trained_at_ms();
-  if (current) trained_generation_ = now.generation;
+  if (current) trained_generation_ = generation;
   current_ = std::move(serving);
   return absl::OkStatus();
 }
