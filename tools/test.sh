@@ -1,33 +1,44 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration, property, fault, and the short versions
-# of the benchmarks) and ends with one line "N passed, N failed", counted from
-# the test cases in Bazel's test.xml results. Exits non-zero if any failed.
+# of the benchmarks), and the concurrency tests once more under
+# AddressSanitizer, and ends with one line "N passed, N failed, N skipped",
+# counted from the test cases in Bazel's test.xml results. Exits non-zero if
+# any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh || exit 1
 
+# The concurrency tests again under AddressSanitizer (a use-after-free in a
+# shared cache does not fail a plain run). First, so that the plain run below
+# leaves the bazel-* symlinks pointing at the plain build.
+asan_targets="//services/recommend:recommender_concurrency_test //tests:consent_concurrency_test"
+bazel test --config=asan --keep_going $asan_targets "$@"
+asan_rc=$?
+
 bazel test --keep_going //... "$@"
 bazel_rc=$?
 
-python3 - "$bazel_rc" <<'PY'
+python3 - "$bazel_rc" "$asan_rc" $asan_targets <<'PY'
 import os, subprocess, sys
 import xml.etree.ElementTree as ET
 
-bazel_rc = int(sys.argv[1])
+bazel_rc = int(sys.argv[1]) or int(sys.argv[2])
 targets = subprocess.run(["bazel", "query", "tests(//...)"], capture_output=True,
                          text=True).stdout.split()
+runs = [(t, "bazel-testlogs") for t in targets]
+runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[3:]]
 passed = failed = skipped = 0
-for target in targets:
+for target, logs in runs:
     path = target.lstrip("/").replace(":", "/")
-    xml = os.path.join("bazel-testlogs", path, "test.xml")
+    xml = os.path.join(logs, path, "test.xml")
     if not os.path.exists(xml):
-        print(f"no results for {target} (did it build?)")
+        print(f"no results for {target} in {logs} (did it build?)")
         failed += 1
         continue
     for case in ET.parse(xml).getroot().iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
-            print(f"FAILED {target} {case.get('classname')}.{case.get('name')}")
+            print(f"FAILED {target} ({logs}) {case.get('classname')}.{case.get('name')}")
         elif case.get("status") == "notrun" or case.find("skipped") is not None:
             skipped += 1
         else:
