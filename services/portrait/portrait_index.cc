@@ -276,7 +276,7 @@ std::shared_ptr<const PortraitIndex::Counted> PortraitIndex::TopByCount(
   const std::string prefix = absl::StrCat(kind, ":");
   {
     absl::ReaderMutexLock lock(&cache_mu_);
-    auto it = top_cache_.find(prefix);
+    auto it = top_cache_.find(std::make_pair(prefix, n));
     if (it != top_cache_.end()) return it->second;
   }
   auto all = std::make_shared<Counted>();
@@ -299,7 +299,7 @@ std::shared_ptr<const PortraitIndex::Counted> PortraitIndex::TopByCount(
   std::partial_sort(all->begin(), all->begin() + keep, all->end(), better);
   all->resize(keep);
   absl::MutexLock lock(&cache_mu_);
-  top_cache_[prefix] = all;
+  top_cache_[std::make_pair(prefix, n)] = all;
   return all;
 }
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -178,7 +179,9 @@ class PortraitIndex {
   mutable absl::flat_hash_map<int32_t,
                               std::shared_ptr<const std::vector<Neighbour>>>
       neighbour_cache_ ABSL_GUARDED_BY(cache_mu_);
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const Counted>>
+  // By (kind prefix, n).
+  mutable absl::flat_hash_map<std::pair<std::string, int>,
+                              std::shared_ptr<const Counted>>
       top_cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
