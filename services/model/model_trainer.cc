@@ -176,17 +176,21 @@ absl::Status ModelTrainer::Load() {
   std::memcpy(factors.data(), record.item_factors().data(),
               record.item_factors().size());
   // Trained with today's options on exactly today's data: as good as a new
-  // training, so none is due until the data changes.
-  const auto [digest, generation] = index_->Read([&](const IndexState& state) {
-    return std::make_pair(InputDigest(state, *config_), state.generation);
-  });
-  const bool current = record.input_digest() != 0 &&
-                       record.input_digest() == digest &&
-                       record.factors() == options_.factors &&
-                       record.regularization() == options_.regularization &&
-                       record.alpha() == options_.alpha &&
-                       record.iterations() == options_.iterations &&
-                       record.seed() == options_.seed;
+  // training, so none is due until the data changes. The digest walks every
+  // user's data, so it is computed only when the options match.
+  const bool same_options = record.factors() == options_.factors &&
+                            record.regularization() == options_.regularization &&
+                            record.alpha() == options_.alpha &&
+                            record.iterations() == options_.iterations &&
+                            record.seed() == options_.seed;
+  bool current = false;
+  uint64_t generation = 0;
+  if (same_options && record.input_digest() != 0) {
+    index_->Read([&](const IndexState& state) {
+      current = InputDigest(state, *config_) == record.input_digest();
+      generation = state.generation;
+    });
+  }
   std::shared_ptr<ServingModel> serving =
       MakeServing(std::move(record), std::move(factors), options,
                   config_->proto().neighbours_per_item());

@@ -16,13 +16,23 @@ namespace {
 
 using Ranked = std::vector<std::pair<std::string, double>>;
 
-// Sorts (label, weight) by weight descending, ties by label; keeps `n`.
+// Keeps the `n` best of `items` by `better`, in no particular order.
+template <typename T, typename Better>
+void KeepBest(std::vector<T>* items, size_t n, Better better) {
+  if (items->size() <= n) return;
+  std::nth_element(items->begin(), items->begin() + n, items->end(), better);
+  items->resize(n);
+}
+
+// Keeps the `n` best (label, weight) by weight descending, ties by label, in
+// that order.
 void RankAndKeep(Ranked* ranked, size_t n) {
-  std::sort(ranked->begin(), ranked->end(), [](const auto& a, const auto& b) {
+  const auto better = [](const auto& a, const auto& b) {
     if (a.second != b.second) return a.second > b.second;
     return a.first < b.first;
-  });
-  if (ranked->size() > n) ranked->resize(n);
+  };
+  KeepBest(ranked, n, better);
+  std::sort(ranked->begin(), ranked->end(), better);
 }
 
 // The block's labels that start with `prefix`, sorted. The pointers are
@@ -39,13 +49,6 @@ std::vector<const std::string*> SortedLabels(const SignalBlock* block,
   return labels;
 }
 
-// Keeps the `n` best of `items` by `better`, in no particular order.
-template <typename T, typename Better>
-void KeepBest(std::vector<T>* items, size_t n, Better better) {
-  if (items->size() <= n) return;
-  std::nth_element(items->begin(), items->begin() + n, items->end(), better);
-  items->resize(n);
-}
 
 int PerSource(const SourceContext& ctx) {
   return ctx.index.config().proto().candidates_per_source();
