@@ -12,6 +12,7 @@
 #include "services/consent/shipped_policy.h"
 #include "services/locking/user_locks.h"
 #include "services/portrait/portrait_index.h"
+#include "services/portrait/test_events.h"
 #include "services/recommend/ranking_config.h"
 #include "services/storage/memory_store.h"
 
@@ -38,13 +39,7 @@ class ModelTrainerTest : public ::testing::Test {
   }
 
   void Like(const std::string& user, int post) {
-    v1::Event event;
-    event.set_event_id(absl::StrCat("e", next_++));
-    event.set_user_id(user);
-    event.set_signal(v1::LIKE);
-    event.set_occurred_at_ms(kNow - 1000);
-    event.mutable_target()->set_kind(v1::ITEM_POST);
-    event.mutable_target()->set_id(absl::StrCat("p", post));
+    const v1::Event event = PostLike(absl::StrCat("e", next_++), user, post, kNow - 1000);
     ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
   }
 

@@ -1,5 +1,6 @@
 // PortraitIndex's cached rankings.
 #include "services/portrait/portrait_index.h"
+#include "services/portrait/test_events.h"
 
 #include <string>
 
@@ -25,13 +26,8 @@ TEST(PortraitIndexTest, TopByCountIsCachedPerLength) {
   int id = 0;
   for (int post = 1; post <= 4; ++post) {
     for (int user = 0; user < post; ++user) {
-      v1::Event event;
-      event.set_event_id(absl::StrCat("e", id++));
-      event.set_user_id(absl::StrCat("u", user));
-      event.set_signal(v1::LIKE);
-      event.set_occurred_at_ms(kNow - 1000);
-      event.mutable_target()->set_kind(v1::ITEM_POST);
-      event.mutable_target()->set_id(absl::StrCat("p", post));
+      const v1::Event event =
+          PostLike(absl::StrCat("e", id++), absl::StrCat("u", user), post, kNow - 1000);
       ASSERT_TRUE(index.OnEventsStored({&event}).ok());
     }
   }

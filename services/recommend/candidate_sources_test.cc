@@ -17,6 +17,7 @@
 #include "services/locking/user_locks.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
+#include "services/portrait/test_events.h"
 #include "services/recommend/ranking_config.h"
 #include "services/storage/memory_store.h"
 
@@ -92,13 +93,9 @@ class World {
   }
 
   void Like(const std::string& user, int post) {
-    v1::Event event;
-    event.set_event_id(absl::StrCat("e", next_++));
-    event.set_user_id(user);
-    event.set_signal(v1::LIKE);
-    event.set_occurred_at_ms(kNow - 3'600'000 + next_);
-    event.mutable_target()->set_kind(v1::ITEM_POST);
-    event.mutable_target()->set_id(absl::StrCat("p", post));
+    const int n = next_++;
+    const v1::Event event =
+        PostLike(absl::StrCat("e", n), user, post, kNow - 3'600'000 + n + 1);
     ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
   }
 

@@ -14,6 +14,7 @@
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "services/portrait/portrait_index.h"
+#include "services/portrait/test_events.h"
 #include "services/recommend/ranking_config.h"
 #include "services/recommend/recommender.h"
 #include "services/storage/memory_store.h"
@@ -26,14 +27,8 @@ constexpr int kUsers = 40;
 constexpr int kPosts = 60;
 
 v1::Event Like(int user, int post, int id) {
-  v1::Event event;
-  event.set_event_id(absl::StrCat("e", id));
-  event.set_user_id(absl::StrCat("u", user));
-  event.set_signal(v1::LIKE);
-  event.set_occurred_at_ms(kNow - 1000 + id % 1000);
-  event.mutable_target()->set_kind(v1::ITEM_POST);
-  event.mutable_target()->set_id(absl::StrCat("p", post));
-  return event;
+  return PostLike(absl::StrCat("e", id), absl::StrCat("u", user), post,
+                  kNow - 1000 + id % 1000);
 }
 
 TEST(RecommenderConcurrencyTest, ReadersRaceOnTheNeighbourCache) {
