@@ -1,6 +1,9 @@
 #include "models/ials.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -11,44 +14,114 @@ namespace {
 // For each row (user or item), its (column, weight) entries.
 using Rows = std::vector<std::vector<std::pair<int32_t, float>>>;
 
-// Solves one row's factors against fixed `other` factors and their Gram
-// matrix: (G + sum_i (c_i - 1) o_i o_i^T + lambda I) x = sum_i c_i o_i, with
-// the observed rows gathered so that the update is one matrix product.
-Eigen::VectorXf SolveRow(const std::vector<std::pair<int32_t, float>>& entries,
-                         const FactorMatrix& other, const Eigen::MatrixXf& gram,
-                         const IalsOptions& options) {
-  const int k = options.factors;
-  if (entries.empty()) return Eigen::VectorXf::Zero(k);
-  const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
-  Eigen::MatrixXf observed(n, k);
-  Eigen::VectorXf extra(n);   // c_i - 1
-  Eigen::VectorXf confidence(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    observed.row(i) = other.row(entries[i].first);
-    confidence(i) = 1 + options.alpha * entries[i].second;
-    extra(i) = confidence(i) - 1;
-  }
-  Eigen::MatrixXf a = gram;
-  a.diagonal().array() += options.regularization;
-  a.noalias() += observed.transpose() * (extra.asDiagonal() * observed);
-  const Eigen::VectorXf b = observed.transpose() * confidence;
-  return a.llt().solve(b);
+float Confidence(const IalsOptions& options, float weight) {
+  const float f = options.confidence == IalsConfidence::kLog ? std::log1p(weight)
+                                                             : weight;
+  return 1 + options.alpha * f;
 }
 
-// Solves every row's factors against the fixed `other` factors.
-void SolveAll(const Rows& rows, const FactorMatrix& other,
-              const IalsOptions& options, FactorMatrix* out) {
-  const Eigen::MatrixXf gram = other.transpose() * other;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    out->row(r) = SolveRow(rows[r], other, gram, options).transpose();
+float RowRegularization(const IalsOptions& options, size_t observations) {
+  if (options.regularization_exponent == 0) return options.regularization;
+  return options.regularization *
+         std::pow(1.0f + observations, options.regularization_exponent);
+}
+
+// One row's least-squares problem against fixed `other` factors:
+//   A x = b, A = G + lambda I + sum_i (c_i - 1) o_i o_i^T, b = sum_i c_i o_i,
+// with the observed rows o_i gathered into one matrix.
+class RowProblem {
+ public:
+  RowProblem(const std::vector<std::pair<int32_t, float>>& entries,
+             const FactorMatrix& other, const Eigen::MatrixXf& gram,
+             const IalsOptions& options)
+      : gram_(gram), lambda_(RowRegularization(options, entries.size())) {
+    const Eigen::Index n = static_cast<Eigen::Index>(entries.size());
+    observed_.resize(n, options.factors);
+    extra_.resize(n);
+    confidence_.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      observed_.row(i) = other.row(entries[i].first);
+      confidence_(i) = Confidence(options, entries[i].second);
+      extra_(i) = confidence_(i) - 1;
+    }
   }
+
+  Eigen::VectorXf Rhs() const { return observed_.transpose() * confidence_; }
+
+  // A * v, without forming A.
+  Eigen::VectorXf Apply(const Eigen::VectorXf& v) const {
+    Eigen::VectorXf out = gram_ * v;
+    out += lambda_ * v;
+    const Eigen::VectorXf projected = extra_.cwiseProduct(observed_ * v);
+    out.noalias() += observed_.transpose() * projected;
+    return out;
+  }
+
+  Eigen::VectorXf SolveExact() const {
+    Eigen::MatrixXf a = gram_;
+    a.diagonal().array() += lambda_;
+    a.noalias() += observed_.transpose() * (extra_.asDiagonal() * observed_);
+    return a.llt().solve(Rhs());
+  }
+
+  // `steps` conjugate-gradient steps from `x`.
+  void RefineCg(int steps, Eigen::Ref<Eigen::VectorXf> x) const {
+    Eigen::VectorXf r = Rhs() - Apply(x);
+    Eigen::VectorXf p = r;
+    float rs = r.squaredNorm();
+    for (int s = 0; s < steps && rs > 1e-20f; ++s) {
+      const Eigen::VectorXf ap = Apply(p);
+      const float step = rs / p.dot(ap);
+      x += step * p;
+      r -= step * ap;
+      const float next = r.squaredNorm();
+      p = r + (next / rs) * p;
+      rs = next;
+    }
+  }
+
+ private:
+  const Eigen::MatrixXf& gram_;
+  const float lambda_;
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> observed_;
+  Eigen::VectorXf extra_;       // c_i - 1
+  Eigen::VectorXf confidence_;  // c_i
+};
+
+// Solves every row's factors against the fixed `other` factors, in place
+// (conjugate gradient starts from the current factors).
+void SolveAll(const Rows& rows, const FactorMatrix& other,
+              const IalsOptions& options, const ParallelFor& parallel,
+              FactorMatrix* out) {
+  const Eigen::MatrixXf gram = other.transpose() * other;
+  parallel(static_cast<int64_t>(rows.size()), [&](int64_t begin, int64_t end) {
+    Eigen::VectorXf x(options.factors);
+    for (int64_t r = begin; r < end; ++r) {
+      if (rows[r].empty()) {
+        out->row(r).setZero();
+        continue;
+      }
+      const RowProblem problem(rows[r], other, gram, options);
+      if (options.cg_steps == 0) {
+        out->row(r) = problem.SolveExact().transpose();
+      } else {
+        x = out->row(r).transpose();
+        problem.RefineCg(options.cg_steps, x);
+        out->row(r) = x.transpose();
+      }
+    }
+  });
 }
 
 }  // namespace
 
+void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  fn(0, n);
+}
+
 IalsModel IalsModel::Train(int users, int items,
                            const std::vector<Interaction>& interactions,
-                           const IalsOptions& options) {
+                           const IalsOptions& options, const ParallelFor& parallel) {
   Rows by_user(users), by_item(items);
   for (const Interaction& x : interactions) {
     by_user[x.user].emplace_back(x.item, x.weight);
@@ -56,14 +129,14 @@ IalsModel IalsModel::Train(int users, int items,
   }
   std::mt19937 rng(options.seed);
   std::normal_distribution<float> normal(0.0f, 0.01f);
-  FactorMatrix user_factors(users, options.factors);
+  FactorMatrix user_factors = FactorMatrix::Zero(users, options.factors);
   FactorMatrix item_factors(items, options.factors);
   for (int i = 0; i < items; ++i) {
     for (int f = 0; f < options.factors; ++f) item_factors(i, f) = normal(rng);
   }
   for (int it = 0; it < options.iterations; ++it) {
-    SolveAll(by_user, item_factors, options, &user_factors);
-    SolveAll(by_item, user_factors, options, &item_factors);
+    SolveAll(by_user, item_factors, options, parallel, &user_factors);
+    SolveAll(by_item, user_factors, options, parallel, &item_factors);
   }
   return IalsModel(std::move(item_factors), options);
 }
@@ -71,56 +144,60 @@ IalsModel IalsModel::Train(int users, int items,
 IalsModel::IalsModel(FactorMatrix item_factors, const IalsOptions& options)
     : options_(options),
       items_(std::move(item_factors)),
-      gram_(items_.transpose() * items_) {}
+      gram_(items_.transpose() * items_),
+      quantized_(items_) {}
 
 Eigen::VectorXf IalsModel::FoldIn(
     const std::vector<std::pair<int32_t, float>>& items) const {
-  return SolveRow(items, items_, gram_, options_);
+  if (items.empty()) return Eigen::VectorXf::Zero(options_.factors);
+  return RowProblem(items, items_, gram_, options_).SolveExact();
 }
 
-std::vector<std::vector<std::pair<int32_t, float>>> IalsModel::NearestItems(
-    int n) const {
-  const Eigen::Index items = items_.rows();
-  FactorMatrix unit = items_;
-  for (Eigen::Index i = 0; i < items; ++i) {
-    const float norm = unit.row(i).norm();
-    if (norm > 0) unit.row(i) /= norm;
+std::vector<std::pair<int32_t, float>> IalsModel::TopItems(
+    const Eigen::Ref<const Eigen::VectorXf>& user, int32_t begin, int32_t end,
+    size_t n, const std::vector<int32_t>& excluded) const {
+  std::vector<std::pair<int32_t, float>> top;
+  if (n == 0 || begin >= end) return top;
+  constexpr double kExcluded = -std::numeric_limits<double>::infinity();
+  const int64_t count = end - begin;
+  thread_local std::vector<double> lower, upper, heap;
+  lower.resize(count);
+  upper.resize(count);
+  quantized_.Bounds(user, begin, end, lower.data(), upper.data());
+  for (int32_t row : excluded) {
+    if (row >= begin && row < end) lower[row - begin] = kExcluded;
   }
-  std::vector<std::vector<std::pair<int32_t, float>>> nearest(items);
-  if (n <= 0) return nearest;
-  // (item, similarity): more similar first, ties by lower index.
+  // The n-th best lower bound (a min-heap of the n best): every row of the
+  // exact top n has a score, hence an upper bound, at least that high.
+  heap.clear();
+  for (int64_t i = 0; i < count; ++i) {
+    if (lower[i] == kExcluded) continue;
+    if (heap.size() < n) {
+      heap.push_back(lower[i]);
+      std::push_heap(heap.begin(), heap.end(), std::greater<double>());
+    } else if (lower[i] > heap.front()) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<double>());
+      heap.back() = lower[i];
+      std::push_heap(heap.begin(), heap.end(), std::greater<double>());
+    }
+  }
+  const double threshold = heap.size() < n ? kExcluded : heap.front();
+  for (int64_t i = 0; i < count; ++i) {
+    if (lower[i] == kExcluded || upper[i] < threshold) continue;
+    const int32_t row = static_cast<int32_t>(begin + i);
+    top.emplace_back(row, Score(user, row));
+  }
   const auto better = [](const std::pair<int32_t, float>& a,
                          const std::pair<int32_t, float>& b) {
     if (a.second != b.second) return a.second > b.second;
     return a.first < b.first;
   };
-  constexpr Eigen::Index kBlock = 256;
-  // Row-major, so that one item's similarities are contiguous.
-  FactorMatrix sims;
-  std::vector<std::pair<int32_t, float>> best;  // A heap, the worst on top.
-  for (Eigen::Index start = 0; start < items; start += kBlock) {
-    const Eigen::Index rows = std::min(kBlock, items - start);
-    sims.noalias() = unit.middleRows(start, rows) * unit.transpose();
-    for (Eigen::Index r = 0; r < rows; ++r) {
-      const int32_t self = static_cast<int32_t>(start + r);
-      best.clear();
-      for (int32_t j = 0; j < items; ++j) {
-        const std::pair<int32_t, float> entry(j, sims(r, j));
-        if (j == self || entry.second <= 0) continue;
-        if (best.size() < static_cast<size_t>(n)) {
-          best.push_back(entry);
-          std::push_heap(best.begin(), best.end(), better);
-        } else if (better(entry, best.front())) {
-          std::pop_heap(best.begin(), best.end(), better);
-          best.back() = entry;
-          std::push_heap(best.begin(), best.end(), better);
-        }
-      }
-      std::sort(best.begin(), best.end(), better);
-      nearest[self] = best;
-    }
+  if (top.size() > n) {
+    std::nth_element(top.begin(), top.begin() + n, top.end(), better);
+    top.resize(n);
   }
-  return nearest;
+  std::sort(top.begin(), top.end(), better);
+  return top;
 }
 
 Eigen::VectorXf IalsModel::ScoreAll(

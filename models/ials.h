@@ -2,28 +2,49 @@
 // "Collaborative Filtering for Implicit Feedback Datasets", ICDM 2008).
 //
 // Each observed (user, item, weight) becomes a preference of 1 with
-// confidence 1 + alpha * weight; unobserved pairs are preferences of 0 with
-// confidence 1. Training alternates exact least-squares solves for user and
-// item factors. Deterministic: the same input (in the same order) and options
-// give bit-identical factors (fixed seed, fixed loop order, one thread).
+// confidence c = 1 + alpha * f(weight), f(w) = w (linear) or log(1 + w)
+// (log); unobserved pairs are preferences of 0 with confidence 1. Training
+// alternates least-squares solves for user and item factors: exact
+// (Cholesky) or a few conjugate-gradient steps warm-started from the previous
+// iteration (Takacs, Pilaszy and Tikk, RecSys 2011), which avoids forming
+// each row's k x k system. A row with n observations has the ridge term
+// regularization * (1 + n)^regularization_exponent.
 //
-// Pure: no I/O, no clock, no threads. Not thread-safe to train; a trained
-// model is immutable and safe to read from many threads.
+// Deterministic: the same input (in the same order) and options give
+// bit-identical factors, however many threads a ParallelFor uses (rows are
+// solved independently; every shared product is computed on one thread).
+//
+// Pure: no I/O, no clock, no threads of its own. Not thread-safe to train; a
+// trained model is immutable and safe to read from many threads.
 #ifndef PORTRAIT_MODELS_IALS_H_
 #define PORTRAIT_MODELS_IALS_H_
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Dense>
 
+#include "models/quantized_factors.h"
+
 namespace portrait {
+
+enum class IalsConfidence {
+  kLinear,  // c = 1 + alpha * w
+  kLog,     // c = 1 + alpha * log(1 + w)
+};
 
 struct IalsOptions {
   int factors = 32;
   int iterations = 6;
   float regularization = 0.1f;
+  // Rows with more observations are regularised more when > 0.
+  float regularization_exponent = 0.0f;
   float alpha = 10.0f;
+  IalsConfidence confidence = IalsConfidence::kLinear;
+  // Conjugate-gradient steps per row and iteration; 0 = exact solves.
+  int cg_steps = 0;
   uint32_t seed = 1;
 };
 
@@ -38,13 +59,23 @@ struct Interaction {
   float weight;  // > 0
 };
 
+// Calls fn(begin, end) on disjoint ranges that together cover [0, n), in
+// any order and possibly concurrently, and returns when all have returned.
+using ParallelFor =
+    std::function<void(int64_t n, const std::function<void(int64_t, int64_t)>& fn)>;
+
+// A ParallelFor that runs fn(0, n) on the calling thread.
+void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+
 class IalsModel {
  public:
-  // Trains on `interactions` (each (user, item) at most once).
+  // Trains on `interactions` (each (user, item) at most once), solving rows
+  // through `parallel`.
   // REQUIRES: indices in range, options.factors >= 1.
   static IalsModel Train(int users, int items,
                          const std::vector<Interaction>& interactions,
-                         const IalsOptions& options);
+                         const IalsOptions& options,
+                         const ParallelFor& parallel = RunSerially);
 
   // A model from stored factors (items x factors) and options.
   IalsModel(FactorMatrix item_factors, const IalsOptions& options);
@@ -53,8 +84,8 @@ class IalsModel {
   const IalsOptions& options() const { return options_; }
 
   // The factor vector of a user who engaged with `items` (item index,
-  // weight): the same least-squares solve training does, against the
-  // model's item factors ("fold-in"). Zero for no items.
+  // weight): the exact least-squares solve of training's user step, against
+  // the model's item factors ("fold-in"). Zero for no items.
   Eigen::VectorXf FoldIn(const std::vector<std::pair<int32_t, float>>& items) const;
 
   // Scores of every item for a user vector: item_factors * user.
@@ -64,15 +95,21 @@ class IalsModel {
     return items_.row(item).dot(user);
   }
 
-  // For every item, its `n` most similar other items by cosine of their
-  // factors, most similar first, ties by lower index; only positive
-  // similarities.
-  std::vector<std::vector<std::pair<int32_t, float>>> NearestItems(int n) const;
+  // The `n` items of rows [begin, end), other than `excluded` (any order),
+  // with the highest Score(user, item), best first, ties by lower row: the
+  // same list as scoring every row in float and sorting. Scores every row
+  // through the 8-bit copy's bounds (QuantizedFactors) and computes in float
+  // only the rows whose upper bound reaches the n-th best lower bound.
+  // REQUIRES: 0 <= begin <= end <= items, user.size() == factors.
+  std::vector<std::pair<int32_t, float>> TopItems(
+      const Eigen::Ref<const Eigen::VectorXf>& user, int32_t begin, int32_t end,
+      size_t n, const std::vector<int32_t>& excluded) const;
 
  private:
   IalsOptions options_;
   FactorMatrix items_;     // items x factors
   Eigen::MatrixXf gram_;   // items_^T items_, cached for fold-in
+  QuantizedFactors quantized_;  // of items_
 };
 
 }  // namespace portrait

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -60,63 +62,121 @@ TEST(IalsTest, RecoversTheHeldOutItemOfTheCommunity) {
   }
 }
 
-TEST(IalsTest, NearestItemsAreSortedAndCloserWithinTheCommunity) {
-  IalsOptions options;
-  options.factors = 2;  // One per community.
-  options.iterations = 10;
-  IalsModel model = IalsModel::Train(20, 10, TwoCommunities(), options);
-  const auto nearest = model.NearestItems(9);
-  ASSERT_EQ(nearest.size(), 10u);
-  int closer = 0;
-  for (int i = 0; i < 10; ++i) {
-    double same = 0, other = 0;
-    for (size_t k = 0; k < nearest[i].size(); ++k) {
-      const auto& [j, similarity] = nearest[i][k];
-      EXPECT_NE(j, i);
-      EXPECT_GT(similarity, 0);
-      if (k > 0) EXPECT_GE(nearest[i][k - 1].second, similarity);
-      ((j < 5) == (i < 5) ? same : other) += similarity;
-    }
-    closer += same > other ? 1 : 0;
+// The brute force TopItems must equal: every row scored in float, best
+// first, ties by lower row.
+std::vector<std::pair<int32_t, float>> BruteTop(const IalsModel& model,
+                                                const Eigen::VectorXf& user,
+                                                int32_t begin, int32_t end, size_t n,
+                                                const std::vector<int32_t>& excluded) {
+  std::vector<std::pair<int32_t, float>> all;
+  for (int32_t r = begin; r < end; ++r) {
+    if (std::find(excluded.begin(), excluded.end(), r) != excluded.end()) continue;
+    all.emplace_back(r, model.Score(user, r));
   }
-  EXPECT_EQ(closer, 10);
-  EXPECT_LE(model.NearestItems(2)[0].size(), 2u);
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first < b.first;
+  });
+  if (all.size() > n) all.resize(n);
+  return all;
 }
 
-TEST(IalsTest, NearestItemsAreTheMostSimilarTiesByIndex) {
-  // 300 random items (more than one block of the similarity product), three
-  // of them copies of item 3, so that similarities tie exactly.
+TEST(IalsTest, TopItemsEqualsScoringEveryItem) {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
-  FactorMatrix factors(300, 4);
-  for (Eigen::Index i = 0; i < factors.size(); ++i) factors.data()[i] = normal(rng);
-  for (int copy : {7, 9, 290}) factors.row(copy) = factors.row(3);
-  IalsOptions options;
-  options.factors = 4;
-  const IalsModel model(factors, options);
-  constexpr int kNearest = 6;
-  const auto nearest = model.NearestItems(kNearest);
-  for (int i = 0; i < 300; ++i) {
-    // Brute force in double precision: positive cosines, most similar first,
-    // ties by index.
-    std::vector<std::pair<double, int>> expected;
-    for (int j = 0; j < 300; ++j) {
-      const double cosine = factors.row(i).cast<double>().normalized().dot(
-          factors.row(j).cast<double>().normalized());
-      if (j != i && cosine > 0) expected.emplace_back(-cosine, j);
-    }
-    std::sort(expected.begin(), expected.end());
-    expected.resize(std::min<size_t>(expected.size(), kNearest));
-    ASSERT_EQ(nearest[i].size(), expected.size()) << "item " << i;
-    for (size_t k = 0; k < expected.size(); ++k) {
-      EXPECT_EQ(nearest[i][k].first, expected[k].second) << "item " << i << " rank " << k;
-      EXPECT_NEAR(nearest[i][k].second, -expected[k].first, 1e-5);
+  for (int factors : {3, 16, 64, 128}) {
+    FactorMatrix items(700, factors);
+    for (Eigen::Index i = 0; i < items.size(); ++i) items.data()[i] = normal(rng);
+    // Exact ties: copies of row 3; and rows that score zero.
+    for (int copy : {7, 9, 290, 650}) items.row(copy) = items.row(3);
+    items.row(11).setZero();
+    items.row(12).setZero();
+    IalsOptions options;
+    options.factors = factors;
+    const IalsModel model(items, options);
+    for (int trial = 0; trial < 12; ++trial) {
+      Eigen::VectorXf user(factors);
+      for (int f = 0; f < factors; ++f) user(f) = normal(rng);
+      if (trial == 0) user = items.row(3).transpose();  // The copies lead.
+      if (trial == 1) user.setZero();                   // Everything ties.
+      const std::vector<int32_t> excluded = {3, 5, 650, 699};
+      for (auto [begin, end, n] : {std::tuple<int32_t, int32_t, size_t>{0, 700, 10},
+                                   {0, 700, 60}, {100, 333, 25}, {0, 700, 0},
+                                   {690, 700, 50}, {0, 700, 700}}) {
+        EXPECT_EQ(model.TopItems(user, begin, end, n, excluded),
+                  BruteTop(model, user, begin, end, n, excluded))
+            << "factors " << factors << " trial " << trial << " rows " << begin
+            << "-" << end << " n " << n;
+      }
     }
   }
-  // The copies of item 3 are each other's nearest, in index order.
-  EXPECT_EQ(nearest[3][0].first, 7);
-  EXPECT_EQ(nearest[3][1].first, 9);
-  EXPECT_EQ(nearest[3][2].first, 290);
+}
+
+TEST(IalsTest, TrainingThroughAParallelForGivesTheSameBits) {
+  IalsOptions options;
+  options.factors = 6;
+  options.cg_steps = 3;
+  const auto data = TwoCommunities();
+  const IalsModel serial = IalsModel::Train(20, 10, data, options);
+  // Ranges in reverse order, one row at a time.
+  const ParallelFor backwards = [](int64_t n,
+                                   const std::function<void(int64_t, int64_t)>& fn) {
+    for (int64_t i = n - 1; i >= 0; --i) fn(i, i + 1);
+  };
+  const IalsModel parallel = IalsModel::Train(20, 10, data, options, backwards);
+  EXPECT_EQ(0, std::memcmp(serial.item_factors().data(), parallel.item_factors().data(),
+                           sizeof(float) * serial.item_factors().size()));
+}
+
+TEST(IalsTest, ConjugateGradientApproachesTheExactSolves) {
+  // Random data; CG with enough steps lands on the exact solution of each
+  // step, so the trained factors agree.
+  std::mt19937 rng(3);
+  std::vector<Interaction> data;
+  for (int u = 0; u < 60; ++u) {
+    for (int i = 0; i < 40; ++i) {
+      if (rng() % 4 == 0) data.push_back({u, i, 1.0f + rng() % 5});
+    }
+  }
+  IalsOptions options;
+  options.factors = 5;
+  options.iterations = 4;
+  options.regularization = 1.0f;
+  options.alpha = 1.0f;
+  const IalsModel exact = IalsModel::Train(60, 40, data, options);
+  options.cg_steps = 20;
+  const IalsModel cg = IalsModel::Train(60, 40, data, options);
+  EXPECT_LT((exact.item_factors() - cg.item_factors()).norm(),
+            1e-3 * exact.item_factors().norm());
+  options.cg_steps = 1;
+  const IalsModel rough = IalsModel::Train(60, 40, data, options);
+  EXPECT_GT((exact.item_factors() - rough.item_factors()).norm(),
+            1e-3 * exact.item_factors().norm());
+}
+
+TEST(IalsTest, ConfidenceAndRegularizationShapeTheSolve) {
+  // One user, one item seen with weight w: the fold-in solves
+  // (G + lambda I + (c - 1) o o^T) x = c o; with G = o o^T for a one-item
+  // model that is x = c o / (c |o|^2 + lambda) in the direction of o.
+  FactorMatrix items(1, 2);
+  items << 3.0f, 4.0f;  // |o|^2 = 25
+  IalsOptions options;
+  options.factors = 2;
+  options.alpha = 2.0f;
+  options.regularization = 5.0f;
+  const float w = 3.0f;
+  auto solved = [&](const IalsOptions& o, float c, float lambda) {
+    const IalsModel model(items, o);
+    const Eigen::VectorXf x = model.FoldIn({{0, w}});
+    const float expected = c / (c * 25 + lambda);
+    EXPECT_NEAR(x(0), 3 * expected, 1e-5);
+    EXPECT_NEAR(x(1), 4 * expected, 1e-5);
+  };
+  solved(options, 1 + 2 * w, 5);
+  options.confidence = IalsConfidence::kLog;
+  solved(options, 1 + 2 * std::log1p(w), 5);
+  options.regularization_exponent = 1.0f;  // lambda (1 + n) with n = 1
+  solved(options, 1 + 2 * std::log1p(w), 10);
 }
 
 TEST(IalsTest, FoldInOfNothingIsZero) {

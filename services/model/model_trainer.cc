@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/parallel_for.h"
 #include "base/status_macros.h"
 #include "portrait/v1/consent.pb.h"
 #include "services/consent/consent_store.h"
@@ -109,11 +110,9 @@ Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
 
 std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
                                           FactorMatrix factors,
-                                          const IalsOptions& options,
-                                          int neighbours) {
+                                          const IalsOptions& options) {
   auto serving = std::make_shared<ServingModel>(ServingModel{
-      storage::ModelRecord(), {}, {}, {}, IalsModel(std::move(factors), options), {}});
-  serving->nearest = serving->model.NearestItems(neighbours);
+      storage::ModelRecord(), {}, {}, {}, IalsModel(std::move(factors), options)});
   serving->item_labels.assign(record.item_labels().begin(),
                               record.item_labels().end());
   for (size_t i = 0; i < serving->item_labels.size(); ++i) {
@@ -126,7 +125,51 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
   return serving;
 }
 
+// The options a record was trained with (what serving must fold in with).
+IalsOptions RecordOptions(const storage::ModelRecord& record, IalsOptions options) {
+  options.factors = record.factors();
+  options.iterations = record.iterations();
+  options.regularization = record.regularization();
+  options.regularization_exponent = record.regularization_exponent();
+  options.alpha = record.alpha();
+  options.confidence = record.confidence() == v1::CONFIDENCE_LOG
+                           ? IalsConfidence::kLog
+                           : IalsConfidence::kLinear;
+  options.cg_steps = record.cg_steps();
+  options.seed = record.seed();
+  return options;
+}
+
+void SetRecordOptions(const IalsOptions& options, storage::ModelRecord* record) {
+  record->set_factors(options.factors);
+  record->set_iterations(options.iterations);
+  record->set_regularization(options.regularization);
+  record->set_regularization_exponent(options.regularization_exponent);
+  record->set_alpha(options.alpha);
+  record->set_confidence(options.confidence == IalsConfidence::kLog
+                             ? v1::CONFIDENCE_LOG
+                             : v1::CONFIDENCE_LINEAR);
+  record->set_cg_steps(options.cg_steps);
+  record->set_seed(options.seed);
+}
+
+bool SameOptions(const IalsOptions& a, const IalsOptions& b) {
+  return a.factors == b.factors && a.iterations == b.iterations &&
+         a.regularization == b.regularization &&
+         a.regularization_exponent == b.regularization_exponent &&
+         a.alpha == b.alpha && a.confidence == b.confidence &&
+         a.cg_steps == b.cg_steps && a.seed == b.seed;
+}
+
 }  // namespace
+
+ServingModel::Rows ServingModel::RowsOf(v1::ItemKind kind) const {
+  const auto first = std::find(item_kinds.begin(), item_kinds.end(), kind);
+  const auto last = std::find_if(first, item_kinds.end(),
+                                 [kind](v1::ItemKind k) { return k != kind; });
+  return {static_cast<int32_t>(first - item_kinds.begin()),
+          static_cast<int32_t>(last - item_kinds.begin())};
+}
 
 float TrainingWeight(const UserPortrait& user, const std::string& label,
                      const RankingConfig& config) {
@@ -150,13 +193,14 @@ std::vector<std::pair<std::string, float>> TrainingItems(
 
 ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                            PortraitIndex* index, const RankingConfig* config,
-                           IalsOptions options)
+                           IalsOptions options, int threads)
     : store_(store),
       clock_(clock),
       locks_(locks),
       index_(index),
       config_(config),
-      options_(options) {}
+      options_(options),
+      threads_(threads) {}
 
 absl::Status ModelTrainer::Load() {
   absl::StatusOr<std::string> stored = store_->Get(Column::kModels, kCurrentKey);
@@ -168,21 +212,14 @@ absl::Status ModelTrainer::Load() {
                                           record.factors() * sizeof(float)) {
     return absl::DataLossError("the stored model does not parse");
   }
-  IalsOptions options = options_;
-  options.factors = record.factors();
-  options.regularization = record.regularization();
-  options.alpha = record.alpha();
+  const IalsOptions options = RecordOptions(record, options_);
   FactorMatrix factors(record.item_labels_size(), record.factors());
   std::memcpy(factors.data(), record.item_factors().data(),
               record.item_factors().size());
   // Trained with today's options on exactly today's data: as good as a new
   // training, so none is due until the data changes. The digest walks every
   // user's data, so it is computed only when the options match.
-  const bool same_options = record.factors() == options_.factors &&
-                            record.regularization() == options_.regularization &&
-                            record.alpha() == options_.alpha &&
-                            record.iterations() == options_.iterations &&
-                            record.seed() == options_.seed;
+  const bool same_options = SameOptions(options, options_);
   bool current = false;
   uint64_t generation = 0;
   if (same_options && record.input_digest() != 0) {
@@ -192,8 +229,7 @@ absl::Status ModelTrainer::Load() {
     });
   }
   std::shared_ptr<ServingModel> serving =
-      MakeServing(std::move(record), std::move(factors), options,
-                  config_->proto().neighbours_per_item());
+      MakeServing(std::move(record), std::move(factors), options);
   absl::MutexLock lock(&mu_);
   trained_at_ms_ = serving->lineage.trained_at_ms();
   if (current) trained_generation_ = generation;
@@ -206,20 +242,21 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
   const auto wall_start = std::chrono::steady_clock::now();
   Snapshot snapshot = index_->Read(
       [&](const IndexState& state) { return TakeSnapshot(state, *config_); });
+  // Rows in chunks of 64: small enough to balance popular items' rows.
+  const ParallelFor parallel =
+      [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+        ParallelForOnThreads(threads_, n, 64, fn);
+      };
   IalsModel model = IalsModel::Train(static_cast<int>(snapshot.users),
                                      static_cast<int>(snapshot.item_labels.size()),
-                                     snapshot.interactions, options_);
+                                     snapshot.interactions, options_, parallel);
   storage::ModelRecord record;
   {
     absl::MutexLock lock(&mu_);
     record.set_version(current_ == nullptr ? 1 : current_->lineage.version() + 1);
   }
   record.set_trained_at_ms(started_ms);
-  record.set_factors(options_.factors);
-  record.set_regularization(options_.regularization);
-  record.set_alpha(options_.alpha);
-  record.set_iterations(options_.iterations);
-  record.set_seed(options_.seed);
+  SetRecordOptions(options_, &record);
   record.set_users(snapshot.users);
   record.set_interactions(static_cast<int64_t>(snapshot.interactions.size()));
   for (const std::string& id : snapshot.covered) record.add_receipts_covered(id);
@@ -232,8 +269,8 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
                              std::chrono::steady_clock::now() - wall_start)
                              .count());
   PORTRAIT_RETURN_IF_ERROR(Persist(record));
-  std::shared_ptr<ServingModel> serving = MakeServing(
-      record, model.item_factors(), options_, config_->proto().neighbours_per_item());
+  std::shared_ptr<ServingModel> serving =
+      MakeServing(record, model.item_factors(), options_);
   {
     absl::MutexLock lock(&mu_);
     current_ = std::move(serving);

@@ -32,13 +32,22 @@ namespace portrait {
 
 // A version in serving. Immutable.
 struct ServingModel {
+  // The rows [begin, end) of one kind of item. Labels are sorted and every
+  // label of a kind starts with the kind's prefix, so each kind's rows are
+  // contiguous.
+  struct Rows {
+    int32_t begin = 0;
+    int32_t end = 0;
+  };
+
+  // The rows of `kind`'s items (empty if none).
+  Rows RowsOf(v1::ItemKind kind) const;
+
   storage::ModelRecord lineage;  // item_labels and item_factors cleared.
   std::vector<std::string> item_labels;  // Sorted.
   std::vector<v1::ItemKind> item_kinds;  // LabelKind of each label.
   absl::flat_hash_map<std::string, int32_t> item_index;
   IalsModel model;
-  // Each item's nearest items by factor cosine (IalsModel::NearestItems).
-  std::vector<std::vector<std::pair<int32_t, float>>> nearest;
 };
 
 // The training data of one user: engaged labels and their weights, from the
@@ -54,11 +63,11 @@ float TrainingWeight(const UserPortrait& user, const std::string& label,
 
 class ModelTrainer {
  public:
-  // All pointers must outlive the trainer. Serving keeps `neighbours` nearest
-  // items per item.
+  // All pointers must outlive the trainer. Training solves rows on
+  // `threads` threads (the factors do not depend on how many).
   ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                PortraitIndex* index, const RankingConfig* config,
-               IalsOptions options);
+               IalsOptions options, int threads = 1);
 
   // Serves the persisted version, if any. If it was trained with these
   // options on exactly the index's current data (its input digest), no
@@ -90,6 +99,7 @@ class ModelTrainer {
   PortraitIndex* const index_;
   const RankingConfig* const config_;
   const IalsOptions options_;
+  const int threads_;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const ServingModel> current_ ABSL_GUARDED_BY(mu_);

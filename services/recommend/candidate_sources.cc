@@ -161,44 +161,29 @@ void AddEmbedding(const SourceContext& ctx, v1::ItemKind kind,
                   CandidateTable* table) {
   const ServingModel* model = ctx.model;
   if (model == nullptr) return;
-  const v1::RankingConfig& config = ctx.index.config().proto();
+  const ServingModel::Rows rows = model->RowsOf(kind);
+  if (rows.begin == rows.end) return;
+  // The user's factors: the training solve over every consented engaged
+  // item the model knows, in row order (as training orders them).
   std::vector<std::pair<int32_t, float>> seen;
+  std::vector<int32_t> engaged;  // Rows never to recommend back.
   uint32_t signals = 0;
-  for (const std::string* label : ctx.user.RecentEngaged(config.fold_in_items())) {
-    auto it = model->item_index.find(*label);
+  for (const auto& [label, item] : ctx.user.engaged()) {
+    auto it = model->item_index.find(label);
     if (it == model->item_index.end()) continue;
-    const float weight = TrainingWeight(ctx.user, *label, ctx.index.config());
+    engaged.push_back(it->second);
+    const float weight = TrainingWeight(ctx.user, label, ctx.index.config());
     if (weight <= 0) continue;
     seen.emplace_back(it->second, weight);
-    signals |= EngagedSignals(ctx, *label);
+    signals |= item.signals;
   }
   if (seen.empty()) return;
+  std::sort(seen.begin(), seen.end());
   const Eigen::VectorXf user = model->model.FoldIn(seen);
-  // Candidates: the model's neighbours of the seeds (the user's most recent
-  // items), each scored once by the folded-in user vector; the best
-  // candidates_per_source stay, ties by row (rows are in label order).
-  std::vector<int32_t> rows;
-  const size_t seeds = std::min(seen.size(),
-                                static_cast<size_t>(config.seed_items_per_request()));
-  for (size_t s = 0; s < seeds; ++s) {
-    for (const auto& [neighbour, similarity] : model->nearest[seen[s].first]) {
-      rows.push_back(neighbour);
-    }
-  }
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  std::vector<std::pair<int32_t, float>> best;  // (row, score)
-  for (int32_t row : rows) {
-    if (model->item_kinds[row] != kind) continue;
-    const float score = model->model.Score(user, row);
-    if (score > 0) best.emplace_back(row, score);
-  }
-  const auto better = [](const auto& a, const auto& b) {
-    if (a.second != b.second) return a.second > b.second;
-    return a.first < b.first;
-  };
-  KeepBest(&best, PerSource(ctx), better);
-  for (const auto& [row, score] : best) {
+  // Every item of the kind is scored; the best candidates_per_source stay,
+  // ties by row (rows are in label order).
+  for (const auto& [row, score] : model->model.TopItems(
+           user, rows.begin, rows.end, PerSource(ctx), engaged)) {
     AddRaw(table, model->item_labels[row], v1::EMBEDDING, score, signals);
   }
 }

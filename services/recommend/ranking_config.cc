@@ -23,6 +23,30 @@ absl::Status CheckRange(absl::string_view name, int64_t value, int64_t lo,
   return absl::OkStatus();
 }
 
+absl::Status CheckReal(absl::string_view name, double value, double lo, double hi,
+                       bool lo_open = false) {
+  if (!(value >= lo && value <= hi) || (lo_open && value == lo)) {
+    return Invalid(absl::StrCat(name, " is ", value, "; must be ",
+                                lo_open ? "> " : "", lo, lo_open ? " and <= " : " to ",
+                                hi));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckModel(const v1::ModelConfig& m) {
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("model.factors", m.factors(), 1, 512));
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("model.iterations", m.iterations(), 1, 100));
+  PORTRAIT_RETURN_IF_ERROR(CheckReal("model.regularization", m.regularization(),
+                                     0, 1e6, /*lo_open=*/true));
+  PORTRAIT_RETURN_IF_ERROR(CheckReal("model.regularization_exponent",
+                                     m.regularization_exponent(), 0, 2));
+  PORTRAIT_RETURN_IF_ERROR(CheckReal("model.alpha", m.alpha(), 0, 1e4));
+  if (m.confidence() != v1::CONFIDENCE_LINEAR && m.confidence() != v1::CONFIDENCE_LOG) {
+    return Invalid("model.confidence must be CONFIDENCE_LINEAR or CONFIDENCE_LOG");
+  }
+  return CheckRange("model.cg_steps", m.cg_steps(), 0, 50);
+}
+
 absl::Status Check(const v1::RankingConfig& p) {
   std::array<bool, kNumSources> seen_source{};
   for (const v1::SourceWeight& w : p.source_weights()) {
@@ -51,8 +75,6 @@ absl::Status Check(const v1::RankingConfig& p) {
   PORTRAIT_RETURN_IF_ERROR(CheckRange("co_set_size", p.co_set_size(), 2, 200));
   PORTRAIT_RETURN_IF_ERROR(
       CheckRange("neighbours_per_item", p.neighbours_per_item(), 1, 1000));
-  PORTRAIT_RETURN_IF_ERROR(
-      CheckRange("fold_in_items", p.fold_in_items(), 1, 10000));
   PORTRAIT_RETURN_IF_ERROR(CheckRange("seed_items_per_request",
                                       p.seed_items_per_request(), 1,
                                       p.co_set_size()));
@@ -61,12 +83,23 @@ absl::Status Check(const v1::RankingConfig& p) {
   PORTRAIT_RETURN_IF_ERROR(
       CheckRange("fresh_half_life_hours", p.fresh_half_life_hours(), 1, 1 << 20));
   PORTRAIT_RETURN_IF_ERROR(CheckRange("max_per_group", p.max_per_group(), 1, 100));
-  return CheckRange("candidates_per_source", p.candidates_per_source(), 10, 10000);
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("candidates_per_source", p.candidates_per_source(), 10, 10000));
+  return CheckModel(p.model());
 }
 
 }  // namespace
 
 RankingConfig::RankingConfig(v1::RankingConfig proto) : proto_(std::move(proto)) {
+  const v1::ModelConfig& m = proto_.model();
+  model_.factors = m.factors();
+  model_.iterations = m.iterations();
+  model_.regularization = static_cast<float>(m.regularization());
+  model_.regularization_exponent = static_cast<float>(m.regularization_exponent());
+  model_.alpha = static_cast<float>(m.alpha());
+  model_.confidence = m.confidence() == v1::CONFIDENCE_LOG ? IalsConfidence::kLog
+                                                           : IalsConfidence::kLinear;
+  model_.cg_steps = m.cg_steps();
   for (const v1::SourceWeight& w : proto_.source_weights()) {
     source_weights_[w.source()] = w.weight();
   }

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "models/blend.h"
+#include "models/ials.h"
 #include "portrait/v1/ranking.pb.h"
 
 namespace portrait {
@@ -30,6 +31,8 @@ class RankingConfig {
   double signal_weight(v1::Signal signal) const { return signal_weights_[signal]; }
   bool IsEngagement(v1::Signal signal) const { return signal_weights_[signal] > 0; }
   const v1::RankingConfig& proto() const { return proto_; }
+  // The trained model's hyper-parameters (proto().model()).
+  const IalsOptions& model_options() const { return model_; }
   int64_t taste_half_life_ms() const {
     return int64_t{proto_.taste_half_life_hours()} * 3600 * 1000;
   }
@@ -43,6 +46,7 @@ class RankingConfig {
   v1::RankingConfig proto_;
   std::array<double, kNumSources> source_weights_{};
   std::array<double, v1::Signal_ARRAYSIZE> signal_weights_{};
+  IalsOptions model_;
 };
 
 }  // namespace portrait

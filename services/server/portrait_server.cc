@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   PortraitIndex* index = server->index_.get();
   server->trainer_ = std::make_unique<ModelTrainer>(
       store, clock, server->locks_.get(), index, server->ranking_.get(),
-      options.model);
+      server->ranking_->model_options(), options.training_threads);
   PORTRAIT_RETURN_IF_ERROR(server->trainer_->Load());
   server->auto_train_ = options.auto_train;
   server->retrain_after_ = options.retrain_after;

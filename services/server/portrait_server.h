@@ -14,7 +14,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
-#include "models/ials.h"
 #include "portrait/storage/records.pb.h"
 
 namespace grpc {
@@ -59,8 +58,9 @@ class PortraitServer {
     // How often retention, on-disk erasure and model training run when
     // nothing wakes them.
     absl::Duration maintenance_interval = absl::Seconds(60);
-    // The trained model's hyper-parameters.
-    IalsOptions model;
+    // Threads that train the model (its hyper-parameters are in the
+    // ranking configuration). The trained factors do not depend on it.
+    int training_threads = 2;
     // Train in the background: when receipts wait for a model, when there is
     // data and no model, and when data changed and `retrain_after` passed.
     // Tests turn it off and call TrainModel().

@@ -9,7 +9,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -28,8 +27,9 @@ ABSL_FLAG(std::string, ranking, "",
           "format); empty uses the shipped config/ranking.textproto");
 ABSL_FLAG(int, maintenance_interval_s, 60,
           "seconds between retention / on-disk erasure runs when idle");
-ABSL_FLAG(int, model_factors, 32, "trained model: latent factors (1 to 512)");
-ABSL_FLAG(int, model_iterations, 6, "trained model: ALS iterations (1 to 100)");
+ABSL_FLAG(int, training_threads, 2,
+          "threads that train the model (1 to 64); its hyper-parameters are "
+          "in the ranking configuration");
 ABSL_FLAG(int, retrain_after_s, 600,
           "retrain the model when data changed and this many seconds passed "
           "(revocations retrain at once)");
@@ -57,13 +57,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "portraitd: --block_cache_mb must be >= 1\n");
     return EXIT_FAILURE;
   }
-  const int factors = absl::GetFlag(FLAGS_model_factors);
-  const int iterations = absl::GetFlag(FLAGS_model_iterations);
-  if (factors < 1 || factors > 512 || iterations < 1 || iterations > 100 ||
-      absl::GetFlag(FLAGS_retrain_after_s) < 1) {
-    std::fprintf(stderr,
-                 "portraitd: --model_factors must be 1 to 512, "
-                 "--model_iterations 1 to 100, --retrain_after_s >= 1\n");
+  const int training_threads = absl::GetFlag(FLAGS_training_threads);
+  if (training_threads < 1 || training_threads > 64) {
+    std::fprintf(stderr, "portraitd: --training_threads is %d; must be 1 to 64\n",
+                 training_threads);
+    return EXIT_FAILURE;
+  }
+  if (absl::GetFlag(FLAGS_retrain_after_s) < 1) {
+    std::fprintf(stderr, "portraitd: --retrain_after_s must be >= 1\n");
     return EXIT_FAILURE;
   }
   if (absl::GetFlag(FLAGS_maintenance_interval_s) < 1) {
@@ -77,8 +78,7 @@ int main(int argc, char** argv) {
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
   options.policy_path = absl::GetFlag(FLAGS_policy);
   options.ranking_path = absl::GetFlag(FLAGS_ranking);
-  options.model.factors = factors;
-  options.model.iterations = iterations;
+  options.training_threads = training_threads;
   options.retrain_after = absl::Seconds(absl::GetFlag(FLAGS_retrain_after_s));
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
