@@ -51,6 +51,7 @@ std::string Hash(int i) { return absl::StrCat("contact-hash-", i); }
 // One server with stubs.
 struct Server {
   std::string dir;
+  std::string ranking;  // Every source weighted: each must forget.
   std::unique_ptr<PortraitServer> server;
   std::unique_ptr<v1::IngestService::Stub> ingest;
   std::unique_ptr<v1::ConsentService::Stub> consent;
@@ -58,7 +59,7 @@ struct Server {
   std::unique_ptr<v1::RecommendService::Stub> recommend;
 
   void Start(const Clock* clock) {
-    server = StartTestServer(dir, clock);
+    server = StartTestServer(dir, clock, ranking);
     ASSERT_NE(server, nullptr);
     auto channel = ConnectTo(server->port());
     ingest = v1::IngestService::NewStub(channel);
@@ -337,7 +338,8 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   Outcome outcome;
   TempDir dir;
   FakeClock clock(kStartMs);
-  Server a{dir.path() + "/a"}, b{dir.path() + "/b"};
+  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
+  Server a{dir.path() + "/a", ranking}, b{dir.path() + "/b", ranking};
   a.Start(&clock);
   b.Start(&clock);
   if (::testing::Test::HasFatalFailure()) return outcome;

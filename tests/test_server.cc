@@ -1,23 +1,43 @@
 #include "tests/test_server.h"
 
 #include <chrono>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "portrait/v1/ranking.pb.h"
+#include "services/recommend/ranking_config.h"
 
 namespace portrait {
 
 std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
-                                                const Clock* clock) {
+                                                const Clock* clock,
+                                                const std::string& ranking_path) {
   PortraitServer::Options options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
   options.block_cache_bytes = 8 << 20;
   options.clock = clock;
   options.auto_train = false;
+  options.ranking_path = ranking_path;
   auto server = PortraitServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(*server) : nullptr;
+}
+
+std::string WriteEverySourceRanking(const std::string& path) {
+  v1::RankingConfig config = RankingConfig::Shipped().proto();
+  config.clear_source_weights();
+  for (int s = 1; s < kNumSources; ++s) {
+    v1::SourceWeight* weight = config.add_source_weights();
+    weight->set_source(static_cast<v1::ReasonSource>(s));
+    weight->set_weight(1);
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << config.DebugString();
+  out.close();
+  EXPECT_TRUE(out.good()) << "cannot write " << path;
+  return path;
 }
 
 std::shared_ptr<grpc::Channel> ConnectTo(int port) {

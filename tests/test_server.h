@@ -18,9 +18,15 @@ namespace portrait {
 // Starts a server over `data_dir` on a free loopback port; fails the current
 // test (and returns nullptr) if it cannot. Background model training is off
 // (tests call PortraitServer::TrainModel), so answers depend only on what the
-// test did.
+// test did. `ranking_path` empty means the shipped ranking configuration.
 std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
-                                                const Clock* clock);
+                                                const Clock* clock,
+                                                const std::string& ranking_path = "");
+
+// Writes the shipped ranking configuration with every candidate source
+// weighted 1 to `path` (tests that must see every source's effect whatever
+// the shipped blend weighs) and returns `path`.
+std::string WriteEverySourceRanking(const std::string& path);
 
 // A channel to 127.0.0.1:port, waited on until connected (5 s at most).
 std::shared_ptr<grpc::Channel> ConnectTo(int port);

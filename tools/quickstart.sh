@@ -9,7 +9,9 @@ tools/install_deps.sh
 bazel build //tools/portraitd //tools/demo:portrait_demo
 
 log=$(mktemp)
-bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 >"$log" 2>&1 &
+# --retrain_after_s=5: the demo waits for a model version that has seen
+# its feed world (the default retrains every 10 minutes when data changed).
+bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 --retrain_after_s=5 >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=""

@@ -86,6 +86,8 @@ size_t AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
 // Each source stops after this many candidates in total; a followee or a
 // friend contributes at most kPerPerson of them.
 constexpr size_t kPerPerson = 5;
+// A friend's taste is read from their this many most recent items.
+constexpr int kFriendItems = 50;
 
 }  // namespace
 
@@ -296,20 +298,31 @@ std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx) {
 
 void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
                        CandidateTable* table) {
+  // Each friend's taste: their most recently engaged items of the kind, each
+  // weighted by the friend's affinity for it over the friend's total, so
+  // that every friend counts alike; summed over friends by label.
   const uint32_t signals = 1u << v1::FRIEND;
   const std::string prefix = absl::StrCat(kind, ":");
-  size_t added = 0;
+  absl::flat_hash_map<const std::string*, double> sums;
+  std::vector<std::pair<const std::string*, double>> items;
   for (const UserPortrait* other : VisibleFriends(ctx)) {
-    if (added >= static_cast<size_t>(PerSource(ctx))) break;
-    std::vector<const std::string*> labels =
-        kind == "post" ? other->RecentEngaged(kPerPerson)
-                       : SortedLabels(other->Block(v1::FOLLOW), prefix);
-    if (labels.size() > kPerPerson) labels.resize(kPerPerson);
-    for (const std::string* label : labels) {
+    items.clear();
+    double total = 0;
+    for (const std::string* label : other->RecentEngaged(kFriendItems)) {
       if (!absl::StartsWith(*label, prefix)) continue;
-      AddRaw(table, *label, v1::FRIENDS_ENGAGED, 1.0, signals);
-      ++added;
+      const double weight = other->EngagedWeight(*label, ctx.index.config(), ctx.now_ms);
+      if (weight <= 0) continue;
+      items.emplace_back(label, weight);
+      total += weight;
     }
+    for (const auto& [label, weight] : items) sums[label] += weight / total;
+  }
+  Ranked best;
+  best.reserve(sums.size());
+  for (const auto& [label, sum] : sums) best.emplace_back(*label, sum);
+  RankAndKeep(&best, PerSource(ctx));
+  for (const auto& [label, sum] : best) {
+    AddRaw(table, label, v1::FRIENDS_ENGAGED, sum, signals);
   }
 }
 

@@ -60,6 +60,12 @@ absl::Status Check(const v1::RankingConfig& p) {
                                   " weight must be >= 0"));
     }
   }
+  std::array<double, kNumSources> weights{};
+  for (const v1::SourceWeight& w : p.source_weights()) weights[w.source()] = w.weight();
+  if (!(weights[v1::POPULAR] > 0 || weights[v1::FRESH] > 0)) {
+    return Invalid("POPULAR or FRESH must weigh > 0: non-personalised answers "
+                   "use only those two sources");
+  }
   std::array<bool, v1::Signal_ARRAYSIZE> seen_signal{};
   for (const v1::SignalWeight& w : p.signal_weights()) {
     if (w.signal() == v1::SIGNAL_UNSPECIFIED || !v1::Signal_IsValid(w.signal()) ||

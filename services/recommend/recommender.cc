@@ -152,35 +152,43 @@ bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
          !HasRelationship(*person, v1::BLACKLIST_USER, ctx.user_id);
 }
 
+// Runs the surface's sources, skipping those the blend weighs 0 (their
+// candidates could never rank by them, and reasons name only sources that
+// count).
 void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
                       bool personalized, CandidateTable* table) {
+  const auto& weights = ctx.index.config().source_weights();
+  const auto on = [&](v1::ReasonSource source) { return weights[source] > 0; };
   switch (surface) {
     case v1::FEED:
       if (personalized) {
-        AddCoEngagement(ctx, v1::ITEM_POST, table);
-        AddSimilarTastePosts(ctx, table);
-        AddFollowedPosts(ctx, table);
-        AddFriendsEngaged(ctx, "post", table);
-        if (ctx.user.Block(v1::LOCATION) != nullptr || ctx.context_cell) {
+        if (on(v1::CO_ENGAGEMENT)) AddCoEngagement(ctx, v1::ITEM_POST, table);
+        if (on(v1::SIMILAR_TASTE)) AddSimilarTastePosts(ctx, table);
+        if (on(v1::FOLLOWED_BRAND) || on(v1::FOLLOWED_AUTHOR)) {
+          AddFollowedPosts(ctx, table);
+        }
+        if (on(v1::FRIENDS_ENGAGED)) AddFriendsEngaged(ctx, "post", table);
+        if (on(v1::NEARBY) &&
+            (ctx.user.Block(v1::LOCATION) != nullptr || ctx.context_cell)) {
           AddNearbyPosts(ctx, table);
         }
       }
-      AddPopular(ctx, "post", table);
-      AddFreshPosts(ctx, table);
-      if (personalized) AddEmbedding(ctx, v1::ITEM_POST, table);
+      if (on(v1::POPULAR)) AddPopular(ctx, "post", table);
+      if (on(v1::FRESH)) AddFreshPosts(ctx, table);
+      if (personalized && on(v1::EMBEDDING)) AddEmbedding(ctx, v1::ITEM_POST, table);
       break;
     case v1::BRANDS:
       if (personalized) {
-        AddCoEngagement(ctx, v1::ITEM_BRAND, table);
-        AddSimilarTasteBrands(ctx, table);
-        AddFriendsEngaged(ctx, "brand", table);
+        if (on(v1::CO_ENGAGEMENT)) AddCoEngagement(ctx, v1::ITEM_BRAND, table);
+        if (on(v1::SIMILAR_TASTE)) AddSimilarTasteBrands(ctx, table);
+        if (on(v1::FRIENDS_ENGAGED)) AddFriendsEngaged(ctx, "brand", table);
       }
-      AddPopular(ctx, "brand", table);
-      if (personalized) AddEmbedding(ctx, v1::ITEM_BRAND, table);
+      if (on(v1::POPULAR)) AddPopular(ctx, "brand", table);
+      if (personalized && on(v1::EMBEDDING)) AddEmbedding(ctx, v1::ITEM_BRAND, table);
       break;
     default:
       if (personalized) AddPeopleSources(ctx, table);
-      AddPopular(ctx, "user", table);
+      if (on(v1::POPULAR)) AddPopular(ctx, "user", table);
       break;
   }
 }

@@ -177,7 +177,9 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
     std::fflush(stdout);
     due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
   }
-  return due_ms < 0 ? absl::InfiniteDuration() : absl::Milliseconds(due_ms);
+  // Nothing due now: look again once data that changes meanwhile would be
+  // due (ingest does not wake this thread), at the latest at the interval.
+  return due_ms < 0 ? retrain_after_ : absl::Milliseconds(due_ms);
 }
 
 absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {

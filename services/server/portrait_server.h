@@ -89,8 +89,9 @@ class PortraitServer {
 
   // Runs retention, on-disk erasure and (with auto_train, when due) model
   // training now, on the caller's thread (tests drive time with a FakeClock
-  // and call this). Returns how soon training will be due (infinite if
-  // nothing waits).
+  // and call this). Returns how soon to run it again: when training will be
+  // due, or, when nothing is due yet, `retrain_after` (data may change
+  // meanwhile); infinite without auto_train.
   absl::StatusOr<absl::Duration> RunMaintenance();
 
   // Trains a model version now and returns its lineage.

@@ -33,6 +33,7 @@
 ABSL_FLAG(std::string, data_dir, "", "a portraitd data directory (not in use)");
 ABSL_FLAG(int, users, 100000, "synthetic users to draw from");
 ABSL_FLAG(int, requests, 20000, "timed requests per configuration");
+ABSL_FLAG(int, training_threads, 2, "threads that train the model");
 ABSL_FLAG(bool, train, false,
           "first train (and persist) a new model version and report its cost");
 
@@ -78,7 +79,7 @@ int Run() {
   UserLocks locks;
   PortraitIndex index(store->get(), RealClock::Get(), &*policy, &config);
   ModelTrainer trainer(store->get(), RealClock::Get(), &locks, &index, &config,
-                       IalsOptions());
+                       config.model_options(), absl::GetFlag(FLAGS_training_threads));
   if (!index.Load().ok() || !trainer.Load().ok()) return EXIT_FAILURE;
   if (absl::GetFlag(FLAGS_train)) {
     const auto start = std::chrono::steady_clock::now();
@@ -88,7 +89,7 @@ int Run() {
       return EXIT_FAILURE;
     }
     std::printf("trained version %lld: %lld users, %lld interactions, %d factors, "
-                "%d iterations: ALS %lld ms; with nearest-item lists %.0f ms\n",
+                "%d iterations: ALS %lld ms; with persisting %.0f ms\n",
                 static_cast<long long>(record->version()),
                 static_cast<long long>(record->users()),
                 static_cast<long long>(record->interactions()), record->factors(),

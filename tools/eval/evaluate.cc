@@ -229,7 +229,9 @@ v1::RankingConfig WithWeights(const v1::RankingConfig& base, const Weights& weig
   return config;
 }
 
-// `base` with every source weight 0 but `source`'s 1.
+// `base` with every source weight 0 but `source`'s 1. POPULAR keeps 1e-9
+// when it is not `source` (a configuration needs POPULAR or FRESH for its
+// non-personalised answers): it orders only what `source` leaves unranked.
 v1::RankingConfig Alone(const v1::RankingConfig& base, v1::ReasonSource source) {
   Weights weights;
   for (int s = 1; s <= v1::ReasonSource_MAX; ++s) {
@@ -237,6 +239,7 @@ v1::RankingConfig Alone(const v1::RankingConfig& base, v1::ReasonSource source) 
       weights[static_cast<v1::ReasonSource>(s)] = s == source ? 1 : 0;
     }
   }
+  if (source != v1::POPULAR) weights[v1::POPULAR] = 1e-9;
   return WithWeights(base, weights);
 }
 
@@ -326,6 +329,8 @@ absl::StatusOr<v1::RankingConfig> FitBlend(std::vector<std::unique_ptr<SeedRun>>
     for (v1::ReasonSource source : kFitted) {
       for (double value : kFitValues) {
         const v1::RankingConfig trial = WithWeights(best, {{source, value}});
+        // E.g. POPULAR and FRESH both 0: not a configuration the server takes.
+        if (!RankingConfig::FromText(trial.DebugString()).ok()) continue;
         PORTRAIT_ASSIGN_OR_RETURN(double ndcg, valid_ndcg(trial));
         std::printf("fit round %d: %s %.2f -> valid NDCG@%d %.4f\n", round + 1,
                     v1::ReasonSource_Name(source).c_str(), value, k, ndcg);
