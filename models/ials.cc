@@ -155,38 +155,58 @@ Eigen::VectorXf IalsModel::FoldIn(
 
 std::vector<std::pair<int32_t, float>> IalsModel::TopItems(
     const Eigen::Ref<const Eigen::VectorXf>& user, int32_t begin, int32_t end,
-    size_t n, const std::vector<int32_t>& excluded) const {
+    size_t n, const std::vector<int32_t>& excluded, size_t* rescored) const {
   std::vector<std::pair<int32_t, float>> top;
+  if (rescored != nullptr) *rescored = 0;
   if (n == 0 || begin >= end) return top;
-  constexpr double kExcluded = -std::numeric_limits<double>::infinity();
+  constexpr float kExcluded = -std::numeric_limits<float>::infinity();
   const int64_t count = end - begin;
-  thread_local std::vector<double> lower, upper, heap;
+  thread_local std::vector<float> lower, upper, heap;
   lower.resize(count);
   upper.resize(count);
   quantized_.Bounds(user, begin, end, lower.data(), upper.data());
   for (int32_t row : excluded) {
-    if (row >= begin && row < end) lower[row - begin] = kExcluded;
+    if (row >= begin && row < end) lower[row - begin] = upper[row - begin] = kExcluded;
   }
   // The n-th best lower bound (a min-heap of the n best): every row of the
-  // exact top n has a score, hence an upper bound, at least that high.
+  // exact top n has a score, hence an upper bound, at least that high. Rows
+  // go by in chunks; a chunk whose best lower bound cannot enter the heap
+  // (most, once it is full) costs one pass of comparisons.
+  constexpr int64_t kChunk = 16;
   heap.clear();
-  for (int64_t i = 0; i < count; ++i) {
-    if (lower[i] == kExcluded) continue;
-    if (heap.size() < n) {
-      heap.push_back(lower[i]);
-      std::push_heap(heap.begin(), heap.end(), std::greater<double>());
-    } else if (lower[i] > heap.front()) {
-      std::pop_heap(heap.begin(), heap.end(), std::greater<double>());
-      heap.back() = lower[i];
-      std::push_heap(heap.begin(), heap.end(), std::greater<double>());
+  const auto greater = std::greater<float>();
+  for (int64_t start = 0; start < count; start += kChunk) {
+    const int64_t stop = std::min(count, start + kChunk);
+    if (heap.size() == n) {
+      float best = kExcluded;
+      for (int64_t i = start; i < stop; ++i) best = std::max(best, lower[i]);
+      if (!(best > heap.front())) continue;
+    }
+    for (int64_t i = start; i < stop; ++i) {
+      if (lower[i] == kExcluded) continue;
+      if (heap.size() < n) {
+        heap.push_back(lower[i]);
+        std::push_heap(heap.begin(), heap.end(), greater);
+      } else if (lower[i] > heap.front()) {
+        std::pop_heap(heap.begin(), heap.end(), greater);
+        heap.back() = lower[i];
+        std::push_heap(heap.begin(), heap.end(), greater);
+      }
     }
   }
-  const double threshold = heap.size() < n ? kExcluded : heap.front();
-  for (int64_t i = 0; i < count; ++i) {
-    if (lower[i] == kExcluded || upper[i] < threshold) continue;
-    const int32_t row = static_cast<int32_t>(begin + i);
-    top.emplace_back(row, Score(user, row));
+  const float threshold = heap.size() < n ? kExcluded : heap.front();
+  for (int64_t start = 0; start < count; start += kChunk) {
+    const int64_t stop = std::min(count, start + kChunk);
+    float best = kExcluded;
+    for (int64_t i = start; i < stop; ++i) best = std::max(best, upper[i]);
+    if (best < threshold) continue;
+    for (int64_t i = start; i < stop; ++i) {
+      if (lower[i] == kExcluded || upper[i] < threshold) continue;
+      const int32_t row = static_cast<int32_t>(begin + i);
+      top.emplace_back(row, Score(user, row));
+    }
   }
+  if (rescored != nullptr) *rescored = top.size();
   const auto better = [](const std::pair<int32_t, float>& a,
                          const std::pair<int32_t, float>& b) {
     if (a.second != b.second) return a.second > b.second;

@@ -100,10 +100,12 @@ class IalsModel {
   // same list as scoring every row in float and sorting. Scores every row
   // through the 8-bit copy's bounds (QuantizedFactors) and computes in float
   // only the rows whose upper bound reaches the n-th best lower bound.
+  // If `rescored` is not null, sets it to how many rows were scored in float.
   // REQUIRES: 0 <= begin <= end <= items, user.size() == factors.
   std::vector<std::pair<int32_t, float>> TopItems(
       const Eigen::Ref<const Eigen::VectorXf>& user, int32_t begin, int32_t end,
-      size_t n, const std::vector<int32_t>& excluded) const;
+      size_t n, const std::vector<int32_t>& excluded,
+      size_t* rescored = nullptr) const;
 
  private:
   IalsOptions options_;

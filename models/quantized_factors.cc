@@ -28,44 +28,50 @@ void BlockDotsPlain(const uint8_t* block, int groups, const int8_t* p,
 // The same sums with AVX2: one 32-byte load is 8 rows x 4 factors;
 // maddubs multiplies u8 by s8 and adds pairs (at most 2 * 255 * 63 < 2^15,
 // so it never saturates), madd with ones adds the two pairs of each row.
+// Two blocks at a time, the query's broadcasts computed once.
 __attribute__((target("avx2"))) void BlockDotsAvx2(const uint8_t* blocks,
                                                    int64_t count, int groups,
                                                    const int8_t* p,
                                                    int32_t* out) {
+  __m256i query[128];  // groups <= 128 (512 factors)
+  for (int g = 0; g < groups; ++g) {
+    int32_t four;
+    std::memcpy(&four, p + 4 * g, 4);
+    query[g] = _mm256_set1_epi32(four);
+  }
   const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < count; ++b) {
-    const uint8_t* block = blocks + b * 32 * groups;
+// acc += the 8 rows' sums over group g of `block` (a macro: a lambda would
+// not inherit the function's AVX2 target).
+#define PORTRAIT_DOT_STEP(block, g, acc)                                       \
+  acc = _mm256_add_epi32(                                                      \
+      acc, _mm256_madd_epi16(                                                  \
+               _mm256_maddubs_epi16(_mm256_loadu_si256(                       \
+                                        reinterpret_cast<const __m256i*>(     \
+                                            (block) + 32 * (g))),              \
+                                    query[g]),                                 \
+               ones))
+  const int64_t block_bytes = int64_t{32} * groups;
+  int64_t b = 0;
+  for (; b + 1 < count; b += 2) {
+    const uint8_t* first = blocks + b * block_bytes;
+    const uint8_t* second = first + block_bytes;
     __m256i acc0 = _mm256_setzero_si256();
     __m256i acc1 = _mm256_setzero_si256();
-    int g = 0;
-    for (; g + 1 < groups; g += 2) {
-      int32_t q0, q1;
-      std::memcpy(&q0, p + 4 * g, 4);
-      std::memcpy(&q1, p + 4 * g + 4, 4);
-      const __m256i x0 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * g));
-      const __m256i x1 = _mm256_loadu_si256(
-          reinterpret_cast<const __m256i*>(block + 32 * g + 32));
-      acc0 = _mm256_add_epi32(
-          acc0, _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(x0, _mm256_set1_epi32(q0)), ones));
-      acc1 = _mm256_add_epi32(
-          acc1, _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(x1, _mm256_set1_epi32(q1)), ones));
+    for (int g = 0; g < groups; ++g) {
+      PORTRAIT_DOT_STEP(first, g, acc0);
+      PORTRAIT_DOT_STEP(second, g, acc1);
     }
-    if (g < groups) {
-      int32_t q0;
-      std::memcpy(&q0, p + 4 * g, 4);
-      const __m256i x0 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32 * g));
-      acc0 = _mm256_add_epi32(
-          acc0, _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(x0, _mm256_set1_epi32(q0)), ones));
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * b),
-                        _mm256_add_epi32(acc0, acc1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * b), acc0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * b + 8), acc1);
+  }
+  if (b < count) {
+    const uint8_t* block = blocks + b * block_bytes;
+    __m256i acc = _mm256_setzero_si256();
+    for (int g = 0; g < groups; ++g) PORTRAIT_DOT_STEP(block, g, acc);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * b), acc);
   }
 }
+#undef PORTRAIT_DOT_STEP
 
 bool CpuHasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2");
@@ -79,7 +85,7 @@ QuantizedFactors::QuantizedFactors(const Matrix& factors)
       factors_(static_cast<int>(factors.cols())),
       groups_((static_cast<int>(factors.cols()) + 3) / 4),
       scale_(factors.rows()),
-      l1_(factors.rows()) {
+      scaled_l1_(factors.rows()) {
   const int64_t blocks = (rows_ + kBlockRows - 1) / kBlockRows;
   blocks_.assign(blocks * kBlockRows * 4 * groups_, 128);  // q = 0
   for (int64_t r = 0; r < rows_; ++r) {
@@ -94,7 +100,7 @@ QuantizedFactors::QuantizedFactors(const Matrix& factors)
       l1 += std::abs(q);
       block[32 * (j / 4) + 4 * t + j % 4] = static_cast<uint8_t>(q + 128);
     }
-    l1_[r] = l1;
+    scaled_l1_[r] = scale * static_cast<float>(l1);
   }
 }
 
@@ -133,8 +139,8 @@ void QuantizedFactors::IntegerDots(const int8_t* p, int64_t begin, int64_t end,
 }
 
 void QuantizedFactors::Bounds(const Eigen::Ref<const Eigen::VectorXf>& user,
-                              int64_t begin, int64_t end, double* lower,
-                              double* upper) const {
+                              int64_t begin, int64_t end, float* lower,
+                              float* upper) const {
   if (begin >= end) return;
   const float max = user.cwiseAbs().maxCoeff();
   const double b = max > 0 ? static_cast<double>(max) / kQueryMax : 0;
@@ -150,20 +156,28 @@ void QuantizedFactors::Bounds(const Eigen::Ref<const Eigen::VectorXf>& user,
   thread_local std::vector<int32_t> dots;
   dots.resize(end - begin);
   IntegerDots(p.data(), begin, end, /*simd=*/true, dots.data());
-  // |f / a - q| and |u / b - p| are at most 1/2 plus the float rounding of
-  // the division (below 127 * 2^-24); the float summation error of the exact
-  // score is at most k 2^-24 sum |f u|, with sum |f u| <= a b (|q|_1 + k d)
-  // (max |p| + d). Margins doubled.
+  // f.u = a b (q.p + e), |e| <= d (|q|_1 + |p|_1) + d^2 k, where d bounds
+  // |f / a - q| and |u / b - p|: 1/2 plus the float rounding of the
+  // division (below 127 * 2^-24). The float sum computing f.u exactly is
+  // off by at most k 2^-24 sum |f u| <= k 2^-24 a b (|q|_1 + d k)(max |p| +
+  // d) (doubled below). So the error is a b |q|_1 c1 + a b c2 with:
   constexpr double d = 0.5 + 2e-5;
   const double rounding = 2.0 * factors_ * std::ldexp(1.0, -24);
-  for (int64_t r = begin; r < end; ++r) {
-    const double ab = static_cast<double>(scale_[r]) * b;
-    const double q_l1 = l1_[r];
-    const double error = ab * (d * (q_l1 + p_l1) + d * d * factors_ +
-                               rounding * (q_l1 + d * factors_) * (p_max + d));
-    const double estimate = ab * dots[r - begin];
-    lower[r - begin] = estimate - error;
-    upper[r - begin] = estimate + error;
+  const float c1 = static_cast<float>(b * (d + rounding * (p_max + d)));
+  const float c2 = static_cast<float>(
+      b * (d * p_l1 + d * d * factors_ + rounding * d * factors_ * (p_max + d)));
+  const float fb = static_cast<float>(b);
+  // These few float operations round too (relative 2^-24 each); the margin
+  // covers them many times over.
+  constexpr float kMargin = 1e-4f;
+  const float* scale = scale_.data() + begin;
+  const float* scaled_l1 = scaled_l1_.data() + begin;
+  for (int64_t i = 0; i < end - begin; ++i) {
+    const float estimate = scale[i] * fb * static_cast<float>(dots[i]);
+    const float error = (scaled_l1[i] * c1 + scale[i] * c2) * (1 + kMargin) +
+                        kMargin * std::abs(estimate);
+    lower[i] = estimate - error;
+    upper[i] = estimate + error;
   }
 }
 

@@ -36,7 +36,7 @@ class QuantizedFactors {
   // REQUIRES: 0 <= begin <= end <= rows(), user.size() == factors.cols(),
   // lower and upper hold end - begin values.
   void Bounds(const Eigen::Ref<const Eigen::VectorXf>& user, int64_t begin,
-              int64_t end, double* lower, double* upper) const;
+              int64_t end, float* lower, float* upper) const;
 
   // The integer products q_r . p for rows [begin, end), with the AVX2
   // kernel if `simd` and the CPU has it, else plain C++ (tests compare the
@@ -54,7 +54,7 @@ class QuantizedFactors {
   // 4 bytes of row 0, then row 1, ..., each stored as q + 128 (unsigned).
   std::vector<uint8_t> blocks_;
   std::vector<float> scale_;  // a_r
-  std::vector<int32_t> l1_;   // |q_r|_1
+  std::vector<float> scaled_l1_;  // a_r |q_r|_1
 };
 
 }  // namespace portrait

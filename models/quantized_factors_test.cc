@@ -60,7 +60,7 @@ TEST(QuantizedFactorsTest, BoundsContainTheFloatScore) {
       const Matrix factors = RandomFactors(300, cols, cols + 7, scale);
       const QuantizedFactors quantized(factors);
       const Matrix users = RandomFactors(20, cols, cols + 11, 1.0f / scale);
-      std::vector<double> lower(300), upper(300);
+      std::vector<float> lower(300), upper(300);
       double width = 0, spread = 0;
       for (int u = 0; u < users.rows(); ++u) {
         const Eigen::VectorXf user = users.row(u).transpose();
@@ -86,7 +86,7 @@ TEST(QuantizedFactorsTest, ZeroQueryAndZeroRowsGiveZeroWidth) {
   Matrix factors = RandomFactors(10, 8, 3, 1.0f);
   factors.row(4).setZero();
   const QuantizedFactors quantized(factors);
-  std::vector<double> lower(10), upper(10);
+  std::vector<float> lower(10), upper(10);
   quantized.Bounds(Eigen::VectorXf::Zero(8), 0, 10, lower.data(), upper.data());
   for (int r = 0; r < 10; ++r) {
     EXPECT_EQ(lower[r], 0);

@@ -1,6 +1,7 @@
 #include "services/model/model_trainer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -111,7 +112,8 @@ Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
 std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
                                           FactorMatrix factors,
                                           const IalsOptions& options) {
-  auto serving = std::make_shared<ServingModel>(ServingModel{
+  // Built in place: the memo's lock cannot move.
+  std::shared_ptr<ServingModel> serving(new ServingModel{
       storage::ModelRecord(), {}, {}, {}, IalsModel(std::move(factors), options)});
   serving->item_labels.assign(record.item_labels().begin(),
                               record.item_labels().end());
@@ -162,34 +164,6 @@ bool SameOptions(const IalsOptions& a, const IalsOptions& b) {
 }
 
 }  // namespace
-
-ServingModel::Rows ServingModel::RowsOf(v1::ItemKind kind) const {
-  const auto first = std::find(item_kinds.begin(), item_kinds.end(), kind);
-  const auto last = std::find_if(first, item_kinds.end(),
-                                 [kind](v1::ItemKind k) { return k != kind; });
-  return {static_cast<int32_t>(first - item_kinds.begin()),
-          static_cast<int32_t>(last - item_kinds.begin())};
-}
-
-float TrainingWeight(const UserPortrait& user, const std::string& label,
-                     const RankingConfig& config) {
-  double weight = 0;
-  user.ForEachEngagement(label, [&](v1::Signal signal, const Affinity& affinity) {
-    weight += config.signal_weight(signal) * (affinity.weight_milli / 1000.0);
-  });
-  return static_cast<float>(weight);
-}
-
-std::vector<std::pair<std::string, float>> TrainingItems(
-    const UserPortrait& user, const RankingConfig& config) {
-  std::vector<std::pair<std::string, float>> items;
-  for (const auto& [label, engaged] : user.engaged()) {
-    const float weight = TrainingWeight(user, label, config);
-    if (weight > 0) items.emplace_back(label, weight);
-  }
-  std::sort(items.begin(), items.end());
-  return items;
-}
 
 ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                            PortraitIndex* index, const RankingConfig* config,
@@ -314,6 +288,48 @@ int64_t ModelTrainer::DueInMs(int64_t retrain_after_ms, int64_t debounce_ms) con
   if (pending) return std::max<int64_t>(0, debounce_ms - since_training);
   if (generation == trained_generation_) return -1;
   return std::max<int64_t>(0, retrain_after_ms - since_training);
+}
+
+int64_t ModelTrainer::Warm() {
+  const std::shared_ptr<const ServingModel> serving = current();
+  if (serving == nullptr) return 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (warm_version_ == serving->lineage.version()) return 0;
+  }
+  std::vector<std::string> users = index_->Read([](const IndexState& state) {
+    std::vector<std::string> ids;
+    for (const auto& [id, user] : state.users) {
+      if (!user.engaged().empty()) ids.push_back(id);
+    }
+    return ids;
+  });
+  std::sort(users.begin(), users.end());
+  const size_t n = config_->proto().candidates_per_source();
+  std::atomic<bool> stopped{false};
+  std::atomic<int64_t> warmed{0};
+  // Small chunks: each holds the index's reader lock, which writers wait for.
+  ParallelForOnThreads(threads_, static_cast<int64_t>(users.size()), 16,
+                       [&](int64_t begin, int64_t end) {
+    if (stopped) return;
+    index_->Read([&](const IndexState& state) {
+      if (!state.model_pending.empty()) {
+        stopped = true;  // A revocation waits: train first.
+        return;
+      }
+      for (int64_t i = begin; i < end; ++i) {
+        const UserPortrait* user = state.User(users[i]);
+        if (user == nullptr) continue;
+        serving->Top(users[i], serving->InputOf(*user, *config_), v1::ITEM_POST, n);
+        ++warmed;
+      }
+    });
+  });
+  if (!stopped) {
+    absl::MutexLock lock(&mu_);
+    warm_version_ = serving->lineage.version();
+  }
+  return warmed;
 }
 
 std::shared_ptr<const ServingModel> ModelTrainer::current() const {

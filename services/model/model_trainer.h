@@ -25,41 +25,11 @@
 #include "portrait/storage/records.pb.h"
 #include "services/locking/user_locks.h"
 #include "services/portrait/portrait_index.h"
+#include "services/model/serving_model.h"
 #include "services/recommend/ranking_config.h"
 #include "services/storage/store.h"
 
 namespace portrait {
-
-// A version in serving. Immutable.
-struct ServingModel {
-  // The rows [begin, end) of one kind of item. Labels are sorted and every
-  // label of a kind starts with the kind's prefix, so each kind's rows are
-  // contiguous.
-  struct Rows {
-    int32_t begin = 0;
-    int32_t end = 0;
-  };
-
-  // The rows of `kind`'s items (empty if none).
-  Rows RowsOf(v1::ItemKind kind) const;
-
-  storage::ModelRecord lineage;  // item_labels and item_factors cleared.
-  std::vector<std::string> item_labels;  // Sorted.
-  std::vector<v1::ItemKind> item_kinds;  // LabelKind of each label.
-  absl::flat_hash_map<std::string, int32_t> item_index;
-  IalsModel model;
-};
-
-// The training data of one user: engaged labels and their weights, from the
-// user's effective blocks: sum over engagement signals of the signal's
-// weight times the events' weights (no time decay, so that a model is a
-// function of the data alone). Sorted by label.
-std::vector<std::pair<std::string, float>> TrainingItems(
-    const UserPortrait& user, const RankingConfig& config);
-
-// The training weight of one engaged label (see TrainingItems); 0 if none.
-float TrainingWeight(const UserPortrait& user, const std::string& label,
-                     const RankingConfig& config);
 
 class ModelTrainer {
  public:
@@ -89,6 +59,13 @@ class ModelTrainer {
   // The version in serving; nullptr before the first training.
   std::shared_ptr<const ServingModel> current() const;
 
+  // Computes the FEED (post) EMBEDDING candidates of every user under the
+  // version in serving into its memo (ServingModel::Top), on the training
+  // threads, unless that version is already warm. Stops early, to be called
+  // again, when a revocation waits for a new version. Returns how many
+  // users it computed.
+  int64_t Warm();
+
  private:
   absl::Status Persist(const storage::ModelRecord& record);
   absl::Status CompleteReceipt(const std::string& receipt_id, int64_t now_ms);
@@ -105,6 +82,7 @@ class ModelTrainer {
   std::shared_ptr<const ServingModel> current_ ABSL_GUARDED_BY(mu_);
   uint64_t trained_generation_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t trained_at_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t warm_version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace portrait

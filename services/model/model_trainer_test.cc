@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "portrait/v1/consent.pb.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
 #include "services/consent/policy.h"
@@ -92,6 +93,51 @@ TEST_F(ModelTrainerTest, OtherOptionsNeedTraining) {
   IalsOptions other = Small();
   other.factors = 5;
   EXPECT_EQ(Restarted(other)->DueInMs(kRetrainAfter, 0), 0);
+}
+
+TEST_F(ModelTrainerTest, EveryHyperParameterIsPartOfTheVersion) {
+  TrainAndWait();
+  IalsOptions log = Small();
+  log.confidence = IalsConfidence::kLog;
+  EXPECT_EQ(Restarted(log)->DueInMs(kRetrainAfter, 0), 0);
+  IalsOptions scaled = Small();
+  scaled.regularization_exponent = 0.5f;
+  EXPECT_EQ(Restarted(scaled)->DueInMs(kRetrainAfter, 0), 0);
+  IalsOptions cg = Small();
+  cg.cg_steps = 2;
+  EXPECT_EQ(Restarted(cg)->DueInMs(kRetrainAfter, 0), 0);
+}
+
+TEST_F(ModelTrainerTest, ALoadedVersionFoldsInWithTheOptionsItWasTrainedWith) {
+  TrainAndWait();
+  IalsOptions other = Small();
+  other.regularization = 7.0f;
+  other.confidence = IalsConfidence::kLog;
+  const auto trainer = Restarted(other);
+  EXPECT_EQ(trainer->current()->model.options().regularization, Small().regularization);
+  EXPECT_EQ(trainer->current()->model.options().confidence, Small().confidence);
+}
+
+TEST_F(ModelTrainerTest, WarmComputesEveryUsersFeedCandidatesOnce) {
+  TrainAndWait();
+  auto trainer = Restarted();
+  EXPECT_EQ(trainer->Warm(), 6);
+  EXPECT_EQ(trainer->current()->memo.size(), 6u);
+  EXPECT_EQ(trainer->Warm(), 0);  // This version is warm.
+}
+
+TEST_F(ModelTrainerTest, WarmStopsWhileARevocationWaitsForAModel) {
+  TrainAndWait();
+  auto trainer = Restarted();
+  v1::ErasureReceipt receipt;
+  receipt.set_receipt_id("u0/1");
+  v1::ErasureComponent* component = receipt.add_components();
+  component->set_component("trained_model");
+  component->set_state(v1::PENDING);
+  ASSERT_TRUE(index_.OnConsentCommitted("u0", storage::ConsentRecord(), receipt).ok());
+  EXPECT_EQ(trainer->Warm(), 0);
+  index_.ForgetCovered({"u0/1"});
+  EXPECT_EQ(trainer->Warm(), 6);
 }
 
 TEST_F(ModelTrainerTest, TheSameDataGivesTheSameDigest) {

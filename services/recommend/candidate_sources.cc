@@ -163,30 +163,14 @@ void AddEmbedding(const SourceContext& ctx, v1::ItemKind kind,
                   CandidateTable* table) {
   const ServingModel* model = ctx.model;
   if (model == nullptr) return;
-  const ServingModel::Rows rows = model->RowsOf(kind);
-  if (rows.begin == rows.end) return;
-  // The user's factors: the training solve over every consented engaged
-  // item the model knows, in row order (as training orders them).
-  std::vector<std::pair<int32_t, float>> seen;
-  std::vector<int32_t> engaged;  // Rows never to recommend back.
-  uint32_t signals = 0;
-  for (const auto& [label, item] : ctx.user.engaged()) {
-    auto it = model->item_index.find(label);
-    if (it == model->item_index.end()) continue;
-    engaged.push_back(it->second);
-    const float weight = TrainingWeight(ctx.user, label, ctx.index.config());
-    if (weight <= 0) continue;
-    seen.emplace_back(it->second, weight);
-    signals |= item.signals;
-  }
-  if (seen.empty()) return;
-  std::sort(seen.begin(), seen.end());
-  const Eigen::VectorXf user = model->model.FoldIn(seen);
-  // Every item of the kind is scored; the best candidates_per_source stay,
-  // ties by row (rows are in label order).
-  for (const auto& [row, score] : model->model.TopItems(
-           user, rows.begin, rows.end, PerSource(ctx), engaged)) {
-    AddRaw(table, model->item_labels[row], v1::EMBEDDING, score, signals);
+  // The exact top candidates_per_source of every item of the kind, for the
+  // user vector folded in from all the user's consented items
+  // (ServingModel::Top; memoised per exact input).
+  const ModelInput input = model->InputOf(ctx.user, ctx.index.config());
+  const std::shared_ptr<const ScoredRows> top =
+      model->Top(ctx.user_id, input, kind, PerSource(ctx));
+  for (const auto& [row, score] : *top) {
+    AddRaw(table, model->item_labels[row], v1::EMBEDDING, score, input.signals);
   }
 }
 

@@ -177,6 +177,17 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
     std::fflush(stdout);
     due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
   }
+  if (due_ms != 0) {
+    const absl::Time start = absl::Now();
+    const int64_t warmed = trainer_->Warm();
+    if (warmed > 0) {
+      std::printf("portraitd: EMBEDDING candidates of %lld users computed in %lld ms\n",
+                  static_cast<long long>(warmed),
+                  static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)));
+      std::fflush(stdout);
+    }
+    due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
+  }
   // Nothing due now: look again once data that changes meanwhile would be
   // due (ingest does not wake this thread), at the latest at the interval.
   return due_ms < 0 ? retrain_after_ : absl::Milliseconds(due_ms);

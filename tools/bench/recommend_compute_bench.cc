@@ -2,7 +2,9 @@
 // directory written by portraitd (e.g. by tools/loadgen), builds the
 // portrait index and loads the persisted model as the server does, then
 // times Recommender::Recommend (FEED, k = 20, random synthetic users) on one
-// thread, with and without the trained model. Compare with tools/loadgen's
+// thread, with the trained model (first before, then after its users'
+// EMBEDDING candidates are computed ahead, as portraitd's maintenance does)
+// and without it. Compare with tools/loadgen's
 // figures to see what the RPC path adds. With --train it first trains a new
 // model version from the database, as portraitd's background training does
 // (and persists it), and reports the training time and the process's peak
@@ -51,9 +53,10 @@ double PeakResidentMib() {
   return -1;
 }
 
-// Mean microseconds per Recommend over `requests` random users.
-double Time(const Recommender& recommender, int users, int requests) {
-  std::mt19937 rng(1);
+// Mean microseconds per Recommend over `requests` random users (drawn with
+// `seed`).
+double Time(const Recommender& recommender, int users, int requests, uint32_t seed) {
+  std::mt19937 rng(seed);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < requests; ++i) {
     v1::RecommendRequest request;
@@ -100,13 +103,28 @@ int Run() {
   }
   const int users = absl::GetFlag(FLAGS_users);
   const int requests = absl::GetFlag(FLAGS_requests);
-  const ModelTrainer* const models[] = {&trainer, nullptr};
-  for (const ModelTrainer* model : models) {
-    Recommender recommender(&index, model, RealClock::Get());
-    Time(recommender, users, requests / 4);  // Warm the caches.
+  Recommender with_model(&index, &trainer, RealClock::Get());
+  Recommender without_model(&index, nullptr, RealClock::Get());
+  // Cold: no user's EMBEDDING candidates computed yet (users drawn at
+  // random from many rarely repeat), so each call scores the catalog.
+  std::printf("in-process Recommend FEED, with model, cold: %.0f us per call\n",
+              Time(with_model, users, requests / 4, /*seed=*/2));
+  {
+    const auto start = std::chrono::steady_clock::now();
+    const int64_t warmed = trainer.Warm();
+    std::printf("EMBEDDING candidates of %lld users computed in %.0f ms "
+                "(ModelTrainer::Warm, %d threads)\n",
+                static_cast<long long>(warmed),
+                std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count(),
+                absl::GetFlag(FLAGS_training_threads));
+  }
+  for (const Recommender* recommender : {&with_model, &without_model}) {
+    Time(*recommender, users, requests / 4, 1);  // Warm the caches.
     std::printf("in-process Recommend FEED, %s model: %.0f us per call\n",
-                model != nullptr && trainer.current() != nullptr ? "with" : "without",
-                Time(recommender, users, requests));
+                recommender == &with_model ? "with" : "without",
+                Time(*recommender, users, requests, 1));
   }
   std::printf("peak resident memory: %.0f MiB\n", PeakResidentMib());
   return EXIT_SUCCESS;

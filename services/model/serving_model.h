@@ -1,0 +1,119 @@
+// A trained model version in serving, and the exact EMBEDDING candidates of
+// users under it.
+//
+// A user's EMBEDDING candidates are a function of the version and of the
+// user's own consented engaged items (ModelInput): the user vector is the
+// exact fold-in over them, every item of the kind is scored, the engaged
+// ones are left out (IalsModel::TopItems). ServingModel::Top memoises that
+// function per user, keyed by the whole input, so a memoised list is served
+// only for exactly the input it was computed from: any change to the
+// user's data (an event, a revocation) computes it again, and a new version
+// starts with an empty memo. Memoising changes when the work is done, never
+// the answer.
+//
+// Thread-safe: immutable but for the memo, which has its own lock.
+#ifndef PORTRAIT_SERVICES_MODEL_SERVING_MODEL_H_
+#define PORTRAIT_SERVICES_MODEL_SERVING_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "models/ials.h"
+#include "portrait/storage/records.pb.h"
+#include "portrait/v1/common.pb.h"
+#include "services/portrait/user_portrait.h"
+#include "services/recommend/ranking_config.h"
+
+namespace portrait {
+
+// What a user's EMBEDDING candidates depend on, besides the version.
+struct ModelInput {
+  // (row, training weight) of the engaged items the version knows whose
+  // training weight is > 0, by row: the fold-in's input.
+  std::vector<std::pair<int32_t, float>> seen;
+  // Rows of every engaged item the version knows, sorted: never candidates.
+  std::vector<int32_t> engaged;
+  // The signals the seen items were engaged through (bits).
+  uint32_t signals = 0;
+
+  bool operator==(const ModelInput& other) const {
+    return seen == other.seen && engaged == other.engaged && signals == other.signals;
+  }
+};
+
+// Rows and their float scores, best first.
+using ScoredRows = std::vector<std::pair<int32_t, float>>;
+
+// Memoised Top() results, by user and kind. Internally synchronised.
+class EmbeddingMemo {
+ public:
+  // The list stored for (user_id, kind) if it was computed from `input` for
+  // `n` rows; nullptr otherwise.
+  std::shared_ptr<const ScoredRows> Find(const std::string& user_id,
+                                         v1::ItemKind kind, const ModelInput& input,
+                                         size_t n) const;
+  void Store(const std::string& user_id, v1::ItemKind kind, ModelInput input,
+             size_t n, std::shared_ptr<const ScoredRows> top);
+  size_t size() const;
+
+ private:
+  struct Entry {
+    ModelInput input;
+    size_t n = 0;
+    std::shared_ptr<const ScoredRows> top;
+  };
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+struct ServingModel {
+  // The rows [begin, end) of one kind of item. Labels are sorted and every
+  // label of a kind starts with the kind's prefix, so each kind's rows are
+  // contiguous.
+  struct Rows {
+    int32_t begin = 0;
+    int32_t end = 0;
+  };
+
+  // The rows of `kind`'s items (empty if none).
+  Rows RowsOf(v1::ItemKind kind) const;
+
+  // The user's input to this version, from the portrait's effective blocks.
+  ModelInput InputOf(const UserPortrait& user, const RankingConfig& config) const;
+
+  // The `n` best rows of `kind` for `input` (TopItems over the kind's rows
+  // for the user vector folded in from input.seen, input.engaged excluded),
+  // memoised under `user_id`. Empty if input.seen is empty.
+  std::shared_ptr<const ScoredRows> Top(const std::string& user_id,
+                                        const ModelInput& input, v1::ItemKind kind,
+                                        size_t n) const;
+
+  storage::ModelRecord lineage;  // item_labels and item_factors cleared.
+  std::vector<std::string> item_labels;  // Sorted.
+  std::vector<v1::ItemKind> item_kinds;  // LabelKind of each label.
+  absl::flat_hash_map<std::string, int32_t> item_index;
+  IalsModel model;
+  mutable EmbeddingMemo memo;
+};
+
+// The training weight of one engaged label: the sum over the user's
+// engagement signals of the signal's weight times the events' weights (no
+// time decay, so that a model is a function of the data alone); 0 if none.
+float TrainingWeight(const UserPortrait& user, const std::string& label,
+                     const RankingConfig& config);
+
+// The training data of one user: engaged labels with training weight > 0,
+// sorted by label.
+std::vector<std::pair<std::string, float>> TrainingItems(
+    const UserPortrait& user, const RankingConfig& config);
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_MODEL_SERVING_MODEL_H_
