@@ -236,6 +236,29 @@ TEST_F(RecommendTest, NonPersonalisedModeUsesNoPersonalSignal) {
   }
 }
 
+TEST_F(RecommendTest, NonPersonalisedBrandsAndPeopleStillAnswer) {
+  // Popular brands and people exist; the user has no history and turns
+  // personalisation off: the answer rests on POPULAR alone.
+  for (const char* user : {"u1", "u2", "u3"}) {
+    Event(user, v1::FOLLOW, v1::ITEM_BRAND, "b1");
+    Event(user, v1::FOLLOW, v1::ITEM_USER, "u4");
+  }
+  v1::ConsentChange off;
+  off.mutable_purpose()->set_purpose(v1::PERSONALIZED_FEED);
+  off.mutable_purpose()->set_enabled(false);
+  Set("u8", off);
+  for (v1::Surface surface : {v1::BRANDS, v1::PEOPLE}) {
+    const v1::RecommendResponse response = Recommend("u8", surface);
+    EXPECT_FALSE(response.personalized());
+    ASSERT_GT(response.items_size(), 0) << v1::Surface_Name(surface);
+    EXPECT_EQ(response.items(0).item().id(), surface == v1::BRANDS ? "b1" : "u4");
+    for (const auto& item : response.items()) {
+      ASSERT_EQ(item.reasons_size(), 1);
+      EXPECT_EQ(item.reasons(0).source(), v1::POPULAR);
+    }
+  }
+}
+
 TEST_F(RecommendTest, MinorWithoutGuardianGetsTheNonPersonalisedFeed) {
   Like("u6", 2);
   v1::ConsentChange minor;

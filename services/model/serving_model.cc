@@ -64,13 +64,19 @@ std::shared_ptr<const ScoredRows> ServingModel::Top(const std::string& user_id,
   if (std::shared_ptr<const ScoredRows> known = memo.Find(user_id, kind, input, n)) {
     return known;
   }
-  auto top = std::make_shared<ScoredRows>();
+  ScoredRows rows_found;
   const Rows rows = RowsOf(kind);
   if (!input.seen.empty() && rows.begin < rows.end) {
-    *top = model.TopItems(model.FoldIn(input.seen), rows.begin, rows.end, n,
-                          input.engaged);
+    rows_found = model.TopItems(model.FoldIn(input.seen), rows.begin, rows.end, n,
+                                input.engaged);
   }
-  memo.Store(user_id, kind, input, n, top);
+  // Exact-size copies: a memo holds one per user.
+  auto top = std::make_shared<const ScoredRows>(rows_found.begin(), rows_found.end());
+  ModelInput key;
+  key.seen.assign(input.seen.begin(), input.seen.end());
+  key.engaged.assign(input.engaged.begin(), input.engaged.end());
+  key.signals = input.signals;
+  memo.Store(user_id, kind, std::move(key), n, top);
   return top;
 }
 

@@ -62,9 +62,9 @@ absl::Status Check(const v1::RankingConfig& p) {
   }
   std::array<double, kNumSources> weights{};
   for (const v1::SourceWeight& w : p.source_weights()) weights[w.source()] = w.weight();
-  if (!(weights[v1::POPULAR] > 0 || weights[v1::FRESH] > 0)) {
-    return Invalid("POPULAR or FRESH must weigh > 0: non-personalised answers "
-                   "use only those two sources");
+  if (!(weights[v1::POPULAR] > 0)) {
+    return Invalid("POPULAR must weigh > 0: non-personalised answers rest on it "
+                   "(BRANDS and PEOPLE on it alone)");
   }
   std::array<bool, v1::Signal_ARRAYSIZE> seen_signal{};
   for (const v1::SignalWeight& w : p.signal_weights()) {

@@ -70,15 +70,15 @@ TEST(RankingConfigTest, TheModelSectionIsRequired) {
                        HasSubstr("model.factors is 0")));
 }
 
-TEST(RankingConfigTest, TheNonPersonalisedSourcesCannotBothBeOff) {
+TEST(RankingConfigTest, PopularCannotBeOff) {
   const std::string text = ShippedWith([](v1::RankingConfig& p) {
     for (v1::SourceWeight& w : *p.mutable_source_weights()) {
-      if (w.source() == v1::POPULAR || w.source() == v1::FRESH) w.set_weight(0);
+      if (w.source() == v1::POPULAR) w.set_weight(0);
     }
   });
   EXPECT_THAT(RankingConfig::FromText(text).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("POPULAR or FRESH must weigh > 0")));
+                       HasSubstr("POPULAR must weigh > 0")));
 }
 
 TEST(RankingConfigTest, AConfigThatStillSetsTheRetiredFoldInItemsLoads) {

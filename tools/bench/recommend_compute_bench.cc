@@ -42,13 +42,15 @@ ABSL_FLAG(bool, train, false,
 namespace portrait {
 namespace {
 
-// The process's peak resident memory in MiB (VmHWM), or -1.
-double PeakResidentMib() {
+// A field of /proc/self/status in MiB ("VmHWM": peak resident memory,
+// "VmRSS": resident now), or -1.
+double StatusMib(const char* field) {
   std::ifstream status("/proc/self/status");
   std::string line;
+  const std::string format = std::string(field) + ": %ld kB";
   while (std::getline(status, line)) {
     long kib = 0;
-    if (std::sscanf(line.c_str(), "VmHWM: %ld kB", &kib) == 1) return kib / 1024.0;
+    if (std::sscanf(line.c_str(), format.c_str(), &kib) == 1) return kib / 1024.0;
   }
   return -1;
 }
@@ -110,15 +112,16 @@ int Run() {
   std::printf("in-process Recommend FEED, with model, cold: %.0f us per call\n",
               Time(with_model, users, requests / 4, /*seed=*/2));
   {
+    const double resident = StatusMib("VmRSS");
     const auto start = std::chrono::steady_clock::now();
     const int64_t warmed = trainer.Warm();
     std::printf("EMBEDDING candidates of %lld users computed in %.0f ms "
-                "(ModelTrainer::Warm, %d threads)\n",
+                "(ModelTrainer::Warm, %d threads); resident memory %.0f -> %.0f MiB\n",
                 static_cast<long long>(warmed),
                 std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count(),
-                absl::GetFlag(FLAGS_training_threads));
+                absl::GetFlag(FLAGS_training_threads), resident, StatusMib("VmRSS"));
   }
   for (const Recommender* recommender : {&with_model, &without_model}) {
     Time(*recommender, users, requests / 4, 1);  // Warm the caches.
@@ -126,7 +129,7 @@ int Run() {
                 recommender == &with_model ? "with" : "without",
                 Time(*recommender, users, requests, 1));
   }
-  std::printf("peak resident memory: %.0f MiB\n", PeakResidentMib());
+  std::printf("peak resident memory: %.0f MiB\n", StatusMib("VmHWM"));
   return EXIT_SUCCESS;
 }
 

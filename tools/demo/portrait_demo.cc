@@ -140,6 +140,20 @@ int64_t CountOf(v1::ProfileService::Stub& profile, const std::string& user,
   return 0;
 }
 
+// The user switches LIKE off (STRIP, the signal's default revocation).
+bool StripLike(v1::ConsentService::Stub& consent, const std::string& user,
+               const std::string& request_id, v1::SetConsentResponse* response) {
+  v1::SetConsentRequest request;
+  request.set_user_id(user);
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("portrait-demo");
+  request.set_request_id(request_id);
+  request.set_policy_version(1);
+  request.add_changes()->mutable_signal()->set_signal(v1::LIKE);
+  grpc::ClientContext context;
+  return Check(consent.SetConsent(&context, request, response), "SetConsent");
+}
+
 // A fresh user strips LIKE: the events go at once, a late LIKE is refused,
 // and the receipt completes when the bytes are compacted off disk.
 bool ShowRevocation(v1::IngestService::Stub& ingest,
@@ -158,20 +172,8 @@ bool ShowRevocation(v1::IngestService::Stub& ingest,
   std::printf("-- %s: %lld LIKE events stored; the user switches LIKE off "
               "(STRIP) --\n",
               user.c_str(), static_cast<long long>(CountOf(profile, user, v1::LIKE)));
-  v1::SetConsentRequest request;
-  request.set_user_id(user);
-  request.set_requester(v1::REQUESTER_USER);
-  request.set_caller_id("portrait-demo");
-  request.set_request_id("demo-strip-like");
-  request.set_policy_version(1);
-  request.add_changes()->mutable_signal()->set_signal(v1::LIKE);
   v1::SetConsentResponse response;
-  {
-    grpc::ClientContext context;
-    if (!Check(consent.SetConsent(&context, request, &response), "SetConsent")) {
-      return false;
-    }
-  }
+  if (!StripLike(consent, user, "demo-strip-like", &response)) return false;
   const int64_t left = CountOf(profile, user, v1::LIKE);
   std::printf("receipt %s; LIKE events stored now: %lld\n",
               response.receipt_id().c_str(), static_cast<long long>(left));
@@ -364,20 +366,8 @@ bool ShowFeed(v1::IngestService::Stub& ingest, v1::ConsentService::Stub& consent
               "feed (%s): --\n", user.c_str(),
               before->personalized() ? "personalised" : "not personalised");
   PrintFeed(*before);
-  v1::SetConsentRequest request;
-  request.set_user_id(user);
-  request.set_requester(v1::REQUESTER_USER);
-  request.set_caller_id("portrait-demo");
-  request.set_request_id("demo-feed-strip-like");
-  request.set_policy_version(1);
-  request.add_changes()->mutable_signal()->set_signal(v1::LIKE);
   v1::SetConsentResponse response;
-  {
-    grpc::ClientContext context;
-    if (!Check(consent.SetConsent(&context, request, &response), "SetConsent")) {
-      return false;
-    }
-  }
+  if (!StripLike(consent, user, "demo-feed-strip-like", &response)) return false;
   absl::StatusOr<v1::RecommendResponse> after = Feed(recommend, user, 8);
   if (!after.ok()) return false;
   std::printf("-- the same user switched LIKE off (STRIP, receipt %s); the "

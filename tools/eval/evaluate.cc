@@ -230,8 +230,8 @@ v1::RankingConfig WithWeights(const v1::RankingConfig& base, const Weights& weig
 }
 
 // `base` with every source weight 0 but `source`'s 1. POPULAR keeps 1e-9
-// when it is not `source` (a configuration needs POPULAR or FRESH for its
-// non-personalised answers): it orders only what `source` leaves unranked.
+// when it is not `source` (a configuration needs it for non-personalised
+// answers): it orders only what `source` leaves unranked.
 v1::RankingConfig Alone(const v1::RankingConfig& base, v1::ReasonSource source) {
   Weights weights;
   for (int s = 1; s <= v1::ReasonSource_MAX; ++s) {
@@ -309,7 +309,7 @@ class SeedRun {
 // invariant to scaling every weight), and the values it tries.
 constexpr v1::ReasonSource kFitted[] = {v1::CO_ENGAGEMENT, v1::FRIENDS_ENGAGED,
                                         v1::POPULAR, v1::FRESH};
-constexpr double kFitValues[] = {0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1};
+constexpr double kFitValues[] = {0, 0.001, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1};
 
 // Coordinate ascent on the mean validation NDCG@k over the seeds, from
 // `start` with EMBEDDING at 1; two rounds.
@@ -329,7 +329,7 @@ absl::StatusOr<v1::RankingConfig> FitBlend(std::vector<std::unique_ptr<SeedRun>>
     for (v1::ReasonSource source : kFitted) {
       for (double value : kFitValues) {
         const v1::RankingConfig trial = WithWeights(best, {{source, value}});
-        // E.g. POPULAR and FRESH both 0: not a configuration the server takes.
+        // E.g. POPULAR at 0: not a configuration the server takes.
         if (!RankingConfig::FromText(trial.DebugString()).ok()) continue;
         PORTRAIT_ASSIGN_OR_RETURN(double ndcg, valid_ndcg(trial));
         std::printf("fit round %d: %s %.2f -> valid NDCG@%d %.4f\n", round + 1,
