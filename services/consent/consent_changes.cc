@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "services/consent/consent_view.h"
-#include "services/ingest/validation.h"
+#include "services/storage/ids.h"
 
 namespace portrait {
 namespace {

@@ -7,7 +7,7 @@
 #include "base/status_macros.h"
 #include "services/consent/consent_store.h"
 #include "services/consent/consent_view.h"
-#include "services/ingest/validation.h"
+#include "services/storage/ids.h"
 #include "services/storage/keys.h"
 
 namespace portrait {

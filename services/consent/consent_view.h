@@ -15,7 +15,7 @@
 #include "portrait/v1/consent.pb.h"
 #include "portrait/v1/ingest.pb.h"
 #include "services/consent/policy.h"
-#include "services/ingest/validation.h"
+#include "services/consent/rejection.h"
 
 namespace portrait {
 

@@ -17,12 +17,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "portrait/v1/ingest.pb.h"
+#include "services/consent/rejection.h"
+#include "services/storage/ids.h"
 
 namespace portrait {
 
 inline constexpr int kMaxEventsPerRequest = 1000;
 inline constexpr int kMaxItemsPerRequest = 1000;
-inline constexpr int kMaxIdBytes = 64;
 inline constexpr int kMaxEventIdBytes = 128;
 inline constexpr int kMaxQueryBytes = 256;
 inline constexpr int kMaxCommentBytes = 2000;
@@ -37,11 +38,6 @@ inline constexpr double kMaxWeight = 1'000'000;
 // How far ahead of the server clock a timestamp may be (clock skew).
 inline constexpr int64_t kMaxFutureSkewMs = 5 * 60 * 1000;
 
-// OK if `id` is 1 to `max_bytes` bytes of [A-Za-z0-9_.:@-]; otherwise
-// INVALID_ARGUMENT naming `field`.
-absl::Status ValidateId(absl::string_view id, absl::string_view field,
-                        int max_bytes = kMaxIdBytes);
-
 // Request-level checks of a whole batch of events (1 to
 // kMaxEventsPerRequest), `field` being the repeated field's name.
 absl::Status ValidateEvents(
@@ -55,11 +51,6 @@ absl::Status ValidateItemRefs(
     const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
 
 // Why a well-formed event cannot be stored as it is.
-struct Rejection {
-  v1::RejectReason reason;
-  std::string detail;
-};
-
 // Event-level checks: target and payload fit the signal; no self-targeting.
 std::optional<Rejection> CheckEventShape(const v1::Event& event);
 

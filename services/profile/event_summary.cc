@@ -4,7 +4,7 @@
 #include <string>
 
 #include "base/status_macros.h"
-#include "services/ingest/validation.h"
+#include "services/storage/ids.h"
 #include "services/storage/keys.h"
 
 namespace portrait {

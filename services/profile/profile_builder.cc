@@ -8,7 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "services/ingest/validation.h"
+#include "services/storage/ids.h"
 
 namespace portrait {
 namespace {

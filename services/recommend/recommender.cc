@@ -13,7 +13,7 @@
 #include "models/blend.h"
 #include "models/features.h"
 #include "portrait/storage/records.pb.h"
-#include "services/ingest/validation.h"
+#include "services/storage/ids.h"
 #include "services/recommend/candidate_sources.h"
 
 namespace portrait {
