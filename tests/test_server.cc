@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "portrait/v1/ranking.pb.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 
 namespace portrait {
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration, property, fault, and the short versions
-# of the benchmarks), and the concurrency tests once more under
-# AddressSanitizer, and ends with one line "N passed, N failed, N skipped",
+# of the benchmarks), the concurrency tests once more under
+# AddressSanitizer, and the check that folders depend on each other without
+# cycles (tools/check_layers.py), and ends with one line "N passed, N failed, N skipped",
 # counted from the test cases in Bazel's test.xml results. Exits non-zero if
 # any failed.
 set -uo pipefail
@@ -18,16 +19,26 @@ asan_rc=$?
 bazel test --keep_going //... "$@"
 bazel_rc=$?
 
-python3 - "$bazel_rc" "$asan_rc" $asan_targets <<'PY'
+# Folders depend one way: no cycle between packages (counted as one check).
+python3 tools/check_layers.py
+layers_rc=$?
+
+python3 - "$bazel_rc" "$asan_rc" "$layers_rc" $asan_targets <<'PY'
 import os, subprocess, sys
 import xml.etree.ElementTree as ET
 
 bazel_rc = int(sys.argv[1]) or int(sys.argv[2])
+layers_rc = int(sys.argv[3])
 targets = subprocess.run(["bazel", "query", "tests(//...)"], capture_output=True,
                          text=True).stdout.split()
 runs = [(t, "bazel-testlogs") for t in targets]
-runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[3:]]
+runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[4:]]
 passed = failed = skipped = 0
+if layers_rc == 0:
+    passed += 1
+else:
+    failed += 1
+    print("FAILED tools/check_layers.py (a dependency cycle between folders)")
 for target, logs in runs:
     path = target.lstrip("/").replace(":", "/")
     xml = os.path.join(logs, path, "test.xml")

@@ -26,7 +26,7 @@
 #include "services/locking/user_locks.h"
 #include "services/portrait/portrait_index.h"
 #include "services/model/serving_model.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/storage/store.h"
 
 namespace portrait {

@@ -28,7 +28,7 @@
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/common.pb.h"
 #include "services/portrait/user_portrait.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 
 namespace portrait {
 

@@ -35,7 +35,7 @@
 #include "services/consent/policy.h"
 #include "services/portrait/catalog_index.h"
 #include "services/portrait/user_portrait.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/storage/store.h"
 
 namespace portrait {

@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/storage/memory_store.h"
 
 namespace portrait {

@@ -23,7 +23,7 @@
 #include "models/affinity.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/ingest.pb.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 
 namespace portrait {
 

@@ -18,7 +18,7 @@
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 #include "services/portrait/test_events.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/storage/memory_store.h"
 
 namespace portrait {

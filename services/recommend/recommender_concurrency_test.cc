@@ -15,7 +15,7 @@
 #include "services/consent/shipped_policy.h"
 #include "services/portrait/portrait_index.h"
 #include "services/portrait/test_events.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/recommend/recommender.h"
 #include "services/storage/memory_store.h"
 

@@ -18,7 +18,7 @@
 #include "services/grpc/profile_service.h"
 #include "services/grpc/recommend_service.h"
 #include "services/portrait/portrait_index.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/recommend/recommender.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"

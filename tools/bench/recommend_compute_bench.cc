@@ -26,7 +26,7 @@
 #include "services/locking/user_locks.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "services/recommend/recommender.h"
 #include "services/storage/rocksdb_store.h"
 #include "tools/bench/local_server.h"

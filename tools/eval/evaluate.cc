@@ -46,7 +46,7 @@
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/ranking.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 #include "tools/bench/local_server.h"
 #include "tools/eval/dataset.h"
 

@@ -8,7 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "models/affinity.h"
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 
 namespace portrait {
 

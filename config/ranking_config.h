@@ -1,7 +1,7 @@
 // The recommender's configuration (portrait.v1.RankingConfig), loaded and
 // checked once; immutable afterwards, so safe to share between threads.
-#ifndef PORTRAIT_SERVICES_RECOMMEND_RANKING_CONFIG_H_
-#define PORTRAIT_SERVICES_RECOMMEND_RANKING_CONFIG_H_
+#ifndef PORTRAIT_CONFIG_RANKING_CONFIG_H_
+#define PORTRAIT_CONFIG_RANKING_CONFIG_H_
 
 #include <array>
 #include <cstdint>
@@ -51,4 +51,4 @@ class RankingConfig {
 
 }  // namespace portrait
 
-#endif  // PORTRAIT_SERVICES_RECOMMEND_RANKING_CONFIG_H_
+#endif  // PORTRAIT_CONFIG_RANKING_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 
 #include <cmath>
 #include <functional>
@@ -8,7 +8,7 @@
 #include "base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/recommend/shipped_ranking.h"
+#include "config/shipped_ranking.h"
 
 namespace portrait {
 namespace {

@@ -1,4 +1,4 @@
-#include "services/recommend/ranking_config.h"
+#include "config/ranking_config.h"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
-#include "services/recommend/shipped_ranking.h"
+#include "config/shipped_ranking.h"
 
 namespace portrait {
 namespace {
