@@ -14,9 +14,6 @@ namespace portrait {
 // Same code, same message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// The reverse, for clients and tests.
-absl::Status FromGrpcStatus(const grpc::Status& status);
-
 // Answers an RPC from a core result: moves the value into *response on
 // success, converts the error otherwise.
 template <typename T>

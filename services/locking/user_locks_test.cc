@@ -1,10 +1,12 @@
 #include "services/locking/user_locks.h"
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace portrait {
@@ -46,13 +48,27 @@ TEST(UserLocksTest, OverlappingSetsExcludeEachOtherWithoutDeadlock) {
 
 TEST(UserLocksTest, GuardReleasesOnDestructionAndMove) {
   UserLocks locks;
+  std::atomic<bool> acquired{false};
+  std::thread other;
   {
     UserLocks::Guard outer = locks.Lock("alice");
     UserLocks::Guard moved(std::move(outer));
+    other = std::thread([&] {
+      UserLocks::Guard guard = locks.Lock("alice");
+      acquired = true;
+    });
+    // The moved-to guard holds the stripe, so the other thread waits. (A
+    // guard that released early would most likely let it in meanwhile; this
+    // can only pass falsely, never fail falsely.)
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_FALSE(acquired);
   }
-  // Would deadlock if either guard had leaked or double-released the stripe.
+  // Both guards are gone: released exactly once, so the other thread gets in.
+  other.join();
+  EXPECT_TRUE(acquired);
+  // And it is free again afterwards (a double release would have left the
+  // mutex broken); a user listed twice takes its stripe once.
   UserLocks::Guard again = locks.Lock({"alice", "alice"});
-  SUCCEED();
 }
 
 }  // namespace

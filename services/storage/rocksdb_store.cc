@@ -14,7 +14,6 @@
 #include "rocksdb/write_batch.h"
 
 namespace portrait {
-namespace {
 
 // The one place a rocksdb::Status becomes an absl::Status.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
@@ -28,8 +27,10 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.IsIOError() && s.subcode() == rocksdb::Status::kNoSpace) {
     return absl::ResourceExhaustedError(message);
   }
-  if (s.IsIOError() && (absl::StrContains(s.ToString(), "lock") ||
-                        absl::StrContains(s.ToString(), "LOCK"))) {
+  // A held database lock names the lock file ("While lock file: <dir>/LOCK:
+  // ..." from another process, "lock hold by current process ... <dir>/LOCK:"
+  // from this one); match that, not any message with "lock" in it ("block").
+  if (s.IsIOError() && absl::StrContains(s.ToString(), "/LOCK")) {
     return absl::FailedPreconditionError(absl::StrCat(
         message, " (is another portraitd using this data directory?)"));
   }
@@ -37,6 +38,8 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   // so the caller may retry.
   return absl::UnavailableError(message);
 }
+
+namespace {
 
 rocksdb::Slice ToSlice(absl::string_view s) {
   return rocksdb::Slice(s.data(), s.size());

@@ -13,9 +13,17 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Status;
 }  // namespace rocksdb
 
 namespace portrait {
+
+// The one conversion of a RocksDB status: NOT_FOUND, DATA_LOSS (corruption),
+// INVALID_ARGUMENT, UNIMPLEMENTED, ABORTED as RocksDB says; RESOURCE_EXHAUSTED
+// for a full disk; FAILED_PRECONDITION when another process holds the
+// database's lock file; UNAVAILABLE for other I/O errors (a failed write
+// applied nothing, so the caller may retry). The message starts with `what`.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
 
 class RocksDbStore : public Store {
  public:

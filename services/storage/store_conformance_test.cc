@@ -13,6 +13,7 @@
 #include "base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/status.h"
 #include "services/storage/memory_store.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/store.h"
@@ -227,6 +228,22 @@ TEST(RocksDbStoreTest, SecondOpenOfSameDirectoryIsFailedPrecondition) {
   EXPECT_THAT(RocksDbStore::Open({.path = dir.path()}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        ::testing::HasSubstr("another portraitd")));
+}
+
+TEST(RocksDbStoreTest, OnlyTheLockFileMeansAnotherProcess) {
+  EXPECT_THAT(FromRocks(rocksdb::Status::IOError("While lock file: /d/LOCK",
+                                                 "Resource temporarily unavailable"),
+                        "opening"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("another portraitd")));
+  // "lock" inside "block" is an ordinary I/O error: retry, not a held lock.
+  EXPECT_THAT(FromRocks(rocksdb::Status::IOError("While reading block", "short read"),
+                        "reading events"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       ::testing::HasSubstr("reading events: ")));
+  EXPECT_THAT(FromRocks(rocksdb::Status::Corruption("bad block"), "reading"),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(FromRocks(rocksdb::Status::OK(), "reading"), IsOk());
 }
 
 TEST(RocksDbStoreTest, UncreatableDirectoryIsReported) {
