@@ -1,9 +1,10 @@
 """Compiles a text file into a C++ library as a NUL-terminated char array."""
 
-def embedded_text_library(name, src, symbol, header):
+def embedded_text_library(name, src, symbol, header, visibility = None):
     """A cc_library `name` defining `extern const char portrait::<symbol>[]`.
 
-    `header` (a file in the calling package) must declare it.
+    `header` (a file in the calling package) must declare it. `visibility`
+    applies to the library (the generated source stays private).
     """
     native.genrule(
         name = name + "_cc",
@@ -20,4 +21,5 @@ def embedded_text_library(name, src, symbol, header):
         name = name,
         srcs = [name + ".cc"],
         hdrs = [header],
+        visibility = visibility,
     )
