@@ -24,6 +24,7 @@
 #include "tests/consent_harness.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -212,19 +213,20 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   while (absl::Now() < deadline) {
     grpc::ClientContext context;
     ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
-    if (component_done("raw_events_on_disk")) break;
+    if (component_done(erasure::kRawEventsOnDisk)) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_TRUE(component_done("raw_events_on_disk")) << status.ShortDebugString();
+  EXPECT_TRUE(component_done(erasure::kRawEventsOnDisk))
+      << status.ShortDebugString();
   // The model component waits for a version trained without the data.
-  EXPECT_FALSE(component_done("trained_model"));
+  EXPECT_FALSE(component_done(erasure::kTrainedModel));
   EXPECT_FALSE(status.complete());
   auto lineage = server_->TrainModel();
   ASSERT_TRUE(lineage.ok()) << lineage.status();
   EXPECT_THAT(lineage->receipts_covered(), ::testing::Contains(response.receipt_id()));
   grpc::ClientContext context;
   ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
-  EXPECT_TRUE(component_done("trained_model"));
+  EXPECT_TRUE(component_done(erasure::kTrainedModel));
   EXPECT_TRUE(status.complete()) << status.ShortDebugString();
 }
 

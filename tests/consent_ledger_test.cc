@@ -13,6 +13,7 @@
 #include "services/consent/test_policy.h"
 #include "services/storage/memory_store.h"
 #include "tests/consent_harness.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -61,9 +62,9 @@ TEST_F(ConsentLedgerTest, ReceiptReportsEventsDoneAndDiskPendingUntilCompacted) 
   ASSERT_THAT(response, IsOk());
   const v1::ErasureReceipt& receipt = response->receipt();
   ASSERT_THAT(receipt.components(), SizeIs(2));
-  EXPECT_EQ(receipt.components(0).component(), "raw_events");
+  EXPECT_EQ(receipt.components(0).component(), erasure::kRawEvents);
   EXPECT_EQ(receipt.components(0).state(), v1::DONE);
-  EXPECT_EQ(receipt.components(1).component(), "raw_events_on_disk");
+  EXPECT_EQ(receipt.components(1).component(), erasure::kRawEventsOnDisk);
   EXPECT_EQ(receipt.components(1).state(), v1::PENDING);
   EXPECT_EQ(receipt.components(1).deadline_ms(), Now() + kDay);
 

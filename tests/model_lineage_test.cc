@@ -14,6 +14,7 @@
 #include "tests/consent_harness.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -115,7 +116,7 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   }
   bool pending = false;
   for (const auto& c : stripped.receipt().components()) {
-    if (c.component() == "trained_model") {
+    if (c.component() == erasure::kTrainedModel) {
       pending = c.state() == v1::PENDING;
       EXPECT_EQ(c.deadline_ms(), kNow + 60'000);
     }
@@ -134,7 +135,7 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
     ASSERT_TRUE(consent_->GetErasureStatus(&context, status_request, &status).ok());
   }
   for (const auto& c : status.receipt().components()) {
-    if (c.component() == "trained_model") EXPECT_EQ(c.state(), v1::DONE);
+    if (c.component() == erasure::kTrainedModel) EXPECT_EQ(c.state(), v1::DONE);
   }
   // Nothing waits any more: the next version covers nothing.
   const v1::RecommendResponse served = Recommend("u0");

@@ -17,6 +17,7 @@
 #include "portrait/v1/recommend.grpc.pb.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -196,14 +197,15 @@ TEST_F(RecommendTest, StrippedSignalIsNeverCitedAndItsEffectGoes) {
   std::set<std::string> components;
   for (const auto& c : strip.receipt().components()) {
     components.insert(c.component());
-    if (c.component() == "raw_events_on_disk" || c.component() == "trained_model") {
+    if (c.component() == erasure::kRawEventsOnDisk ||
+        c.component() == erasure::kTrainedModel) {
       EXPECT_EQ(c.state(), v1::PENDING) << c.component();
     } else {
       EXPECT_EQ(c.state(), v1::DONE) << c.component();
     }
   }
-  EXPECT_THAT(components, Contains("portrait"));
-  EXPECT_THAT(components, Contains("co_engagement"));
+  EXPECT_THAT(components, Contains(erasure::kPortrait));
+  EXPECT_THAT(components, Contains(erasure::kCoEngagement));
   v1::RecommendResponse after = Recommend("u7", v1::FEED);
   EXPECT_THAT(SignalsCited(after), Not(Contains(v1::LIKE)));
   for (const auto& item : after.items()) {

@@ -34,6 +34,7 @@
 #include "portrait/v1/recommend.grpc.pb.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -227,7 +228,7 @@ v1::ErasureState ModelState(Server& s, const std::string& receipt_id) {
   grpc::ClientContext context;
   EXPECT_TRUE(s.consent->GetErasureStatus(&context, request, &response).ok());
   for (const auto& c : response.receipt().components()) {
-    if (c.component() == "trained_model") return c.state();
+    if (c.component() == erasure::kTrainedModel) return c.state();
   }
   return v1::ERASURE_STATE_UNSPECIFIED;
 }

@@ -9,6 +9,7 @@
 #include "services/consent/consent_view.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -82,7 +83,7 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
   storage::PendingCompaction pending;
   for (const Revocation& r : commit.revocations) {
     v1::ErasureComponent* events = receipt.add_components();
-    events->set_component("raw_events");
+    events->set_component(erasure::kRawEvents);
     events->set_signal(r.signal);
     events->set_action(r.action);
     events->set_state(v1::DONE);
@@ -104,7 +105,7 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     AppendStripOps(user, r.signal, batch);
     v1::ErasureComponent* disk = receipt.add_components();
     *disk = *events;
-    disk->set_component("raw_events_on_disk");
+    disk->set_component(erasure::kRawEventsOnDisk);
     disk->set_state(v1::PENDING);
     disk->set_done_at_ms(0);
     disk->set_deadline_ms(now_ms + options_.disk_erasure_deadline_ms);

@@ -10,6 +10,7 @@
 #include "portrait/v1/consent.pb.h"
 #include "services/consent/consent_store.h"
 #include "services/storage/keys.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 
@@ -48,7 +49,8 @@ absl::Status DiskEraser::CompleteOne(absl::string_view key,
   UserLocks::Guard guard = locks_->Lock(pending.user_id());
   return CompleteReceiptComponent(store_, pending.user_id(),
                                   pending.receipt_sequence(),
-                                  "raw_events_on_disk", key, clock_->NowMillis());
+                                  erasure::kRawEventsOnDisk, key,
+                                  clock_->NowMillis());
 }
 
 }  // namespace portrait

@@ -12,6 +12,7 @@
 #include "portrait/v1/consent.pb.h"
 #include "services/consent/consent_store.h"
 #include "services/storage/keys.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -274,7 +275,7 @@ absl::Status ModelTrainer::CompleteReceipt(const std::string& receipt_id,
   int64_t sequence = 0;
   PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(receipt_id, &user, &sequence));
   UserLocks::Guard guard = locks_->Lock(user);
-  return CompleteReceiptComponent(store_, user, sequence, "trained_model",
+  return CompleteReceiptComponent(store_, user, sequence, erasure::kTrainedModel,
                                   PendingModelKey(receipt_id), now_ms);
 }
 

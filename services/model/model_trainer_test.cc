@@ -16,6 +16,7 @@
 #include "services/portrait/test_events.h"
 #include "config/ranking_config.h"
 #include "services/storage/memory_store.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -132,7 +133,7 @@ TEST_F(ModelTrainerTest, WarmStopsWhileARevocationWaitsForAModel) {
   v1::ErasureReceipt receipt;
   receipt.set_receipt_id("u0/1");
   v1::ErasureComponent* component = receipt.add_components();
-  component->set_component("trained_model");
+  component->set_component(erasure::kTrainedModel);
   component->set_state(v1::PENDING);
   ASSERT_TRUE(index_.OnConsentCommitted("u0", storage::ConsentRecord(), receipt).ok());
   EXPECT_EQ(trainer->Warm(), 0);

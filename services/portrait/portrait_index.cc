@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "services/storage/keys.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 
@@ -159,7 +160,7 @@ absl::Status PortraitIndex::OnConsentCommitted(
   UserPortrait& user = state_.users[user_id];
   user.consent = record;
   for (const v1::ErasureComponent& c : receipt.components()) {
-    if (c.component() == "trained_model" && c.state() == v1::PENDING) {
+    if (c.component() == erasure::kTrainedModel && c.state() == v1::PENDING) {
       state_.model_pending.insert(receipt.receipt_id());
     }
   }

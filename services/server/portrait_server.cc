@@ -27,6 +27,7 @@
 #include "services/locking/user_locks.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/schema.h"
+#include "services/consent/erasure_components.h"
 
 namespace portrait {
 
@@ -94,9 +95,10 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
                                         const v1::ErasureReceipt& receipt) {
     return index->OnConsentCommitted(user, record, receipt);
   };
-  ledger_options.derived_components = {"portrait", "co_engagement",
-                                        "popularity", "followers"};
-  ledger_options.deferred_components = {"trained_model"};
+  ledger_options.derived_components = {
+      erasure::kPortrait, erasure::kCoEngagement, erasure::kPopularity,
+      erasure::kFollowers};
+  ledger_options.deferred_components = {erasure::kTrainedModel};
   ledger_options.on_background_work = [self] {
     if (BackgroundWorker* worker = self->maintenance_notify_.load()) {
       worker->Notify();
