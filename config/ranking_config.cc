@@ -123,17 +123,7 @@ absl::StatusOr<RankingConfig> RankingConfig::FromText(const std::string& text) {
 }
 
 absl::StatusOr<RankingConfig> RankingConfig::Load(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadTextFile(path);
-  if (!text.ok()) {
-    return absl::NotFoundError(
-        absl::StrCat("ranking config file ", text.status().message()));
-  }
-  absl::StatusOr<RankingConfig> config = FromText(*text);
-  if (!config.ok()) {
-    return absl::Status(config.status().code(),
-                        absl::StrCat(path, ": ", config.status().message()));
-  }
-  return config;
+  return LoadConfigFile(path, "ranking config", &RankingConfig::FromText);
 }
 
 const RankingConfig& RankingConfig::Shipped() {

@@ -1,6 +1,7 @@
 #include "config/ranking_config.h"
 
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -92,7 +93,19 @@ TEST(RankingConfigTest, AConfigThatStillSetsTheRetiredFoldInItemsLoads) {
 
 TEST(RankingConfigTest, AMissingFileIsNotFound) {
   EXPECT_THAT(RankingConfig::Load("/nonexistent/ranking.textproto").status(),
-              StatusIs(absl::StatusCode::kNotFound));
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("ranking config file /nonexistent/ranking.textproto")));
+}
+
+TEST(RankingConfigTest, ABadFileNamesItsPathAndTheProblem) {
+  const std::string path = ::testing::TempDir() + "/bad_ranking.textproto";
+  {
+    std::ofstream out(path);
+    out << ShippedWith([](v1::RankingConfig& p) { p.mutable_model()->set_factors(0); });
+  }
+  EXPECT_THAT(RankingConfig::Load(path).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(path + ": ranking config: model.factors is 0")));
 }
 
 }  // namespace

@@ -110,17 +110,7 @@ absl::StatusOr<ConsentPolicy> ConsentPolicy::FromText(const std::string& text) {
 }
 
 absl::StatusOr<ConsentPolicy> ConsentPolicy::Load(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadTextFile(path);
-  if (!text.ok()) {
-    return absl::NotFoundError(
-        absl::StrCat("consent policy file ", text.status().message()));
-  }
-  absl::StatusOr<ConsentPolicy> policy = FromText(*text);
-  if (!policy.ok()) {
-    return absl::Status(policy.status().code(),
-                        absl::StrCat(path, ": ", policy.status().message()));
-  }
-  return policy;
+  return LoadConfigFile(path, "consent policy", &ConsentPolicy::FromText);
 }
 
 bool ConsentPolicy::Allows(v1::Signal signal, v1::RevocationAction action) const {
