@@ -1,10 +1,11 @@
 // tune_model: chooses the trained model's hyper-parameters on the validation
 // part of a public dataset, fast, outside the service. It computes what the
 // service's EMBEDDING source computes (the same split, the same training
-// weights the shipped signal weights give, the same exact fold-in and
-// full-catalog scoring, training and validation items masked), so a
-// configuration found here is then confirmed through the service with
-// `evaluate`. Prints one line per configuration and seed, then the mean.
+// weights the shipped signal weights give, the same users, items and
+// interaction order, the same exact fold-in and full-catalog TopItems,
+// training and validation items masked): its figures equal evaluate's
+// EMBEDDING-alone figures, which confirm a configuration through the
+// service. Prints one line per configuration and seed, then the mean.
 //
 //   bazel run -c opt //tools/eval:tune_model -- --format=lastfm
 //       --data=$PWD/data/lastfm/user_artists.dat --factors=64,128
