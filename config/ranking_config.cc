@@ -96,6 +96,16 @@ absl::Status Check(const v1::RankingConfig& p) {
 
 }  // namespace
 
+IalsConfidence ConfidenceFromProto(int confidence) {
+  return confidence == v1::CONFIDENCE_LOG ? IalsConfidence::kLog
+                                          : IalsConfidence::kLinear;
+}
+
+v1::Confidence ConfidenceToProto(IalsConfidence confidence) {
+  return confidence == IalsConfidence::kLog ? v1::CONFIDENCE_LOG
+                                            : v1::CONFIDENCE_LINEAR;
+}
+
 RankingConfig::RankingConfig(v1::RankingConfig proto) : proto_(std::move(proto)) {
   const v1::ModelConfig& m = proto_.model();
   model_.factors = m.factors();
@@ -103,8 +113,7 @@ RankingConfig::RankingConfig(v1::RankingConfig proto) : proto_(std::move(proto))
   model_.regularization = static_cast<float>(m.regularization());
   model_.regularization_exponent = static_cast<float>(m.regularization_exponent());
   model_.alpha = static_cast<float>(m.alpha());
-  model_.confidence = m.confidence() == v1::CONFIDENCE_LOG ? IalsConfidence::kLog
-                                                           : IalsConfidence::kLinear;
+  model_.confidence = ConfidenceFromProto(m.confidence());
   model_.cg_steps = m.cg_steps();
   for (const v1::SourceWeight& w : proto_.source_weights()) {
     source_weights_[w.source()] = w.weight();

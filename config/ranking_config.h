@@ -14,6 +14,12 @@
 
 namespace portrait {
 
+// The wire / stored name of a confidence function and back. Anything but
+// CONFIDENCE_LOG reads as linear (records written before the field existed
+// hold 0).
+IalsConfidence ConfidenceFromProto(int confidence);
+v1::Confidence ConfidenceToProto(IalsConfidence confidence);
+
 class RankingConfig {
  public:
   // INVALID_ARGUMENT naming the knob and its range if a value is out of range,

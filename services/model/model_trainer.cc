@@ -135,9 +135,7 @@ IalsOptions RecordOptions(const storage::ModelRecord& record, IalsOptions option
   options.regularization = record.regularization();
   options.regularization_exponent = record.regularization_exponent();
   options.alpha = record.alpha();
-  options.confidence = record.confidence() == v1::CONFIDENCE_LOG
-                           ? IalsConfidence::kLog
-                           : IalsConfidence::kLinear;
+  options.confidence = ConfidenceFromProto(record.confidence());
   options.cg_steps = record.cg_steps();
   options.seed = record.seed();
   return options;
@@ -149,9 +147,7 @@ void SetRecordOptions(const IalsOptions& options, storage::ModelRecord* record) 
   record->set_regularization(options.regularization);
   record->set_regularization_exponent(options.regularization_exponent);
   record->set_alpha(options.alpha);
-  record->set_confidence(options.confidence == IalsConfidence::kLog
-                             ? v1::CONFIDENCE_LOG
-                             : v1::CONFIDENCE_LINEAR);
+  record->set_confidence(ConfidenceToProto(options.confidence));
   record->set_cg_steps(options.cg_steps);
   record->set_seed(options.seed);
 }

@@ -70,13 +70,10 @@ std::shared_ptr<const ScoredRows> ServingModel::Top(const std::string& user_id,
     rows_found = model.TopItems(model.FoldIn(input.seen), rows.begin, rows.end, n,
                                 input.engaged);
   }
-  // Exact-size copies: a memo holds one per user.
-  auto top = std::make_shared<const ScoredRows>(rows_found.begin(), rows_found.end());
-  ModelInput key;
-  key.seen.assign(input.seen.begin(), input.seen.end());
-  key.engaged.assign(input.engaged.begin(), input.engaged.end());
-  key.signals = input.signals;
-  memo.Store(user_id, kind, std::move(key), n, top);
+  // Copies, which hold exactly their size (TopItems' list has spare
+  // capacity); a memo holds one per user.
+  auto top = std::make_shared<const ScoredRows>(rows_found);
+  memo.Store(user_id, kind, input, n, top);
   return top;
 }
 
