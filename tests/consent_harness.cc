@@ -15,9 +15,11 @@ ConsentHarness::ConsentHarness(std::unique_ptr<Store> store,
     : store_(std::move(store)), policy_(policy) {
   ingestor_ = std::make_unique<EventIngestor>(store_.get(), &clock_, &locks_,
                                               policy_);
-  ledger_ = std::make_unique<ConsentLedger>(store_.get(), &clock_, &locks_,
-                                            policy_, ConsentLedger::Options());
   eraser_ = std::make_unique<DiskEraser>(store_.get(), &clock_, &locks_);
+  ConsentLedger::Options options;
+  options.observers = {eraser_.get()};
+  ledger_ = std::make_unique<ConsentLedger>(store_.get(), &clock_, &locks_,
+                                            policy_, std::move(options));
 }
 
 ConsentHarness::ConsentHarness()

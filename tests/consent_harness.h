@@ -74,8 +74,8 @@ class ConsentHarness {
   FakeClock clock_{kHarnessStartMs};
   UserLocks locks_;
   std::unique_ptr<EventIngestor> ingestor_;
+  std::unique_ptr<DiskEraser> eraser_;  // Registered with ledger_.
   std::unique_ptr<ConsentLedger> ledger_;
-  std::unique_ptr<DiskEraser> eraser_;
   int next_request_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <filesystem>
 #include <future>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/server/portrait_server.h"
+#include "services/storage/memory_store.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
 
@@ -234,6 +236,39 @@ TEST_F(IngestIntegrationTest, SecondServerOnSameDirectoryIsRefused) {
   auto second = PortraitServer::Start(options);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("LOCK"));
+}
+
+TEST_F(IngestIntegrationTest, ServesFromAGivenStoreAndLeavesItOpen) {
+  MemoryStore store;
+  PortraitServer::Options options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir_.path() + "/never-created";
+  options.clock = &clock_;
+  options.auto_train = false;
+  options.store = &store;
+  auto server = PortraitServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+  channel_ = ConnectTo(server_->port());
+  ingest_ = v1::IngestService::NewStub(channel_);
+  profile_ = v1::ProfileService::NewStub(channel_);
+  v1::RecordEventsResponse response;
+  ASSERT_TRUE(Record({MakeEvent(1, "alice"), MakeEvent(2, "alice")}, &response)
+                  .ok());
+  EXPECT_EQ(response.stored(), 2);
+  StopServer();
+
+  EXPECT_FALSE(std::filesystem::exists(options.data_dir));
+  // The events are in the given store, which stays usable after shutdown.
+  int events = 0;
+  ASSERT_TRUE(store
+                  .Scan(Column::kEvents, "", "\xff",
+                        [&](absl::string_view, absl::string_view) {
+                          ++events;
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(events, 2);
 }
 
 TEST_F(IngestIntegrationTest, TakenPortIsRefused) {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
+#include "services/consent/consent_observer.h"
 #include "services/consent/policy.h"
 
 namespace portrait {
@@ -22,14 +23,6 @@ inline constexpr int kMaxRequestIdBytes = 128;
 // formed (see SetConsentRequest in consent.proto).
 absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
                                 const ConsentPolicy& policy);
-
-// A signal revocation that changed stored data.
-struct Revocation {
-  v1::Signal signal;
-  v1::RevocationAction action;  // Resolved: FREEZE or STRIP.
-  // STRIP of data that was GRANTED or FROZEN: the raw events must go.
-  bool erase = false;
-};
 
 struct AppliedChanges {
   // One per change, in order; sequence and receipt_id are left for the

@@ -80,7 +80,6 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
   receipt.set_user_id(user);
   receipt.set_created_at_ms(now_ms);
 
-  storage::PendingCompaction pending;
   for (const Revocation& r : commit.revocations) {
     v1::ErasureComponent* events = receipt.add_components();
     events->set_component(erasure::kRawEvents);
@@ -88,46 +87,26 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     events->set_action(r.action);
     events->set_state(v1::DONE);
     events->set_done_at_ms(now_ms);
-    for (const std::string& name : options_.derived_components) {
-      v1::ErasureComponent* derived = receipt.add_components();
-      *derived = *events;
-      derived->set_component(name);
-    }
-    for (const std::string& name : options_.deferred_components) {
-      v1::ErasureComponent* deferred = receipt.add_components();
-      *deferred = *events;
-      deferred->set_component(name);
-      deferred->set_state(v1::PENDING);
-      deferred->set_done_at_ms(0);
-      deferred->set_deadline_ms(now_ms + options_.deferred_deadline_ms);
-    }
-    if (!r.erase) continue;
-    AppendStripOps(user, r.signal, batch);
-    v1::ErasureComponent* disk = receipt.add_components();
-    *disk = *events;
-    disk->set_component(erasure::kRawEventsOnDisk);
-    disk->set_state(v1::PENDING);
-    disk->set_done_at_ms(0);
-    disk->set_deadline_ms(now_ms + options_.disk_erasure_deadline_ms);
-    const std::string begin = UserSignalPrefix(user, r.signal);
-    for (Column column : {Column::kEvents, Column::kEventIds}) {
-      pending.add_columns(static_cast<int>(column));
-      pending.add_begins(begin);
-      pending.add_ends(PrefixEnd(begin));
+    if (r.erase) AppendStripOps(user, r.signal, batch);
+    for (const ConsentObserver* observer : options_.observers) {
+      for (const ErasureDuty& duty : observer->Duties()) {
+        if (duty.erased_only && !r.erase) continue;
+        v1::ErasureComponent* c = receipt.add_components();
+        *c = *events;
+        c->set_component(duty.component);
+        if (duty.deadline_ms == 0) continue;
+        c->set_state(v1::PENDING);
+        c->set_done_at_ms(0);
+        c->set_deadline_ms(now_ms + duty.deadline_ms);
+      }
     }
   }
-  if (!commit.revocations.empty() && !options_.deferred_components.empty()) {
-    storage::PendingModel waiting;
-    waiting.set_user_id(user);
-    waiting.set_receipt_sequence(first);
-    batch->Put(Column::kMeta, PendingModelKey(receipt.receipt_id()),
-               waiting.SerializeAsString());
-  }
-  if (pending.columns_size() > 0) {
-    pending.set_user_id(user);
-    pending.set_receipt_sequence(first);
-    batch->Put(Column::kMeta, PendingCompactionKey(receipt.receipt_id()),
-               pending.SerializeAsString());
+  if (!commit.revocations.empty()) {
+    const RevocationCommit revocation{user, receipt.receipt_id(), first, now_ms,
+                                      commit.revocations};
+    for (ConsentObserver* observer : options_.observers) {
+      observer->AddToCommit(revocation, batch);
+    }
   }
   for (size_t i = 0; i < commit.entries.size(); ++i) {
     v1::LedgerEntry& entry = commit.entries[i];
@@ -180,10 +159,8 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
     processed.set_receipt_id(response.receipt().receipt_id());
     batch.Put(Column::kConsent, request_key, processed.SerializeAsString());
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-    if (options_.on_committed) {
-      PORTRAIT_RETURN_IF_ERROR(
-          options_.on_committed(user, commit.after, response.receipt()));
-    }
+    PORTRAIT_RETURN_IF_ERROR(
+        NotifyCommitted(user, commit.after, response.receipt()));
 
     response.set_receipt_id(response.receipt().receipt_id());
     PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
@@ -220,13 +197,20 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
                             ParseStored<v1::ErasureReceipt>(receipt, "receipt"));
   PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
                             ReadConsentRecord(store_, user));
-  if (options_.on_committed) {
-    PORTRAIT_RETURN_IF_ERROR(
-        options_.on_committed(user, record, response.receipt()));
-  }
+  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user, record, response.receipt()));
   PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
                             Snapshot(user, record, clock_->NowMillis()));
   return response;
+}
+
+absl::Status ConsentLedger::NotifyCommitted(
+    const std::string& user_id, const storage::ConsentRecord& record,
+    const v1::ErasureReceipt& receipt) {
+  for (ConsentObserver* observer : options_.observers) {
+    PORTRAIT_RETURN_IF_ERROR(
+        observer->OnConsentCommitted(user_id, record, receipt));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ConsentSnapshot> ConsentLedger::Snapshot(
@@ -351,10 +335,7 @@ absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
   PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
                             BuildCommit(commit, now_ms, &batch));
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-  if (options_.on_committed) {
-    PORTRAIT_RETURN_IF_ERROR(
-        options_.on_committed(due.user_id, commit.after, receipt));
-  }
+  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(due.user_id, commit.after, receipt));
   *stripped = true;
   return absl::OkStatus();
 }

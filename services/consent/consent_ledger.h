@@ -2,7 +2,9 @@
 // user's consent record, erases or seals the revoked signals' raw events,
 // appends the audit ledger and writes the erasure receipt, all in one synced
 // write batch under the user's lock: either everything of a request is
-// applied or nothing is. Also strips frozen signals whose retention ran out,
+// applied or nothing is. The receipt lists every registered
+// ConsentObserver's components; the observers then forget the signal
+// before SetConsent returns, or complete their part later. Also strips frozen signals whose retention ran out,
 // and answers GetConsent, GetConsentHistory and GetErasureStatus.
 //
 // Thread-safe. Ingest for the same user takes the same UserLocks stripe, so
@@ -21,6 +23,7 @@
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
 #include "services/consent/consent_changes.h"
+#include "services/consent/consent_observer.h"
 #include "services/consent/policy.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/store.h"
@@ -30,29 +33,13 @@ namespace portrait {
 class ConsentLedger {
  public:
   struct Options {
-    // Promised time for erased bytes to leave the database files.
-    int64_t disk_erasure_deadline_ms = int64_t{24} * 3600 * 1000;
+    // Everything else that must forget a revoked signal, in the order their
+    // components appear on receipts. Each must outlive the ledger.
+    std::vector<ConsentObserver*> observers;
     // Called (without locks held) after a commit whose receipt has PENDING
     // components (on-disk erasure, a model to retrain), to wake the
     // background work that completes them. May be empty.
     std::function<void()> on_background_work;
-    // Called with the user's new consent record after each commit (and on
-    // each retry of a committed request), under the user's lock, before
-    // SetConsent returns: derived state (portraits, shared models) drops or
-    // restores signals here. Its error is returned; the commit stands and a
-    // retry with the same request_id calls it again. May be empty.
-    std::function<absl::Status(const std::string& user_id,
-                               const storage::ConsentRecord& record,
-                               const v1::ErasureReceipt& receipt)>
-        on_committed;
-    // Names of the derived components that on_committed updates; each
-    // revocation's receipt lists them as DONE.
-    std::vector<std::string> derived_components;
-    // Names of components completed later by others (a retrained model);
-    // each revocation's receipt lists them as PENDING with this deadline,
-    // and the commit records the receipt under kPendingModelPrefix.
-    std::vector<std::string> deferred_components;
-    int64_t deferred_deadline_ms = 60 * 1000;
   };
 
   // All pointers must outlive the ledger.
@@ -102,6 +89,10 @@ class ConsentLedger {
       absl::string_view user_id, const storage::ConsentRecord& record,
       int64_t now_ms);
   absl::Status ExpireOne(absl::string_view key, int64_t now_ms, bool* stripped);
+  // Tells every observer the user's new record. REQUIRES: the user's lock.
+  absl::Status NotifyCommitted(const std::string& user_id,
+                               const storage::ConsentRecord& record,
+                               const v1::ErasureReceipt& receipt);
 
   // Constant after construction.
   Store* const store_;

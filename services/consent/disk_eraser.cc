@@ -14,8 +14,32 @@
 
 namespace portrait {
 
-DiskEraser::DiskEraser(Store* store, const Clock* clock, UserLocks* locks)
-    : store_(store), clock_(clock), locks_(locks) {}
+DiskEraser::DiskEraser(Store* store, const Clock* clock, UserLocks* locks,
+                       int64_t deadline_ms)
+    : store_(store), clock_(clock), locks_(locks), deadline_ms_(deadline_ms) {}
+
+std::vector<ErasureDuty> DiskEraser::Duties() const {
+  return {{erasure::kRawEventsOnDisk, deadline_ms_, /*erased_only=*/true}};
+}
+
+void DiskEraser::AddToCommit(const RevocationCommit& commit,
+                             WriteBatch* batch) {
+  storage::PendingCompaction pending;
+  for (const Revocation& r : commit.revocations) {
+    if (!r.erase) continue;
+    const std::string begin = UserSignalPrefix(commit.user_id, r.signal);
+    for (Column column : {Column::kEvents, Column::kEventIds}) {
+      pending.add_columns(static_cast<int>(column));
+      pending.add_begins(begin);
+      pending.add_ends(PrefixEnd(begin));
+    }
+  }
+  if (pending.columns_size() == 0) return;
+  pending.set_user_id(commit.user_id);
+  pending.set_receipt_sequence(commit.receipt_sequence);
+  batch->Put(Column::kMeta, PendingCompactionKey(commit.receipt_id),
+             pending.SerializeAsString());
+}
 
 absl::StatusOr<int> DiskEraser::RunPending() {
   std::vector<std::pair<std::string, std::string>> pending;

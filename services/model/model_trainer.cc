@@ -259,6 +259,19 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
   return record;
 }
 
+std::vector<ErasureDuty> ModelTrainer::Duties() const {
+  return {{erasure::kTrainedModel, kDeadlineMs}};
+}
+
+void ModelTrainer::AddToCommit(const RevocationCommit& commit,
+                               WriteBatch* batch) {
+  storage::PendingModel waiting;
+  waiting.set_user_id(commit.user_id);
+  waiting.set_receipt_sequence(commit.receipt_sequence);
+  batch->Put(Column::kMeta, PendingModelKey(commit.receipt_id),
+             waiting.SerializeAsString());
+}
+
 absl::Status ModelTrainer::Persist(const storage::ModelRecord& record) {
   WriteBatch batch;
   batch.Put(Column::kModels, kCurrentKey, record.SerializeAsString());

@@ -4,7 +4,8 @@
 // frozen data is not there), trains deterministically, persists the version
 // (column models), swaps it into serving, and then marks DONE the
 // "trained_model" component of every receipt that was waiting when the
-// snapshot was taken. A restart serves the persisted version; receipts still
+// snapshot was taken. As a ConsentObserver it puts that component, PENDING,
+// on every revocation's receipt, and records the wait in the commit. A restart serves the persisted version; receipts still
 // waiting keep waiting for the next training.
 //
 // Thread-safe. Train() runs on the maintenance thread; current() from any.
@@ -23,6 +24,7 @@
 #include "base/clock.h"
 #include "models/ials.h"
 #include "portrait/storage/records.pb.h"
+#include "services/consent/consent_observer.h"
 #include "services/locking/user_locks.h"
 #include "services/portrait/portrait_index.h"
 #include "services/model/serving_model.h"
@@ -31,13 +33,19 @@
 
 namespace portrait {
 
-class ModelTrainer {
+class ModelTrainer : public ConsentObserver {
  public:
   // All pointers must outlive the trainer. Training solves rows on
   // `threads` threads (the factors do not depend on how many).
   ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                PortraitIndex* index, const RankingConfig* config,
                IalsOptions options, int threads = 1);
+
+  // How long a revocation may wait for a version trained without it (the
+  // deadline on its receipt's "trained_model" component).
+  static constexpr int64_t kDeadlineMs = 60 * 1000;
+  std::vector<ErasureDuty> Duties() const override;
+  void AddToCommit(const RevocationCommit& commit, WriteBatch* batch) override;
 
   // Serves the persisted version, if any. If it was trained with these
   // options on exactly the index's current data (its input digest), no

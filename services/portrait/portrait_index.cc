@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -126,28 +127,45 @@ void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
 
 absl::Status PortraitIndex::OnEventsStored(
     const std::vector<const v1::Event*>& events) {
-  absl::MutexLock lock(&mu_);
-  ++state_.generation;
-  // Users in first-seen order, with whether their self-description changed.
-  std::vector<std::string> touched;
-  absl::flat_hash_map<std::string, bool> profile_changed;
+  // A self-description can change who is a minor, and so which sensitive
+  // blocks a reconcile rebuilds: read those from the store first.
+  absl::flat_hash_map<std::string, StoredEvents> stored;
   for (const v1::Event* event : events) {
-    auto [it, inserted] = profile_changed.try_emplace(event->user_id(), false);
-    if (inserted) touched.push_back(event->user_id());
-    it->second |= event->signal() == v1::PROFILE_ATTRIBUTES;
-    AddToUser(event->user_id(), state_.users[event->user_id()], *event);
+    if (event->signal() != v1::PROFILE_ATTRIBUTES) continue;
+    auto [it, inserted] = stored.try_emplace(event->user_id());
+    if (!inserted) continue;
+    PORTRAIT_RETURN_IF_ERROR(ReadSignals(
+        event->user_id(), RebuildCandidates(event->user_id(), nullptr),
+        &it->second));
   }
-  if (counts_changed_) {
-    CountsChanged();
-    counts_changed_ = false;
-  }
-  for (const std::string& user_id : touched) {
-    UserPortrait& user = state_.users[user_id];
-    SyncCoSet(user_id, user);
-    // A stated birth year can change which sensitive blocks are effective.
-    if (profile_changed[user_id]) {
-      PORTRAIT_RETURN_IF_ERROR(Reconcile(user_id, user));
+  std::vector<std::pair<std::string, uint32_t>> unfinished;
+  {
+    absl::MutexLock lock(&mu_);
+    ++state_.generation;
+    // Users in first-seen order.
+    std::vector<std::string> touched;
+    absl::flat_hash_set<std::string> seen;
+    for (const v1::Event* event : events) {
+      if (seen.insert(event->user_id()).second) touched.push_back(event->user_id());
+      AddToUser(event->user_id(), state_.users[event->user_id()], *event);
     }
+    if (counts_changed_) {
+      CountsChanged();
+      counts_changed_ = false;
+    }
+    for (const std::string& user_id : touched) {
+      UserPortrait& user = state_.users[user_id];
+      SyncCoSet(user_id, user);
+      auto it = stored.find(user_id);
+      if (it == stored.end()) continue;
+      uint32_t missing = 0;
+      Reconcile(user_id, user, it->second, &missing);
+      if (missing != 0) unfinished.emplace_back(user_id, missing);
+    }
+  }
+  for (auto& [user_id, missing] : unfinished) {
+    PORTRAIT_RETURN_IF_ERROR(
+        FinishReconcile(user_id, missing, std::move(stored[user_id])));
   }
   return absl::OkStatus();
 }
@@ -155,16 +173,91 @@ absl::Status PortraitIndex::OnEventsStored(
 absl::Status PortraitIndex::OnConsentCommitted(
     const std::string& user_id, const storage::ConsentRecord& record,
     const v1::ErasureReceipt& receipt) {
-  absl::MutexLock lock(&mu_);
-  ++state_.generation;
-  UserPortrait& user = state_.users[user_id];
-  user.consent = record;
-  for (const v1::ErasureComponent& c : receipt.components()) {
-    if (c.component() == erasure::kTrainedModel && c.state() == v1::PENDING) {
-      state_.model_pending.insert(receipt.receipt_id());
+  StoredEvents stored;
+  PORTRAIT_RETURN_IF_ERROR(
+      ReadSignals(user_id, RebuildCandidates(user_id, &record), &stored));
+  uint32_t missing = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    ++state_.generation;
+    UserPortrait& user = state_.users[user_id];
+    user.consent = record;
+    for (const v1::ErasureComponent& c : receipt.components()) {
+      if (c.component() == erasure::kTrainedModel && c.state() == v1::PENDING) {
+        state_.model_pending.insert(receipt.receipt_id());
+      }
+    }
+    Reconcile(user_id, user, stored, &missing);
+  }
+  return FinishReconcile(user_id, missing, std::move(stored));
+}
+
+uint32_t PortraitIndex::RebuildCandidates(
+    const std::string& user_id, const storage::ConsentRecord* record) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const UserPortrait* user = state_.User(user_id);
+  if (user == nullptr) return 0;
+  if (record == nullptr) record = &user->consent;
+  // Whether the user is a minor can change during the reconcile (it depends
+  // on a block the reconcile may drop or rebuild): take either answer.
+  const ConsentView as_adult(*policy_, *record, /*minor_by_stated_age=*/false);
+  const ConsentView as_minor(*policy_, *record, /*minor_by_stated_age=*/true);
+  uint32_t candidates = 0;
+  for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
+    if (!v1::Signal_IsValid(s) || !(user->needs_rebuild & (1u << s))) continue;
+    const v1::Signal signal = static_cast<v1::Signal>(s);
+    if (as_adult.Signal(signal).effective || as_minor.Signal(signal).effective) {
+      candidates |= 1u << s;
     }
   }
-  return Reconcile(user_id, user);
+  return candidates;
+}
+
+absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
+                                        uint32_t signals,
+                                        StoredEvents* stored) const {
+  for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
+    if (!(signals & (1u << s)) || stored->contains(s)) continue;
+    const std::string begin =
+        UserSignalPrefix(user_id, static_cast<v1::Signal>(s));
+    std::vector<v1::Event> events;
+    bool parsed = true;
+    PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+        Column::kEvents, begin, PrefixEnd(begin),
+        [&](absl::string_view, absl::string_view value) {
+          events.emplace_back();
+          parsed = events.back().ParseFromArray(value.data(),
+                                                static_cast<int>(value.size()));
+          return parsed;
+        }));
+    if (!parsed) {
+      return absl::DataLossError(absl::StrCat("a stored event of ", user_id,
+                                              " does not parse"));
+    }
+    (*stored)[s] = std::move(events);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PortraitIndex::FinishReconcile(const std::string& user_id,
+                                            uint32_t missing,
+                                            StoredEvents stored) {
+  // Each round reads at least one more signal, so this ends.
+  while (missing != 0) {
+    PORTRAIT_RETURN_IF_ERROR(ReadSignals(user_id, missing, &stored));
+    missing = 0;
+    absl::MutexLock lock(&mu_);
+    ++state_.generation;
+    Reconcile(user_id, state_.users[user_id], stored, &missing);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<ErasureDuty> PortraitIndex::Duties() const {
+  return {{erasure::kPortrait},
+          {erasure::kCoEngagement},
+          {erasure::kPopularity},
+          {erasure::kFollowers}};
 }
 
 void PortraitIndex::ForgetCovered(const std::vector<std::string>& receipt_ids) {
@@ -172,8 +265,8 @@ void PortraitIndex::ForgetCovered(const std::vector<std::string>& receipt_ids) {
   for (const std::string& id : receipt_ids) state_.model_pending.erase(id);
 }
 
-absl::Status PortraitIndex::Reconcile(const std::string& user_id,
-                                      UserPortrait& user) {
+void PortraitIndex::Reconcile(const std::string& user_id, UserPortrait& user,
+                              const StoredEvents& stored, uint32_t* missing) {
   // Two passes: the PROFILE_ATTRIBUTES block decides who is a minor, which
   // decides whether sensitive blocks are effective.
   for (int pass = 0; pass < 2; ++pass) {
@@ -185,43 +278,28 @@ absl::Status PortraitIndex::Reconcile(const std::string& user_id,
       const uint32_t bit = 1u << signal;
       if (!effective) {
         user.needs_rebuild |= bit;
+        *missing &= ~bit;
         if (user.Block(signal) != nullptr) {
           const SharedKeys before = KeysOf(user);
           user.Drop(signal, *config_);
           SyncShared(user_id, user, before);
         }
       } else if (user.needs_rebuild & bit) {
-        PORTRAIT_RETURN_IF_ERROR(RebuildBlock(user_id, user, signal));
+        auto events = stored.find(s);
+        if (events == stored.end()) {
+          *missing |= bit;  // Left out (absent) until read.
+          continue;
+        }
+        // Replaces whatever the block holds: the stored events are all of it.
+        const SharedKeys before = KeysOf(user);
+        user.Drop(signal, *config_);
+        for (const v1::Event& event : events->second) user.Add(event, *config_);
+        SyncShared(user_id, user, before);
         user.needs_rebuild &= ~bit;
+        *missing &= ~bit;
       }
     }
   }
-  return absl::OkStatus();
-}
-
-absl::Status PortraitIndex::RebuildBlock(const std::string& user_id,
-                                         UserPortrait& user, v1::Signal signal) {
-  const std::string begin = UserSignalPrefix(user_id, signal);
-  std::vector<v1::Event> events;
-  bool parsed = true;
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kEvents, begin, PrefixEnd(begin),
-      [&](absl::string_view, absl::string_view value) {
-        events.emplace_back();
-        parsed = events.back().ParseFromArray(value.data(),
-                                              static_cast<int>(value.size()));
-        return parsed;
-      }));
-  if (!parsed) {
-    return absl::DataLossError(absl::StrCat("a stored event of ", user_id,
-                                            " does not parse"));
-  }
-  // Replaces whatever the block holds: the stored events are all of it.
-  const SharedKeys before = KeysOf(user);
-  user.Drop(signal, *config_);
-  for (const v1::Event& event : events) user.Add(event, *config_);
-  SyncShared(user_id, user, before);
-  return absl::OkStatus();
 }
 
 void PortraitIndex::OnItemsUpserted(

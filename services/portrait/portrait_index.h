@@ -31,6 +31,7 @@
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
 #include "portrait/v1/ingest.pb.h"
+#include "services/consent/consent_observer.h"
 #include "services/consent/consent_view.h"
 #include "services/consent/policy.h"
 #include "services/portrait/catalog_index.h"
@@ -80,7 +81,7 @@ struct IndexState {
   const UserPortrait* User(absl::string_view user_id) const;
 };
 
-class PortraitIndex {
+class PortraitIndex : public ConsentObserver {
  public:
   // All pointers must outlive the index.
   PortraitIndex(Store* store, const Clock* clock, const ConsentPolicy* policy,
@@ -94,13 +95,17 @@ class PortraitIndex {
   // again and its rebuild fails.
   absl::Status OnEventsStored(const std::vector<const v1::Event*>& events);
   // Applies a user's new consent record: drops blocks that stopped being
-  // effective, rebuilds from stored events those that became effective.
-  // Idempotent. Errors: storage errors from a rebuild.
+  // effective, rebuilds from stored events those that became effective
+  // (read before the writer lock is taken: readers never wait for the
+  // store). Idempotent. Errors: storage errors from a rebuild.
   // `receipt`'s components that are PENDING "trained_model" register it in
   // model_pending, in the same critical section that drops the data.
   absl::Status OnConsentCommitted(const std::string& user_id,
                                   const storage::ConsentRecord& record,
-                                  const v1::ErasureReceipt& receipt);
+                                  const v1::ErasureReceipt& receipt) override;
+  // The user's portrait and the shared models counted from portraits
+  // forget inside OnConsentCommitted: DONE on the receipt.
+  std::vector<ErasureDuty> Duties() const override;
   // Removes receipts a serving model now covers from model_pending.
   void ForgetCovered(const std::vector<std::string>& receipt_ids);
   void OnItemsUpserted(const google::protobuf::RepeatedPtrField<v1::Item>& items);
@@ -150,10 +155,26 @@ class PortraitIndex {
   void SyncCoSet(const std::string& user_id, const UserPortrait& user)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Reconcile(const std::string& user_id, UserPortrait& user)
+  // A user's stored events by signal, read without the writer lock (the
+  // caller holds the user's lock, so they cannot change meanwhile).
+  using StoredEvents = absl::flat_hash_map<int, std::vector<v1::Event>>;
+  // The signals (bits) a reconcile of the user under `record` (nullptr: the
+  // index's) may rebuild.
+  uint32_t RebuildCandidates(const std::string& user_id,
+                             const storage::ConsentRecord* record) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds the stored events of `signals` not already in *stored.
+  absl::Status ReadSignals(const std::string& user_id, uint32_t signals,
+                           StoredEvents* stored) const ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops the blocks that stopped being effective and rebuilds, from
+  // `stored`, those that became effective. A block to rebuild that is not in
+  // `stored` stays absent and is added to *missing.
+  void Reconcile(const std::string& user_id, UserPortrait& user,
+                 const StoredEvents& stored, uint32_t* missing)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status RebuildBlock(const std::string& user_id, UserPortrait& user,
-                            v1::Signal signal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads `missing` and reconciles again, until nothing is missing.
+  absl::Status FinishReconcile(const std::string& user_id, uint32_t missing,
+                               StoredEvents stored) ABSL_LOCKS_EXCLUDED(mu_);
   void AddToUser(const std::string& user_id, UserPortrait& user,
                  const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadCatalog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -1,8 +1,10 @@
-// PortraitIndex's cached rankings.
+// PortraitIndex: consent changes dropping and rebuilding blocks, and its
+// cached rankings.
 #include "services/portrait/portrait_index.h"
 #include "services/portrait/test_events.h"
 
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
@@ -10,12 +12,106 @@
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "config/ranking_config.h"
+#include "absl/synchronization/notification.h"
+#include "services/storage/keys.h"
 #include "services/storage/memory_store.h"
 
 namespace portrait {
 namespace {
 
 constexpr int64_t kNow = 1'790'000'000'000;
+
+storage::ConsentRecord WithLikes(v1::ConsentState state) {
+  storage::ConsentRecord record;
+  (*record.mutable_signals())[v1::LIKE].set_state(state);
+  return record;
+}
+
+// Stores `event` where the ingestor would, then tells the index.
+void Store(MemoryStore& store, PortraitIndex& index, const v1::Event& event) {
+  WriteBatch batch;
+  batch.Put(Column::kEvents,
+            EventKey(event.user_id(), event.signal(), event.occurred_at_ms(),
+                     event.event_id()),
+            event.SerializeAsString());
+  ASSERT_TRUE(store.Write(batch, /*sync=*/true).ok());
+  ASSERT_TRUE(index.OnEventsStored({&event}).ok());
+}
+
+bool HasLikes(const PortraitIndex& index, const std::string& user) {
+  return index.Read([&](const IndexState& state) {
+    const UserPortrait* portrait = state.User(user);
+    return portrait != nullptr && portrait->Block(v1::LIKE) != nullptr;
+  });
+}
+
+TEST(PortraitIndexTest, FreezeDropsABlockAndGrantRebuildsItFromTheStore) {
+  MemoryStore store;
+  FakeClock clock(kNow);
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  PortraitIndex index(&store, &clock, &policy, &RankingConfig::Shipped());
+  Store(store, index, PostLike("e1", "u", 1, kNow - 2000));
+  Store(store, index, PostLike("e2", "u", 2, kNow - 1000));
+  ASSERT_TRUE(HasLikes(index, "u"));
+
+  ASSERT_TRUE(
+      index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+  EXPECT_FALSE(HasLikes(index, "u"));
+  EXPECT_EQ(index.Read([](const IndexState& s) { return s.popularity.size(); }),
+            0u);
+
+  ASSERT_TRUE(
+      index.OnConsentCommitted("u", WithLikes(v1::GRANTED), {}).ok());
+  EXPECT_TRUE(HasLikes(index, "u"));
+  EXPECT_EQ(index.Read([](const IndexState& s) { return s.popularity.size(); }),
+            2u);
+}
+
+// A store whose event scans wait until released, announcing that they
+// started.
+class BlockingScanStore : public MemoryStore {
+ public:
+  absl::Status Scan(Column column, absl::string_view begin,
+                    absl::string_view end, const ScanVisitor& visit) override {
+    if (column == Column::kEvents && block_) {
+      started_.Notify();
+      release_.WaitForNotification();
+    }
+    return MemoryStore::Scan(column, begin, end, visit);
+  }
+  bool block_ = false;
+  absl::Notification started_;
+  absl::Notification release_;
+};
+
+TEST(PortraitIndexTest, ReadersDoNotWaitForTheStoreDuringARebuild) {
+  BlockingScanStore store;
+  FakeClock clock(kNow);
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  PortraitIndex index(&store, &clock, &policy, &RankingConfig::Shipped());
+  Store(store, index, PostLike("e1", "u", 1, kNow - 1000));
+  ASSERT_TRUE(
+      index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+
+  store.block_ = true;
+  absl::Status rebuilt;
+  std::thread grant([&] {
+    rebuilt = index.OnConsentCommitted("u", WithLikes(v1::GRANTED), {});
+  });
+  store.started_.WaitForNotification();
+  // The rebuild is reading the store: a reader gets the index meanwhile.
+  absl::Notification read;
+  std::thread reader([&] {
+    EXPECT_FALSE(HasLikes(index, "u"));
+    read.Notify();
+  });
+  EXPECT_TRUE(read.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  store.release_.Notify();
+  reader.join();
+  grant.join();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt;
+  EXPECT_TRUE(HasLikes(index, "u"));
+}
 
 TEST(PortraitIndexTest, TopByCountIsCachedPerLength) {
   MemoryStore store;

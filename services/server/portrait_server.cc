@@ -27,7 +27,6 @@
 #include "services/locking/user_locks.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/schema.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 
@@ -50,76 +49,90 @@ PortraitServer::PortraitServer() = default;
 absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
     const Options& options) {
   std::unique_ptr<PortraitServer> server(new PortraitServer());
-  const Clock* clock =
-      options.clock != nullptr ? options.clock : RealClock::Get();
+  PORTRAIT_RETURN_IF_ERROR(server->LoadConfiguration(options));
+  PORTRAIT_RETURN_IF_ERROR(server->OpenStorage(options));
+  PORTRAIT_RETURN_IF_ERROR(server->BuildCore(options));
+  server->StartMaintenance(options);
+  PORTRAIT_RETURN_IF_ERROR(server->Serve(options));
+  return server;
+}
+
+absl::Status PortraitServer::LoadConfiguration(const Options& options) {
+  clock_ = options.clock != nullptr ? options.clock : RealClock::Get();
   PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
                             LoadPolicy(options.policy_path));
-  server->policy_ = std::make_unique<ConsentPolicy>(std::move(policy));
+  policy_ = std::make_unique<ConsentPolicy>(std::move(policy));
   PORTRAIT_ASSIGN_OR_RETURN(RankingConfig ranking,
                             LoadRanking(options.ranking_path));
-  server->ranking_ = std::make_unique<RankingConfig>(std::move(ranking));
-  PORTRAIT_ASSIGN_OR_RETURN(
-      server->store_,
-      RocksDbStore::Open({.path = options.data_dir,
-                          .block_cache_bytes = options.block_cache_bytes}));
-  Store* store = server->store_.get();
-  PORTRAIT_RETURN_IF_ERROR(CheckOrStampSchema(store));
-  server->locks_ = std::make_unique<UserLocks>();
-  PortraitServer* self = server.get();
-  server->index_ = std::make_unique<PortraitIndex>(
-      store, clock, server->policy_.get(), server->ranking_.get());
-  PORTRAIT_RETURN_IF_ERROR(server->index_->Load());
-  PortraitIndex* index = server->index_.get();
-  server->trainer_ = std::make_unique<ModelTrainer>(
-      store, clock, server->locks_.get(), index, server->ranking_.get(),
-      server->ranking_->model_options(), options.training_threads);
-  PORTRAIT_RETURN_IF_ERROR(server->trainer_->Load());
-  server->auto_train_ = options.auto_train;
-  server->retrain_after_ = options.retrain_after;
-  server->retrain_debounce_ = options.retrain_debounce;
-  server->recommender_ =
-      std::make_unique<Recommender>(index, server->trainer_.get(), clock);
-  server->ingestor_ = std::make_unique<EventIngestor>(
-      store, clock, server->locks_.get(), server->policy_.get(),
+  ranking_ = std::make_unique<RankingConfig>(std::move(ranking));
+  auto_train_ = options.auto_train;
+  retrain_after_ = options.retrain_after;
+  retrain_debounce_ = options.retrain_debounce;
+  return absl::OkStatus();
+}
+
+absl::Status PortraitServer::OpenStorage(const Options& options) {
+  store_ = options.store;
+  if (store_ == nullptr) {
+    PORTRAIT_ASSIGN_OR_RETURN(
+        owned_store_,
+        RocksDbStore::Open({.path = options.data_dir,
+                            .block_cache_bytes = options.block_cache_bytes}));
+    store_ = owned_store_.get();
+  }
+  return CheckOrStampSchema(store_);
+}
+
+// The core components, each given only what it uses, and the in-memory state
+// (portraits, shared models, the serving model) loaded from storage.
+absl::Status PortraitServer::BuildCore(const Options& options) {
+  locks_ = std::make_unique<UserLocks>();
+  index_ = std::make_unique<PortraitIndex>(store_, clock_, policy_.get(),
+                                           ranking_.get());
+  PORTRAIT_RETURN_IF_ERROR(index_->Load());
+  PortraitIndex* index = index_.get();
+  trainer_ = std::make_unique<ModelTrainer>(
+      store_, clock_, locks_.get(), index, ranking_.get(),
+      ranking_->model_options(), options.training_threads);
+  PORTRAIT_RETURN_IF_ERROR(trainer_->Load());
+  recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_);
+  ingestor_ = std::make_unique<EventIngestor>(
+      store_, clock_, locks_.get(), policy_.get(),
       [index](const std::vector<const v1::Event*>& events) {
         return index->OnEventsStored(events);
       });
   CatalogWriter::Hooks catalog_hooks;
-  catalog_hooks.upserted = [index](const auto& items) { index->OnItemsUpserted(items); };
-  catalog_hooks.deleted = [index](const auto& refs) { index->OnItemsDeleted(refs); };
-  server->catalog_ =
-      std::make_unique<CatalogWriter>(store, clock, std::move(catalog_hooks));
-  ConsentLedger::Options ledger_options;
-  ledger_options.on_committed = [index](const std::string& user,
-                                        const storage::ConsentRecord& record,
-                                        const v1::ErasureReceipt& receipt) {
-    return index->OnConsentCommitted(user, record, receipt);
+  catalog_hooks.upserted = [index](const auto& items) {
+    index->OnItemsUpserted(items);
   };
-  ledger_options.derived_components = {
-      erasure::kPortrait, erasure::kCoEngagement, erasure::kPopularity,
-      erasure::kFollowers};
-  ledger_options.deferred_components = {erasure::kTrainedModel};
+  catalog_hooks.deleted = [index](const auto& refs) {
+    index->OnItemsDeleted(refs);
+  };
+  catalog_ =
+      std::make_unique<CatalogWriter>(store_, clock_, std::move(catalog_hooks));
+  eraser_ = std::make_unique<DiskEraser>(store_, clock_, locks_.get());
+
+  // Everything that must forget a revoked signal, registered once: the
+  // portraits and shared models (at once), the trained model and the
+  // database files (later, by the maintenance thread).
+  ConsentLedger::Options ledger_options;
+  ledger_options.observers = {index, trainer_.get(), eraser_.get()};
+  PortraitServer* self = this;
   ledger_options.on_background_work = [self] {
     if (BackgroundWorker* worker = self->maintenance_notify_.load()) {
       worker->Notify();
     }
   };
-  server->ledger_ = std::make_unique<ConsentLedger>(
-      store, clock, server->locks_.get(), server->policy_.get(),
-      std::move(ledger_options));
-  server->eraser_ =
-      std::make_unique<DiskEraser>(store, clock, server->locks_.get());
-  server->ingest_service_ = std::make_unique<IngestServiceImpl>(
-      server->ingestor_.get(), server->catalog_.get());
-  server->profile_service_ =
-      std::make_unique<ProfileServiceImpl>(store, index, clock);
-  server->recommend_service_ =
-      std::make_unique<RecommendServiceImpl>(server->recommender_.get());
-  server->consent_service_ =
-      std::make_unique<ConsentServiceImpl>(server->ledger_.get());
+  ledger_ = std::make_unique<ConsentLedger>(store_, clock_, locks_.get(),
+                                            policy_.get(),
+                                            std::move(ledger_options));
+  return absl::OkStatus();
+}
 
-  // Work left pending before a restart (or a crash) is picked up at once.
-  server->maintenance_ = std::make_unique<BackgroundWorker>(
+// Work left pending before a restart (or a crash) is picked up at once.
+void PortraitServer::StartMaintenance(const Options& options) {
+  PortraitServer* self = this;
+  maintenance_ = std::make_unique<BackgroundWorker>(
       [self]() -> absl::Duration {
         absl::StatusOr<absl::Duration> next = self->RunMaintenance();
         if (next.ok()) return *next;
@@ -128,8 +141,17 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
         return absl::Seconds(1);
       },
       options.maintenance_interval);
-  server->maintenance_notify_.store(server->maintenance_.get());
-  server->maintenance_->Notify();
+  maintenance_notify_.store(maintenance_.get());
+  maintenance_->Notify();
+}
+
+absl::Status PortraitServer::Serve(const Options& options) {
+  ingest_service_ =
+      std::make_unique<IngestServiceImpl>(ingestor_.get(), catalog_.get());
+  profile_service_ =
+      std::make_unique<ProfileServiceImpl>(store_, index_.get(), clock_);
+  recommend_service_ = std::make_unique<RecommendServiceImpl>(recommender_.get());
+  consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -143,19 +165,19 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   // 4,900/s, docs/BENCHMARKS.md).
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &server->port_);
-  builder.RegisterService(server->ingest_service_.get());
-  builder.RegisterService(server->profile_service_.get());
-  builder.RegisterService(server->consent_service_.get());
-  builder.RegisterService(server->recommend_service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
+                           grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(ingest_service_.get());
+  builder.RegisterService(profile_service_.get());
+  builder.RegisterService(consent_service_.get());
+  builder.RegisterService(recommend_service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen_address,
         " (is the port taken by another process, or the address invalid?)"));
   }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
-  return server;
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
@@ -214,7 +236,7 @@ void PortraitServer::Shutdown(absl::Duration grace) {
   }
   maintenance_.reset();
   // Destroying the store flushes and closes RocksDB.
-  store_.reset();
+  owned_store_.reset();
 }
 
 }  // namespace portrait

@@ -37,6 +37,7 @@ class RankingConfig;
 class RecommendServiceImpl;
 class Recommender;
 class RocksDbStore;
+class Store;
 class UserLocks;
 
 class PortraitServer {
@@ -47,6 +48,10 @@ class PortraitServer {
     // RocksDB directory; created if missing.
     std::string data_dir = "var/portrait";
     size_t block_cache_bytes = 64 << 20;
+    // Storage to use instead of a RocksDB at data_dir (a MemoryStore, or a
+    // FaultInjectingStore over RocksDB); must outlive the server, which does
+    // not close it. nullptr: RocksDB at data_dir.
+    Store* store = nullptr;
     // Time source; nullptr means the system clock. Must outlive the server.
     const Clock* clock = nullptr;
     // Consent policy file (portrait.v1.ConsentPolicy text); empty means the
@@ -73,11 +78,12 @@ class PortraitServer {
 
   // Loads the policy and ranking configuration, opens storage, builds the
   // in-memory portraits and shared models from it, and starts serving.
-  // Errors: the policy's (NOT_FOUND unreadable, INVALID_ARGUMENT invalid);
-  // those of RocksDbStore::Open (FAILED_PRECONDITION when another process
-  // holds the data directory) and CheckOrStampSchema (FAILED_PRECONDITION
-  // for a database of another layout version); UNAVAILABLE when the address cannot be bound
-  // (port taken, bad address).
+  // Errors: the policy's and the ranking configuration's (NOT_FOUND
+  // unreadable, INVALID_ARGUMENT invalid); those of RocksDbStore::Open
+  // (FAILED_PRECONDITION when another process holds the data directory) and
+  // CheckOrStampSchema (FAILED_PRECONDITION for a database of another layout
+  // version); UNAVAILABLE when the address cannot be bound (port taken, bad
+  // address).
   static absl::StatusOr<std::unique_ptr<PortraitServer>> Start(
       const Options& options);
 
@@ -105,11 +111,21 @@ class PortraitServer {
  private:
   PortraitServer();
 
+  // The steps of Start, in order.
+  absl::Status LoadConfiguration(const Options& options);
+  absl::Status OpenStorage(const Options& options);
+  absl::Status BuildCore(const Options& options);
+  void StartMaintenance(const Options& options);
+  absl::Status Serve(const Options& options);
+
   // Constant after Start.
   int port_ = 0;
+  const Clock* clock_ = nullptr;
   std::unique_ptr<ConsentPolicy> policy_;
   std::unique_ptr<RankingConfig> ranking_;
-  std::unique_ptr<RocksDbStore> store_;
+  // The RocksDB the server opened (none when Options.store was given).
+  std::unique_ptr<RocksDbStore> owned_store_;
+  Store* store_ = nullptr;
   std::unique_ptr<UserLocks> locks_;
   std::unique_ptr<PortraitIndex> index_;
   std::unique_ptr<ModelTrainer> trainer_;
