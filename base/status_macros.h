@@ -7,9 +7,9 @@
 
 // Evaluates `expr` (an absl::Status); returns it from the enclosing function
 // if it is not OK.
-#define PORTRAIT_RETURN_IF_ERROR(expr)                 \
-  do {                                                 \
-    ::absl::Status portrait_status_ = (expr);          \
+#define PORTRAIT_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::absl::Status portrait_status_ = (expr);            \
     if (!portrait_status_.ok()) return portrait_status_; \
   } while (0)
 
@@ -19,8 +19,8 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its status from the
 // enclosing function if it is not OK, else moves the value into `lhs`, which
 // may be a declaration: PORTRAIT_ASSIGN_OR_RETURN(auto x, MakeX());
-#define PORTRAIT_ASSIGN_OR_RETURN(lhs, rexpr)                                \
-  PORTRAIT_ASSIGN_OR_RETURN_IMPL_(                                           \
+#define PORTRAIT_ASSIGN_OR_RETURN(lhs, rexpr) \
+  PORTRAIT_ASSIGN_OR_RETURN_IMPL_(            \
       PORTRAIT_STATUS_CONCAT_(portrait_statusor_, __LINE__), lhs, rexpr)
 
 #define PORTRAIT_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

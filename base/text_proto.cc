@@ -30,9 +30,8 @@ absl::Status ParseTextProto(const std::string& text,
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, message)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a ", message->GetTypeName(), " text proto: ",
-                     errors.error));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not a ", message->GetTypeName(), " text proto: ", errors.error));
   }
   return absl::OkStatus();
 }

@@ -24,11 +24,13 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 // "<what> file <path> cannot be read" if unreadable; otherwise from_text's
 // error with the path in front.
 template <typename T>
-absl::StatusOr<T> LoadConfigFile(const std::string& path, absl::string_view what,
-                                 absl::StatusOr<T> (*from_text)(const std::string&)) {
+absl::StatusOr<T> LoadConfigFile(
+    const std::string& path, absl::string_view what,
+    absl::StatusOr<T> (*from_text)(const std::string&)) {
   absl::StatusOr<std::string> text = ReadTextFile(path);
   if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat(what, " file ", text.status().message()));
+    return absl::NotFoundError(
+        absl::StrCat(what, " file ", text.status().message()));
   }
   absl::StatusOr<T> config = from_text(*text);
   if (!config.ok()) {

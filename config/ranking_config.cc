@@ -18,31 +18,35 @@ absl::Status Invalid(absl::string_view what) {
 absl::Status CheckRange(absl::string_view name, int64_t value, int64_t lo,
                         int64_t hi) {
   if (value < lo || value > hi) {
-    return Invalid(absl::StrCat(name, " is ", value, "; must be ", lo, " to ", hi));
+    return Invalid(
+        absl::StrCat(name, " is ", value, "; must be ", lo, " to ", hi));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckReal(absl::string_view name, double value, double lo, double hi,
-                       bool lo_open = false) {
+absl::Status CheckReal(absl::string_view name, double value, double lo,
+                       double hi, bool lo_open = false) {
   if (!(value >= lo && value <= hi) || (lo_open && value == lo)) {
     return Invalid(absl::StrCat(name, " is ", value, "; must be ",
-                                lo_open ? "> " : "", lo, lo_open ? " and <= " : " to ",
-                                hi));
+                                lo_open ? "> " : "", lo,
+                                lo_open ? " and <= " : " to ", hi));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckModel(const v1::ModelConfig& m) {
   PORTRAIT_RETURN_IF_ERROR(CheckRange("model.factors", m.factors(), 1, 512));
-  PORTRAIT_RETURN_IF_ERROR(CheckRange("model.iterations", m.iterations(), 1, 100));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("model.iterations", m.iterations(), 1, 100));
   PORTRAIT_RETURN_IF_ERROR(CheckReal("model.regularization", m.regularization(),
                                      0, 1e6, /*lo_open=*/true));
   PORTRAIT_RETURN_IF_ERROR(CheckReal("model.regularization_exponent",
                                      m.regularization_exponent(), 0, 2));
   PORTRAIT_RETURN_IF_ERROR(CheckReal("model.alpha", m.alpha(), 0, 1e4));
-  if (m.confidence() != v1::CONFIDENCE_LINEAR && m.confidence() != v1::CONFIDENCE_LOG) {
-    return Invalid("model.confidence must be CONFIDENCE_LINEAR or CONFIDENCE_LOG");
+  if (m.confidence() != v1::CONFIDENCE_LINEAR &&
+      m.confidence() != v1::CONFIDENCE_LOG) {
+    return Invalid(
+        "model.confidence must be CONFIDENCE_LINEAR or CONFIDENCE_LOG");
   }
   return CheckRange("model.cg_steps", m.cg_steps(), 0, 50);
 }
@@ -52,7 +56,8 @@ absl::Status Check(const v1::RankingConfig& p) {
   for (const v1::SourceWeight& w : p.source_weights()) {
     if (w.source() <= 0 || w.source() >= kNumSources ||
         !v1::ReasonSource_IsValid(w.source()) || seen_source[w.source()]) {
-      return Invalid(absl::StrCat("source ", w.source(), " is unknown or repeated"));
+      return Invalid(
+          absl::StrCat("source ", w.source(), " is unknown or repeated"));
     }
     seen_source[w.source()] = true;
     if (!(w.weight() >= 0)) {
@@ -61,21 +66,24 @@ absl::Status Check(const v1::RankingConfig& p) {
     }
   }
   std::array<double, kNumSources> weights{};
-  for (const v1::SourceWeight& w : p.source_weights()) weights[w.source()] = w.weight();
+  for (const v1::SourceWeight& w : p.source_weights())
+    weights[w.source()] = w.weight();
   if (!(weights[v1::POPULAR] > 0)) {
-    return Invalid("POPULAR must weigh > 0: non-personalised answers rest on it "
-                   "(BRANDS and PEOPLE on it alone)");
+    return Invalid(
+        "POPULAR must weigh > 0: non-personalised answers rest on it "
+        "(BRANDS and PEOPLE on it alone)");
   }
   std::array<bool, v1::Signal_ARRAYSIZE> seen_signal{};
   for (const v1::SignalWeight& w : p.signal_weights()) {
-    if (w.signal() == v1::SIGNAL_UNSPECIFIED || !v1::Signal_IsValid(w.signal()) ||
-        seen_signal[w.signal()]) {
-      return Invalid(absl::StrCat("signal ", w.signal(), " is unknown or repeated"));
+    if (w.signal() == v1::SIGNAL_UNSPECIFIED ||
+        !v1::Signal_IsValid(w.signal()) || seen_signal[w.signal()]) {
+      return Invalid(
+          absl::StrCat("signal ", w.signal(), " is unknown or repeated"));
     }
     seen_signal[w.signal()] = true;
     if (!(w.weight() >= 0)) {
-      return Invalid(absl::StrCat(v1::Signal_Name(w.signal()),
-                                  " weight must be >= 0"));
+      return Invalid(
+          absl::StrCat(v1::Signal_Name(w.signal()), " weight must be >= 0"));
     }
   }
   PORTRAIT_RETURN_IF_ERROR(CheckRange("co_set_size", p.co_set_size(), 2, 200));
@@ -84,13 +92,14 @@ absl::Status Check(const v1::RankingConfig& p) {
   PORTRAIT_RETURN_IF_ERROR(CheckRange("seed_items_per_request",
                                       p.seed_items_per_request(), 1,
                                       p.co_set_size()));
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("taste_half_life_hours",
+                                      p.taste_half_life_hours(), 1, 1 << 20));
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("fresh_half_life_hours",
+                                      p.fresh_half_life_hours(), 1, 1 << 20));
   PORTRAIT_RETURN_IF_ERROR(
-      CheckRange("taste_half_life_hours", p.taste_half_life_hours(), 1, 1 << 20));
-  PORTRAIT_RETURN_IF_ERROR(
-      CheckRange("fresh_half_life_hours", p.fresh_half_life_hours(), 1, 1 << 20));
-  PORTRAIT_RETURN_IF_ERROR(CheckRange("max_per_group", p.max_per_group(), 1, 100));
-  PORTRAIT_RETURN_IF_ERROR(
-      CheckRange("candidates_per_source", p.candidates_per_source(), 10, 10000));
+      CheckRange("max_per_group", p.max_per_group(), 1, 100));
+  PORTRAIT_RETURN_IF_ERROR(CheckRange("candidates_per_source",
+                                      p.candidates_per_source(), 10, 10000));
   return CheckModel(p.model());
 }
 
@@ -106,12 +115,14 @@ v1::Confidence ConfidenceToProto(IalsConfidence confidence) {
                                             : v1::CONFIDENCE_LINEAR;
 }
 
-RankingConfig::RankingConfig(v1::RankingConfig proto) : proto_(std::move(proto)) {
+RankingConfig::RankingConfig(v1::RankingConfig proto)
+    : proto_(std::move(proto)) {
   const v1::ModelConfig& m = proto_.model();
   model_.factors = m.factors();
   model_.iterations = m.iterations();
   model_.regularization = static_cast<float>(m.regularization());
-  model_.regularization_exponent = static_cast<float>(m.regularization_exponent());
+  model_.regularization_exponent =
+      static_cast<float>(m.regularization_exponent());
   model_.alpha = static_cast<float>(m.alpha());
   model_.confidence = ConfidenceFromProto(m.confidence());
   model_.cg_steps = m.cg_steps();

@@ -34,8 +34,12 @@ class RankingConfig {
     return source_weights_;
   }
   // 0 for signals that do not count as engagement.
-  double signal_weight(v1::Signal signal) const { return signal_weights_[signal]; }
-  bool IsEngagement(v1::Signal signal) const { return signal_weights_[signal] > 0; }
+  double signal_weight(v1::Signal signal) const {
+    return signal_weights_[signal];
+  }
+  bool IsEngagement(v1::Signal signal) const {
+    return signal_weights_[signal] > 0;
+  }
   const v1::RankingConfig& proto() const { return proto_; }
   // The trained model's hyper-parameters (proto().model()).
   const IalsOptions& model_options() const { return model_; }

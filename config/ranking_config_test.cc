@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_matchers.h"
+#include "config/shipped_ranking.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "config/shipped_ranking.h"
 
 namespace portrait {
 namespace {
@@ -29,11 +29,13 @@ TEST(RankingConfigTest, ShippedLoadsWithItsModel) {
   const IalsOptions& model = config.model_options();
   EXPECT_EQ(model.factors, config.proto().model().factors());
   EXPECT_EQ(model.iterations, config.proto().model().iterations());
-  EXPECT_FLOAT_EQ(model.regularization, config.proto().model().regularization());
+  EXPECT_FLOAT_EQ(model.regularization,
+                  config.proto().model().regularization());
   EXPECT_FLOAT_EQ(model.alpha, config.proto().model().alpha());
-  EXPECT_EQ(model.confidence, config.proto().model().confidence() == v1::CONFIDENCE_LOG
-                                  ? IalsConfidence::kLog
-                                  : IalsConfidence::kLinear);
+  EXPECT_EQ(model.confidence,
+            config.proto().model().confidence() == v1::CONFIDENCE_LOG
+                ? IalsConfidence::kLog
+                : IalsConfidence::kLinear);
 }
 
 TEST(RankingConfigTest, ModelValuesOutOfRangeNameTheField) {
@@ -44,28 +46,34 @@ TEST(RankingConfigTest, ModelValuesOutOfRangeNameTheField) {
   } cases[] = {
       {[](M& m) { m.set_factors(0); }, "model.factors is 0; must be 1 to 512"},
       {[](M& m) { m.set_factors(513); }, "model.factors is 513"},
-      {[](M& m) { m.set_iterations(0); }, "model.iterations is 0; must be 1 to 100"},
-      {[](M& m) { m.set_regularization(0); }, "model.regularization is 0; must be > 0"},
+      {[](M& m) { m.set_iterations(0); },
+       "model.iterations is 0; must be 1 to 100"},
+      {[](M& m) { m.set_regularization(0); },
+       "model.regularization is 0; must be > 0"},
       {[](M& m) { m.set_regularization(-1); }, "model.regularization is -1"},
       {[](M& m) { m.set_regularization_exponent(2.5); },
        "model.regularization_exponent is 2.5; must be 0 to 2"},
-      {[](M& m) { m.set_alpha(-0.5); }, "model.alpha is -0.5; must be 0 to 10000"},
+      {[](M& m) { m.set_alpha(-0.5); },
+       "model.alpha is -0.5; must be 0 to 10000"},
       {[](M& m) { m.set_alpha(std::nan("")); }, "model.alpha is nan"},
-      {[](M& m) { m.set_cg_steps(51); }, "model.cg_steps is 51; must be 0 to 50"},
+      {[](M& m) { m.set_cg_steps(51); },
+       "model.cg_steps is 51; must be 0 to 50"},
       {[](M& m) { m.set_confidence(v1::CONFIDENCE_UNSPECIFIED); },
        "model.confidence must be CONFIDENCE_LINEAR or CONFIDENCE_LOG"},
   };
   for (const auto& c : cases) {
-    const std::string text =
-        ShippedWith([&](v1::RankingConfig& p) { c.change(*p.mutable_model()); });
-    EXPECT_THAT(RankingConfig::FromText(text).status(),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+    const std::string text = ShippedWith(
+        [&](v1::RankingConfig& p) { c.change(*p.mutable_model()); });
+    EXPECT_THAT(
+        RankingConfig::FromText(text).status(),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
         << c.message;
   }
 }
 
 TEST(RankingConfigTest, TheModelSectionIsRequired) {
-  const std::string text = ShippedWith([](v1::RankingConfig& p) { p.clear_model(); });
+  const std::string text =
+      ShippedWith([](v1::RankingConfig& p) { p.clear_model(); });
   EXPECT_THAT(RankingConfig::FromText(text).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("model.factors is 0")));
@@ -85,27 +93,31 @@ TEST(RankingConfigTest, PopularCannotBeOff) {
 TEST(RankingConfigTest, AConfigThatStillSetsTheRetiredFoldInItemsLoads) {
   // The user vector now uses every consented item; the old knob is reserved,
   // and the text parser skips reserved names.
-  EXPECT_THAT(RankingConfig::FromText(absl::StrCat(kShippedRankingConfig,
-                                                   "\nfold_in_items: 50\n"))
+  EXPECT_THAT(RankingConfig::FromText(
+                  absl::StrCat(kShippedRankingConfig, "\nfold_in_items: 50\n"))
                   .status(),
               IsOk());
 }
 
 TEST(RankingConfigTest, AMissingFileIsNotFound) {
-  EXPECT_THAT(RankingConfig::Load("/nonexistent/ranking.textproto").status(),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("ranking config file /nonexistent/ranking.textproto")));
+  EXPECT_THAT(
+      RankingConfig::Load("/nonexistent/ranking.textproto").status(),
+      StatusIs(
+          absl::StatusCode::kNotFound,
+          HasSubstr("ranking config file /nonexistent/ranking.textproto")));
 }
 
 TEST(RankingConfigTest, ABadFileNamesItsPathAndTheProblem) {
   const std::string path = ::testing::TempDir() + "/bad_ranking.textproto";
   {
     std::ofstream out(path);
-    out << ShippedWith([](v1::RankingConfig& p) { p.mutable_model()->set_factors(0); });
+    out << ShippedWith(
+        [](v1::RankingConfig& p) { p.mutable_model()->set_factors(0); });
   }
-  EXPECT_THAT(RankingConfig::Load(path).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(path + ": ranking config: model.factors is 0")));
+  EXPECT_THAT(
+      RankingConfig::Load(path).status(),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr(path + ": ranking config: model.factors is 0")));
 }
 
 }  // namespace

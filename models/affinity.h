@@ -42,7 +42,8 @@ struct Affinity {
   // "in the future" (clock skew) counts as now. 0 for an empty affinity.
   double Decayed(int64_t now_ms, int64_t half_life_ms) const {
     if (events == 0) return 0;
-    const double age = now_ms > last_ms ? static_cast<double>(now_ms - last_ms) : 0;
+    const double age =
+        now_ms > last_ms ? static_cast<double>(now_ms - last_ms) : 0;
     return (weight_milli / 1000.0) *
            std::exp2(-age / static_cast<double>(half_life_ms));
   }

@@ -15,16 +15,17 @@ void BlendScores(const std::array<double, kNumSources>& weights,
   for (Candidate* c : candidates) {
     double score = 0;
     for (int s = 0; s < kNumSources; ++s) {
-      if (c->raw[s] > 0 && max[s] > 0) score += weights[s] * (c->raw[s] / max[s]);
+      if (c->raw[s] > 0 && max[s] > 0)
+        score += weights[s] * (c->raw[s] / max[s]);
     }
     c->score = score;
   }
 }
 
-std::vector<Candidate*> PickPage(std::vector<Candidate*>* candidates,
-                                 const absl::flat_hash_set<std::string>& exclude,
-                                 int limit, int cap_per_group,
-                                 const std::function<bool(Candidate*)>& admit) {
+std::vector<Candidate*> PickPage(
+    std::vector<Candidate*>* candidates,
+    const absl::flat_hash_set<std::string>& exclude, int limit,
+    int cap_per_group, const std::function<bool(Candidate*)>& admit) {
   // A max-heap by rank: popping yields the best remaining candidate.
   const auto ranks_after = [](const Candidate* a, const Candidate* b) {
     if (a->score != b->score) return a->score < b->score;

@@ -43,10 +43,10 @@ void BlendScores(const std::array<double, kNumSources>& weights,
 // held back follow, in rank order. Diversity demotes, never drops. Ranks
 // only as far as the page needs (a heap, not a full sort); reorders
 // `candidates`.
-std::vector<Candidate*> PickPage(std::vector<Candidate*>* candidates,
-                                 const absl::flat_hash_set<std::string>& exclude,
-                                 int limit, int cap_per_group,
-                                 const std::function<bool(Candidate*)>& admit);
+std::vector<Candidate*> PickPage(
+    std::vector<Candidate*>* candidates,
+    const absl::flat_hash_set<std::string>& exclude, int limit,
+    int cap_per_group, const std::function<bool(Candidate*)>& admit);
 
 }  // namespace portrait
 

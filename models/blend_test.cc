@@ -26,7 +26,8 @@ TEST(BlendTest, NormalisesEachSourceByItsMaximum) {
   std::array<double, kNumSources> weights{};
   weights[1] = 1.0;
   weights[7] = 0.5;
-  std::vector<Candidate> c = {Make("a", 1, 10), Make("b", 1, 5), Make("c", 7, 1000)};
+  std::vector<Candidate> c = {Make("a", 1, 10), Make("b", 1, 5),
+                              Make("c", 7, 1000)};
   c[1].raw[7] = 500;
   BlendScores(weights, Pointers(c));
   EXPECT_DOUBLE_EQ(c[0].score, 1.0);
@@ -35,7 +36,8 @@ TEST(BlendTest, NormalisesEachSourceByItsMaximum) {
 }
 
 TEST(BlendTest, RanksByScoreThenKey) {
-  std::vector<Candidate> c = {Make("b", 1, 1), Make("a", 1, 1), Make("c", 1, 2)};
+  std::vector<Candidate> c = {Make("b", 1, 1), Make("a", 1, 1),
+                              Make("c", 1, 2)};
   for (Candidate& x : c) x.score = x.raw[1];
   std::vector<Candidate*> candidates = Pointers(c);
   const auto page =
@@ -47,9 +49,9 @@ TEST(BlendTest, RanksByScoreThenKey) {
 }
 
 TEST(BlendTest, PageSkipsExcludedAndDemotesBeyondTheCap) {
-  std::vector<Candidate> all = {Make("p1", 1, 1, "alice"), Make("p2", 1, 1, "alice"),
-                                Make("p3", 1, 1, "alice"), Make("p4", 1, 1, "bob"),
-                                Make("p5", 1, 1)};
+  std::vector<Candidate> all = {
+      Make("p1", 1, 1, "alice"), Make("p2", 1, 1, "alice"),
+      Make("p3", 1, 1, "alice"), Make("p4", 1, 1, "bob"), Make("p5", 1, 1)};
   std::vector<Candidate*> candidates = Pointers(all);
   auto admit_all = [](Candidate*) { return true; };
   auto page = PickPage(&candidates, {"p2"}, 3, 2, admit_all);
@@ -66,8 +68,8 @@ TEST(BlendTest, PageSkipsExcludedAndDemotesBeyondTheCap) {
 }
 
 TEST(BlendTest, AdmitIsAskedLazilyInRankOrder) {
-  std::vector<Candidate> all = {Make("a", 1, 1), Make("b", 1, 1), Make("c", 1, 1),
-                                Make("d", 1, 1)};
+  std::vector<Candidate> all = {Make("a", 1, 1), Make("b", 1, 1),
+                                Make("c", 1, 1), Make("d", 1, 1)};
   std::vector<std::string> asked;
   std::vector<Candidate*> candidates = Pointers(all);
   auto page = PickPage(&candidates, {}, 2, 5, [&](Candidate* c) {

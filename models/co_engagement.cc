@@ -47,12 +47,14 @@ void CoEngagement::Replace(const std::vector<int32_t>& before,
   // an added item exist only in `after`; pairs within `kept` are unchanged.
   for (size_t i = 0; i < removed.size(); ++i) {
     AddItem(removed[i], -1);
-    for (size_t j = i + 1; j < removed.size(); ++j) AddPair(removed[i], removed[j], -1);
+    for (size_t j = i + 1; j < removed.size(); ++j)
+      AddPair(removed[i], removed[j], -1);
     for (int32_t k : kept) AddPair(removed[i], k, -1);
   }
   for (size_t i = 0; i < added.size(); ++i) {
     AddItem(added[i], 1);
-    for (size_t j = i + 1; j < added.size(); ++j) AddPair(added[i], added[j], 1);
+    for (size_t j = i + 1; j < added.size(); ++j)
+      AddPair(added[i], added[j], 1);
     for (int32_t k : kept) AddPair(added[i], k, 1);
   }
 }

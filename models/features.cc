@@ -34,7 +34,8 @@ std::vector<std::string> QueryTerms(absl::string_view query) {
     if (IsSeparator(c)) {
       flush();
     } else {
-      current.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : ch);
+      current.push_back(
+          (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : ch);
     }
   }
   flush();

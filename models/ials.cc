@@ -15,8 +15,8 @@ namespace {
 using Rows = std::vector<std::vector<std::pair<int32_t, float>>>;
 
 float Confidence(const IalsOptions& options, float weight) {
-  const float f = options.confidence == IalsConfidence::kLog ? std::log1p(weight)
-                                                             : weight;
+  const float f =
+      options.confidence == IalsConfidence::kLog ? std::log1p(weight) : weight;
   return 1 + options.alpha * f;
 }
 
@@ -83,7 +83,8 @@ class RowProblem {
  private:
   const Eigen::MatrixXf& gram_;
   const float lambda_;
-  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> observed_;
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>
+      observed_;
   Eigen::VectorXf extra_;       // c_i - 1
   Eigen::VectorXf confidence_;  // c_i
 };
@@ -121,7 +122,8 @@ void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
 
 IalsModel IalsModel::Train(int users, int items,
                            const std::vector<Interaction>& interactions,
-                           const IalsOptions& options, const ParallelFor& parallel) {
+                           const IalsOptions& options,
+                           const ParallelFor& parallel) {
   Rows by_user(users), by_item(items);
   for (const Interaction& x : interactions) {
     by_user[x.user].emplace_back(x.item, x.weight);
@@ -166,7 +168,8 @@ std::vector<std::pair<int32_t, float>> IalsModel::TopItems(
   upper.resize(count);
   quantized_.Bounds(user, begin, end, lower.data(), upper.data());
   for (int32_t row : excluded) {
-    if (row >= begin && row < end) lower[row - begin] = upper[row - begin] = kExcluded;
+    if (row >= begin && row < end)
+      lower[row - begin] = upper[row - begin] = kExcluded;
   }
   // The n-th best lower bound (a min-heap of the n best): every row of the
   // exact top n has a score, hence an upper bound, at least that high. Rows

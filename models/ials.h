@@ -19,12 +19,11 @@
 #ifndef PORTRAIT_MODELS_IALS_H_
 #define PORTRAIT_MODELS_IALS_H_
 
+#include <Eigen/Dense>
 #include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
-
-#include <Eigen/Dense>
 
 #include "models/quantized_factors.h"
 
@@ -61,8 +60,8 @@ struct Interaction {
 
 // Calls fn(begin, end) on disjoint ranges that together cover [0, n), in
 // any order and possibly concurrently, and returns when all have returned.
-using ParallelFor =
-    std::function<void(int64_t n, const std::function<void(int64_t, int64_t)>& fn)>;
+using ParallelFor = std::function<void(
+    int64_t n, const std::function<void(int64_t, int64_t)>& fn)>;
 
 // A ParallelFor that runs fn(0, n) on the calling thread.
 void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
@@ -86,12 +85,14 @@ class IalsModel {
   // The factor vector of a user who engaged with `items` (item index,
   // weight): the exact least-squares solve of training's user step, against
   // the model's item factors ("fold-in"). Zero for no items.
-  Eigen::VectorXf FoldIn(const std::vector<std::pair<int32_t, float>>& items) const;
+  Eigen::VectorXf FoldIn(
+      const std::vector<std::pair<int32_t, float>>& items) const;
 
   // Scores of every item for a user vector: item_factors * user.
   Eigen::VectorXf ScoreAll(const Eigen::Ref<const Eigen::VectorXf>& user) const;
   // Score of one item for a user vector.
-  float Score(const Eigen::Ref<const Eigen::VectorXf>& user, int32_t item) const {
+  float Score(const Eigen::Ref<const Eigen::VectorXf>& user,
+              int32_t item) const {
     return items_.row(item).dot(user);
   }
 
@@ -109,8 +110,8 @@ class IalsModel {
 
  private:
   IalsOptions options_;
-  FactorMatrix items_;     // items x factors
-  Eigen::MatrixXf gram_;   // items_^T items_, cached for fold-in
+  FactorMatrix items_;          // items x factors
+  Eigen::MatrixXf gram_;        // items_^T items_, cached for fold-in
   QuantizedFactors quantized_;  // of items_
 };
 

@@ -64,13 +64,13 @@ TEST(IalsTest, RecoversTheHeldOutItemOfTheCommunity) {
 
 // The brute force TopItems must equal: every row scored in float, best
 // first, ties by lower row.
-std::vector<std::pair<int32_t, float>> BruteTop(const IalsModel& model,
-                                                const Eigen::VectorXf& user,
-                                                int32_t begin, int32_t end, size_t n,
-                                                const std::vector<int32_t>& excluded) {
+std::vector<std::pair<int32_t, float>> BruteTop(
+    const IalsModel& model, const Eigen::VectorXf& user, int32_t begin,
+    int32_t end, size_t n, const std::vector<int32_t>& excluded) {
   std::vector<std::pair<int32_t, float>> all;
   for (int32_t r = begin; r < end; ++r) {
-    if (std::find(excluded.begin(), excluded.end(), r) != excluded.end()) continue;
+    if (std::find(excluded.begin(), excluded.end(), r) != excluded.end())
+      continue;
     all.emplace_back(r, model.Score(user, r));
   }
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
@@ -86,7 +86,8 @@ TEST(IalsTest, TopItemsEqualsScoringEveryItem) {
   std::normal_distribution<float> normal;
   for (int factors : {3, 16, 64, 128}) {
     FactorMatrix items(700, factors);
-    for (Eigen::Index i = 0; i < items.size(); ++i) items.data()[i] = normal(rng);
+    for (Eigen::Index i = 0; i < items.size(); ++i)
+      items.data()[i] = normal(rng);
     // Exact ties: copies of row 3; and rows that score zero.
     for (int copy : {7, 9, 290, 650}) items.row(copy) = items.row(3);
     items.row(11).setZero();
@@ -100,9 +101,13 @@ TEST(IalsTest, TopItemsEqualsScoringEveryItem) {
       if (trial == 0) user = items.row(3).transpose();  // The copies lead.
       if (trial == 1) user.setZero();                   // Everything ties.
       const std::vector<int32_t> excluded = {3, 5, 650, 699};
-      for (auto [begin, end, n] : {std::tuple<int32_t, int32_t, size_t>{0, 700, 10},
-                                   {0, 700, 60}, {100, 333, 25}, {0, 700, 0},
-                                   {690, 700, 50}, {0, 700, 700}}) {
+      for (auto [begin, end, n] :
+           {std::tuple<int32_t, int32_t, size_t>{0, 700, 10},
+            {0, 700, 60},
+            {100, 333, 25},
+            {0, 700, 0},
+            {690, 700, 50},
+            {0, 700, 700}}) {
         EXPECT_EQ(model.TopItems(user, begin, end, n, excluded),
                   BruteTop(model, user, begin, end, n, excluded))
             << "factors " << factors << " trial " << trial << " rows " << begin
@@ -119,12 +124,13 @@ TEST(IalsTest, TrainingThroughAParallelForGivesTheSameBits) {
   const auto data = TwoCommunities();
   const IalsModel serial = IalsModel::Train(20, 10, data, options);
   // Ranges in reverse order, one row at a time.
-  const ParallelFor backwards = [](int64_t n,
-                                   const std::function<void(int64_t, int64_t)>& fn) {
-    for (int64_t i = n - 1; i >= 0; --i) fn(i, i + 1);
-  };
+  const ParallelFor backwards =
+      [](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+        for (int64_t i = n - 1; i >= 0; --i) fn(i, i + 1);
+      };
   const IalsModel parallel = IalsModel::Train(20, 10, data, options, backwards);
-  EXPECT_EQ(0, std::memcmp(serial.item_factors().data(), parallel.item_factors().data(),
+  EXPECT_EQ(0, std::memcmp(serial.item_factors().data(),
+                           parallel.item_factors().data(),
                            sizeof(float) * serial.item_factors().size()));
 }
 

@@ -6,7 +6,8 @@
 namespace portrait {
 
 TopKMetrics UserMetrics(const std::vector<std::string>& ranked,
-                        const absl::flat_hash_set<std::string>& relevant, int k) {
+                        const absl::flat_hash_set<std::string>& relevant,
+                        int k) {
   TopKMetrics m;
   int hits = 0;
   double dcg = 0;

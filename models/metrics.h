@@ -26,7 +26,8 @@ struct TopKMetrics {
 // One user's metrics for `ranked` (best first; only the first k count)
 // against `relevant`. REQUIRES: relevant non-empty, k >= 1.
 TopKMetrics UserMetrics(const std::vector<std::string>& ranked,
-                        const absl::flat_hash_set<std::string>& relevant, int k);
+                        const absl::flat_hash_set<std::string>& relevant,
+                        int k);
 
 // Accumulates users' metrics into their mean.
 class MetricsMean {

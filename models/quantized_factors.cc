@@ -42,13 +42,13 @@ __attribute__((target("avx2"))) void BlockDotsAvx2(const uint8_t* blocks,
   const __m256i ones = _mm256_set1_epi16(1);
 // acc += the 8 rows' sums over group g of `block` (a macro: a lambda would
 // not inherit the function's AVX2 target).
-#define PORTRAIT_DOT_STEP(block, g, acc)                                       \
-  acc = _mm256_add_epi32(                                                      \
-      acc, _mm256_madd_epi16(                                                  \
-               _mm256_maddubs_epi16(_mm256_loadu_si256(                       \
-                                        reinterpret_cast<const __m256i*>(     \
-                                            (block) + 32 * (g))),              \
-                                    query[g]),                                 \
+#define PORTRAIT_DOT_STEP(block, g, acc)                                      \
+  acc = _mm256_add_epi32(                                                     \
+      acc, _mm256_madd_epi16(                                                 \
+               _mm256_maddubs_epi16(                                          \
+                   _mm256_loadu_si256(                                        \
+                       reinterpret_cast<const __m256i*>((block) + 32 * (g))), \
+                   query[g]),                                                 \
                ones))
   const int64_t block_bytes = int64_t{32} * groups;
   int64_t b = 0;
@@ -92,11 +92,13 @@ QuantizedFactors::QuantizedFactors(const Matrix& factors)
     const float max = factors.row(r).cwiseAbs().maxCoeff();
     const float scale = max > 0 ? max / kRowMax : 0;
     scale_[r] = scale;
-    uint8_t* block = blocks_.data() + (r / kBlockRows) * kBlockRows * 4 * groups_;
+    uint8_t* block =
+        blocks_.data() + (r / kBlockRows) * kBlockRows * 4 * groups_;
     const int t = static_cast<int>(r % kBlockRows);
     int32_t l1 = 0;
     for (int j = 0; j < factors_; ++j) {
-      const int q = scale > 0 ? static_cast<int>(std::lround(factors(r, j) / scale)) : 0;
+      const int q =
+          scale > 0 ? static_cast<int>(std::lround(factors(r, j) / scale)) : 0;
       l1 += std::abs(q);
       block[32 * (j / 4) + 4 * t + j % 4] = static_cast<uint8_t>(q + 128);
     }
@@ -164,8 +166,9 @@ void QuantizedFactors::Bounds(const Eigen::Ref<const Eigen::VectorXf>& user,
   constexpr double d = 0.5 + 2e-5;
   const double rounding = 2.0 * factors_ * std::ldexp(1.0, -24);
   const float c1 = static_cast<float>(b * (d + rounding * (p_max + d)));
-  const float c2 = static_cast<float>(
-      b * (d * p_l1 + d * d * factors_ + rounding * d * factors_ * (p_max + d)));
+  const float c2 =
+      static_cast<float>(b * (d * p_l1 + d * d * factors_ +
+                              rounding * d * factors_ * (p_max + d)));
   const float fb = static_cast<float>(b);
   // These few float operations round too (relative 2^-24 each); the margin
   // covers them many times over.

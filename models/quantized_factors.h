@@ -15,10 +15,9 @@
 #ifndef PORTRAIT_MODELS_QUANTIZED_FACTORS_H_
 #define PORTRAIT_MODELS_QUANTIZED_FACTORS_H_
 
+#include <Eigen/Dense>
 #include <cstdint>
 #include <vector>
-
-#include <Eigen/Dense>
 
 namespace portrait {
 
@@ -53,7 +52,7 @@ class QuantizedFactors {
   // Blocks of kBlockRows rows; in a block, for each group of 4 factors, the
   // 4 bytes of row 0, then row 1, ..., each stored as q + 128 (unsigned).
   std::vector<uint8_t> blocks_;
-  std::vector<float> scale_;  // a_r
+  std::vector<float> scale_;      // a_r
   std::vector<float> scaled_l1_;  // a_r |q_r|_1
 };
 

@@ -29,13 +29,17 @@ TEST(QuantizedFactorsTest, Avx2AndPlainGiveTheSameIntegers) {
     for (int trial = 0; trial < 5; ++trial) {
       std::vector<int8_t> p(cols);
       for (int8_t& v : p) {
-        v = trial == 0 ? 63 : trial == 1 ? -63 : static_cast<int8_t>(rng() % 127) - 63;
+        v = trial == 0   ? 63
+            : trial == 1 ? -63
+                         : static_cast<int8_t>(rng() % 127) - 63;
       }
-      for (auto [begin, end] : {std::pair<int, int>{0, 53}, {5, 19}, {8, 16}, {52, 53}}) {
+      for (auto [begin, end] :
+           {std::pair<int, int>{0, 53}, {5, 19}, {8, 16}, {52, 53}}) {
         std::vector<int32_t> simd(end - begin), plain(end - begin);
         quantized.IntegerDots(p.data(), begin, end, true, simd.data());
         quantized.IntegerDots(p.data(), begin, end, false, plain.data());
-        EXPECT_EQ(simd, plain) << "cols " << cols << " rows " << begin << "-" << end;
+        EXPECT_EQ(simd, plain)
+            << "cols " << cols << " rows " << begin << "-" << end;
       }
     }
   }
@@ -67,7 +71,8 @@ TEST(QuantizedFactorsTest, BoundsContainTheFloatScore) {
         quantized.Bounds(user, 0, 300, lower.data(), upper.data());
         for (int r = 0; r < 300; ++r) {
           const float score = factors.row(r).dot(user);
-          const double exact = factors.row(r).cast<double>().dot(user.cast<double>());
+          const double exact =
+              factors.row(r).cast<double>().dot(user.cast<double>());
           EXPECT_LE(lower[r], score);
           EXPECT_GE(upper[r], score);
           EXPECT_LE(lower[r], exact);

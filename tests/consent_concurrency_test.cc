@@ -21,10 +21,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "portrait/v1/consent.grpc.pb.h"
+#include "services/consent/erasure_components.h"
 #include "tests/consent_harness.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -190,8 +190,9 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   auto ingest = v1::IngestService::NewStub(channel_);
   v1::RecordEventsRequest events;
   for (int i = 0; i < 50; ++i) {
-    *events.add_events() = ConsentHarness::MakeEvent(
-        absl::StrCat("bg", i), "bob", v1::LIKE, absl::ToUnixMillis(absl::Now()));
+    *events.add_events() =
+        ConsentHarness::MakeEvent(absl::StrCat("bg", i), "bob", v1::LIKE,
+                                  absl::ToUnixMillis(absl::Now()));
   }
   v1::RecordEventsResponse recorded;
   {
@@ -223,7 +224,8 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   EXPECT_FALSE(status.complete());
   auto lineage = server_->TrainModel();
   ASSERT_TRUE(lineage.ok()) << lineage.status();
-  EXPECT_THAT(lineage->receipts_covered(), ::testing::Contains(response.receipt_id()));
+  EXPECT_THAT(lineage->receipts_covered(),
+              ::testing::Contains(response.receipt_id()));
   grpc::ClientContext context;
   ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
   EXPECT_TRUE(component_done(erasure::kTrainedModel));

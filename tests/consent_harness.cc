@@ -13,8 +13,8 @@ namespace portrait {
 ConsentHarness::ConsentHarness(std::unique_ptr<Store> store,
                                const ConsentPolicy* policy)
     : store_(std::move(store)), policy_(policy) {
-  ingestor_ = std::make_unique<EventIngestor>(store_.get(), &clock_, &locks_,
-                                              policy_);
+  ingestor_ =
+      std::make_unique<EventIngestor>(store_.get(), &clock_, &locks_, policy_);
   eraser_ = std::make_unique<DiskEraser>(store_.get(), &clock_, &locks_);
   ConsentLedger::Options options;
   options.observers = {eraser_.get()};

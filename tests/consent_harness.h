@@ -43,10 +43,9 @@ class ConsentHarness {
 
   // A SetConsent request with one signal change, by the user, at the
   // current policy version, with a fresh request id.
-  v1::SetConsentRequest SignalRequest(const std::string& user,
-                                      v1::Signal signal, bool grant,
-                                      v1::RevocationAction action =
-                                          v1::REVOCATION_ACTION_UNSPECIFIED);
+  v1::SetConsentRequest SignalRequest(
+      const std::string& user, v1::Signal signal, bool grant,
+      v1::RevocationAction action = v1::REVOCATION_ACTION_UNSPECIFIED);
   absl::StatusOr<v1::SetConsentResponse> Set(
       const v1::SetConsentRequest& request);
   absl::StatusOr<v1::SetConsentResponse> SetSignal(

@@ -10,10 +10,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/consent/consent_view.h"
+#include "services/consent/erasure_components.h"
 #include "services/consent/test_policy.h"
 #include "services/storage/memory_store.h"
 #include "tests/consent_harness.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -56,7 +56,8 @@ TEST_F(ConsentLedgerTest, StripErasesEventsAndTheirIdempotencyKeys) {
   EXPECT_EQ(response->consent().signals(v1::LIKE - 1).state(), v1::STRIPPED);
 }
 
-TEST_F(ConsentLedgerTest, ReceiptReportsEventsDoneAndDiskPendingUntilCompacted) {
+TEST_F(ConsentLedgerTest,
+       ReceiptReportsEventsDoneAndDiskPendingUntilCompacted) {
   StoreLikes(3);
   auto response = h_.SetSignal("alice", v1::LIKE, false, v1::STRIP);
   ASSERT_THAT(response, IsOk());
@@ -136,7 +137,8 @@ TEST_F(ConsentLedgerTest, FrozenDataIsStrippedWhenRetentionRunsOut) {
   EXPECT_EQ(ledger[1].requester(), v1::REQUESTER_SYSTEM);
   EXPECT_EQ(ledger[1].old_value(), "FROZEN");
   EXPECT_EQ(ledger[1].new_value(), "STRIPPED");
-  EXPECT_FALSE(h_.ledger().GetErasureStatus(ledger[1].receipt_id())->complete());
+  EXPECT_FALSE(
+      h_.ledger().GetErasureStatus(ledger[1].receipt_id())->complete());
   EXPECT_THAT(h_.ledger().ExpireFrozen(), IsOkAndHolds(0));
 }
 
@@ -175,9 +177,8 @@ TEST_F(ConsentLedgerTest, RefusedChangeLeavesEverythingAsItWas) {
   v1::SignalChange* bad = request.add_changes()->mutable_signal();
   bad->set_signal(v1::LOCATION);
   bad->set_action(v1::FREEZE);  // Sensitive: STRIP only.
-  EXPECT_THAT(h_.Set(request),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("changes[1].signal.action")));
+  EXPECT_THAT(h_.Set(request), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("changes[1].signal.action")));
   EXPECT_THAT(h_.StoredEventIds("alice", v1::LIKE), SizeIs(2));
   EXPECT_EQ(h_.SignalState("alice", v1::LIKE).state(), v1::GRANTED);
   EXPECT_THAT(h_.Ledger("alice"), IsEmpty());
@@ -199,7 +200,8 @@ TEST_F(ConsentLedgerTest, SensitiveSignalsAreOptInAndAlwaysStripped) {
 }
 
 TEST_F(ConsentLedgerTest, StalePolicyVersionForSensitiveGrantIsRefused) {
-  ConsentPolicy v2 = EditedPolicy([](v1::ConsentPolicy& p) { p.set_version(2); });
+  ConsentPolicy v2 =
+      EditedPolicy([](v1::ConsentPolicy& p) { p.set_version(2); });
   ConsentHarness h(std::make_unique<MemoryStore>(), &v2);
   v1::SetConsentRequest request = h.SignalRequest("bob", v1::LOCATION, true);
   request.set_policy_version(1);
@@ -261,7 +263,8 @@ TEST_F(ConsentLedgerTest, MinorWithoutGuardianGetsNoSensitiveSignal) {
                                          HasSubstr("REQUESTER_USER")));
   guardian.set_request_id("guardian-1");
   guardian.set_requester(v1::REQUESTER_GUARDIAN);
-  *guardian.add_changes() = h_.SignalRequest("kid", v1::LOCATION, true).changes(0);
+  *guardian.add_changes() =
+      h_.SignalRequest("kid", v1::LOCATION, true).changes(0);
   ASSERT_THAT(h_.Set(guardian), IsOk());
   EXPECT_EQ(h_.IngestOne(Event("loc", v1::LOCATION, Now(), "kid")).outcome(),
             v1::STORED);
@@ -353,30 +356,43 @@ TEST_F(ConsentLedgerTest, MalformedRequestsNameTheField) {
       {"user_id", [](auto& r) { r.clear_user_id(); }},
       {"caller_id", [](auto& r) { r.set_caller_id("has space"); }},
       {"request_id", [](auto& r) { r.set_request_id(std::string(129, 'r')); }},
-      {"requester", [](auto& r) { r.set_requester(v1::REQUESTER_UNSPECIFIED); }},
+      {"requester",
+       [](auto& r) { r.set_requester(v1::REQUESTER_UNSPECIFIED); }},
       {"requester", [](auto& r) { r.set_requester(v1::REQUESTER_SYSTEM); }},
       {"policy_version", [](auto& r) { r.set_policy_version(0); }},
       {"changes", [](auto& r) { r.clear_changes(); }},
-      {"changes", [](auto& r) {
+      {"changes",
+       [](auto& r) {
          for (int i = 0; i < 100; ++i) *r.add_changes() = r.changes(0);
        }},
       {"changes[0]", [](auto& r) { r.mutable_changes(0)->Clear(); }},
       {"changes[0].signal.signal",
-       [](auto& r) { r.mutable_changes(0)->mutable_signal()->set_signal(v1::Signal(77)); }},
+       [](auto& r) {
+         r.mutable_changes(0)->mutable_signal()->set_signal(v1::Signal(77));
+       }},
       {"changes[0].signal.action",
-       [](auto& r) { r.mutable_changes(0)->mutable_signal()->set_action(v1::RevocationAction(9)); }},
-      {"changes[0].signal.action", [](auto& r) {
+       [](auto& r) {
+         r.mutable_changes(0)->mutable_signal()->set_action(
+             v1::RevocationAction(9));
+       }},
+      {"changes[0].signal.action",
+       [](auto& r) {
          r.mutable_changes(0)->mutable_signal()->set_grant(true);
          r.mutable_changes(0)->mutable_signal()->set_action(v1::STRIP);
        }},
       {"changes[0].purpose.purpose",
        [](auto& r) { r.mutable_changes(0)->mutable_purpose(); }},
       {"changes[0].relationship.relationship",
-       [](auto& r) { r.mutable_changes(0)->mutable_relationship()->set_target_id("x"); }},
-      {"changes[0].relationship.target_id", [](auto& r) {
-         r.mutable_changes(0)->mutable_relationship()->set_relationship(v1::BLACKLIST_USER);
+       [](auto& r) {
+         r.mutable_changes(0)->mutable_relationship()->set_target_id("x");
        }},
-      {"changes[0].relationship.target_id", [](auto& r) {
+      {"changes[0].relationship.target_id",
+       [](auto& r) {
+         r.mutable_changes(0)->mutable_relationship()->set_relationship(
+             v1::BLACKLIST_USER);
+       }},
+      {"changes[0].relationship.target_id",
+       [](auto& r) {
          auto* rel = r.mutable_changes(0)->mutable_relationship();
          rel->set_relationship(v1::BLACKLIST_USER);
          rel->set_target_id(r.user_id());
@@ -385,38 +401,42 @@ TEST_F(ConsentLedgerTest, MalformedRequestsNameTheField) {
   for (const Case& c : cases) {
     v1::SetConsentRequest request = h_.SignalRequest("alice", v1::LIKE, false);
     c.edit(request);
-    EXPECT_THAT(h_.Set(request),
-                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.field)))
+    EXPECT_THAT(h_.Set(request), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr(c.field)))
         << c.field;
   }
   EXPECT_THAT(h_.Ledger("alice"), IsEmpty());
 }
 
 TEST_F(ConsentLedgerTest, ReadCallsRejectBadInput) {
-  EXPECT_THAT(h_.ledger().GetConsent(""),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("user_id")));
-  EXPECT_THAT(h_.ledger().GetErasureStatus("nonsense"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("receipt_id")));
+  EXPECT_THAT(
+      h_.ledger().GetConsent(""),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("user_id")));
+  EXPECT_THAT(
+      h_.ledger().GetErasureStatus("nonsense"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("receipt_id")));
   EXPECT_THAT(h_.ledger().GetErasureStatus("alice/99"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("alice/99")));
   v1::GetConsentHistoryRequest history;
   history.set_user_id("alice");
   history.set_page_size(1001);
-  EXPECT_THAT(h_.ledger().GetHistory(history),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
+  EXPECT_THAT(
+      h_.ledger().GetHistory(history),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size")));
   history.set_page_size(10);
   history.set_page_token("x");
-  EXPECT_THAT(h_.ledger().GetHistory(history),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+  EXPECT_THAT(
+      h_.ledger().GetHistory(history),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
 }
 
 TEST_F(ConsentLedgerTest, TooOldEventsFollowEachSignalsRetention) {
   EXPECT_EQ(h_.IngestOne(Event("old-search", v1::SEARCH, Now() - 181 * kDay))
                 .reason(),
             v1::TOO_OLD);
-  EXPECT_EQ(h_.IngestOne(Event("old-like", v1::LIKE, Now() - 181 * kDay))
-                .outcome(),
-            v1::STORED);
+  EXPECT_EQ(
+      h_.IngestOne(Event("old-like", v1::LIKE, Now() - 181 * kDay)).outcome(),
+      v1::STORED);
 }
 
 }  // namespace

@@ -65,12 +65,28 @@ class Simulation {
 
   void Step() {
     switch (Pick(10)) {
-      case 0: case 1: case 2: case 3: IngestBatch(); break;
-      case 4: case 5: ChangeConsent(); break;
-      case 6: AdvanceClock(); break;
-      case 7: Expire(); break;
-      case 8: ChangeMinorOrGuardian(); break;
-      default: RetryEarlierRequest(); break;
+      case 0:
+      case 1:
+      case 2:
+      case 3:
+        IngestBatch();
+        break;
+      case 4:
+      case 5:
+        ChangeConsent();
+        break;
+      case 6:
+        AdvanceClock();
+        break;
+      case 7:
+        Expire();
+        break;
+      case 8:
+        ChangeMinorOrGuardian();
+        break;
+      default:
+        RetryEarlierRequest();
+        break;
     }
   }
 
@@ -82,8 +98,8 @@ class Simulation {
         std::set<std::string> actual(stored.begin(), stored.end());
         std::set<std::string> expected;
         for (const auto& [id, at] : m.stored) expected.insert(id);
-        ASSERT_EQ(actual, expected) << "step " << step << " " << user << " "
-                                    << v1::Signal_Name(signal);
+        ASSERT_EQ(actual, expected)
+            << "step " << step << " " << user << " " << v1::Signal_Name(signal);
         v1::SignalConsent state = h_.SignalState(user, signal);
         ASSERT_EQ(state.state(), m.state)
             << "step " << step << " " << user << " " << v1::Signal_Name(signal);
@@ -104,10 +120,14 @@ class Simulation {
     UserModel::SignalModel& m = user.signals[e.signal()];
     *stored = false;
     switch (m.state) {
-      case v1::DENIED: return v1::NO_CONSENT;
-      case v1::FROZEN: return v1::SIGNAL_FROZEN;
-      case v1::STRIPPED: return v1::SIGNAL_STRIPPED;
-      default: break;
+      case v1::DENIED:
+        return v1::NO_CONSENT;
+      case v1::FROZEN:
+        return v1::SIGNAL_FROZEN;
+      case v1::STRIPPED:
+        return v1::SIGNAL_STRIPPED;
+      default:
+        break;
     }
     if (h_.policy().signal(e.signal()).sensitive() && user.Restricted()) {
       return v1::MINOR_RESTRICTED;
@@ -136,9 +156,9 @@ class Simulation {
       // beyond retention.
       int64_t age = Pick(3) == 0 ? Pick(100) * 60'000LL : Pick(1000);
       if (Pick(20) == 0) age = 200 * kDay;
-      v1::Event e = ConsentHarness::MakeEvent(
-          absl::StrCat("e", next_event_++), kUsers[Pick(3)],
-          kSignals[Pick(4)], Now() - age);
+      v1::Event e = ConsentHarness::MakeEvent(absl::StrCat("e", next_event_++),
+                                              kUsers[Pick(3)],
+                                              kSignals[Pick(4)], Now() - age);
       sent_.push_back(e);
       batch.push_back(e);
     }
@@ -179,9 +199,10 @@ class Simulation {
       }
       return true;
     }
-    v1::RevocationAction action = c.action() == v1::REVOCATION_ACTION_UNSPECIFIED
-                                      ? h_.policy().signal(c.signal()).default_action()
-                                      : c.action();
+    v1::RevocationAction action =
+        c.action() == v1::REVOCATION_ACTION_UNSPECIFIED
+            ? h_.policy().signal(c.signal()).default_action()
+            : c.action();
     if (sensitive && action == v1::FREEZE) return false;
     if (m.state == v1::GRANTED && action == v1::FREEZE) {
       m.state = v1::FROZEN;
@@ -212,10 +233,11 @@ class Simulation {
       allowed = allowed && ApplyModel(after, c.signal());
     }
     auto response = h_.Set(request);
-    ASSERT_EQ(response.ok(), allowed) << response.status() << " "
-                                      << request.ShortDebugString();
+    ASSERT_EQ(response.ok(), allowed)
+        << response.status() << " " << request.ShortDebugString();
     if (!allowed) {
-      ASSERT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
+      ASSERT_EQ(response.status().code(),
+                absl::StatusCode::kFailedPrecondition);
       return;
     }
     after.ledger_entries += n;
@@ -248,7 +270,8 @@ class Simulation {
   }
 
   void AdvanceClock() {
-    static constexpr int64_t kSteps[] = {1, 1000, 60'000, 31 * kDay, 190 * kDay};
+    static constexpr int64_t kSteps[] = {1, 1000, 60'000, 31 * kDay,
+                                         190 * kDay};
     h_.clock().AdvanceMillis(kSteps[Pick(5)]);
   }
 

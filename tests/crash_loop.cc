@@ -10,15 +10,16 @@
 //  - every receipt's on-disk erasure completes after the restart.
 // Exits 0 when every round passes. The test suite runs a few rounds;
 // `bazel run //tests:crash_loop -- --rounds=200` soaks.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -28,8 +29,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -56,13 +55,13 @@ int failures = 0;
 int inflight_committed = 0;
 int inflight_lost = 0;
 
-#define CHECK_OR_REPORT(cond, ...)                                 \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      ++failures;                                                  \
-      std::fprintf(stderr, "VIOLATION (%s:%d): %s\n", __FILE__,    \
-                   __LINE__, absl::StrCat(__VA_ARGS__).c_str());   \
-    }                                                              \
+#define CHECK_OR_REPORT(cond, ...)                                        \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
+      ++failures;                                                         \
+      std::fprintf(stderr, "VIOLATION (%s:%d): %s\n", __FILE__, __LINE__, \
+                   absl::StrCat(__VA_ARGS__).c_str());                    \
+    }                                                                     \
   } while (0)
 
 // A running portraitd child.
@@ -108,15 +107,15 @@ struct Op {
   v1::SetConsentRequest request;
   v1::ConsentState result;  // The state it leads to.
   bool acked = false;
-  int64_t since_ms = 0;     // From the response, when acked.
+  int64_t since_ms = 0;  // From the response, when acked.
 };
 
 // Everything the clients saw acknowledged, by user.
 struct Observed {
   std::mutex mu;
-  std::map<std::string, std::vector<Op>> ops;          // Per user, in order.
-  std::map<std::string, int64_t> acked_searches;       // STORED SEARCH events.
-  std::map<std::string, int64_t> inflight_searches;    // Sent, not answered.
+  std::map<std::string, std::vector<Op>> ops;        // Per user, in order.
+  std::map<std::string, int64_t> acked_searches;     // STORED SEARCH events.
+  std::map<std::string, int64_t> inflight_searches;  // Sent, not answered.
   std::vector<std::string> receipts;
   std::map<std::string, bool> ever_stripped_like;
 };
@@ -151,7 +150,8 @@ void IngestLoop(const std::shared_ptr<grpc::Channel>& channel, int thread,
     for (auto& [user, n] : searches) seen->inflight_searches[user] -= n;
     for (int i = 0; i < response.results_size(); ++i) {
       const v1::Event& e = request.events(i);
-      if (e.signal() == v1::SEARCH && response.results(i).outcome() == v1::STORED) {
+      if (e.signal() == v1::SEARCH &&
+          response.results(i).outcome() == v1::STORED) {
         ++seen->acked_searches[e.user_id()];
       }
     }
@@ -224,25 +224,30 @@ void VerifyUser(Stubs& stubs, const std::string& user, Observed* seen) {
     Op* inflight = nullptr;
     for (Op& op : ops) {
       if (op.request.changes(0).signal().signal() != signal) continue;
-      if (op.acked) acked = op.result;
-      else inflight = &op;
+      if (op.acked)
+        acked = op.result;
+      else
+        inflight = &op;
     }
     const v1::ConsentState state = StateOf(consent.consent(), signal);
     if (inflight != nullptr) {
       // Retrying the in-flight request tells whether it had committed.
       v1::SetConsentResponse retry;
       grpc::ClientContext context;
-      grpc::Status s = stubs.consent->SetConsent(&context, inflight->request, &retry);
-      CHECK_OR_REPORT(s.ok(), "retry of in-flight request: ", s.error_message());
+      grpc::Status s =
+          stubs.consent->SetConsent(&context, inflight->request, &retry);
+      CHECK_OR_REPORT(s.ok(),
+                      "retry of in-flight request: ", s.error_message());
       if (s.ok() && retry.replayed()) {
         ++inflight_committed;
-        CHECK_OR_REPORT(state == inflight->result, user, " ",
-                        v1::Signal_Name(signal), ": committed request but state ",
-                        v1::ConsentState_Name(state));
+        CHECK_OR_REPORT(
+            state == inflight->result, user, " ", v1::Signal_Name(signal),
+            ": committed request but state ", v1::ConsentState_Name(state));
       } else if (s.ok()) {
         ++inflight_lost;
         CHECK_OR_REPORT(!acked.has_value() || state == *acked, user, " ",
-                        v1::Signal_Name(signal), ": uncommitted request but state ",
+                        v1::Signal_Name(signal),
+                        ": uncommitted request but state ",
                         v1::ConsentState_Name(state));
       }
       inflight->acked = true;  // It is applied now, either way.
@@ -299,20 +304,24 @@ void VerifyData(Stubs& stubs, const std::string& user, Observed* seen) {
   history_request.set_page_size(1000);
   v1::GetConsentHistoryResponse history;
   grpc::ClientContext c3;
-  CHECK_OR_REPORT(stubs.consent->GetConsentHistory(&c3, history_request, &history).ok(),
-                  "history of ", user);
+  CHECK_OR_REPORT(
+      stubs.consent->GetConsentHistory(&c3, history_request, &history).ok(),
+      "history of ", user);
   std::map<v1::Signal, std::string> last;
   for (const v1::LedgerEntry& e : history.entries()) {
     last[e.change().signal().signal()] = e.new_value();
   }
   for (v1::Signal signal : {v1::LIKE, v1::SEARCH}) {
     if (!last.count(signal)) continue;
-    CHECK_OR_REPORT(last[signal] == v1::ConsentState_Name(StateOf(consent.consent(), signal)),
-                    user, " ", v1::Signal_Name(signal), ": ledger says ", last[signal]);
+    CHECK_OR_REPORT(
+        last[signal] ==
+            v1::ConsentState_Name(StateOf(consent.consent(), signal)),
+        user, " ", v1::Signal_Name(signal), ": ledger says ", last[signal]);
   }
 }
 
-void VerifyReceiptsComplete(Stubs& stubs, const std::vector<std::string>& receipts) {
+void VerifyReceiptsComplete(Stubs& stubs,
+                            const std::vector<std::string>& receipts) {
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   for (const std::string& id : receipts) {
     v1::GetErasureStatusRequest request;
@@ -321,7 +330,8 @@ void VerifyReceiptsComplete(Stubs& stubs, const std::vector<std::string>& receip
     bool complete = false;
     while (!complete && absl::Now() < deadline) {
       grpc::ClientContext context;
-      grpc::Status s = stubs.consent->GetErasureStatus(&context, request, &status);
+      grpc::Status s =
+          stubs.consent->GetErasureStatus(&context, request, &status);
       CHECK_OR_REPORT(s.ok(), "receipt ", id, ": ", s.error_message());
       if (!s.ok()) return;
       complete = status.complete();
@@ -366,7 +376,8 @@ int Run() {
       waitpid(child->pid, &status, 0);
       CHECK_OR_REPORT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                       "clean shutdown exited with status ", status);
-      std::printf("final check: %s\n", failures == before ? "ok" : "VIOLATIONS");
+      std::printf("final check: %s\n",
+                  failures == before ? "ok" : "VIOLATIONS");
       break;
     }
     std::atomic<bool> stop{false};

@@ -70,7 +70,8 @@ class IngestIntegrationTest : public ::testing::Test {
     request.set_user_id(user);
     v1::GetEventSummaryResponse response;
     grpc::ClientContext context;
-    grpc::Status status = profile_->GetEventSummary(&context, request, &response);
+    grpc::Status status =
+        profile_->GetEventSummary(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
@@ -133,13 +134,13 @@ TEST_F(IngestIntegrationTest, MalformedBatchIsInvalidArgumentAndStoresNothing) {
   v1::RecordEventsResponse response;
   grpc::Status status = Record(batch, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(status.error_message(),
-              HasSubstr("events[1].occurred_at_ms"));
+  EXPECT_THAT(status.error_message(), HasSubstr("events[1].occurred_at_ms"));
   EXPECT_THAT(status.error_message(), HasSubstr("300000 ms"));
   EXPECT_EQ(Summary("bob").total_events(), 0);
 }
 
-TEST_F(IngestIntegrationTest, StreamStopsAtMalformedMessageAndKeepsEarlierOnes) {
+TEST_F(IngestIntegrationTest,
+       StreamStopsAtMalformedMessageAndKeepsEarlierOnes) {
   StartServer();
   v1::StreamEventsResponse summary;
   grpc::ClientContext context;
@@ -214,9 +215,8 @@ TEST_F(IngestIntegrationTest, HealthServiceReportsServing) {
   grpc::ByteBuffer reply;
   grpc::ClientContext context;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check",
-                 grpc::StubOptions(), &request, &reply,
-                 [&](grpc::Status s) { done.set_value(s); });
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &reply, [&](grpc::Status s) { done.set_value(s); });
   ASSERT_TRUE(done.get_future().get().ok());
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(reply.Dump(&slices).ok());
@@ -253,8 +253,8 @@ TEST_F(IngestIntegrationTest, ServesFromAGivenStoreAndLeavesItOpen) {
   ingest_ = v1::IngestService::NewStub(channel_);
   profile_ = v1::ProfileService::NewStub(channel_);
   v1::RecordEventsResponse response;
-  ASSERT_TRUE(Record({MakeEvent(1, "alice"), MakeEvent(2, "alice")}, &response)
-                  .ok());
+  ASSERT_TRUE(
+      Record({MakeEvent(1, "alice"), MakeEvent(2, "alice")}, &response).ok());
   EXPECT_EQ(response.stored(), 2);
   StopServer();
 
@@ -278,8 +278,7 @@ TEST_F(IngestIntegrationTest, TakenPortIsRefused) {
   options.data_dir = dir_.path() + "/other";
   auto second = PortraitServer::Start(options);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(second.status().message()),
-              HasSubstr("port taken"));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("port taken"));
 }
 
 }  // namespace

@@ -11,10 +11,10 @@
 #include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
+#include "services/consent/erasure_components.h"
 #include "tests/consent_harness.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -49,9 +49,8 @@ class ModelLineageTest : public ::testing::Test {
     int n = 0;
     for (int u = 0; u < 8; ++u) {
       for (int p = (u % 2) * 6; p < (u % 2) * 6 + 5; ++p) {
-        v1::Event e = ConsentHarness::MakeEvent(absl::StrCat("e", n++),
-                                                absl::StrCat("u", u), v1::LIKE,
-                                                kNow - 100);
+        v1::Event e = ConsentHarness::MakeEvent(
+            absl::StrCat("e", n++), absl::StrCat("u", u), v1::LIKE, kNow - 100);
         e.mutable_target()->set_id(absl::StrCat("post-", p + (u % 3 == 0)));
         *events.add_events() = e;
       }
@@ -93,7 +92,8 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   EXPECT_THAT(before.model_versions(), Contains("ials:1"));
   bool embedding = false;
   for (const auto& item : before.items()) {
-    for (const auto& reason : item.reasons()) embedding |= reason.source() == v1::EMBEDDING;
+    for (const auto& reason : item.reasons())
+      embedding |= reason.source() == v1::EMBEDDING;
   }
   EXPECT_TRUE(embedding) << before.ShortDebugString();
 
@@ -132,7 +132,8 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   v1::GetErasureStatusResponse status;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(consent_->GetErasureStatus(&context, status_request, &status).ok());
+    ASSERT_TRUE(
+        consent_->GetErasureStatus(&context, status_request, &status).ok());
   }
   for (const auto& c : status.receipt().components()) {
     if (c.component() == erasure::kTrainedModel) EXPECT_EQ(c.state(), v1::DONE);

@@ -15,9 +15,9 @@
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/profile.grpc.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
+#include "services/consent/erasure_components.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -225,12 +225,14 @@ TEST_F(RecommendTest, NonPersonalisedModeUsesNoPersonalSignal) {
   Set("u7", Relationship(v1::BLACKLIST_BRAND, "b3"));
   v1::RecommendResponse response = Recommend("u7", v1::FEED);
   EXPECT_FALSE(response.personalized());
-  EXPECT_THAT(response.non_personalized_reason(), HasSubstr("PERSONALIZED_FEED"));
+  EXPECT_THAT(response.non_personalized_reason(),
+              HasSubstr("PERSONALIZED_FEED"));
   ASSERT_GT(response.items_size(), 0);
   EXPECT_THAT(SignalsCited(response), testing::IsEmpty());
   for (const auto& item : response.items()) {
     for (const auto& reason : item.reasons()) {
-      EXPECT_TRUE(reason.source() == v1::POPULAR || reason.source() == v1::FRESH)
+      EXPECT_TRUE(reason.source() == v1::POPULAR ||
+                  reason.source() == v1::FRESH)
           << item.ShortDebugString();
     }
     const int post = std::stoi(item.item().id().substr(1));
@@ -253,7 +255,8 @@ TEST_F(RecommendTest, NonPersonalisedBrandsAndPeopleStillAnswer) {
     const v1::RecommendResponse response = Recommend("u8", surface);
     EXPECT_FALSE(response.personalized());
     ASSERT_GT(response.items_size(), 0) << v1::Surface_Name(surface);
-    EXPECT_EQ(response.items(0).item().id(), surface == v1::BRANDS ? "b1" : "u4");
+    EXPECT_EQ(response.items(0).item().id(),
+              surface == v1::BRANDS ? "b1" : "u4");
     for (const auto& item : response.items()) {
       ASSERT_EQ(item.reasons_size(), 1);
       EXPECT_EQ(item.reasons(0).source(), v1::POPULAR);
@@ -277,9 +280,9 @@ TEST_F(RecommendTest, FiltersBlacklistsHiddenPostsAndBlocks) {
     for (int p : {2, 3, 5, 7}) Like(user, p);
   }
   Like("u7", 2);
-  Set("u7", Relationship(v1::BLACKLIST_USER, "u3"));     // Author of p3.
+  Set("u7", Relationship(v1::BLACKLIST_USER, "u3"));      // Author of p3.
   Set("u0", Relationship(v1::HIDE_MY_POSTS_FROM, "u7"));  // Author of p5.
-  Event("u7", v1::BLOCK, v1::ITEM_BRAND, "b3");            // Brand of p7.
+  Event("u7", v1::BLOCK, v1::ITEM_BRAND, "b3");           // Brand of p7.
   std::vector<std::string> ids = Ids(Recommend("u7", v1::FEED, 50));
   for (const char* gone : {"p3", "p5", "p7", "p8", "p10", "p11"}) {
     EXPECT_THAT(ids, Not(Contains(gone))) << gone;
@@ -367,7 +370,8 @@ TEST_F(RecommendTest, BadRequestsNameTheField) {
       {"surface", [](auto& r) { r.set_surface(static_cast<v1::Surface>(9)); }},
       {"limit", [](auto& r) { r.set_limit(101); }},
       {"limit", [](auto& r) { r.set_limit(-1); }},
-      {"context", [](auto& r) {
+      {"context",
+       [](auto& r) {
          r.mutable_context()->set_has_location(true);
          r.mutable_context()->set_latitude(99);
        }},
@@ -380,7 +384,8 @@ TEST_F(RecommendTest, BadRequestsNameTheField) {
     c.edit(request);
     v1::RecommendResponse response;
     grpc::Status status = Recommend(request, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.field;
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.field;
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
   }
   // A token is bound to its user.

@@ -46,9 +46,10 @@ TEST_F(StorageFaultTest, FailedConsentReadRefusesIngest) {
 }
 
 TEST_F(StorageFaultTest, FailedRevocationChangesNothingAndRetryApplies) {
-  ASSERT_EQ(h_->IngestOne(ConsentHarness::MakeEvent("e1", "alice", v1::LIKE, Now()))
-                .outcome(),
-            v1::STORED);
+  ASSERT_EQ(
+      h_->IngestOne(ConsentHarness::MakeEvent("e1", "alice", v1::LIKE, Now()))
+          .outcome(),
+      v1::STORED);
   v1::SetConsentRequest strip = h_->SignalRequest("alice", v1::LIKE, false);
   faulty_->FailNextWrites(1);
   EXPECT_THAT(h_->Set(strip), StatusIs(absl::StatusCode::kUnavailable));
@@ -63,13 +64,15 @@ TEST_F(StorageFaultTest, FailedRevocationChangesNothingAndRetryApplies) {
 }
 
 TEST_F(StorageFaultTest, FailedCompactionLeavesTheReceiptPendingForLater) {
-  ASSERT_EQ(h_->IngestOne(ConsentHarness::MakeEvent("e1", "alice", v1::LIKE, Now()))
-                .outcome(),
-            v1::STORED);
+  ASSERT_EQ(
+      h_->IngestOne(ConsentHarness::MakeEvent("e1", "alice", v1::LIKE, Now()))
+          .outcome(),
+      v1::STORED);
   auto strip = h_->SetSignal("alice", v1::LIKE, false);
   ASSERT_THAT(strip, IsOk());
   faulty_->FailNextWrites(1);
-  EXPECT_THAT(h_->eraser().RunPending(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(h_->eraser().RunPending(),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_FALSE(h_->ledger().GetErasureStatus(strip->receipt_id())->complete());
   EXPECT_THAT(h_->eraser().RunPending(), IsOkAndHolds(1));
   EXPECT_TRUE(h_->ledger().GetErasureStatus(strip->receipt_id())->complete());
@@ -79,7 +82,8 @@ TEST_F(StorageFaultTest, FailedRetentionSweepRetriesLater) {
   ASSERT_THAT(h_->SetSignal("alice", v1::SEARCH, false, v1::FREEZE), IsOk());
   h_->clock().AdvanceMillis(int64_t{181} * 24 * 3600 * 1000);
   faulty_->FailNextWrites(1);
-  EXPECT_THAT(h_->ledger().ExpireFrozen(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(h_->ledger().ExpireFrozen(),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(h_->SignalState("alice", v1::SEARCH).state(), v1::FROZEN);
   EXPECT_THAT(h_->ledger().ExpireFrozen(), IsOkAndHolds(1));
   EXPECT_EQ(h_->SignalState("alice", v1::SEARCH).state(), v1::STRIPPED);

@@ -32,9 +32,9 @@
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/profile.grpc.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
+#include "services/consent/erasure_components.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -42,8 +42,8 @@ namespace {
 constexpr int kUsers = 12;
 constexpr int kPosts = 40;
 constexpr int kBrands = 6;
-constexpr const char* kTags[] = {"shoes", "tea", "hiking", "jazz", "games",
-                                 "cats", "coffee", "ski"};
+constexpr const char* kTags[] = {"shoes", "tea",  "hiking", "jazz",
+                                 "games", "cats", "coffee", "ski"};
 constexpr int64_t kStartMs = 1'790'000'000'000;
 
 std::string User(int i) { return absl::StrCat("u", i); }
@@ -140,7 +140,8 @@ class World {
         target(v1::ITEM_POST, absl::StrCat("p", user + kUsers * Pick(3)));
         break;
       case v1::SEARCH:
-        e.mutable_search()->set_query(absl::StrCat(kTags[Pick(8)], " ", kTags[Pick(8)]));
+        e.mutable_search()->set_query(
+            absl::StrCat(kTags[Pick(8)], " ", kTags[Pick(8)]));
         break;
       case v1::LOCATION:
         e.mutable_location()->set_latitude(31.2 + 0.1 * Pick(2));
@@ -150,7 +151,8 @@ class World {
         e.mutable_contacts()->add_contact_hashes(Hash(other));
         break;
       case v1::PROFILE_ATTRIBUTES:
-        e.mutable_profile_attributes()->set_city(Pick(2) ? "Shanghai" : "Beijing");
+        e.mutable_profile_attributes()->set_city(Pick(2) ? "Shanghai"
+                                                         : "Beijing");
         e.mutable_profile_attributes()->set_birth_year(1980 + Pick(20));
         break;
       default:
@@ -164,9 +166,11 @@ class World {
   // A batch of random events, mostly engagement, at `at_ms` onwards.
   std::vector<v1::Event> Batch(int n, int64_t at_ms, int target_user) {
     static constexpr v1::Signal kMix[] = {
-        v1::LIKE,  v1::LIKE,     v1::BROWSE,   v1::BROWSE,   v1::FAVORITE,
-        v1::FOLLOW, v1::FRIEND,  v1::SEARCH,   v1::COMMENT,  v1::RECOMMEND,
-        v1::LOCATION, v1::CONTACTS, v1::BLOCK, v1::POST, v1::PROFILE_ATTRIBUTES};
+        v1::LIKE,      v1::LIKE,     v1::BROWSE,
+        v1::BROWSE,    v1::FAVORITE, v1::FOLLOW,
+        v1::FRIEND,    v1::SEARCH,   v1::COMMENT,
+        v1::RECOMMEND, v1::LOCATION, v1::CONTACTS,
+        v1::BLOCK,     v1::POST,     v1::PROFILE_ATTRIBUTES};
     std::vector<v1::Event> events;
     for (int i = 0; i < n; ++i) {
       // The target user's events of the target signal, often.
@@ -213,7 +217,8 @@ void Send(Server& s, const std::vector<v1::Event>& events) {
   ASSERT_TRUE(status.ok()) << status.error_message();
 }
 
-v1::SetConsentResponse SetConsent(Server& s, const v1::SetConsentRequest& request) {
+v1::SetConsentResponse SetConsent(Server& s,
+                                  const v1::SetConsentRequest& request) {
   v1::SetConsentResponse response;
   grpc::ClientContext context;
   grpc::Status status = s.consent->SetConsent(&context, request, &response);
@@ -255,7 +260,8 @@ Observation Observe(Server& s) {
       for (int page = 0; page < 2; ++page) {
         v1::RecommendResponse response;
         grpc::ClientContext context;
-        grpc::Status status = s.recommend->Recommend(&context, request, &response);
+        grpc::Status status =
+            s.recommend->Recommend(&context, request, &response);
         EXPECT_TRUE(status.ok()) << status.error_message();
         o.recommendations.push_back(response);
         if (response.next_page_token().empty()) break;
@@ -278,8 +284,9 @@ bool SameRecommendations(const v1::RecommendResponse& a,
                          const v1::RecommendResponse& b, bool report,
                          const std::string& where) {
   auto fail = [&](const std::string& what) {
-    if (report) ADD_FAILURE() << where << ": " << what << "\nA: "
-                              << a.ShortDebugString() << "\nB: " << b.ShortDebugString();
+    if (report)
+      ADD_FAILURE() << where << ": " << what << "\nA: " << a.ShortDebugString()
+                    << "\nB: " << b.ShortDebugString();
     return false;
   };
   if (a.items_size() != b.items_size()) return fail("item count");
@@ -288,11 +295,13 @@ bool SameRecommendations(const v1::RecommendResponse& a,
   for (int i = 0; i < a.items_size(); ++i) {
     const v1::RecommendedItem& x = a.items(i);
     const v1::RecommendedItem& y = b.items(i);
-    if (x.item().SerializeAsString() != y.item().SerializeAsString()) return fail("item");
+    if (x.item().SerializeAsString() != y.item().SerializeAsString())
+      return fail("item");
     if (std::abs(x.score() - y.score()) > 1e-6) return fail("score");
     if (x.reasons_size() != y.reasons_size()) return fail("reasons");
     for (int r = 0; r < x.reasons_size(); ++r) {
-      if (x.reasons(r).SerializeAsString() != y.reasons(r).SerializeAsString()) {
+      if (x.reasons(r).SerializeAsString() !=
+          y.reasons(r).SerializeAsString()) {
         return fail("reason");
       }
     }
@@ -309,7 +318,8 @@ bool SameProfile(v1::GetProfileResponse a, v1::GetProfileResponse b,
   }
   if (a.SerializeAsString() == b.SerializeAsString()) return true;
   if (report) {
-    ADD_FAILURE() << "profile of " << a.user_id() << "\nA: " << a.ShortDebugString()
+    ADD_FAILURE() << "profile of " << a.user_id()
+                  << "\nA: " << a.ShortDebugString()
                   << "\nB: " << b.ShortDebugString();
   }
   return false;
@@ -320,8 +330,8 @@ bool Same(const Observation& a, const Observation& b, const std::string& target,
   bool same = a.recommendations.size() == b.recommendations.size();
   if (!same && report) ADD_FAILURE() << "different page counts";
   for (size_t i = 0; same && i < a.recommendations.size(); ++i) {
-    same = SameRecommendations(a.recommendations[i], b.recommendations[i], report,
-                               absl::StrCat("response ", i));
+    same = SameRecommendations(a.recommendations[i], b.recommendations[i],
+                               report, absl::StrCat("response ", i));
   }
   for (size_t i = 0; same && i < a.profiles.size(); ++i) {
     same = SameProfile(a.profiles[i], b.profiles[i], target, revoked, report);
@@ -368,10 +378,12 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   clock.AdvanceMillis(1000);
   // Phase 1: B never sees the target's events of the signal.
   for (int round = 0; round < 6; ++round) {
-    std::vector<v1::Event> events = world.Batch(40, clock.NowMillis(), target_index);
+    std::vector<v1::Event> events =
+        world.Batch(40, clock.NowMillis(), target_index);
     std::vector<v1::Event> without;
     for (const v1::Event& e : events) {
-      if (!(e.user_id() == target && e.signal() == signal)) without.push_back(e);
+      if (!(e.user_id() == target && e.signal() == signal))
+        without.push_back(e);
     }
     Send(a, events);
     Send(b, without);
@@ -380,7 +392,8 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   // Both train a model: A's has seen the target's events of the signal.
   Train(a);
   Train(b);
-  outcome.differed_before = !Same(Observe(a), Observe(b), target, signal, false);
+  outcome.differed_before =
+      !Same(Observe(a), Observe(b), target, signal, false);
   // The revocation, at the same point in both. Its receipt waits for a
   // model trained without the data; then the answers must agree.
   const auto revoke = SignalChange(target, signal, false, action, "revoke");
@@ -396,7 +409,8 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   // Phase 2: the same events to both (the target's of the signal are refused
   // in both), then compare, restart, compare.
   clock.AdvanceMillis(60'000);
-  const std::vector<v1::Event> later = world.Batch(40, clock.NowMillis(), target_index);
+  const std::vector<v1::Event> later =
+      world.Batch(40, clock.NowMillis(), target_index);
   Send(a, later);
   Send(b, later);
   EXPECT_TRUE(Same(Observe(a), Observe(b), target, signal, true))
@@ -426,7 +440,8 @@ TEST(StripEquivalenceTest, EverySignalEveryActionManySeeds) {
       if (sensitive && action == v1::FREEZE) continue;
       for (int seed = 1; seed <= Seeds(); ++seed) {
         SCOPED_TRACE(absl::StrCat(v1::Signal_Name(signal), " ",
-                                  v1::RevocationAction_Name(action), " seed ", seed));
+                                  v1::RevocationAction_Name(action), " seed ",
+                                  seed));
         Outcome outcome = RunOne(seed * 1000 + s, signal, action);
         ++runs;
         differed += outcome.differed_before ? 1 : 0;
@@ -435,9 +450,11 @@ TEST(StripEquivalenceTest, EverySignalEveryActionManySeeds) {
       }
     }
   }
-  std::printf("%d runs; the revoked data changed answers before the revocation "
-              "in %d of them, and through the not yet retrained model alone in "
-              "%d\n", runs, differed, model_differed);
+  std::printf(
+      "%d runs; the revoked data changed answers before the revocation "
+      "in %d of them, and through the not yet retrained model alone in "
+      "%d\n",
+      runs, differed, model_differed);
   // Most signals feed recommendations or profiles; the test must have had
   // something to erase.
   EXPECT_GE(differed * 4, runs * 3) << "the stripped data rarely mattered";

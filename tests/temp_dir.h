@@ -3,6 +3,7 @@
 #define PORTRAIT_TESTS_TEMP_DIR_H_
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace portrait {

@@ -4,15 +4,15 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "config/ranking_config.h"
 #include "gtest/gtest.h"
 #include "portrait/v1/ranking.pb.h"
-#include "config/ranking_config.h"
 
 namespace portrait {
 
-std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
-                                                const Clock* clock,
-                                                const std::string& ranking_path) {
+std::unique_ptr<PortraitServer> StartTestServer(
+    const std::string& data_dir, const Clock* clock,
+    const std::string& ranking_path) {
   PortraitServer::Options options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;

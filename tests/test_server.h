@@ -19,9 +19,9 @@ namespace portrait {
 // test (and returns nullptr) if it cannot. Background model training is off
 // (tests call PortraitServer::TrainModel), so answers depend only on what the
 // test did. `ranking_path` empty means the shipped ranking configuration.
-std::unique_ptr<PortraitServer> StartTestServer(const std::string& data_dir,
-                                                const Clock* clock,
-                                                const std::string& ranking_path = "");
+std::unique_ptr<PortraitServer> StartTestServer(
+    const std::string& data_dir, const Clock* clock,
+    const std::string& ranking_path = "");
 
 // Writes the shipped ranking configuration with every candidate source
 // weighted 1 to `path` (tests that must see every source's effect whatever

@@ -6,7 +6,8 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap bazel-platforms
-  g++ python3 procps
+  g++ python3 procps git
+  clang clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libeigen3-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration, property, fault, and the short versions
 # of the benchmarks), the concurrency tests once more under
-# AddressSanitizer, and the check that folders depend on each other without
-# cycles (tools/check_layers.py), and ends with one line "N passed, N failed, N skipped",
+# AddressSanitizer, and three checks of the source (each counted as one):
+# folders depend on each other without cycles (tools/check_layers.py), the
+# lock annotations hold under clang's -Wthread-safety
+# (tools/check_thread_safety.py), and the C++ is formatted as .clang-format
+# says (clang-format; `tools/format.sh` fixes it). Ends with one line "N passed, N failed, N skipped",
 # counted from the test cases in Bazel's test.xml results. Exits non-zero if
 # any failed.
 set -uo pipefail
@@ -19,26 +22,37 @@ asan_rc=$?
 bazel test --keep_going //... "$@"
 bazel_rc=$?
 
-# Folders depend one way: no cycle between packages (counted as one check).
+# Folders depend one way: no cycle between packages.
 python3 tools/check_layers.py
 layers_rc=$?
+# The lock annotations, checked by clang (GCC ignores them).
+python3 tools/check_thread_safety.py
+threads_rc=$?
+# Formatting.
+tools/format.sh --check
+format_rc=$?
 
-python3 - "$bazel_rc" "$asan_rc" "$layers_rc" $asan_targets <<'PY'
+python3 - "$bazel_rc" "$asan_rc" "$layers_rc" "$threads_rc" "$format_rc" $asan_targets <<'PY'
 import os, subprocess, sys
 import xml.etree.ElementTree as ET
 
 bazel_rc = int(sys.argv[1]) or int(sys.argv[2])
-layers_rc = int(sys.argv[3])
+checks = [
+    (int(sys.argv[3]), "tools/check_layers.py (a dependency cycle between folders)"),
+    (int(sys.argv[4]), "tools/check_thread_safety.py (clang -Wthread-safety)"),
+    (int(sys.argv[5]), "tools/format.sh --check (run tools/format.sh)"),
+]
 targets = subprocess.run(["bazel", "query", "tests(//...)"], capture_output=True,
                          text=True).stdout.split()
 runs = [(t, "bazel-testlogs") for t in targets]
-runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[4:]]
+runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[6:]]
 passed = failed = skipped = 0
-if layers_rc == 0:
-    passed += 1
-else:
-    failed += 1
-    print("FAILED tools/check_layers.py (a dependency cycle between folders)")
+for rc, name in checks:
+    if rc == 0:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAILED {name}")
 for target, logs in runs:
     path = target.lstrip("/").replace(":", "/")
     xml = os.path.join(logs, path, "test.xml")

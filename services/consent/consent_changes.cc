@@ -29,14 +29,16 @@ absl::Status ValidateChange(const v1::ConsentChange& change,
   switch (change.change_case()) {
     case v1::ConsentChange::kSignal: {
       const v1::SignalChange& c = change.signal();
-      if (c.signal() == v1::SIGNAL_UNSPECIFIED || !v1::Signal_IsValid(c.signal())) {
-        return Invalid(absl::StrCat(field, ".signal.signal"),
-                       absl::StrCat("must be a known signal, not ", c.signal()));
+      if (c.signal() == v1::SIGNAL_UNSPECIFIED ||
+          !v1::Signal_IsValid(c.signal())) {
+        return Invalid(
+            absl::StrCat(field, ".signal.signal"),
+            absl::StrCat("must be a known signal, not ", c.signal()));
       }
       if (!v1::RevocationAction_IsValid(c.action())) {
-        return Invalid(absl::StrCat(field, ".signal.action"),
-                       absl::StrCat("must be FREEZE, STRIP or unset, not ",
-                                    c.action()));
+        return Invalid(
+            absl::StrCat(field, ".signal.action"),
+            absl::StrCat("must be FREEZE, STRIP or unset, not ", c.action()));
       }
       if (c.grant() && c.action() != v1::REVOCATION_ACTION_UNSPECIFIED) {
         return Invalid(absl::StrCat(field, ".signal.action"),
@@ -53,7 +55,8 @@ absl::Status ValidateChange(const v1::ConsentChange& change,
       }
       return absl::OkStatus();
     case v1::ConsentChange::kRelationship:
-      if (change.relationship().relationship() == v1::RELATIONSHIP_UNSPECIFIED ||
+      if (change.relationship().relationship() ==
+              v1::RELATIONSHIP_UNSPECIFIED ||
           !v1::Relationship_IsValid(change.relationship().relationship())) {
         return Invalid(absl::StrCat(field, ".relationship.relationship"),
                        absl::StrCat("must be a known relationship, not ",
@@ -67,8 +70,9 @@ absl::Status ValidateChange(const v1::ConsentChange& change,
     case v1::ConsentChange::CHANGE_NOT_SET:
       break;
   }
-  return Invalid(field, "must set one of signal, purpose, relationship, "
-                        "minor_status, guardian_consent");
+  return Invalid(field,
+                 "must set one of signal, purpose, relationship, "
+                 "minor_status, guardian_consent");
 }
 
 // Shared state of one ApplyChanges call.
@@ -89,22 +93,30 @@ absl::Status GrantSignal(const Context& ctx, v1::Signal signal,
                          absl::string_view field, v1::LedgerEntry* entry) {
   const v1::SignalPolicy& rule = ctx.policy.signal(signal);
   const std::string& name = v1::Signal_Name(signal);
-  if (rule.sensitive() && ctx.request.policy_version() != ctx.policy.version()) {
-    return Precondition("policy_version", absl::StrCat(
-        "granting the sensitive signal ", name, " needs the current policy "
-        "version ", ctx.policy.version(), "; the request names ",
-        ctx.request.policy_version()));
+  if (rule.sensitive() &&
+      ctx.request.policy_version() != ctx.policy.version()) {
+    return Precondition(
+        "policy_version",
+        absl::StrCat("granting the sensitive signal ", name,
+                     " needs the current policy "
+                     "version ",
+                     ctx.policy.version(), "; the request names ",
+                     ctx.request.policy_version()));
   }
   if (ctx.request.policy_version() < rule.reconsent_since_version()) {
-    return Precondition("policy_version", absl::StrCat(
-        "granting ", name, " needs policy version ",
-        rule.reconsent_since_version(), " or later; the request names ",
-        ctx.request.policy_version()));
+    return Precondition(
+        "policy_version",
+        absl::StrCat("granting ", name, " needs policy version ",
+                     rule.reconsent_since_version(),
+                     " or later; the request names ",
+                     ctx.request.policy_version()));
   }
   if (rule.sensitive() && ctx.View().restricted()) {
-    return Precondition(field, absl::StrCat(
-        "the user is a minor without guardian consent and cannot be granted "
-        "the sensitive signal ", name));
+    return Precondition(field,
+                        absl::StrCat("the user is a minor without guardian "
+                                     "consent and cannot be granted "
+                                     "the sensitive signal ",
+                                     name));
   }
   const SignalView before = ctx.View().Signal(signal);
   if (before.effective) return absl::OkStatus();  // Already granted: no-op.
@@ -121,20 +133,24 @@ absl::Status RevokeSignal(const Context& ctx, const v1::SignalChange& change,
                           absl::string_view field, v1::LedgerEntry* entry) {
   const v1::Signal signal = change.signal();
   const v1::SignalPolicy& rule = ctx.policy.signal(signal);
-  v1::RevocationAction action = change.action() == v1::REVOCATION_ACTION_UNSPECIFIED
-                                    ? rule.default_action()
-                                    : change.action();
+  v1::RevocationAction action =
+      change.action() == v1::REVOCATION_ACTION_UNSPECIFIED
+          ? rule.default_action()
+          : change.action();
   if (!ctx.policy.Allows(signal, action)) {
-    return Precondition(absl::StrCat(field, ".signal.action"), absl::StrCat(
-        v1::RevocationAction_Name(action), " is not allowed for ",
-        v1::Signal_Name(signal), rule.sensitive() ? " (sensitive: STRIP only)" : ""));
+    return Precondition(
+        absl::StrCat(field, ".signal.action"),
+        absl::StrCat(v1::RevocationAction_Name(action), " is not allowed for ",
+                     v1::Signal_Name(signal),
+                     rule.sensitive() ? " (sensitive: STRIP only)" : ""));
   }
   entry->set_action(action);
   const SignalView before = ctx.View().Signal(signal);
   // GRANTED (effective or not) can be frozen or stripped; FROZEN can be
   // stripped. DENIED and STRIPPED hold no data: nothing changes.
   const bool from_granted = before.state == v1::GRANTED;
-  const bool frozen_to_strip = before.state == v1::FROZEN && action == v1::STRIP;
+  const bool frozen_to_strip =
+      before.state == v1::FROZEN && action == v1::STRIP;
   if (!from_granted && !frozen_to_strip) return absl::OkStatus();
   Revocation revocation{signal, action, action == v1::STRIP};
   storage::SignalRecord& r = (*ctx.record->mutable_signals())[signal];
@@ -166,9 +182,12 @@ absl::Status ApplyPurpose(const Context& ctx, const v1::PurposeChange& change,
   const ConsentView view = ctx.View();
   if (change.enabled() && view.restricted() &&
       ctx.policy.purpose(change.purpose()).personalised()) {
-    return Precondition(field, absl::StrCat(
-        "the user is a minor without guardian consent; the personalised "
-        "purpose ", v1::Purpose_Name(change.purpose()), " cannot be enabled"));
+    return Precondition(
+        field,
+        absl::StrCat(
+            "the user is a minor without guardian consent; the personalised "
+            "purpose ",
+            v1::Purpose_Name(change.purpose()), " cannot be enabled"));
   }
   entry->set_old_value(OnOff(view.PurposeEnabled(change.purpose())));
   (*ctx.record->mutable_purposes())[change.purpose()] = change.enabled();
@@ -227,8 +246,9 @@ absl::Status ApplyOne(const Context& ctx, const v1::ConsentChange& change,
       if (ctx.request.requester() != v1::REQUESTER_GUARDIAN &&
           ctx.request.requester() != v1::REQUESTER_PRIVACY_DESK) {
         return absl::PermissionDeniedError(absl::StrCat(
-            field, ".guardian_consent: only a guardian or the privacy desk may "
-                   "change guardian consent; the requester is ",
+            field,
+            ".guardian_consent: only a guardian or the privacy desk may "
+            "change guardian consent; the requester is ",
             v1::Requester_Name(ctx.request.requester())));
       }
       entry->set_old_value(OnOff(ctx.record->guardian_consent()));
@@ -252,15 +272,18 @@ absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
   if (request.requester() == v1::REQUESTER_UNSPECIFIED ||
       request.requester() == v1::REQUESTER_SYSTEM ||
       !v1::Requester_IsValid(request.requester())) {
-    return Invalid("requester", absl::StrCat(
-        "must be REQUESTER_USER, REQUESTER_GUARDIAN or REQUESTER_PRIVACY_DESK, "
-        "not ", request.requester()));
+    return Invalid("requester",
+                   absl::StrCat("must be REQUESTER_USER, REQUESTER_GUARDIAN or "
+                                "REQUESTER_PRIVACY_DESK, "
+                                "not ",
+                                request.requester()));
   }
   if (request.policy_version() < 1 ||
       request.policy_version() > policy.version()) {
-    return Invalid("policy_version", absl::StrCat(
-        "is ", request.policy_version(), "; must be 1 to the current version ",
-        policy.version()));
+    return Invalid(
+        "policy_version",
+        absl::StrCat("is ", request.policy_version(),
+                     "; must be 1 to the current version ", policy.version()));
   }
   if (request.changes().empty() ||
       request.changes_size() > kMaxConsentChanges) {
@@ -275,14 +298,13 @@ absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
   return absl::OkStatus();
 }
 
-absl::StatusOr<AppliedChanges> ApplyChanges(const ConsentPolicy& policy,
-                                            const v1::SetConsentRequest& request,
-                                            int64_t now_ms,
-                                            bool minor_by_stated_age,
-                                            ConsentRecord* record) {
+absl::StatusOr<AppliedChanges> ApplyChanges(
+    const ConsentPolicy& policy, const v1::SetConsentRequest& request,
+    int64_t now_ms, bool minor_by_stated_age, ConsentRecord* record) {
   if (record->account_deleted()) {
-    return Precondition("user_id", "the account was deleted; its consent can "
-                                   "no longer change");
+    return Precondition("user_id",
+                        "the account was deleted; its consent can "
+                        "no longer change");
   }
   AppliedChanges out;
   Context ctx{policy, request, now_ms, minor_by_stated_age, record, &out};
@@ -294,22 +316,25 @@ absl::StatusOr<AppliedChanges> ApplyChanges(const ConsentPolicy& policy,
     entry.set_request_id(request.request_id());
     entry.set_policy_version(request.policy_version());
     *entry.mutable_change() = request.changes(i);
-    PORTRAIT_RETURN_IF_ERROR(ApplyOne(ctx, request.changes(i),
-                                      absl::StrCat("changes[", i, "]"), &entry));
+    PORTRAIT_RETURN_IF_ERROR(ApplyOne(
+        ctx, request.changes(i), absl::StrCat("changes[", i, "]"), &entry));
     out.entries.push_back(std::move(entry));
   }
   return out;
 }
 
-absl::StatusOr<v1::LedgerEntry> ExpireFrozenSignal(
-    const ConsentPolicy& policy, v1::Signal signal, int64_t frozen_until_ms,
-    int64_t now_ms, ConsentRecord* record) {
+absl::StatusOr<v1::LedgerEntry> ExpireFrozenSignal(const ConsentPolicy& policy,
+                                                   v1::Signal signal,
+                                                   int64_t frozen_until_ms,
+                                                   int64_t now_ms,
+                                                   ConsentRecord* record) {
   auto it = record->mutable_signals()->find(signal);
   if (it == record->mutable_signals()->end() ||
       it->second.state() != v1::FROZEN ||
       it->second.frozen_until_ms() != frozen_until_ms) {
-    return absl::FailedPreconditionError("the signal is no longer frozen "
-                                         "with this deadline");
+    return absl::FailedPreconditionError(
+        "the signal is no longer frozen "
+        "with this deadline");
   }
   it->second.set_state(v1::STRIPPED);
   it->second.set_since_ms(now_ms);

@@ -42,11 +42,9 @@ struct AppliedChanges {
 //                        guardian consent.
 //   PERMISSION_DENIED    guardian consent changed by anyone but a guardian or
 //                        the privacy desk.
-absl::StatusOr<AppliedChanges> ApplyChanges(const ConsentPolicy& policy,
-                                            const v1::SetConsentRequest& request,
-                                            int64_t now_ms,
-                                            bool minor_by_stated_age,
-                                            storage::ConsentRecord* record);
+absl::StatusOr<AppliedChanges> ApplyChanges(
+    const ConsentPolicy& policy, const v1::SetConsentRequest& request,
+    int64_t now_ms, bool minor_by_stated_age, storage::ConsentRecord* record);
 
 // Moves a FROZEN signal whose retention ran out to STRIPPED, as the system.
 // Returns the ledger entry; FAILED_PRECONDITION if the signal is not FROZEN

@@ -7,9 +7,9 @@
 #include "base/status_macros.h"
 #include "services/consent/consent_store.h"
 #include "services/consent/consent_view.h"
+#include "services/consent/erasure_components.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -62,9 +62,8 @@ void SyncFreezeDeadlines(absl::string_view user_id,
 
 }  // namespace
 
-ConsentLedger::ConsentLedger(Store* store, const Clock* clock,
-                             UserLocks* locks, const ConsentPolicy* policy,
-                             Options options)
+ConsentLedger::ConsentLedger(Store* store, const Clock* clock, UserLocks* locks,
+                             const ConsentPolicy* policy, Options options)
     : store_(store),
       clock_(clock),
       locks_(locks),
@@ -133,8 +132,10 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
   {
     UserLocks::Guard guard = locks_->Lock(user);
     const int64_t now_ms = clock_->NowMillis();
-    const std::string request_key = ConsentRequestKey(user, request.request_id());
-    absl::StatusOr<std::string> earlier = store_->Get(Column::kConsent, request_key);
+    const std::string request_key =
+        ConsentRequestKey(user, request.request_id());
+    absl::StatusOr<std::string> earlier =
+        store_->Get(Column::kConsent, request_key);
     if (earlier.ok()) return Replay(request, *earlier);
     if (!absl::IsNotFound(earlier.status())) return earlier.status();
 
@@ -181,20 +182,23 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
       storage::RequestRecord processed,
       ParseStored<storage::RequestRecord>(stored, "stored request record"));
   if (processed.fingerprint() != Fingerprint(request)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "request_id: ", request.request_id(),
-        " was already used for a different request of this user"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("request_id: ", request.request_id(),
+                     " was already used for a different request of this user"));
   }
   v1::SetConsentResponse response;
   response.set_receipt_id(processed.receipt_id());
   response.set_replayed(true);
   std::string user;
   int64_t sequence = 0;
-  PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(processed.receipt_id(), &user, &sequence));
-  PORTRAIT_ASSIGN_OR_RETURN(std::string receipt,
-                            store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
-  PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
-                            ParseStored<v1::ErasureReceipt>(receipt, "receipt"));
+  PORTRAIT_RETURN_IF_ERROR(
+      ParseReceiptId(processed.receipt_id(), &user, &sequence));
+  PORTRAIT_ASSIGN_OR_RETURN(
+      std::string receipt,
+      store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
+  PORTRAIT_ASSIGN_OR_RETURN(
+      *response.mutable_receipt(),
+      ParseStored<v1::ErasureReceipt>(receipt, "receipt"));
   PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
                             ReadConsentRecord(store_, user));
   PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user, record, response.receipt()));
@@ -234,8 +238,9 @@ absl::StatusOr<v1::GetConsentHistoryResponse> ConsentLedger::GetHistory(
     const v1::GetConsentHistoryRequest& request) {
   PORTRAIT_RETURN_IF_ERROR(ValidateId(request.user_id(), "user_id"));
   if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "page_size: is ", request.page_size(), "; must be 0 to ", kMaxPageSize));
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: is ", request.page_size(), "; must be 0 to ",
+                     kMaxPageSize));
   }
   const int page_size =
       request.page_size() == 0 ? kDefaultPageSize : request.page_size();
@@ -252,8 +257,8 @@ absl::StatusOr<v1::GetConsentHistoryResponse> ConsentLedger::GetHistory(
       Column::kLedger, LedgerKey(user, start), PrefixEnd(UserPrefix(user)),
       [&](absl::string_view, absl::string_view value) {
         if (response.entries_size() == page_size) {
-          response.set_next_page_token(absl::StrCat(
-              response.entries(page_size - 1).sequence() + 1));
+          response.set_next_page_token(
+              absl::StrCat(response.entries(page_size - 1).sequence() + 1));
           return false;
         }
         if (!response.add_entries()->ParseFromArray(
@@ -281,8 +286,9 @@ absl::StatusOr<v1::GetErasureStatusResponse> ConsentLedger::GetErasureStatus(
   }
   PORTRAIT_RETURN_IF_ERROR(stored.status());
   v1::GetErasureStatusResponse response;
-  PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
-                            ParseStored<v1::ErasureReceipt>(*stored, "receipt"));
+  PORTRAIT_ASSIGN_OR_RETURN(
+      *response.mutable_receipt(),
+      ParseStored<v1::ErasureReceipt>(*stored, "receipt"));
   bool complete = true;
   for (const v1::ErasureComponent& c : response.receipt().components()) {
     complete &= c.state() == v1::DONE;
@@ -294,12 +300,12 @@ absl::StatusOr<v1::GetErasureStatusResponse> ConsentLedger::GetErasureStatus(
 absl::StatusOr<int> ConsentLedger::ExpireFrozen(int limit) {
   const int64_t now_ms = clock_->NowMillis();
   std::vector<std::string> due;
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kMeta, FreezeExpiryBegin(), FreezeExpiryEnd(now_ms),
-      [&](absl::string_view key, absl::string_view) {
-        due.emplace_back(key);
-        return static_cast<int>(due.size()) < limit;
-      }));
+  PORTRAIT_RETURN_IF_ERROR(
+      store_->Scan(Column::kMeta, FreezeExpiryBegin(), FreezeExpiryEnd(now_ms),
+                   [&](absl::string_view key, absl::string_view) {
+                     due.emplace_back(key);
+                     return static_cast<int>(due.size()) < limit;
+                   }));
   int stripped_count = 0;
   bool any = false;
   for (const std::string& key : due) {
@@ -319,10 +325,11 @@ absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
   UserLocks::Guard guard = locks_->Lock(due.user_id);
   Commit commit;
   commit.user_id = due.user_id;
-  PORTRAIT_ASSIGN_OR_RETURN(commit.before, ReadConsentRecord(store_, due.user_id));
+  PORTRAIT_ASSIGN_OR_RETURN(commit.before,
+                            ReadConsentRecord(store_, due.user_id));
   commit.after = commit.before;
-  absl::StatusOr<v1::LedgerEntry> entry = ExpireFrozenSignal(
-      *policy_, signal, due.until_ms, now_ms, &commit.after);
+  absl::StatusOr<v1::LedgerEntry> entry =
+      ExpireFrozenSignal(*policy_, signal, due.until_ms, now_ms, &commit.after);
   WriteBatch batch;
   batch.Delete(Column::kMeta, key);
   if (absl::IsFailedPrecondition(entry.status())) {

@@ -4,8 +4,9 @@
 // write batch under the user's lock: either everything of a request is
 // applied or nothing is. The receipt lists every registered
 // ConsentObserver's components; the observers then forget the signal
-// before SetConsent returns, or complete their part later. Also strips frozen signals whose retention ran out,
-// and answers GetConsent, GetConsentHistory and GetErasureStatus.
+// before SetConsent returns, or complete their part later. Also strips frozen
+// signals whose retention ran out, and answers GetConsent, GetConsentHistory
+// and GetErasureStatus.
 //
 // Thread-safe. Ingest for the same user takes the same UserLocks stripe, so
 // an event is checked against consent and stored without a revocation in
@@ -80,8 +81,7 @@ class ConsentLedger {
 
   // Builds the batch of `commit` (ledger, record, receipt, erasure, freeze
   // deadlines) into *batch and returns the receipt. REQUIRES: the user's lock.
-  absl::StatusOr<v1::ErasureReceipt> BuildCommit(Commit& commit,
-                                                 int64_t now_ms,
+  absl::StatusOr<v1::ErasureReceipt> BuildCommit(Commit& commit, int64_t now_ms,
                                                  WriteBatch* batch);
   absl::StatusOr<v1::SetConsentResponse> Replay(
       const v1::SetConsentRequest& request, const std::string& stored);

@@ -62,8 +62,7 @@ class ConsentObserver {
   // Adds what the observer needs to find its pending work later (written
   // atomically with the revocation, so a crash cannot lose it). Called under
   // the user's lock. Default: nothing.
-  virtual void AddToCommit(const RevocationCommit& commit, WriteBatch* batch) {
-  }
+  virtual void AddToCommit(const RevocationCommit& commit, WriteBatch* batch) {}
 
   // Called with the user's new consent record after each commit (and on
   // each retry of a committed request), under the user's lock, before

@@ -27,7 +27,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, storage::ConsentRecord>>
 ReadConsentRecords(Store* store, const std::vector<std::string>& user_ids) {
   std::vector<std::string> keys;
   keys.reserve(user_ids.size());
-  for (const std::string& user : user_ids) keys.push_back(ConsentStateKey(user));
+  for (const std::string& user : user_ids)
+    keys.push_back(ConsentStateKey(user));
   std::vector<absl::StatusOr<std::string>> values =
       store->MultiGet(Column::kConsent, keys);
   absl::flat_hash_map<std::string, storage::ConsentRecord> records;
@@ -54,23 +55,23 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
   int32_t birth_year = 0;
   bool parsed = true;
   // Events are in time order: the last one that states a year wins.
-  PORTRAIT_RETURN_IF_ERROR(store->Scan(
-      Column::kEvents, begin, PrefixEnd(begin),
-      [&](absl::string_view, absl::string_view value) {
-        v1::Event event;
-        if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parsed = false;
-          return false;
-        }
-        if (event.profile_attributes().birth_year() != 0) {
-          birth_year = event.profile_attributes().birth_year();
-        }
-        return true;
-      }));
+  PORTRAIT_RETURN_IF_ERROR(
+      store->Scan(Column::kEvents, begin, PrefixEnd(begin),
+                  [&](absl::string_view, absl::string_view value) {
+                    v1::Event event;
+                    if (!event.ParseFromArray(value.data(),
+                                              static_cast<int>(value.size()))) {
+                      parsed = false;
+                      return false;
+                    }
+                    if (event.profile_attributes().birth_year() != 0) {
+                      birth_year = event.profile_attributes().birth_year();
+                    }
+                    return true;
+                  }));
   if (!parsed) {
-    return absl::DataLossError(
-        absl::StrCat("a PROFILE_ATTRIBUTES event of ", user_id,
-                     " does not parse"));
+    return absl::DataLossError(absl::StrCat("a PROFILE_ATTRIBUTES event of ",
+                                            user_id, " does not parse"));
   }
   return IsMinorByBirthYear(birth_year, policy.minor_age(), now_ms);
 }
@@ -83,7 +84,8 @@ absl::Status CompleteReceiptComponent(Store* store, absl::string_view user_id,
   const std::string receipt_key = ReceiptKey(user_id, sequence);
   WriteBatch batch;
   batch.Delete(Column::kMeta, pending_key);
-  absl::StatusOr<std::string> stored = store->Get(Column::kConsent, receipt_key);
+  absl::StatusOr<std::string> stored =
+      store->Get(Column::kConsent, receipt_key);
   if (stored.ok()) {
     v1::ErasureReceipt receipt;
     if (!receipt.ParseFromString(*stored)) {

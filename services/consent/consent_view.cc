@@ -46,13 +46,14 @@ SignalView ConsentView::Signal(v1::Signal signal) const {
   if (view.policy_version < rule.reconsent_since_version()) {
     view.reject_reason = v1::RECONSENT_REQUIRED;
     view.ineffective_reason = absl::StrCat(
-        "granted under policy version ", view.policy_version,
-        "; version ", rule.reconsent_since_version(), " asks again");
+        "granted under policy version ", view.policy_version, "; version ",
+        rule.reconsent_since_version(), " asks again");
     return view;
   }
   if (rule.sensitive() && restricted()) {
     view.reject_reason = v1::MINOR_RESTRICTED;
-    view.ineffective_reason = "sensitive signal of a minor without guardian consent";
+    view.ineffective_reason =
+        "sensitive signal of a minor without guardian consent";
     return view;
   }
   view.effective = true;
@@ -84,16 +85,18 @@ std::optional<Rejection> ConsentView::GateEvent(const v1::Event& event,
                                   view.ineffective_reason.empty() ? "" : ")")};
   }
   if (event.occurred_at_ms() < view.since_ms) {
-    return Rejection{v1::BEFORE_GRANT,
-                     absl::StrCat("occurred_at_ms: before the current grant of ",
-                                  name, " began at ", view.since_ms)};
+    return Rejection{
+        v1::BEFORE_GRANT,
+        absl::StrCat("occurred_at_ms: before the current grant of ", name,
+                     " began at ", view.since_ms)};
   }
   const int64_t retention_ms = policy_.RetentionMs(event.signal());
   if (event.occurred_at_ms() < now_ms - retention_ms) {
-    return Rejection{v1::TOO_OLD,
-                     absl::StrCat("occurred_at_ms: older than the ",
-                                  policy_.signal(event.signal()).retention_days(),
-                                  "-day retention of ", name)};
+    return Rejection{
+        v1::TOO_OLD,
+        absl::StrCat("occurred_at_ms: older than the ",
+                     policy_.signal(event.signal()).retention_days(),
+                     "-day retention of ", name)};
   }
   return std::nullopt;
 }
@@ -134,8 +137,8 @@ v1::ConsentSnapshot ConsentView::Snapshot(absl::string_view user_id) const {
 
 bool IsMinorByBirthYear(int32_t birth_year, int32_t minor_age, int64_t now_ms) {
   if (birth_year == 0) return false;
-  const absl::CivilYear now_year = absl::ToCivilYear(
-      absl::FromUnixMillis(now_ms), absl::UTCTimeZone());
+  const absl::CivilYear now_year =
+      absl::ToCivilYear(absl::FromUnixMillis(now_ms), absl::UTCTimeZone());
   return now_year.year() - birth_year <= minor_age;
 }
 

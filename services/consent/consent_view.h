@@ -38,8 +38,8 @@ class ConsentView {
   // `record` is the stored record (empty if none). `minor_by_stated_age`:
   // the user's own stated birth year makes them a minor. Both references
   // must outlive the view.
-  ConsentView(const ConsentPolicy& policy,
-              const storage::ConsentRecord& record, bool minor_by_stated_age);
+  ConsentView(const ConsentPolicy& policy, const storage::ConsentRecord& record,
+              bool minor_by_stated_age);
 
   SignalView Signal(v1::Signal signal) const;
   bool PurposeEnabled(v1::Purpose purpose) const;

@@ -9,8 +9,8 @@
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
 #include "services/consent/consent_store.h"
-#include "services/storage/keys.h"
 #include "services/consent/erasure_components.h"
+#include "services/storage/keys.h"
 
 namespace portrait {
 
@@ -44,12 +44,12 @@ void DiskEraser::AddToCommit(const RevocationCommit& commit,
 absl::StatusOr<int> DiskEraser::RunPending() {
   std::vector<std::pair<std::string, std::string>> pending;
   const std::string begin(kPendingCompactionPrefix);
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kMeta, begin, PrefixEnd(begin),
-      [&](absl::string_view key, absl::string_view value) {
-        pending.emplace_back(key, value);
-        return true;
-      }));
+  PORTRAIT_RETURN_IF_ERROR(
+      store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
+                   [&](absl::string_view key, absl::string_view value) {
+                     pending.emplace_back(key, value);
+                     return true;
+                   }));
   for (const auto& [key, value] : pending) {
     PORTRAIT_RETURN_IF_ERROR(CompleteOne(key, value));
   }
@@ -62,19 +62,18 @@ absl::Status DiskEraser::CompleteOne(absl::string_view key,
   if (!pending.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
       pending.begins_size() != pending.columns_size() ||
       pending.ends_size() != pending.columns_size()) {
-    return absl::DataLossError(absl::StrCat("pending compaction ", key,
-                                            " does not parse"));
+    return absl::DataLossError(
+        absl::StrCat("pending compaction ", key, " does not parse"));
   }
   for (int i = 0; i < pending.columns_size(); ++i) {
-    PORTRAIT_RETURN_IF_ERROR(store_->CompactRange(
-        static_cast<Column>(pending.columns(i)), pending.begins(i),
-        pending.ends(i)));
+    PORTRAIT_RETURN_IF_ERROR(
+        store_->CompactRange(static_cast<Column>(pending.columns(i)),
+                             pending.begins(i), pending.ends(i)));
   }
   UserLocks::Guard guard = locks_->Lock(pending.user_id());
-  return CompleteReceiptComponent(store_, pending.user_id(),
-                                  pending.receipt_sequence(),
-                                  erasure::kRawEventsOnDisk, key,
-                                  clock_->NowMillis());
+  return CompleteReceiptComponent(
+      store_, pending.user_id(), pending.receipt_sequence(),
+      erasure::kRawEventsOnDisk, key, clock_->NowMillis());
 }
 
 }  // namespace portrait

@@ -2,9 +2,9 @@
 // logically inside SetConsent; the deleted bytes stay in the database files
 // until compaction rewrites them. As a ConsentObserver, the eraser puts a
 // "raw_events_on_disk" component on every STRIP's receipt and a
-// PendingCompaction record into the commit; RunPending compacts each recorded range and then marks the
-// receipt's "raw_events_on_disk" component DONE. Pending records are durable,
-// so work left by a crash is done after restart.
+// PendingCompaction record into the commit; RunPending compacts each recorded
+// range and then marks the receipt's "raw_events_on_disk" component DONE.
+// Pending records are durable, so work left by a crash is done after restart.
 //
 // Thread-safe; meant to be driven by one background thread.
 #ifndef PORTRAIT_SERVICES_CONSENT_DISK_ERASER_H_

@@ -16,7 +16,8 @@ absl::Status Invalid(absl::string_view what) {
 absl::Status CheckSignal(const v1::SignalPolicy& s) {
   const std::string name = v1::Signal_Name(s.signal());
   if (s.default_state() != v1::GRANTED && s.default_state() != v1::DENIED) {
-    return Invalid(absl::StrCat(name, ": default_state must be GRANTED or DENIED"));
+    return Invalid(
+        absl::StrCat(name, ": default_state must be GRANTED or DENIED"));
   }
   if (s.allowed_actions().empty()) {
     return Invalid(absl::StrCat(name, ": allowed_actions is empty"));
@@ -30,19 +31,22 @@ absl::Status CheckSignal(const v1::SignalPolicy& s) {
     default_allowed |= action == s.default_action();
   }
   if (!default_allowed) {
-    return Invalid(absl::StrCat(name, ": default_action is not in allowed_actions"));
+    return Invalid(
+        absl::StrCat(name, ": default_action is not in allowed_actions"));
   }
   if (s.sensitive() &&
       (s.default_state() != v1::DENIED || s.allowed_actions_size() != 1 ||
        s.allowed_actions(0) != v1::STRIP)) {
     return Invalid(absl::StrCat(
-        name, ": a sensitive signal must default to DENIED and allow only STRIP"));
+        name,
+        ": a sensitive signal must default to DENIED and allow only STRIP"));
   }
   if (s.retention_days() < 1) {
     return Invalid(absl::StrCat(name, ": retention_days must be >= 1"));
   }
   if (s.reconsent_since_version() < 0) {
-    return Invalid(absl::StrCat(name, ": reconsent_since_version must be >= 0"));
+    return Invalid(
+        absl::StrCat(name, ": reconsent_since_version must be >= 0"));
   }
   return absl::OkStatus();
 }
@@ -69,11 +73,13 @@ absl::StatusOr<ConsentPolicy> ConsentPolicy::FromProto(
   }
   std::array<bool, v1::Signal_ARRAYSIZE> seen_signal{};
   for (const v1::SignalPolicy& s : proto.signals()) {
-    if (s.signal() == v1::SIGNAL_UNSPECIFIED || !v1::Signal_IsValid(s.signal())) {
+    if (s.signal() == v1::SIGNAL_UNSPECIFIED ||
+        !v1::Signal_IsValid(s.signal())) {
       return Invalid(absl::StrCat("unknown signal ", s.signal()));
     }
     if (seen_signal[s.signal()]) {
-      return Invalid(absl::StrCat(v1::Signal_Name(s.signal()), " appears twice"));
+      return Invalid(
+          absl::StrCat(v1::Signal_Name(s.signal()), " appears twice"));
     }
     seen_signal[s.signal()] = true;
     PORTRAIT_RETURN_IF_ERROR(CheckSignal(s));
@@ -113,7 +119,8 @@ absl::StatusOr<ConsentPolicy> ConsentPolicy::Load(const std::string& path) {
   return LoadConfigFile(path, "consent policy", &ConsentPolicy::FromText);
 }
 
-bool ConsentPolicy::Allows(v1::Signal signal, v1::RevocationAction action) const {
+bool ConsentPolicy::Allows(v1::Signal signal,
+                           v1::RevocationAction action) const {
   for (int allowed : this->signal(signal).allowed_actions()) {
     if (allowed == action) return true;
   }

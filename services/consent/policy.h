@@ -20,7 +20,8 @@ class ConsentPolicy {
   // a signal or purpose is missing or repeated, a sensitive signal is not
   // opt-in STRIP-only, a default action is not allowed, a retention is < 1
   // day, or the version is < 1.
-  static absl::StatusOr<ConsentPolicy> FromProto(const v1::ConsentPolicy& proto);
+  static absl::StatusOr<ConsentPolicy> FromProto(
+      const v1::ConsentPolicy& proto);
   static absl::StatusOr<ConsentPolicy> FromText(const std::string& text);
   // NOT_FOUND / PERMISSION_DENIED if unreadable, else as FromText.
   static absl::StatusOr<ConsentPolicy> Load(const std::string& path);

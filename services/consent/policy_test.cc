@@ -57,22 +57,26 @@ TEST(ConsentPolicyTest, SensitiveSignalMustBeStripOnlyOptIn) {
 }
 
 TEST(ConsentPolicyTest, EverySignalAndPurposeExactlyOnce) {
-  EXPECT_THAT(Edited([](v1::ConsentPolicy& p) { p.mutable_signals()->RemoveLast(); }),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no entry")));
-  EXPECT_THAT(Edited([](v1::ConsentPolicy& p) { *p.add_signals() = p.signals(0); }),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
-  EXPECT_THAT(Edited([](v1::ConsentPolicy& p) { p.mutable_purposes()->RemoveLast(); }),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no entry")));
+  EXPECT_THAT(
+      Edited([](v1::ConsentPolicy& p) { p.mutable_signals()->RemoveLast(); }),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no entry")));
+  EXPECT_THAT(
+      Edited([](v1::ConsentPolicy& p) { *p.add_signals() = p.signals(0); }),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
+  EXPECT_THAT(
+      Edited([](v1::ConsentPolicy& p) { p.mutable_purposes()->RemoveLast(); }),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has no entry")));
 }
 
 TEST(ConsentPolicyTest, DefaultActionMustBeAllowed) {
-  EXPECT_THAT(Edited([](v1::ConsentPolicy& p) {
-                v1::SignalPolicy& like = Find(p, v1::LIKE);
-                like.clear_allowed_actions();
-                like.add_allowed_actions(v1::FREEZE);
-              }),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("LIKE: default_action is not in allowed_actions")));
+  EXPECT_THAT(
+      Edited([](v1::ConsentPolicy& p) {
+        v1::SignalPolicy& like = Find(p, v1::LIKE);
+        like.clear_allowed_actions();
+        like.add_allowed_actions(v1::FREEZE);
+      }),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("LIKE: default_action is not in allowed_actions")));
 }
 
 TEST(ConsentPolicyTest, RetentionAndVersionLimits) {
@@ -87,8 +91,9 @@ TEST(ConsentPolicyTest, RetentionAndVersionLimits) {
 }
 
 TEST(ConsentPolicyTest, TextErrorsNameTheLine) {
-  EXPECT_THAT(ConsentPolicy::FromText("version: 1\nnonsense: 2\n"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
+  EXPECT_THAT(
+      ConsentPolicy::FromText("version: 1\nnonsense: 2\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
   EXPECT_THAT(ConsentPolicy::Load("/nonexistent/policy"),
               StatusIs(absl::StatusCode::kNotFound));
 }

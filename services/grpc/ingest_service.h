@@ -17,10 +17,9 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   grpc::Status RecordEvents(grpc::ServerContext* context,
                             const v1::RecordEventsRequest* request,
                             v1::RecordEventsResponse* response) override;
-  grpc::Status StreamEvents(
-      grpc::ServerContext* context,
-      grpc::ServerReader<v1::StreamEventsRequest>* reader,
-      v1::StreamEventsResponse* response) override;
+  grpc::Status StreamEvents(grpc::ServerContext* context,
+                            grpc::ServerReader<v1::StreamEventsRequest>* reader,
+                            v1::StreamEventsResponse* response) override;
   grpc::Status UpsertItems(grpc::ServerContext* context,
                            const v1::UpsertItemsRequest* request,
                            v1::UpsertItemsResponse* response) override;

@@ -13,7 +13,8 @@ ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
 grpc::Status ProfileServiceImpl::GetProfile(
     grpc::ServerContext*, const v1::GetProfileRequest* request,
     v1::GetProfileResponse* response) {
-  return AnswerWith(BuildProfile(*index_, *clock_, request->user_id()), response);
+  return AnswerWith(BuildProfile(*index_, *clock_, request->user_id()),
+                    response);
 }
 
 grpc::Status ProfileServiceImpl::GetEventSummary(

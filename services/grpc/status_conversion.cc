@@ -7,9 +7,9 @@ namespace {
 
 // Abseil's codes are defined to match gRPC's; converting by number is safe
 // as long as these hold.
-#define PORTRAIT_SAME_CODE(absl_name, grpc_name)                      \
-  static_assert(static_cast<int>(absl::StatusCode::absl_name) ==      \
-                    static_cast<int>(grpc::StatusCode::grpc_name),    \
+#define PORTRAIT_SAME_CODE(absl_name, grpc_name)                   \
+  static_assert(static_cast<int>(absl::StatusCode::absl_name) ==   \
+                    static_cast<int>(grpc::StatusCode::grpc_name), \
                 #absl_name " differs between Abseil and gRPC")
 PORTRAIT_SAME_CODE(kOk, OK);
 PORTRAIT_SAME_CODE(kCancelled, CANCELLED);

@@ -33,8 +33,7 @@ CatalogWriter::CatalogWriter(Store* store, const Clock* clock, Hooks hooks)
 
 absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
     const v1::UpsertItemsRequest& request) {
-  PORTRAIT_RETURN_IF_ERROR(
-      ValidateItems(request.items(), clock_->NowMillis()));
+  PORTRAIT_RETURN_IF_ERROR(ValidateItems(request.items(), clock_->NowMillis()));
   WriteBatch batch;
   for (const v1::Item& item : request.items()) {
     batch.Put(Column::kCatalog, KeyOf(item), item.SerializeAsString());
@@ -80,8 +79,8 @@ absl::StatusOr<v1::Item> CatalogWriter::Get(const v1::ItemRef& ref) {
       store_->Get(Column::kCatalog, CatalogKey(ref.kind(), ref.id())));
   v1::Item item;
   if (!item.ParseFromString(value)) {
-    return absl::DataLossError(absl::StrCat("catalog item ", ref.id(),
-                                            " does not parse"));
+    return absl::DataLossError(
+        absl::StrCat("catalog item ", ref.id(), " does not parse"));
   }
   return item;
 }

@@ -31,7 +31,8 @@ TEST_F(CatalogWriterTest, UpsertReplacesAndDeleteCountsWhatExisted) {
   post->set_post_id("p1");
   post->set_created_at_ms(kNow);
   post->add_tags("shoes");
-  upsert.add_items()->mutable_brand()->set_brand_id("p1");  // Same id, other kind.
+  upsert.add_items()->mutable_brand()->set_brand_id(
+      "p1");  // Same id, other kind.
   ASSERT_THAT(writer_.Upsert(upsert), IsOk());
   post->set_tags(0, "boots");
   ASSERT_THAT(writer_.Upsert(upsert), IsOk());

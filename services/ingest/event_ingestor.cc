@@ -1,8 +1,8 @@
 #include "services/ingest/event_ingestor.h"
 
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -51,9 +51,8 @@ struct UserConsent {
 
 }  // namespace
 
-EventIngestor::EventIngestor(Store* store, const Clock* clock,
-                             UserLocks* locks, const ConsentPolicy* policy,
-                             StoredHook on_stored)
+EventIngestor::EventIngestor(Store* store, const Clock* clock, UserLocks* locks,
+                             const ConsentPolicy* policy, StoredHook on_stored)
     : store_(store),
       clock_(clock),
       locks_(locks),
@@ -69,8 +68,10 @@ absl::StatusOr<std::vector<int>> EventIngestor::GateByConsent(
   absl::flat_hash_map<std::string, UserConsent> consents;
   PORTRAIT_ASSIGN_OR_RETURN(
       auto records,
-      ReadConsentRecords(store_, std::vector<std::string>(unique.begin(), unique.end())));
-  for (auto& [user, record] : records) consents[user].record = std::move(record);
+      ReadConsentRecords(
+          store_, std::vector<std::string>(unique.begin(), unique.end())));
+  for (auto& [user, record] : records)
+    consents[user].record = std::move(record);
   std::vector<int> passed;
   for (int i = 0; i < events.size(); ++i) {
     const Event& event = events[i];

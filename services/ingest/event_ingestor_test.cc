@@ -62,8 +62,8 @@ TEST_F(EventIngestorTest, StoresEventsUnderTheirKeys) {
   ASSERT_THAT(response, IsOk());
   EXPECT_EQ(response->stored(), 2);
   EXPECT_EQ(response->results(0).outcome(), v1::STORED);
-  auto value = store_.Get(Column::kEvents,
-                          EventKey("u1", v1::LIKE, kNow - 1000, "e1"));
+  auto value =
+      store_.Get(Column::kEvents, EventKey("u1", v1::LIKE, kNow - 1000, "e1"));
   ASSERT_THAT(value, IsOk());
   v1::Event stored;
   ASSERT_TRUE(stored.ParseFromString(*value));

@@ -30,9 +30,9 @@ absl::Status ValidateTextList(
     const google::protobuf::RepeatedPtrField<std::string>& list,
     absl::string_view field) {
   if (list.size() > kMaxListEntries) {
-    return Invalid(field, absl::StrCat("has ", list.size(),
-                                       " entries; the limit is ",
-                                       kMaxListEntries));
+    return Invalid(field,
+                   absl::StrCat("has ", list.size(), " entries; the limit is ",
+                                kMaxListEntries));
   }
   for (int i = 0; i < list.size(); ++i) {
     PORTRAIT_RETURN_IF_ERROR(ValidateText(
@@ -41,8 +41,7 @@ absl::Status ValidateTextList(
   return absl::OkStatus();
 }
 
-absl::Status ValidateTime(int64_t ms, absl::string_view field,
-                          int64_t now_ms) {
+absl::Status ValidateTime(int64_t ms, absl::string_view field, int64_t now_ms) {
   if (ms <= 0) return Invalid(field, "is required and must be > 0");
   if (ms > now_ms + kMaxFutureSkewMs) {
     return Invalid(field, absl::StrCat("is ", ms - now_ms,
@@ -58,8 +57,7 @@ absl::Status ValidateLocation(const v1::LocationPayload& location,
     return Invalid(absl::StrCat(field, ".latitude"), "must be in [-90, 90]");
   }
   if (!(location.longitude() >= -180 && location.longitude() <= 180)) {
-    return Invalid(absl::StrCat(field, ".longitude"),
-                   "must be in [-180, 180]");
+    return Invalid(absl::StrCat(field, ".longitude"), "must be in [-180, 180]");
   }
   return absl::OkStatus();
 }
@@ -69,7 +67,8 @@ absl::Status ValidateItemRef(const v1::ItemRef& ref, absl::string_view field) {
       !v1::ItemKind_IsValid(ref.kind())) {
     return Invalid(absl::StrCat(field, ".kind"),
                    absl::StrCat("must be ITEM_POST, ITEM_BRAND or ITEM_USER, "
-                                "not ", static_cast<int>(ref.kind())));
+                                "not ",
+                                static_cast<int>(ref.kind())));
   }
   return ValidateId(ref.id(), absl::StrCat(field, ".id"));
 }
@@ -78,9 +77,9 @@ absl::Status ValidateContacts(const v1::ContactsPayload& contacts,
                               absl::string_view field) {
   const auto& hashes = contacts.contact_hashes();
   if (hashes.empty() || hashes.size() > kMaxContactHashes) {
-    return Invalid(field, absl::StrCat("has ", hashes.size(),
-                                       " contact_hashes; 1 to ",
-                                       kMaxContactHashes, " are allowed"));
+    return Invalid(field,
+                   absl::StrCat("has ", hashes.size(), " contact_hashes; 1 to ",
+                                kMaxContactHashes, " are allowed"));
   }
   for (int i = 0; i < hashes.size(); ++i) {
     if (hashes[i].size() < kMinContactHashBytes ||
@@ -102,15 +101,15 @@ absl::Status ValidateProfile(const v1::ProfileAttributesPayload& p,
       {&p.city(), "city"},
       {&p.occupation(), "occupation"}};
   for (const auto& [value, name] : fields) {
-    PORTRAIT_RETURN_IF_ERROR(ValidateText(*value, absl::StrCat(field, ".", name),
-                                          kMaxShortTextBytes, false));
+    PORTRAIT_RETURN_IF_ERROR(ValidateText(
+        *value, absl::StrCat(field, ".", name), kMaxShortTextBytes, false));
   }
   int current_year = static_cast<int>(1970 + now_ms / 31'556'952'000);
   if (p.birth_year() != 0 &&
       (p.birth_year() < 1900 || p.birth_year() > current_year)) {
     return Invalid(absl::StrCat(field, ".birth_year"),
-                   absl::StrCat("is ", p.birth_year(), "; must be 0 or 1900 to ",
-                                current_year));
+                   absl::StrCat("is ", p.birth_year(),
+                                "; must be 0 or 1900 to ", current_year));
   }
   return ValidateTextList(p.hobbies(), absl::StrCat(field, ".hobbies"));
 }
@@ -119,13 +118,14 @@ absl::Status ValidatePayload(const Event& e, absl::string_view field,
                              int64_t now_ms) {
   switch (e.payload_case()) {
     case Event::kSearch:
-      return ValidateText(e.search().query(), absl::StrCat(field, ".search.query"),
-                          kMaxQueryBytes, true);
+      return ValidateText(e.search().query(),
+                          absl::StrCat(field, ".search.query"), kMaxQueryBytes,
+                          true);
     case Event::kBrowse:
       if (e.browse().dwell_ms() < 0 || e.browse().dwell_ms() > kMaxDwellMs) {
         return Invalid(absl::StrCat(field, ".browse.dwell_ms"),
-                       absl::StrCat("is ", e.browse().dwell_ms(), "; must be 0 to ",
-                                    kMaxDwellMs));
+                       absl::StrCat("is ", e.browse().dwell_ms(),
+                                    "; must be 0 to ", kMaxDwellMs));
       }
       return absl::OkStatus();
     case Event::kLocation:
@@ -134,9 +134,11 @@ absl::Status ValidatePayload(const Event& e, absl::string_view field,
       return ValidateContacts(e.contacts(), absl::StrCat(field, ".contacts"));
     case Event::kProfileAttributes:
       return ValidateProfile(e.profile_attributes(),
-                             absl::StrCat(field, ".profile_attributes"), now_ms);
+                             absl::StrCat(field, ".profile_attributes"),
+                             now_ms);
     case Event::kComment:
-      return ValidateText(e.comment().text(), absl::StrCat(field, ".comment.text"),
+      return ValidateText(e.comment().text(),
+                          absl::StrCat(field, ".comment.text"),
                           kMaxCommentBytes, false);
     case Event::PAYLOAD_NOT_SET:
       return absl::OkStatus();
@@ -162,9 +164,9 @@ absl::Status ValidateEvent(const Event& e, absl::string_view field,
   PORTRAIT_RETURN_IF_ERROR(ValidateTime(
       e.occurred_at_ms(), absl::StrCat(field, ".occurred_at_ms"), now_ms));
   if (!std::isfinite(e.weight()) || e.weight() < 0 || e.weight() > kMaxWeight) {
-    return Invalid(absl::StrCat(field, ".weight"),
-                   absl::StrCat("must be 0 (default) or in (0, ", kMaxWeight,
-                                "]"));
+    return Invalid(
+        absl::StrCat(field, ".weight"),
+        absl::StrCat("must be 0 (default) or in (0, ", kMaxWeight, "]"));
   }
   return ValidatePayload(e, field, now_ms);
 }
@@ -172,8 +174,8 @@ absl::Status ValidateEvent(const Event& e, absl::string_view field,
 absl::Status ValidateCount(int count, int limit, absl::string_view field) {
   if (count == 0) return Invalid(field, "is empty; send 1 or more");
   if (count > limit) {
-    return Invalid(field, absl::StrCat("has ", count, " entries; the limit is ",
-                                       limit));
+    return Invalid(
+        field, absl::StrCat("has ", count, " entries; the limit is ", limit));
   }
   return absl::OkStatus();
 }
@@ -219,10 +221,10 @@ absl::Status ValidateItem(const v1::Item& item, absl::string_view field,
       if (const std::string& hash = item.person().contact_hash();
           !hash.empty() && (hash.size() < kMinContactHashBytes ||
                             hash.size() > kMaxContactHashBytes)) {
-        return Invalid(absl::StrCat(field, ".person.contact_hash"),
-                       absl::StrCat("is ", hash.size(), " bytes; ",
-                                    kMinContactHashBytes, " to ",
-                                    kMaxContactHashBytes, " are allowed"));
+        return Invalid(
+            absl::StrCat(field, ".person.contact_hash"),
+            absl::StrCat("is ", hash.size(), " bytes; ", kMinContactHashBytes,
+                         " to ", kMaxContactHashBytes, " are allowed"));
       }
       return ValidateText(item.person().display_name(),
                           absl::StrCat(field, ".person.display_name"),
@@ -314,8 +316,7 @@ absl::Status ValidateEvents(
 }
 
 absl::Status ValidateItems(
-    const google::protobuf::RepeatedPtrField<v1::Item>& items,
-    int64_t now_ms) {
+    const google::protobuf::RepeatedPtrField<v1::Item>& items, int64_t now_ms) {
   PORTRAIT_RETURN_IF_ERROR(
       ValidateCount(items.size(), kMaxItemsPerRequest, "items"));
   for (int i = 0; i < items.size(); ++i) {
@@ -342,9 +343,9 @@ std::optional<Rejection> CheckEventShape(const Event& e) {
   const std::string& signal = v1::Signal_Name(e.signal());
   if (e.payload_case() != Event::PAYLOAD_NOT_SET &&
       e.payload_case() != rule.payload) {
-    return Rejection{v1::WRONG_PAYLOAD,
-                     absl::StrCat("payload: ", signal,
-                                  " does not take this payload")};
+    return Rejection{
+        v1::WRONG_PAYLOAD,
+        absl::StrCat("payload: ", signal, " does not take this payload")};
   }
   if (rule.required && e.payload_case() == Event::PAYLOAD_NOT_SET) {
     return Rejection{v1::WRONG_PAYLOAD,
@@ -352,9 +353,8 @@ std::optional<Rejection> CheckEventShape(const Event& e) {
   }
   if (e.has_target() && e.target().kind() == v1::ITEM_USER &&
       e.target().id() == e.user_id()) {
-    return Rejection{v1::SELF_TARGET,
-                     absl::StrCat("target.id: a user cannot ", signal,
-                                  " themselves")};
+    return Rejection{v1::SELF_TARGET, absl::StrCat("target.id: a user cannot ",
+                                                   signal, " themselves")};
   }
   return std::nullopt;
 }

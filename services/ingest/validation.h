@@ -41,8 +41,8 @@ inline constexpr int64_t kMaxFutureSkewMs = 5 * 60 * 1000;
 // Request-level checks of a whole batch of events (1 to
 // kMaxEventsPerRequest), `field` being the repeated field's name.
 absl::Status ValidateEvents(
-    const google::protobuf::RepeatedPtrField<v1::Event>& events,
-    int64_t now_ms, absl::string_view field = "events");
+    const google::protobuf::RepeatedPtrField<v1::Event>& events, int64_t now_ms,
+    absl::string_view field = "events");
 
 absl::Status ValidateItems(
     const google::protobuf::RepeatedPtrField<v1::Item>& items, int64_t now_ms);

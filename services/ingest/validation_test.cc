@@ -177,8 +177,8 @@ TEST(ValidateEventsTest, LongitudeNotANumber) {
 TEST(ValidateEventsTest, ContactHashTooShort) {
   v1::Event e = GoodEvent();
   e.mutable_contacts()->add_contact_hashes("short");
-  EXPECT_THAT(ValidateOne(e), InvalidNaming(
-                                  "events[1].contacts.contact_hashes[0]", "8 to 64"));
+  EXPECT_THAT(ValidateOne(e),
+              InvalidNaming("events[1].contacts.contact_hashes[0]", "8 to 64"));
 }
 
 TEST(ValidateEventsTest, EmptyContacts) {
@@ -190,8 +190,8 @@ TEST(ValidateEventsTest, EmptyContacts) {
 TEST(ValidateEventsTest, ProfileBirthYearOutOfRange) {
   v1::Event e = GoodEvent();
   e.mutable_profile_attributes()->set_birth_year(1800);
-  EXPECT_THAT(ValidateOne(e), InvalidNaming(
-                                  "events[1].profile_attributes.birth_year", "1900"));
+  EXPECT_THAT(ValidateOne(e),
+              InvalidNaming("events[1].profile_attributes.birth_year", "1900"));
 }
 
 TEST(ValidateEventsTest, TooManyHobbies) {
@@ -264,7 +264,8 @@ TEST(ValidateItemRefsTest, EmptyAndUnspecified) {
   google::protobuf::RepeatedPtrField<v1::ItemRef> refs;
   EXPECT_THAT(ValidateItemRefs(refs), InvalidNaming("items", "empty"));
   refs.Add()->set_id("x");
-  EXPECT_THAT(ValidateItemRefs(refs), InvalidNaming("items[0].kind", "ITEM_POST"));
+  EXPECT_THAT(ValidateItemRefs(refs),
+              InvalidNaming("items[0].kind", "ITEM_POST"));
 }
 
 TEST(CheckEventShapeTest, GoodEventHasNoRejection) {

@@ -11,8 +11,8 @@
 #include "base/status_macros.h"
 #include "portrait/v1/consent.pb.h"
 #include "services/consent/consent_store.h"
-#include "services/storage/keys.h"
 #include "services/consent/erasure_components.h"
+#include "services/storage/keys.h"
 
 namespace portrait {
 namespace {
@@ -45,7 +45,8 @@ class Fnv1a {
 void AddToDigest(const std::string& user_id,
                  const std::vector<std::pair<std::string, float>>& items,
                  Fnv1a* digest) {
-  digest->Add(absl::string_view(user_id.c_str(), user_id.size() + 1));  // With NUL.
+  digest->Add(
+      absl::string_view(user_id.c_str(), user_id.size() + 1));  // With NUL.
   for (const auto& [label, weight] : items) {
     digest->Add(absl::string_view(label.c_str(), label.size() + 1));
     uint32_t bits;
@@ -78,7 +79,8 @@ uint64_t InputDigest(const IndexState& state, const RankingConfig& config) {
 
 Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
   Snapshot snapshot;
-  snapshot.covered.assign(state.model_pending.begin(), state.model_pending.end());
+  snapshot.covered.assign(state.model_pending.begin(),
+                          state.model_pending.end());
   snapshot.generation = state.generation;
   std::vector<std::vector<std::pair<std::string, float>>> rows;
   Fnv1a digest;
@@ -90,7 +92,8 @@ Snapshot TakeSnapshot(const IndexState& state, const RankingConfig& config) {
   }
   snapshot.digest = digest.hash();
   for (const auto& row : rows) {
-    for (const auto& [label, weight] : row) snapshot.item_labels.push_back(label);
+    for (const auto& [label, weight] : row)
+      snapshot.item_labels.push_back(label);
   }
   std::sort(snapshot.item_labels.begin(), snapshot.item_labels.end());
   snapshot.item_labels.erase(
@@ -114,8 +117,12 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
                                           FactorMatrix factors,
                                           const IalsOptions& options) {
   // Built in place: the memo's lock cannot move.
-  std::shared_ptr<ServingModel> serving(new ServingModel{
-      storage::ModelRecord(), {}, {}, {}, IalsModel(std::move(factors), options)});
+  std::shared_ptr<ServingModel> serving(
+      new ServingModel{storage::ModelRecord(),
+                       {},
+                       {},
+                       {},
+                       IalsModel(std::move(factors), options)});
   serving->item_labels.assign(record.item_labels().begin(),
                               record.item_labels().end());
   for (size_t i = 0; i < serving->item_labels.size(); ++i) {
@@ -129,7 +136,8 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
 }
 
 // The options a record was trained with (what serving must fold in with).
-IalsOptions RecordOptions(const storage::ModelRecord& record, IalsOptions options) {
+IalsOptions RecordOptions(const storage::ModelRecord& record,
+                          IalsOptions options) {
   options.factors = record.factors();
   options.iterations = record.iterations();
   options.regularization = record.regularization();
@@ -141,7 +149,8 @@ IalsOptions RecordOptions(const storage::ModelRecord& record, IalsOptions option
   return options;
 }
 
-void SetRecordOptions(const IalsOptions& options, storage::ModelRecord* record) {
+void SetRecordOptions(const IalsOptions& options,
+                      storage::ModelRecord* record) {
   record->set_factors(options.factors);
   record->set_iterations(options.iterations);
   record->set_regularization(options.regularization);
@@ -174,13 +183,15 @@ ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
       threads_(threads) {}
 
 absl::Status ModelTrainer::Load() {
-  absl::StatusOr<std::string> stored = store_->Get(Column::kModels, kCurrentKey);
+  absl::StatusOr<std::string> stored =
+      store_->Get(Column::kModels, kCurrentKey);
   if (absl::IsNotFound(stored.status())) return absl::OkStatus();
   PORTRAIT_RETURN_IF_ERROR(stored.status());
   storage::ModelRecord record;
   if (!record.ParseFromString(*stored) || record.factors() < 1 ||
-      record.item_factors().size() != static_cast<size_t>(record.item_labels_size()) *
-                                          record.factors() * sizeof(float)) {
+      record.item_factors().size() !=
+          static_cast<size_t>(record.item_labels_size()) * record.factors() *
+              sizeof(float)) {
     return absl::DataLossError("the stored model does not parse");
   }
   const IalsOptions options = RecordOptions(record, options_);
@@ -218,23 +229,27 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
       [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
         ParallelForOnThreads(threads_, n, 64, fn);
       };
-  IalsModel model = IalsModel::Train(static_cast<int>(snapshot.users),
-                                     static_cast<int>(snapshot.item_labels.size()),
-                                     snapshot.interactions, options_, parallel);
+  IalsModel model =
+      IalsModel::Train(static_cast<int>(snapshot.users),
+                       static_cast<int>(snapshot.item_labels.size()),
+                       snapshot.interactions, options_, parallel);
   storage::ModelRecord record;
   {
     absl::MutexLock lock(&mu_);
-    record.set_version(current_ == nullptr ? 1 : current_->lineage.version() + 1);
+    record.set_version(current_ == nullptr ? 1
+                                           : current_->lineage.version() + 1);
   }
   record.set_trained_at_ms(started_ms);
   SetRecordOptions(options_, &record);
   record.set_users(snapshot.users);
   record.set_interactions(static_cast<int64_t>(snapshot.interactions.size()));
-  for (const std::string& id : snapshot.covered) record.add_receipts_covered(id);
-  for (const std::string& label : snapshot.item_labels) record.add_item_labels(label);
+  for (const std::string& id : snapshot.covered)
+    record.add_receipts_covered(id);
+  for (const std::string& label : snapshot.item_labels)
+    record.add_item_labels(label);
   const FactorMatrix& rows = model.item_factors();
-  record.set_item_factors(std::string(reinterpret_cast<const char*>(rows.data()),
-                                      rows.size() * sizeof(float)));
+  record.set_item_factors(std::string(
+      reinterpret_cast<const char*>(rows.data()), rows.size() * sizeof(float)));
   record.set_input_digest(snapshot.digest);
   record.set_training_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - wall_start)
@@ -284,14 +299,18 @@ absl::Status ModelTrainer::CompleteReceipt(const std::string& receipt_id,
   int64_t sequence = 0;
   PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(receipt_id, &user, &sequence));
   UserLocks::Guard guard = locks_->Lock(user);
-  return CompleteReceiptComponent(store_, user, sequence, erasure::kTrainedModel,
+  return CompleteReceiptComponent(store_, user, sequence,
+                                  erasure::kTrainedModel,
                                   PendingModelKey(receipt_id), now_ms);
 }
 
-int64_t ModelTrainer::DueInMs(int64_t retrain_after_ms, int64_t debounce_ms) const {
-  const auto [pending, generation, has_users] = index_->Read([](const IndexState& s) {
-    return std::make_tuple(!s.model_pending.empty(), s.generation, !s.users.empty());
-  });
+int64_t ModelTrainer::DueInMs(int64_t retrain_after_ms,
+                              int64_t debounce_ms) const {
+  const auto [pending, generation, has_users] =
+      index_->Read([](const IndexState& s) {
+        return std::make_tuple(!s.model_pending.empty(), s.generation,
+                               !s.users.empty());
+      });
   absl::MutexLock lock(&mu_);
   if (current_ == nullptr) return pending || has_users ? 0 : -1;
   const int64_t since_training = clock_->NowMillis() - trained_at_ms_;
@@ -319,22 +338,24 @@ int64_t ModelTrainer::Warm() {
   std::atomic<bool> stopped{false};
   std::atomic<int64_t> warmed{0};
   // Small chunks: each holds the index's reader lock, which writers wait for.
-  ParallelForOnThreads(threads_, static_cast<int64_t>(users.size()), 16,
-                       [&](int64_t begin, int64_t end) {
-    if (stopped) return;
-    index_->Read([&](const IndexState& state) {
-      if (!state.model_pending.empty()) {
-        stopped = true;  // A revocation waits: train first.
-        return;
-      }
-      for (int64_t i = begin; i < end; ++i) {
-        const UserPortrait* user = state.User(users[i]);
-        if (user == nullptr) continue;
-        serving->Top(users[i], serving->InputOf(*user, *config_), v1::ITEM_POST, n);
-        ++warmed;
-      }
-    });
-  });
+  ParallelForOnThreads(
+      threads_, static_cast<int64_t>(users.size()), 16,
+      [&](int64_t begin, int64_t end) {
+        if (stopped) return;
+        index_->Read([&](const IndexState& state) {
+          if (!state.model_pending.empty()) {
+            stopped = true;  // A revocation waits: train first.
+            return;
+          }
+          for (int64_t i = begin; i < end; ++i) {
+            const UserPortrait* user = state.User(users[i]);
+            if (user == nullptr) continue;
+            serving->Top(users[i], serving->InputOf(*user, *config_),
+                         v1::ITEM_POST, n);
+            ++warmed;
+          }
+        });
+      });
   if (!stopped) {
     absl::MutexLock lock(&mu_);
     warm_version_ = serving->lineage.version();

@@ -5,8 +5,9 @@
 // (column models), swaps it into serving, and then marks DONE the
 // "trained_model" component of every receipt that was waiting when the
 // snapshot was taken. As a ConsentObserver it puts that component, PENDING,
-// on every revocation's receipt, and records the wait in the commit. A restart serves the persisted version; receipts still
-// waiting keep waiting for the next training.
+// on every revocation's receipt, and records the wait in the commit. A restart
+// serves the persisted version; receipts still waiting keep waiting for the
+// next training.
 //
 // Thread-safe. Train() runs on the maintenance thread; current() from any.
 #ifndef PORTRAIT_SERVICES_MODEL_MODEL_TRAINER_H_
@@ -22,13 +23,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "models/ials.h"
 #include "portrait/storage/records.pb.h"
 #include "services/consent/consent_observer.h"
 #include "services/locking/user_locks.h"
-#include "services/portrait/portrait_index.h"
 #include "services/model/serving_model.h"
-#include "config/ranking_config.h"
+#include "services/portrait/portrait_index.h"
 #include "services/storage/store.h"
 
 namespace portrait {

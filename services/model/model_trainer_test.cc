@@ -6,17 +6,17 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "portrait/v1/consent.pb.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "gtest/gtest.h"
+#include "portrait/v1/consent.pb.h"
+#include "services/consent/erasure_components.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "services/locking/user_locks.h"
 #include "services/portrait/portrait_index.h"
 #include "services/portrait/test_events.h"
-#include "config/ranking_config.h"
 #include "services/storage/memory_store.h"
-#include "services/consent/erasure_components.h"
 
 namespace portrait {
 namespace {
@@ -41,7 +41,8 @@ class ModelTrainerTest : public ::testing::Test {
   }
 
   void Like(const std::string& user, int post) {
-    const v1::Event event = PostLike(absl::StrCat("e", next_++), user, post, kNow - 1000);
+    const v1::Event event =
+        PostLike(absl::StrCat("e", next_++), user, post, kNow - 1000);
     ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
   }
 
@@ -115,7 +116,8 @@ TEST_F(ModelTrainerTest, ALoadedVersionFoldsInWithTheOptionsItWasTrainedWith) {
   other.regularization = 7.0f;
   other.confidence = IalsConfidence::kLog;
   const auto trainer = Restarted(other);
-  EXPECT_EQ(trainer->current()->model.options().regularization, Small().regularization);
+  EXPECT_EQ(trainer->current()->model.options().regularization,
+            Small().regularization);
   EXPECT_EQ(trainer->current()->model.options().confidence, Small().confidence);
 }
 
@@ -135,7 +137,8 @@ TEST_F(ModelTrainerTest, WarmStopsWhileARevocationWaitsForAModel) {
   v1::ErasureComponent* component = receipt.add_components();
   component->set_component(erasure::kTrainedModel);
   component->set_state(v1::PENDING);
-  ASSERT_TRUE(index_.OnConsentCommitted("u0", storage::ConsentRecord(), receipt).ok());
+  ASSERT_TRUE(
+      index_.OnConsentCommitted("u0", storage::ConsentRecord(), receipt).ok());
   EXPECT_EQ(trainer->Warm(), 0);
   index_.ForgetCovered({"u0/1"});
   EXPECT_EQ(trainer->Warm(), 6);

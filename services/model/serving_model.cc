@@ -6,14 +6,14 @@
 
 namespace portrait {
 
-std::shared_ptr<const ScoredRows> EmbeddingMemo::Find(const std::string& user_id,
-                                                      v1::ItemKind kind,
-                                                      const ModelInput& input,
-                                                      size_t n) const {
+std::shared_ptr<const ScoredRows> EmbeddingMemo::Find(
+    const std::string& user_id, v1::ItemKind kind, const ModelInput& input,
+    size_t n) const {
   const std::string key = absl::StrCat(kind, ":", user_id);
   absl::ReaderMutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second.n != n || !(it->second.input == input)) {
+  if (it == entries_.end() || it->second.n != n ||
+      !(it->second.input == input)) {
     return nullptr;
   }
   return it->second.top;
@@ -61,14 +61,15 @@ std::shared_ptr<const ScoredRows> ServingModel::Top(const std::string& user_id,
                                                     const ModelInput& input,
                                                     v1::ItemKind kind,
                                                     size_t n) const {
-  if (std::shared_ptr<const ScoredRows> known = memo.Find(user_id, kind, input, n)) {
+  if (std::shared_ptr<const ScoredRows> known =
+          memo.Find(user_id, kind, input, n)) {
     return known;
   }
   ScoredRows rows_found;
   const Rows rows = RowsOf(kind);
   if (!input.seen.empty() && rows.begin < rows.end) {
-    rows_found = model.TopItems(model.FoldIn(input.seen), rows.begin, rows.end, n,
-                                input.engaged);
+    rows_found = model.TopItems(model.FoldIn(input.seen), rows.begin, rows.end,
+                                n, input.engaged);
   }
   // Copies, which hold exactly their size (TopItems' list has spare
   // capacity); a memo holds one per user.
@@ -80,7 +81,8 @@ std::shared_ptr<const ScoredRows> ServingModel::Top(const std::string& user_id,
 float TrainingWeight(const UserPortrait& user, const std::string& label,
                      const RankingConfig& config) {
   double weight = 0;
-  user.ForEachEngagement(label, [&](v1::Signal signal, const Affinity& affinity) {
+  user.ForEachEngagement(label, [&](v1::Signal signal,
+                                    const Affinity& affinity) {
     weight += config.signal_weight(signal) * (affinity.weight_milli / 1000.0);
   });
   return static_cast<float>(weight);

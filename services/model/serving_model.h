@@ -24,11 +24,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "config/ranking_config.h"
 #include "models/ials.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/common.pb.h"
 #include "services/portrait/user_portrait.h"
-#include "config/ranking_config.h"
 
 namespace portrait {
 
@@ -43,7 +43,8 @@ struct ModelInput {
   uint32_t signals = 0;
 
   bool operator==(const ModelInput& other) const {
-    return seen == other.seen && engaged == other.engaged && signals == other.signals;
+    return seen == other.seen && engaged == other.engaged &&
+           signals == other.signals;
   }
 };
 
@@ -56,7 +57,8 @@ class EmbeddingMemo {
   // The list stored for (user_id, kind) if it was computed from `input` for
   // `n` rows; nullptr otherwise.
   std::shared_ptr<const ScoredRows> Find(const std::string& user_id,
-                                         v1::ItemKind kind, const ModelInput& input,
+                                         v1::ItemKind kind,
+                                         const ModelInput& input,
                                          size_t n) const;
   void Store(const std::string& user_id, v1::ItemKind kind, ModelInput input,
              size_t n, std::shared_ptr<const ScoredRows> top);
@@ -86,14 +88,15 @@ struct ServingModel {
   Rows RowsOf(v1::ItemKind kind) const;
 
   // The user's input to this version, from the portrait's effective blocks.
-  ModelInput InputOf(const UserPortrait& user, const RankingConfig& config) const;
+  ModelInput InputOf(const UserPortrait& user,
+                     const RankingConfig& config) const;
 
   // The `n` best rows of `kind` for `input` (TopItems over the kind's rows
   // for the user vector folded in from input.seen, input.engaged excluded),
   // memoised under `user_id`. Empty if input.seen is empty.
   std::shared_ptr<const ScoredRows> Top(const std::string& user_id,
-                                        const ModelInput& input, v1::ItemKind kind,
-                                        size_t n) const;
+                                        const ModelInput& input,
+                                        v1::ItemKind kind, size_t n) const;
 
   storage::ModelRecord lineage;  // item_labels and item_factors cleared.
   std::vector<std::string> item_labels;  // Sorted.

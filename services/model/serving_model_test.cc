@@ -19,13 +19,15 @@ constexpr int64_t kNow = 1'790'000'000'000;
 // A version over brands b0..b4 and posts p0..p39 with random factors.
 std::unique_ptr<ServingModel> RandomVersion() {
   std::vector<std::string> labels;
-  for (int b = 0; b < kBrands; ++b) labels.push_back(absl::StrCat("brand:b", b));
+  for (int b = 0; b < kBrands; ++b)
+    labels.push_back(absl::StrCat("brand:b", b));
   for (int p = 0; p < kPosts; ++p) labels.push_back(absl::StrCat("post:p", p));
   std::sort(labels.begin(), labels.end());
   std::mt19937 rng(5);
   std::normal_distribution<float> normal;
   FactorMatrix factors(labels.size(), 6);
-  for (Eigen::Index i = 0; i < factors.size(); ++i) factors.data()[i] = normal(rng);
+  for (Eigen::Index i = 0; i < factors.size(); ++i)
+    factors.data()[i] = normal(rng);
   IalsOptions options = RankingConfig::Shipped().model_options();
   options.factors = 6;
   std::unique_ptr<ServingModel> version(new ServingModel{
@@ -38,7 +40,8 @@ std::unique_ptr<ServingModel> RandomVersion() {
 }
 
 // TopItems computed directly, as Top must give.
-ScoredRows Direct(const ServingModel& version, const ModelInput& input, size_t n) {
+ScoredRows Direct(const ServingModel& version, const ModelInput& input,
+                  size_t n) {
   const ServingModel::Rows rows = version.RowsOf(v1::ITEM_POST);
   return version.model.TopItems(version.model.FoldIn(input.seen), rows.begin,
                                 rows.end, n, input.engaged);
@@ -75,10 +78,13 @@ TEST(ServingModelTest, TopIsMemoisedPerExactInput) {
     EXPECT_EQ(std::count(input.engaged.begin(), input.engaged.end(), row), 0);
   }
   // The same input again: the memoised list itself.
-  EXPECT_EQ(version->Top("u", version->InputOf(user, config), v1::ITEM_POST, 10), first);
+  EXPECT_EQ(
+      version->Top("u", version->InputOf(user, config), v1::ITEM_POST, 10),
+      first);
   EXPECT_EQ(version->memo.size(), 1u);
   // Another length, another user, another kind: computed afresh.
-  EXPECT_EQ(*version->Top("u", input, v1::ITEM_POST, 5), Direct(*version, input, 5));
+  EXPECT_EQ(*version->Top("u", input, v1::ITEM_POST, 5),
+            Direct(*version, input, 5));
   EXPECT_NE(version->Top("v", input, v1::ITEM_POST, 10), first);
   EXPECT_NE(version->Top("v", input, v1::ITEM_BRAND, 10), first);
 

@@ -35,7 +35,8 @@ PostInfo ToInfo(const v1::Post& post) {
   info.tags.assign(post.tags().begin(), post.tags().end());
   info.created_at_ms = post.created_at_ms();
   if (post.has_location()) {
-    info.cell = GeoCell(post.location().latitude(), post.location().longitude());
+    info.cell =
+        GeoCell(post.location().latitude(), post.location().longitude());
   }
   return info;
 }
@@ -43,17 +44,19 @@ PostInfo ToInfo(const v1::Post& post) {
 }  // namespace
 
 void CatalogIndex::IndexPost(const PostInfo& post, bool add) {
-  const std::pair<int64_t, std::string> entry(-post.created_at_ms,
-                                              absl::StrCat("post:", post.post_id));
+  const std::pair<int64_t, std::string> entry(
+      -post.created_at_ms, absl::StrCat("post:", post.post_id));
   if (add) {
     all_posts_.insert(entry);
   } else {
     all_posts_.erase(entry);
   }
   if (!post.brand_id.empty()) AddOrRemove(by_brand_, post.brand_id, entry, add);
-  if (!post.author_id.empty()) AddOrRemove(by_author_, post.author_id, entry, add);
+  if (!post.author_id.empty())
+    AddOrRemove(by_author_, post.author_id, entry, add);
   if (!post.cell.empty()) AddOrRemove(by_cell_, post.cell, entry, add);
-  for (const std::string& tag : post.tags) AddOrRemove(by_tag_, tag, entry, add);
+  for (const std::string& tag : post.tags)
+    AddOrRemove(by_tag_, tag, entry, add);
 }
 
 void CatalogIndex::Upsert(const v1::Item& item) {
@@ -104,7 +107,8 @@ void CatalogIndex::Delete(const v1::ItemRef& ref) {
       auto it = people_.find(ref.id());
       if (it == people_.end()) return;
       if (!it->second.contact_hash().empty()) {
-        AddOrRemove(by_contact_hash_, it->second.contact_hash(), ref.id(), false);
+        AddOrRemove(by_contact_hash_, it->second.contact_hash(), ref.id(),
+                    false);
       }
       people_.erase(it);
       break;

@@ -28,7 +28,7 @@ struct PostInfo {
   std::string brand_id;   // May be empty.
   std::vector<std::string> tags;
   int64_t created_at_ms = 0;
-  std::string cell;       // GeoCell of the location; empty if none.
+  std::string cell;  // GeoCell of the location; empty if none.
 };
 
 class CatalogIndex {
@@ -47,8 +47,11 @@ class CatalogIndex {
   const PostSet& PostsWithTag(absl::string_view tag) const;
   const PostSet& PostsInCell(absl::string_view cell) const;
   // People whose contact_hash is `hash`, sorted.
-  const std::set<std::string>& PeopleWithContactHash(absl::string_view hash) const;
-  const absl::flat_hash_map<std::string, v1::Brand>& brands() const { return brands_; }
+  const std::set<std::string>& PeopleWithContactHash(
+      absl::string_view hash) const;
+  const absl::flat_hash_map<std::string, v1::Brand>& brands() const {
+    return brands_;
+  }
 
  private:
   void IndexPost(const PostInfo& post, bool add);
@@ -57,7 +60,8 @@ class CatalogIndex {
   absl::flat_hash_map<std::string, v1::Brand> brands_;
   absl::flat_hash_map<std::string, v1::Person> people_;
   PostSet all_posts_;
-  absl::flat_hash_map<std::string, PostSet> by_brand_, by_author_, by_tag_, by_cell_;
+  absl::flat_hash_map<std::string, PostSet> by_brand_, by_author_, by_tag_,
+      by_cell_;
   absl::flat_hash_map<std::string, std::set<std::string>> by_contact_hash_;
 };
 

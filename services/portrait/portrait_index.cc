@@ -7,13 +7,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "services/storage/keys.h"
 #include "services/consent/erasure_components.h"
+#include "services/storage/keys.h"
 
 namespace portrait {
 
 int32_t ItemInterner::Intern(const std::string& label) {
-  auto [it, inserted] = ids_.try_emplace(label, static_cast<int32_t>(labels_.size()));
+  auto [it, inserted] =
+      ids_.try_emplace(label, static_cast<int32_t>(labels_.size()));
   if (inserted) {
     labels_.push_back(label);
     kinds_.push_back(LabelKind(label));
@@ -36,17 +37,20 @@ PortraitIndex::PortraitIndex(Store* store, const Clock* clock,
                              const RankingConfig* config)
     : store_(store), clock_(clock), policy_(policy), config_(config) {}
 
-ConsentView PortraitIndex::ViewOf(const UserPortrait& user, int64_t now_ms) const {
+ConsentView PortraitIndex::ViewOf(const UserPortrait& user,
+                                  int64_t now_ms) const {
   return ConsentView(
       *policy_, user.consent,
       IsMinorByBirthYear(user.StatedBirthYear(), policy_->minor_age(), now_ms));
 }
 
-PortraitIndex::SharedKeys PortraitIndex::KeysOf(const UserPortrait& user) const {
+PortraitIndex::SharedKeys PortraitIndex::KeysOf(
+    const UserPortrait& user) const {
   SharedKeys keys;
   for (const auto& [label, item] : user.engaged()) keys.engaged.insert(label);
   if (const SignalBlock* follow = user.Block(v1::FOLLOW)) {
-    for (const auto& [label, affinity] : follow->features) keys.followed.insert(label);
+    for (const auto& [label, affinity] : follow->features)
+      keys.followed.insert(label);
   }
   return keys;
 }
@@ -84,7 +88,8 @@ void PortraitIndex::CountsChanged() {
 void PortraitIndex::SyncCoSet(const std::string& user_id,
                               const UserPortrait& user) {
   std::vector<int32_t> ids;
-  for (const std::string* label : user.RecentEngaged(config_->proto().co_set_size())) {
+  for (const std::string* label :
+       user.RecentEngaged(config_->proto().co_set_size())) {
     ids.push_back(state_.items.Intern(*label));
   }
   std::sort(ids.begin(), ids.end());
@@ -120,7 +125,8 @@ void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
     ++state_.popularity[label];
     counts_changed_ = true;
   }
-  if (event.signal() == v1::FOLLOW && state_.followers[label].insert(user_id).second) {
+  if (event.signal() == v1::FOLLOW &&
+      state_.followers[label].insert(user_id).second) {
     counts_changed_ = true;
   }
 }
@@ -134,9 +140,9 @@ absl::Status PortraitIndex::OnEventsStored(
     if (event->signal() != v1::PROFILE_ATTRIBUTES) continue;
     auto [it, inserted] = stored.try_emplace(event->user_id());
     if (!inserted) continue;
-    PORTRAIT_RETURN_IF_ERROR(ReadSignals(
-        event->user_id(), RebuildCandidates(event->user_id(), nullptr),
-        &it->second));
+    PORTRAIT_RETURN_IF_ERROR(
+        ReadSignals(event->user_id(),
+                    RebuildCandidates(event->user_id(), nullptr), &it->second));
   }
   std::vector<std::pair<std::string, uint32_t>> unfinished;
   {
@@ -146,7 +152,8 @@ absl::Status PortraitIndex::OnEventsStored(
     std::vector<std::string> touched;
     absl::flat_hash_set<std::string> seen;
     for (const v1::Event* event : events) {
-      if (seen.insert(event->user_id()).second) touched.push_back(event->user_id());
+      if (seen.insert(event->user_id()).second)
+        touched.push_back(event->user_id());
       AddToUser(event->user_id(), state_.users[event->user_id()], *event);
     }
     if (counts_changed_) {
@@ -206,7 +213,8 @@ uint32_t PortraitIndex::RebuildCandidates(
   for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
     if (!v1::Signal_IsValid(s) || !(user->needs_rebuild & (1u << s))) continue;
     const v1::Signal signal = static_cast<v1::Signal>(s);
-    if (as_adult.Signal(signal).effective || as_minor.Signal(signal).effective) {
+    if (as_adult.Signal(signal).effective ||
+        as_minor.Signal(signal).effective) {
       candidates |= 1u << s;
     }
   }
@@ -222,17 +230,17 @@ absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
         UserSignalPrefix(user_id, static_cast<v1::Signal>(s));
     std::vector<v1::Event> events;
     bool parsed = true;
-    PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-        Column::kEvents, begin, PrefixEnd(begin),
-        [&](absl::string_view, absl::string_view value) {
-          events.emplace_back();
-          parsed = events.back().ParseFromArray(value.data(),
-                                                static_cast<int>(value.size()));
-          return parsed;
-        }));
+    PORTRAIT_RETURN_IF_ERROR(
+        store_->Scan(Column::kEvents, begin, PrefixEnd(begin),
+                     [&](absl::string_view, absl::string_view value) {
+                       events.emplace_back();
+                       parsed = events.back().ParseFromArray(
+                           value.data(), static_cast<int>(value.size()));
+                       return parsed;
+                     }));
     if (!parsed) {
-      return absl::DataLossError(absl::StrCat("a stored event of ", user_id,
-                                              " does not parse"));
+      return absl::DataLossError(
+          absl::StrCat("a stored event of ", user_id, " does not parse"));
     }
     (*stored)[s] = std::move(events);
   }
@@ -333,17 +341,19 @@ PortraitIndex::NearestNeighbours(const IndexState& state, int32_t item) const {
   std::partial_sort(by_count.begin(), by_count.begin() + pool, by_count.end(),
                     [&](const auto& a, const auto& b) {
                       if (a.first != b.first) return a.first > b.first;
-                      return state.items.Label(a.second) < state.items.Label(b.second);
+                      return state.items.Label(a.second) <
+                             state.items.Label(b.second);
                     });
   auto nearest = std::make_shared<std::vector<Neighbour>>();
   for (size_t i = 0; i < pool; ++i) {
     nearest->emplace_back(by_count[i].second,
                           state.co.Similarity(item, by_count[i].second));
   }
-  std::sort(nearest->begin(), nearest->end(), [&](const auto& a, const auto& b) {
-    if (a.second != b.second) return a.second > b.second;
-    return state.items.Label(a.first) < state.items.Label(b.first);
-  });
+  std::sort(nearest->begin(), nearest->end(),
+            [&](const auto& a, const auto& b) {
+              if (a.second != b.second) return a.second > b.second;
+              return state.items.Label(a.first) < state.items.Label(b.first);
+            });
   if (nearest->size() > n) nearest->resize(n);
   absl::MutexLock lock(&cache_mu_);
   neighbour_cache_[item] = nearest;
@@ -392,20 +402,24 @@ absl::Status PortraitIndex::Load() {
 
 absl::Status PortraitIndex::LoadPendingModels() {
   const std::string begin(kPendingModelPrefix);
-  return store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
-                      [&](absl::string_view key, absl::string_view) {
-                        state_.model_pending.insert(
-                            std::string(key.substr(begin.size())));
-                        return true;
-                      });
+  return store_->Scan(
+      Column::kMeta, begin, PrefixEnd(begin),
+      [&](absl::string_view key, absl::string_view) {
+        mu_.AssertHeld();
+        state_.model_pending.insert(std::string(key.substr(begin.size())));
+        return true;
+      });
 }
 
 absl::Status PortraitIndex::LoadCatalog() {
   bool parsed = true;
   PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kCatalog, "", "", [&](absl::string_view, absl::string_view value) {
+      Column::kCatalog, "", "",
+      [&](absl::string_view, absl::string_view value) {
+        mu_.AssertHeld();
         v1::Item item;
-        parsed = item.ParseFromArray(value.data(), static_cast<int>(value.size()));
+        parsed =
+            item.ParseFromArray(value.data(), static_cast<int>(value.size()));
         if (parsed) state_.catalog.Upsert(item);
         return parsed;
       }));
@@ -415,18 +429,20 @@ absl::Status PortraitIndex::LoadCatalog() {
 
 absl::Status PortraitIndex::LoadConsents() {
   bool parsed = true;
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kConsent, "", "", [&](absl::string_view key, absl::string_view value) {
-        const size_t end_of_user = key.find('\0');
-        if (end_of_user == absl::string_view::npos ||
-            key.substr(end_of_user + 1) != "s") {
-          return true;  // A request record or a receipt.
-        }
-        const std::string user_id(key.substr(0, end_of_user));
-        parsed = state_.users[user_id].consent.ParseFromArray(
-            value.data(), static_cast<int>(value.size()));
-        return parsed;
-      }));
+  PORTRAIT_RETURN_IF_ERROR(
+      store_->Scan(Column::kConsent, "", "",
+                   [&](absl::string_view key, absl::string_view value) {
+                     const size_t end_of_user = key.find('\0');
+                     if (end_of_user == absl::string_view::npos ||
+                         key.substr(end_of_user + 1) != "s") {
+                       return true;  // A request record or a receipt.
+                     }
+                     const std::string user_id(key.substr(0, end_of_user));
+                     mu_.AssertHeld();
+                     parsed = state_.users[user_id].consent.ParseFromArray(
+                         value.data(), static_cast<int>(value.size()));
+                     return parsed;
+                   }));
   return parsed ? absl::OkStatus()
                 : absl::DataLossError("a consent record does not parse");
 }
@@ -436,7 +452,9 @@ absl::Status PortraitIndex::LoadEvents() {
   std::vector<v1::Event> events;
   absl::Status status;
   PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kEvents, "", "", [&](absl::string_view key, absl::string_view value) {
+      Column::kEvents, "", "",
+      [&](absl::string_view key, absl::string_view value) {
+        mu_.AssertHeld();
         const absl::string_view user = key.substr(0, key.find('\0'));
         if (user != current_user) {
           if (!events.empty()) LoadUser(current_user, events);

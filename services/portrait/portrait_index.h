@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "models/co_engagement.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
@@ -36,7 +37,6 @@
 #include "services/consent/policy.h"
 #include "services/portrait/catalog_index.h"
 #include "services/portrait/user_portrait.h"
-#include "config/ranking_config.h"
 #include "services/storage/store.h"
 
 namespace portrait {
@@ -108,8 +108,10 @@ class PortraitIndex : public ConsentObserver {
   std::vector<ErasureDuty> Duties() const override;
   // Removes receipts a serving model now covers from model_pending.
   void ForgetCovered(const std::vector<std::string>& receipt_ids);
-  void OnItemsUpserted(const google::protobuf::RepeatedPtrField<v1::Item>& items);
-  void OnItemsDeleted(const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
+  void OnItemsUpserted(
+      const google::protobuf::RepeatedPtrField<v1::Item>& items);
+  void OnItemsDeleted(
+      const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
 
   // Runs `read(state)` under the reader lock and returns its result.
   template <typename F>
@@ -135,9 +137,11 @@ class PortraitIndex : public ConsentObserver {
   // count, descending, ties by label: posts by users engaged, brands and
   // people by followers. Cached until any count changes. REQUIRES: called
   // inside Read.
-  using Counted = std::vector<std::pair<std::string, int32_t>>;  // (label, count)
+  using Counted =
+      std::vector<std::pair<std::string, int32_t>>;  // (label, count)
   std::shared_ptr<const Counted> TopByCount(const IndexState& state,
-                                            absl::string_view kind, int n) const;
+                                            absl::string_view kind,
+                                            int n) const;
 
   const RankingConfig& config() const { return *config_; }
   const ConsentPolicy& policy() const { return *policy_; }
@@ -181,7 +185,8 @@ class PortraitIndex : public ConsentObserver {
   absl::Status LoadConsents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadEvents() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadPendingModels() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void LoadUser(const std::string& user_id, const std::vector<v1::Event>& events)
+  void LoadUser(const std::string& user_id,
+                const std::vector<v1::Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.

@@ -1,18 +1,18 @@
 // PortraitIndex: consent changes dropping and rebuilding blocks, and its
 // cached rankings.
 #include "services/portrait/portrait_index.h"
-#include "services/portrait/test_events.h"
 
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "gtest/gtest.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
-#include "config/ranking_config.h"
-#include "absl/synchronization/notification.h"
+#include "services/portrait/test_events.h"
 #include "services/storage/keys.h"
 #include "services/storage/memory_store.h"
 
@@ -54,14 +54,12 @@ TEST(PortraitIndexTest, FreezeDropsABlockAndGrantRebuildsItFromTheStore) {
   Store(store, index, PostLike("e2", "u", 2, kNow - 1000));
   ASSERT_TRUE(HasLikes(index, "u"));
 
-  ASSERT_TRUE(
-      index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+  ASSERT_TRUE(index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
   EXPECT_FALSE(HasLikes(index, "u"));
   EXPECT_EQ(index.Read([](const IndexState& s) { return s.popularity.size(); }),
             0u);
 
-  ASSERT_TRUE(
-      index.OnConsentCommitted("u", WithLikes(v1::GRANTED), {}).ok());
+  ASSERT_TRUE(index.OnConsentCommitted("u", WithLikes(v1::GRANTED), {}).ok());
   EXPECT_TRUE(HasLikes(index, "u"));
   EXPECT_EQ(index.Read([](const IndexState& s) { return s.popularity.size(); }),
             2u);
@@ -90,8 +88,7 @@ TEST(PortraitIndexTest, ReadersDoNotWaitForTheStoreDuringARebuild) {
   const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
   PortraitIndex index(&store, &clock, &policy, &RankingConfig::Shipped());
   Store(store, index, PostLike("e1", "u", 1, kNow - 1000));
-  ASSERT_TRUE(
-      index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+  ASSERT_TRUE(index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
 
   store.block_ = true;
   absl::Status rebuilt;
@@ -122,8 +119,8 @@ TEST(PortraitIndexTest, TopByCountIsCachedPerLength) {
   int id = 0;
   for (int post = 1; post <= 4; ++post) {
     for (int user = 0; user < post; ++user) {
-      const v1::Event event =
-          PostLike(absl::StrCat("e", id++), absl::StrCat("u", user), post, kNow - 1000);
+      const v1::Event event = PostLike(
+          absl::StrCat("e", id++), absl::StrCat("u", user), post, kNow - 1000);
       ASSERT_TRUE(index.OnEventsStored({&event}).ok());
     }
   }

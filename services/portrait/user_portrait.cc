@@ -65,8 +65,10 @@ void UserPortrait::Add(const v1::Event& event, const RankingConfig& config) {
       }
       break;
     case v1::Event::kLocation:
-      block.features[absl::StrCat("cell:", GeoCell(event.location().latitude(),
-                                                   event.location().longitude()))]
+      block
+          .features[absl::StrCat("cell:",
+                                 GeoCell(event.location().latitude(),
+                                         event.location().longitude()))]
           .Add(weight, at);
       break;
     case v1::Event::kContacts:
@@ -108,7 +110,8 @@ void UserPortrait::Drop(v1::Signal signal, const RankingConfig& config) {
     const v1::Signal other = static_cast<v1::Signal>(s);
     if (!config.IsEngagement(other)) continue;
     for (const auto& [label, affinity] : block.features) {
-      if (absl::StartsWith(label, "post:") || absl::StartsWith(label, "brand:")) {
+      if (absl::StartsWith(label, "post:") ||
+          absl::StartsWith(label, "brand:")) {
         Engage(label, affinity.last_ms, other);
       }
     }
@@ -140,7 +143,8 @@ void UserPortrait::ForEachEngagement(
   for (const auto& [s, block] : blocks_) {
     if ((engaged->second.signals & (1u << s)) == 0) continue;
     auto it = block.features.find(label);
-    if (it != block.features.end()) visit(static_cast<v1::Signal>(s), it->second);
+    if (it != block.features.end())
+      visit(static_cast<v1::Signal>(s), it->second);
   }
 }
 
@@ -155,8 +159,9 @@ std::vector<const std::string*> UserPortrait::RecentEngaged(int k) const {
 
 int32_t UserPortrait::StatedBirthYear() const {
   const SignalBlock* block = Block(v1::PROFILE_ATTRIBUTES);
-  return block == nullptr ? 0
-                         : block->latest_with_birth_year.attributes.birth_year();
+  return block == nullptr
+             ? 0
+             : block->latest_with_birth_year.attributes.birth_year();
 }
 
 }  // namespace portrait

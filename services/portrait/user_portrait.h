@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "config/ranking_config.h"
 #include "models/affinity.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/ingest.pb.h"
-#include "config/ranking_config.h"
 
 namespace portrait {
 

@@ -15,24 +15,24 @@ absl::StatusOr<v1::GetEventSummaryResponse> SummarizeEvents(
   std::string begin = UserPrefix(user_id);
   std::map<int, v1::SignalEventSummary> by_signal;
   absl::Status parse_status;
-  PORTRAIT_RETURN_IF_ERROR(store->Scan(
-      Column::kEvents, begin, PrefixEnd(begin),
-      [&](absl::string_view key, absl::string_view) {
-        absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
-        if (!parts.ok()) {
-          parse_status = parts.status();
-          return false;
-        }
-        v1::SignalEventSummary& s = by_signal[parts->signal];
-        if (s.count() == 0) {
-          s.set_signal(static_cast<v1::Signal>(parts->signal));
-          s.set_oldest_ms(parts->occurred_at_ms);
-        }
-        // Keys of one signal are in time order.
-        s.set_newest_ms(parts->occurred_at_ms);
-        s.set_count(s.count() + 1);
-        return true;
-      }));
+  PORTRAIT_RETURN_IF_ERROR(
+      store->Scan(Column::kEvents, begin, PrefixEnd(begin),
+                  [&](absl::string_view key, absl::string_view) {
+                    absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
+                    if (!parts.ok()) {
+                      parse_status = parts.status();
+                      return false;
+                    }
+                    v1::SignalEventSummary& s = by_signal[parts->signal];
+                    if (s.count() == 0) {
+                      s.set_signal(static_cast<v1::Signal>(parts->signal));
+                      s.set_oldest_ms(parts->occurred_at_ms);
+                    }
+                    // Keys of one signal are in time order.
+                    s.set_newest_ms(parts->occurred_at_ms);
+                    s.set_count(s.count() + 1);
+                    return true;
+                  }));
   PORTRAIT_RETURN_IF_ERROR(parse_status);
   v1::GetEventSummaryResponse response;
   response.set_user_id(std::string(user_id));

@@ -29,12 +29,15 @@ void AddStatement(const ProfileStatement& statement, v1::FeatureBlock* out) {
   std::vector<std::string> labels;
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string*>{"gender", &a.gender()},
-        {"age_band", &a.age_band()}, {"city", &a.city()},
+        {"age_band", &a.age_band()},
+        {"city", &a.city()},
         {"occupation", &a.occupation()}}) {
     if (!value->empty()) labels.push_back(absl::StrCat(name, ":", *value));
   }
-  if (a.birth_year() != 0) labels.push_back(absl::StrCat("birth_year:", a.birth_year()));
-  for (const std::string& hobby : a.hobbies()) labels.push_back(absl::StrCat("hobby:", hobby));
+  if (a.birth_year() != 0)
+    labels.push_back(absl::StrCat("birth_year:", a.birth_year()));
+  for (const std::string& hobby : a.hobbies())
+    labels.push_back(absl::StrCat("hobby:", hobby));
   for (const std::string& label : labels) {
     v1::Feature* f = out->add_features();
     f->set_label(label);
@@ -85,9 +88,12 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id)) continue;
     if (kind == "brand") keys.push_back(label);
-    if (const PostInfo* post = kind == "post" ? state.catalog.Post(id) : nullptr) {
-      for (const std::string& tag : post->tags) keys.push_back(absl::StrCat("tag:", tag));
-      if (!post->brand_id.empty()) keys.push_back(absl::StrCat("brand:", post->brand_id));
+    if (const PostInfo* post =
+            kind == "post" ? state.catalog.Post(id) : nullptr) {
+      for (const std::string& tag : post->tags)
+        keys.push_back(absl::StrCat("tag:", tag));
+      if (!post->brand_id.empty())
+        keys.push_back(absl::StrCat("brand:", post->brand_id));
     }
     for (const std::string& key : keys) {
       interests[key].weight += weight;
@@ -96,11 +102,12 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
   }
   if (const SignalBlock* search = user.Block(v1::SEARCH)) {
     std::vector<std::string> terms;
-    for (const auto& [label, affinity] : search->features) terms.push_back(label);
+    for (const auto& [label, affinity] : search->features)
+      terms.push_back(label);
     std::sort(terms.begin(), terms.end());
     for (const std::string& term : terms) {
-      interests[term].weight +=
-          search->features.at(term).Decayed(now_ms, config.taste_half_life_ms());
+      interests[term].weight += search->features.at(term).Decayed(
+          now_ms, config.taste_half_life_ms());
       interests[term].signals |= 1u << v1::SEARCH;
     }
   }
@@ -110,7 +117,8 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
     interest.set_label(label);
     interest.set_weight(entry.weight);
     for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
-      if (entry.signals & (1u << s)) interest.add_signals(static_cast<v1::Signal>(s));
+      if (entry.signals & (1u << s))
+        interest.add_signals(static_cast<v1::Signal>(s));
     }
     ranked.push_back(std::move(interest));
   }

@@ -49,7 +49,6 @@ std::vector<const std::string*> SortedLabels(const SignalBlock* block,
   return labels;
 }
 
-
 int PerSource(const SourceContext& ctx) {
   return ctx.index.config().proto().candidates_per_source();
 }
@@ -71,13 +70,13 @@ uint32_t EngagedSignals(const SourceContext& ctx, const std::string& label) {
 // Adds posts of `posts`, newest first, up to `n`, with `raw` each. Returns
 // how many it added.
 size_t AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
-                      double raw_scale, uint32_t signals, const SourceContext& ctx,
-                      CandidateTable* table) {
+                      double raw_scale, uint32_t signals,
+                      const SourceContext& ctx, CandidateTable* table) {
   size_t taken = 0;
   for (const auto& [neg_created, label] : posts) {
     if (taken >= n) break;
-    AddRaw(table, label, source,
-           raw_scale * Freshness(ctx, -neg_created), signals);
+    AddRaw(table, label, source, raw_scale * Freshness(ctx, -neg_created),
+           signals);
     ++taken;
   }
   return taken;
@@ -129,7 +128,8 @@ void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
   const v1::RankingConfig& config = ctx.index.config().proto();
   absl::flat_hash_map<int32_t, Sum> sums;
   sums.reserve(config.seed_items_per_request() * config.neighbours_per_item());
-  for (const std::string* seed : ctx.user.RecentEngaged(config.seed_items_per_request())) {
+  for (const std::string* seed :
+       ctx.user.RecentEngaged(config.seed_items_per_request())) {
     const int32_t id = ctx.state.items.Find(*seed);
     if (id < 0) continue;
     const double weight = EngagedWeight(ctx, *seed);
@@ -210,7 +210,8 @@ void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
   for (const auto& [tag, weight] : top) {
     const uint32_t signals = taste[tag].signals;
     size_t taken = 0;
-    for (const auto& [neg_created, label] : ctx.state.catalog.PostsWithTag(tag)) {
+    for (const auto& [neg_created, label] :
+         ctx.state.catalog.PostsWithTag(tag)) {
       if (taken++ >= static_cast<size_t>(PerSource(ctx)) / 5) break;
       AddRaw(table, label, v1::SIMILAR_TASTE, weight, signals);
     }
@@ -245,13 +246,11 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id)) continue;
     if (kind == "brand") {
-      added += AddNewestPosts(ctx.state.catalog.PostsOfBrand(id),
-                              kPerPerson, v1::FOLLOWED_BRAND, 1.0, signals, ctx,
-                              table);
+      added += AddNewestPosts(ctx.state.catalog.PostsOfBrand(id), kPerPerson,
+                              v1::FOLLOWED_BRAND, 1.0, signals, ctx, table);
     } else if (kind == "user") {
-      added += AddNewestPosts(ctx.state.catalog.PostsOfAuthor(id),
-                              kPerPerson, v1::FOLLOWED_AUTHOR, 1.0, signals, ctx,
-                              table);
+      added += AddNewestPosts(ctx.state.catalog.PostsOfAuthor(id), kPerPerson,
+                              v1::FOLLOWED_AUTHOR, 1.0, signals, ctx, table);
     }
   }
 }
@@ -259,19 +258,23 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
 std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx) {
   constexpr size_t kMaxFriends = 50;
   std::vector<const UserPortrait*> friends;
-  for (const std::string* label : SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
+  for (const std::string* label :
+       SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
     if (friends.size() >= kMaxFriends) break;
     const absl::string_view friend_id = absl::string_view(*label).substr(5);
     const UserPortrait* other = ctx.state.User(friend_id);
     if (other == nullptr) continue;
     const ConsentView view = ctx.index.ViewOf(*other, ctx.now_ms);
-    if (view.account_deleted() || !view.PurposeEffective(v1::SHARE_CIRCLE)) continue;
+    if (view.account_deleted() || !view.PurposeEffective(v1::SHARE_CIRCLE))
+      continue;
     bool hidden = false;
-    for (const storage::RelationshipRecord& r : other->consent.relationships()) {
+    for (const storage::RelationshipRecord& r :
+         other->consent.relationships()) {
       hidden |= r.relationship() == v1::HIDE_MY_CIRCLE_FROM &&
                 r.target_id() == ctx.user_id;
     }
-    for (const storage::RelationshipRecord& r : ctx.user.consent.relationships()) {
+    for (const storage::RelationshipRecord& r :
+         ctx.user.consent.relationships()) {
       hidden |= r.relationship() == v1::DONT_SHARE_CONTENT_OF &&
                 r.target_id() == friend_id;
     }
@@ -294,7 +297,8 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
     double total = 0;
     for (const std::string* label : other->RecentEngaged(kFriendItems)) {
       if (!absl::StartsWith(*label, prefix)) continue;
-      const double weight = other->EngagedWeight(*label, ctx.index.config(), ctx.now_ms);
+      const double weight =
+          other->EngagedWeight(*label, ctx.index.config(), ctx.now_ms);
       if (weight <= 0) continue;
       items.emplace_back(label, weight);
       total += weight;
@@ -314,9 +318,10 @@ void AddNearbyPosts(const SourceContext& ctx, CandidateTable* table) {
   Ranked cells;
   if (const SignalBlock* location = ctx.user.Block(v1::LOCATION)) {
     for (const auto& [label, affinity] : location->features) {
-      cells.emplace_back(label.substr(5),
-                         affinity.Decayed(ctx.now_ms,
-                                          ctx.index.config().taste_half_life_ms()));
+      cells.emplace_back(
+          label.substr(5),
+          affinity.Decayed(ctx.now_ms,
+                           ctx.index.config().taste_half_life_ms()));
     }
     RankAndKeep(&cells, 3);
   }
@@ -338,17 +343,19 @@ void AddPopular(const SourceContext& ctx, absl::string_view kind,
 }
 
 void AddFreshPosts(const SourceContext& ctx, CandidateTable* table) {
-  AddNewestPosts(ctx.state.catalog.AllPosts(), PerSource(ctx), v1::FRESH, 1.0, 0,
-                 ctx, table);
+  AddNewestPosts(ctx.state.catalog.AllPosts(), PerSource(ctx), v1::FRESH, 1.0,
+                 0, ctx, table);
 }
 
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
   for (const UserPortrait* other : VisibleFriends(ctx)) {
-    for (const std::string* label : SortedLabels(other->Block(v1::FRIEND), "user:")) {
+    for (const std::string* label :
+         SortedLabels(other->Block(v1::FRIEND), "user:")) {
       AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0, 1u << v1::FRIEND);
     }
   }
-  for (const std::string* followed : SortedLabels(ctx.user.Block(v1::FOLLOW), "")) {
+  for (const std::string* followed :
+       SortedLabels(ctx.user.Block(v1::FOLLOW), "")) {
     auto it = ctx.state.followers.find(*followed);
     if (it == ctx.state.followers.end()) continue;
     int taken = 0;
@@ -358,7 +365,8 @@ void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
              1u << v1::FOLLOW);
     }
   }
-  for (const std::string* label : SortedLabels(ctx.user.Block(v1::CONTACTS), "contact:")) {
+  for (const std::string* label :
+       SortedLabels(ctx.user.Block(v1::CONTACTS), "contact:")) {
     for (const std::string& person : ctx.state.catalog.PeopleWithContactHash(
              absl::HexStringToBytes(label->substr(8)))) {
       AddRaw(table, absl::StrCat("user:", person), v1::CONTACTS_MATCH, 1.0,

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "services/consent/policy.h"
@@ -18,7 +19,6 @@
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 #include "services/portrait/test_events.h"
-#include "config/ranking_config.h"
 #include "services/storage/memory_store.h"
 
 namespace portrait {
@@ -63,7 +63,8 @@ class World {
     for (int u = 0; u < 30; ++u) {
       const std::string user = absl::StrCat("u", u);
       Like(user, u % 2);
-      for (int k = 0; k < 1 + u % 3; ++k) Like(user, 2 + (u * 7 + k * 5) % (kPosts - 2));
+      for (int k = 0; k < 1 + u % 3; ++k)
+        Like(user, 2 + (u * 7 + k * 5) % (kPosts - 2));
     }
   }
 
@@ -74,13 +75,14 @@ class World {
     const std::shared_ptr<const ServingModel> model = trainer_.current();
     return index_.Read([&](const IndexState& state) {
       const std::string user_id = "seed";
-      SourceContext ctx{index_, state, *state.User(user_id), user_id, kNow,
-                        std::nullopt, model.get()};
+      SourceContext ctx{index_, state,        *state.User(user_id), user_id,
+                        kNow,   std::nullopt, model.get()};
       CandidateTable table;
       source(ctx, &table);
       std::vector<Candidate> out = table.candidates();
-      std::sort(out.begin(), out.end(),
-                [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
+      std::sort(
+          out.begin(), out.end(),
+          [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
       return out;
     });
   }
@@ -111,22 +113,27 @@ class World {
 
 // Checks that `capped` is the best `cap` of `all` for `source`.
 void ExpectBestOf(const std::vector<Candidate>& all,
-                  const std::vector<Candidate>& capped, int source, size_t cap) {
+                  const std::vector<Candidate>& capped, int source,
+                  size_t cap) {
   ASSERT_GT(all.size(), cap) << "the world must give more than the cap";
   std::vector<const Candidate*> best;
   for (const Candidate& c : all) best.push_back(&c);
-  std::sort(best.begin(), best.end(), [&](const Candidate* a, const Candidate* b) {
-    if (a->raw[source] != b->raw[source]) return a->raw[source] > b->raw[source];
-    return a->key < b->key;
-  });
-  best.resize(cap);
   std::sort(best.begin(), best.end(),
-            [](const Candidate* a, const Candidate* b) { return a->key < b->key; });
+            [&](const Candidate* a, const Candidate* b) {
+              if (a->raw[source] != b->raw[source])
+                return a->raw[source] > b->raw[source];
+              return a->key < b->key;
+            });
+  best.resize(cap);
+  std::sort(
+      best.begin(), best.end(),
+      [](const Candidate* a, const Candidate* b) { return a->key < b->key; });
   ASSERT_EQ(capped.size(), cap);
   for (size_t i = 0; i < cap; ++i) {
     EXPECT_EQ(capped[i].key, best[i]->key);
     EXPECT_EQ(capped[i].raw[source], best[i]->raw[source]) << capped[i].key;
-    EXPECT_EQ(capped[i].signals[source], best[i]->signals[source]) << capped[i].key;
+    EXPECT_EQ(capped[i].signals[source], best[i]->signals[source])
+        << capped[i].key;
   }
 }
 

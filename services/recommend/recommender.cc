@@ -13,8 +13,8 @@
 #include "models/blend.h"
 #include "models/features.h"
 #include "portrait/storage/records.pb.h"
-#include "services/storage/ids.h"
 #include "services/recommend/candidate_sources.h"
+#include "services/storage/ids.h"
 
 namespace portrait {
 namespace {
@@ -29,18 +29,22 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
 
 absl::Status Validate(const v1::RecommendRequest& r) {
   PORTRAIT_RETURN_IF_ERROR(ValidateId(r.user_id(), "user_id"));
-  if (r.surface() == v1::SURFACE_UNSPECIFIED || !v1::Surface_IsValid(r.surface())) {
-    return Invalid("surface", absl::StrCat("must be FEED, BRANDS or PEOPLE, not ",
-                                           r.surface()));
+  if (r.surface() == v1::SURFACE_UNSPECIFIED ||
+      !v1::Surface_IsValid(r.surface())) {
+    return Invalid(
+        "surface",
+        absl::StrCat("must be FEED, BRANDS or PEOPLE, not ", r.surface()));
   }
   if (r.limit() < 0 || r.limit() > kMaxLimit) {
-    return Invalid("limit", absl::StrCat("is ", r.limit(), "; must be 0 to ", kMaxLimit));
+    return Invalid(
+        "limit", absl::StrCat("is ", r.limit(), "; must be 0 to ", kMaxLimit));
   }
   if (r.context().has_location() &&
       !(r.context().latitude() >= -90 && r.context().latitude() <= 90 &&
         r.context().longitude() >= -180 && r.context().longitude() <= 180)) {
-    return Invalid("context", "latitude must be in [-90, 90] and longitude in "
-                              "[-180, 180]");
+    return Invalid("context",
+                   "latitude must be in [-90, 90] and longitude in "
+                   "[-180, 180]");
   }
   return absl::OkStatus();
 }
@@ -52,7 +56,8 @@ absl::StatusOr<storage::PageToken> DecodeToken(const v1::RecommendRequest& r) {
   if (!absl::WebSafeBase64Unescape(r.page_token(), &bytes) ||
       !token.ParseFromString(bytes) || token.user_id() != r.user_id() ||
       token.surface() != r.surface()) {
-    return Invalid("page_token", "is not a token issued for this user and surface");
+    return Invalid("page_token",
+                   "is not a token issued for this user and surface");
   }
   return token;
 }
@@ -65,7 +70,8 @@ class Exclusions {
       : user_(user),
         personalized_(personalized),
         blocked_(user.Block(v1::BLOCK)),
-        known_{user.Block(v1::FOLLOW), user.Block(v1::FRIEND), user.Block(v1::POST)} {
+        known_{user.Block(v1::FOLLOW), user.Block(v1::FRIEND),
+               user.Block(v1::POST)} {
     for (const storage::RelationshipRecord& r : user.consent.relationships()) {
       switch (r.relationship()) {
         case v1::BLACKLIST_USER:
@@ -110,7 +116,8 @@ class Exclusions {
 bool HasRelationship(const UserPortrait& user, v1::Relationship relationship,
                      const std::string& target) {
   for (const storage::RelationshipRecord& r : user.consent.relationships()) {
-    if (r.relationship() == relationship && r.target_id() == target) return true;
+    if (r.relationship() == relationship && r.target_id() == target)
+      return true;
   }
   return false;
 }
@@ -138,12 +145,14 @@ bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
       }
       c->author_group = absl::StrCat("user:", post->author_id);
     }
-    if (!post->brand_id.empty()) c->brand_group = absl::StrCat("brand:", post->brand_id);
+    if (!post->brand_id.empty())
+      c->brand_group = absl::StrCat("brand:", post->brand_id);
     return true;
   }
   if (kind == "brand") return ctx.state.catalog.Brand(id) != nullptr;
   // A person: recommendable, exposed, and not shutting the user out.
-  if (id == ctx.user_id || ctx.state.catalog.Person(id) == nullptr) return false;
+  if (id == ctx.user_id || ctx.state.catalog.Person(id) == nullptr)
+    return false;
   const UserPortrait* person = ctx.state.User(id);
   if (person == nullptr) return true;  // Default consent: exposure on.
   const ConsentView view = ctx.index.ViewOf(*person, ctx.now_ms);
@@ -175,7 +184,8 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
       }
       if (on(v1::POPULAR)) AddPopular(ctx, "post", table);
       if (on(v1::FRESH)) AddFreshPosts(ctx, table);
-      if (personalized && on(v1::EMBEDDING)) AddEmbedding(ctx, v1::ITEM_POST, table);
+      if (personalized && on(v1::EMBEDDING))
+        AddEmbedding(ctx, v1::ITEM_POST, table);
       break;
     case v1::BRANDS:
       if (personalized) {
@@ -184,7 +194,8 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
         if (on(v1::FRIENDS_ENGAGED)) AddFriendsEngaged(ctx, "brand", table);
       }
       if (on(v1::POPULAR)) AddPopular(ctx, "brand", table);
-      if (personalized && on(v1::EMBEDDING)) AddEmbedding(ctx, v1::ITEM_BRAND, table);
+      if (personalized && on(v1::EMBEDDING))
+        AddEmbedding(ctx, v1::ITEM_BRAND, table);
       break;
     default:
       if (personalized) AddPeopleSources(ctx, table);
@@ -245,8 +256,8 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
               ? "the user is a minor without guardian consent"
               : "PERSONALIZED_FEED is off");
     }
-    SourceContext ctx{*index_, state, *user, request.user_id(), now_ms,
-                      std::nullopt, model.get()};
+    SourceContext ctx{*index_, state,        *user,      request.user_id(),
+                      now_ms,  std::nullopt, model.get()};
     if (personalized && request.context().has_location() &&
         view.Signal(v1::LOCATION).effective) {
       ctx.context_cell =
@@ -258,12 +269,14 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
     const Exclusions exclusions(*user, personalized);
     std::vector<Candidate*> candidates;
     candidates.reserve(table.candidates().size());
-    for (Candidate& candidate : table.candidates()) candidates.push_back(&candidate);
+    for (Candidate& candidate : table.candidates())
+      candidates.push_back(&candidate);
     BlendScores(index_->config().source_weights(), candidates);
     const absl::flat_hash_set<std::string> served(token.served().begin(),
                                                   token.served().end());
     for (const Candidate* c :
-         PickPage(&candidates, served, limit, index_->config().proto().max_per_group(),
+         PickPage(&candidates, served, limit,
+                  index_->config().proto().max_per_group(),
                   [&](Candidate* c) { return Admit(ctx, exclusions, c); })) {
       FillItem(*c, response.add_items());
       token.add_served(c->key);
@@ -272,7 +285,8 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
         static_cast<size_t>(token.served_size()) < candidates.size()) {
       token.set_user_id(request.user_id());
       token.set_surface(request.surface());
-      response.set_next_page_token(absl::WebSafeBase64Escape(token.SerializeAsString()));
+      response.set_next_page_token(
+          absl::WebSafeBase64Escape(token.SerializeAsString()));
     }
     response.add_model_versions("co_engagement:1");
     response.add_model_versions("blend:1");

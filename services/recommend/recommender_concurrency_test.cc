@@ -10,12 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "gtest/gtest.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "services/portrait/portrait_index.h"
 #include "services/portrait/test_events.h"
-#include "config/ranking_config.h"
 #include "services/recommend/recommender.h"
 #include "services/storage/memory_store.h"
 
@@ -63,7 +63,8 @@ TEST(RecommenderConcurrencyTest, ReadersRaceOnTheNeighbourCache) {
         request.set_user_id(absl::StrCat("u", (t * 7 + i) % kUsers));
         request.set_surface(v1::FEED);
         request.set_limit(10);
-        absl::StatusOr<v1::RecommendResponse> response = recommender.Recommend(request);
+        absl::StatusOr<v1::RecommendResponse> response =
+            recommender.Recommend(request);
         if (!response.ok() || response->items_size() == 0) {
           failures.fetch_add(1);
         } else {
@@ -75,7 +76,8 @@ TEST(RecommenderConcurrencyTest, ReadersRaceOnTheNeighbourCache) {
   // Each new engagement changes co-engagement counts, which empties the
   // neighbour cache; the readers then refill it concurrently.
   for (int round = 0; round < 300; ++round) {
-    const v1::Event event = Like(round % kUsers, (round * 11) % kPosts, next_id++);
+    const v1::Event event =
+        Like(round % kUsers, (round * 11) % kPosts, next_id++);
     ASSERT_TRUE(index.OnEventsStored({&event}).ok());
     std::this_thread::yield();
   }

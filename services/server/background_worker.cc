@@ -7,7 +7,9 @@ namespace portrait {
 
 BackgroundWorker::BackgroundWorker(std::function<absl::Duration()> task,
                                    absl::Duration interval)
-    : task_(std::move(task)), interval_(interval), thread_([this] { Loop(); }) {}
+    : task_(std::move(task)),
+      interval_(interval),
+      thread_([this] { Loop(); }) {}
 
 BackgroundWorker::~BackgroundWorker() {
   {

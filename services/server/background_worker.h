@@ -1,6 +1,7 @@
 // BackgroundWorker: one thread that runs a task every `interval`, or sooner
-// when Notify() is called or when the task asks for it, until destroyed. For maintenance work that must
-// not run on RPC threads (retention, on-disk erasure).
+// when Notify() is called or when the task asks for it, until destroyed. For
+// maintenance work that must not run on RPC threads (retention, on-disk
+// erasure).
 #ifndef PORTRAIT_SERVICES_SERVER_BACKGROUND_WORKER_H_
 #define PORTRAIT_SERVICES_SERVER_BACKGROUND_WORKER_H_
 
@@ -19,7 +20,8 @@ class BackgroundWorker {
   // Starts the thread. `task` runs on it only, never concurrently with
   // itself; it returns how soon it wants to run again (capped at
   // `interval`; absl::InfiniteDuration() for "at the interval").
-  BackgroundWorker(std::function<absl::Duration()> task, absl::Duration interval);
+  BackgroundWorker(std::function<absl::Duration()> task,
+                   absl::Duration interval);
   // Lets a running task finish, then joins the thread.
   ~BackgroundWorker();
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "config/ranking_config.h"
 #include "services/consent/consent_ledger.h"
 #include "services/consent/disk_eraser.h"
 #include "services/consent/policy.h"
@@ -17,14 +18,13 @@
 #include "services/grpc/ingest_service.h"
 #include "services/grpc/profile_service.h"
 #include "services/grpc/recommend_service.h"
-#include "services/portrait/portrait_index.h"
-#include "config/ranking_config.h"
-#include "services/recommend/recommender.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
-#include "services/model/model_trainer.h"
-#include "services/server/background_worker.h"
 #include "services/locking/user_locks.h"
+#include "services/model/model_trainer.h"
+#include "services/portrait/portrait_index.h"
+#include "services/recommend/recommender.h"
+#include "services/server/background_worker.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/schema.h"
 
@@ -123,9 +123,8 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
       worker->Notify();
     }
   };
-  ledger_ = std::make_unique<ConsentLedger>(store_, clock_, locks_.get(),
-                                            policy_.get(),
-                                            std::move(ledger_options));
+  ledger_ = std::make_unique<ConsentLedger>(
+      store_, clock_, locks_.get(), policy_.get(), std::move(ledger_options));
   return absl::OkStatus();
 }
 
@@ -150,7 +149,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
       std::make_unique<IngestServiceImpl>(ingestor_.get(), catalog_.get());
   profile_service_ =
       std::make_unique<ProfileServiceImpl>(store_, index_.get(), clock_);
-  recommend_service_ = std::make_unique<RecommendServiceImpl>(recommender_.get());
+  recommend_service_ =
+      std::make_unique<RecommendServiceImpl>(recommender_.get());
   consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -163,7 +163,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
   // default of 2, concurrent callers made it create and destroy threads
   // continually (Recommend throughput with 2 callers: 4,300/s; with 8:
   // 4,900/s, docs/BENCHMARKS.md).
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(ingest_service_.get());
@@ -205,9 +206,11 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
     const absl::Time start = absl::Now();
     const int64_t warmed = trainer_->Warm();
     if (warmed > 0) {
-      std::printf("portraitd: EMBEDDING candidates of %lld users computed in %lld ms\n",
-                  static_cast<long long>(warmed),
-                  static_cast<long long>(absl::ToInt64Milliseconds(absl::Now() - start)));
+      std::printf(
+          "portraitd: EMBEDDING candidates of %lld users computed in %lld ms\n",
+          static_cast<long long>(warmed),
+          static_cast<long long>(
+              absl::ToInt64Milliseconds(absl::Now() - start)));
       std::fflush(stdout);
     }
     due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);

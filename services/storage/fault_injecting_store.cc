@@ -12,7 +12,8 @@ bool FaultInjectingStore::Take(std::atomic<int>& counter) {
 
 absl::StatusOr<std::string> FaultInjectingStore::Get(Column column,
                                                      absl::string_view key) {
-  if (Take(failing_reads_)) return absl::UnavailableError("injected read fault");
+  if (Take(failing_reads_))
+    return absl::UnavailableError("injected read fault");
   return base_->Get(column, key);
 }
 
@@ -35,7 +36,8 @@ absl::Status FaultInjectingStore::Write(const WriteBatch& batch, bool sync) {
 absl::Status FaultInjectingStore::Scan(Column column, absl::string_view begin,
                                        absl::string_view end,
                                        const ScanVisitor& visit) {
-  if (Take(failing_reads_)) return absl::UnavailableError("injected read fault");
+  if (Take(failing_reads_))
+    return absl::UnavailableError("injected read fault");
   return base_->Scan(column, begin, end, visit);
 }
 

@@ -22,12 +22,13 @@ class FaultInjectingStore : public Store {
   // The next `n` Gets and Scans fail.
   void FailNextReads(int n) { failing_reads_ = n; }
 
-  absl::StatusOr<std::string> Get(Column column, absl::string_view key) override;
+  absl::StatusOr<std::string> Get(Column column,
+                                  absl::string_view key) override;
   std::vector<absl::StatusOr<std::string>> MultiGet(
       Column column, const std::vector<std::string>& keys) override;
   absl::Status Write(const WriteBatch& batch, bool sync) override;
-  absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
-                    const ScanVisitor& visit) override;
+  absl::Status Scan(Column column, absl::string_view begin,
+                    absl::string_view end, const ScanVisitor& visit) override;
   absl::Status CompactRange(Column column, absl::string_view begin,
                             absl::string_view end) override;
 

@@ -21,8 +21,8 @@ absl::Status ValidateId(absl::string_view id, absl::string_view field,
                         int max_bytes) {
   if (id.empty()) return Invalid(field, "is required");
   if (id.size() > static_cast<size_t>(max_bytes)) {
-    return Invalid(field, absl::StrCat("is ", id.size(), " bytes; the limit is ",
-                                       max_bytes));
+    return Invalid(field, absl::StrCat("is ", id.size(),
+                                       " bytes; the limit is ", max_bytes));
   }
   for (char c : id) {
     if (!IsIdChar(c)) {

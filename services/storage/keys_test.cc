@@ -12,7 +12,8 @@ namespace portrait {
 namespace {
 
 TEST(EventKeyTest, RoundTrips) {
-  for (int64_t t : {int64_t{-5}, int64_t{0}, int64_t{1}, int64_t{1795933801352}}) {
+  for (int64_t t :
+       {int64_t{-5}, int64_t{0}, int64_t{1}, int64_t{1795933801352}}) {
     std::string key = EventKey("user-1", 9, t, "evt:42");
     auto parts = ParseEventKey(key);
     ASSERT_THAT(parts, IsOk());
@@ -25,9 +26,9 @@ TEST(EventKeyTest, RoundTrips) {
 
 TEST(EventKeyTest, OrdersByUserThenSignalThenTime) {
   std::vector<std::string> keys = {
-      EventKey("a", 1, -1, "z"),       EventKey("a", 1, 0, "a"),
-      EventKey("a", 1, 255, "a"),      EventKey("a", 1, 256, "a"),
-      EventKey("a", 2, -100, "a"),     EventKey("ab", 1, 0, "a"),
+      EventKey("a", 1, -1, "z"),   EventKey("a", 1, 0, "a"),
+      EventKey("a", 1, 255, "a"),  EventKey("a", 1, 256, "a"),
+      EventKey("a", 2, -100, "a"), EventKey("ab", 1, 0, "a"),
       EventKey("b", 0, 0, "a"),
   };
   for (size_t i = 1; i < keys.size(); ++i) {

@@ -61,7 +61,7 @@ absl::Status MemoryStore::Scan(Column column, absl::string_view begin,
 }
 
 absl::Status MemoryStore::CompactRange(Column, absl::string_view begin,
-                                      absl::string_view end) {
+                                       absl::string_view end) {
   return CheckScanRange(begin, end);
 }
 

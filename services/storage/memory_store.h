@@ -15,10 +15,11 @@ namespace portrait {
 
 class MemoryStore : public Store {
  public:
-  absl::StatusOr<std::string> Get(Column column, absl::string_view key) override;
+  absl::StatusOr<std::string> Get(Column column,
+                                  absl::string_view key) override;
   absl::Status Write(const WriteBatch& batch, bool sync) override;
-  absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
-                    const ScanVisitor& visit) override;
+  absl::Status Scan(Column column, absl::string_view begin,
+                    absl::string_view end, const ScanVisitor& visit) override;
   absl::Status CompactRange(Column column, absl::string_view begin,
                             absl::string_view end) override;
 

@@ -106,10 +106,9 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   db_options.IncreaseParallelism(2);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  PORTRAIT_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, options.path, families, &handles,
-                                  &raw_db),
-                absl::StrCat("opening database in ", options.path)));
+  PORTRAIT_RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, options.path, families, &handles, &raw_db),
+      absl::StrCat("opening database in ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw_db);
   // handles[0] is the default family, which Portrait does not use.
   PORTRAIT_RETURN_IF_ERROR(
@@ -141,9 +140,9 @@ absl::Status RocksDbStore::Flush() {
 absl::StatusOr<std::string> RocksDbStore::Get(Column column,
                                               absl::string_view key) {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
-                               handles_[static_cast<int>(column)],
-                               ToSlice(key), &value);
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[static_cast<int>(column)],
+               ToSlice(key), &value);
   PORTRAIT_RETURN_IF_ERROR(
       FromRocks(s, absl::StrCat("reading ", ColumnName(column))));
   return value;
@@ -212,7 +211,7 @@ absl::Status RocksDbStore::Scan(Column column, absl::string_view begin,
 }
 
 absl::Status RocksDbStore::CompactRange(Column column, absl::string_view begin,
-                                       absl::string_view end) {
+                                        absl::string_view end) {
   PORTRAIT_RETURN_IF_ERROR(CheckScanRange(begin, end));
   rocksdb::CompactRangeOptions options;
   // Rewrite the bottom level too, or range tombstones and the values they
@@ -221,9 +220,10 @@ absl::Status RocksDbStore::CompactRange(Column column, absl::string_view begin,
       rocksdb::BottommostLevelCompaction::kForce;
   rocksdb::Slice b = ToSlice(begin);
   rocksdb::Slice e = ToSlice(end);
-  return FromRocks(db_->CompactRange(options, handles_[static_cast<int>(column)],
-                                     &b, end.empty() ? nullptr : &e),
-                   absl::StrCat("compacting ", ColumnName(column)));
+  return FromRocks(
+      db_->CompactRange(options, handles_[static_cast<int>(column)], &b,
+                        end.empty() ? nullptr : &e),
+      absl::StrCat("compacting ", ColumnName(column)));
 }
 
 }  // namespace portrait

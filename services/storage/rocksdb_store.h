@@ -44,12 +44,13 @@ class RocksDbStore : public Store {
   // Flushes memtables and closes the database.
   ~RocksDbStore() override;
 
-  absl::StatusOr<std::string> Get(Column column, absl::string_view key) override;
+  absl::StatusOr<std::string> Get(Column column,
+                                  absl::string_view key) override;
   std::vector<absl::StatusOr<std::string>> MultiGet(
       Column column, const std::vector<std::string>& keys) override;
   absl::Status Write(const WriteBatch& batch, bool sync) override;
-  absl::Status Scan(Column column, absl::string_view begin, absl::string_view end,
-                    const ScanVisitor& visit) override;
+  absl::Status Scan(Column column, absl::string_view begin,
+                    absl::string_view end, const ScanVisitor& visit) override;
   absl::Status CompactRange(Column column, absl::string_view begin,
                             absl::string_view end) override;
 

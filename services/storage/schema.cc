@@ -14,12 +14,12 @@ constexpr absl::string_view kSchemaKey = "schema_version";
 absl::StatusOr<bool> IsEmpty(Store* store) {
   bool empty = true;
   for (int c = 0; c < kNumColumns && empty; ++c) {
-    PORTRAIT_RETURN_IF_ERROR(store->Scan(
-        static_cast<Column>(c), "", "",
-        [&](absl::string_view, absl::string_view) {
-          empty = false;
-          return false;
-        }));
+    PORTRAIT_RETURN_IF_ERROR(
+        store->Scan(static_cast<Column>(c), "", "",
+                    [&](absl::string_view, absl::string_view) {
+                      empty = false;
+                      return false;
+                    }));
   }
   return empty;
 }
@@ -31,9 +31,9 @@ absl::Status CheckOrStampSchema(Store* store) {
   if (stamp.ok()) {
     int version = 0;
     if (!absl::SimpleAtoi(*stamp, &version) || version != kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database has layout version ", *stamp, "; this portraitd reads ",
-          kSchemaVersion, " only"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database has layout version ", *stamp,
+                       "; this portraitd reads ", kSchemaVersion, " only"));
     }
     return absl::OkStatus();
   }
@@ -42,7 +42,9 @@ absl::Status CheckOrStampSchema(Store* store) {
   if (!empty) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the database holds data but no layout version (written before "
-        "version ", kSchemaVersion, "); move it aside or point --data_dir "
+        "version ",
+        kSchemaVersion,
+        "); move it aside or point --data_dir "
         "elsewhere"));
   }
   WriteBatch batch;

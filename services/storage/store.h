@@ -8,24 +8,24 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace portrait {
 
 // One key space per kind of data. docs/STORAGE.md gives each one's keys.
 enum class Column : uint8_t {
-  kEvents = 0,    // Raw behaviour events, one user's one signal contiguous.
-  kEventIds = 1,  // Idempotency keys of stored events.
-  kCatalog = 2,   // Posts, brands, people.
-  kConsent = 3,   // Consent state per user.
-  kLedger = 4,    // Append-only audit ledger per user.
-  kPortraits = 5, // Per-user feature blocks.
-  kModels = 6,    // Shared model state.
-  kMeta = 7,      // Schema version and other server-wide records.
+  kEvents = 0,     // Raw behaviour events, one user's one signal contiguous.
+  kEventIds = 1,   // Idempotency keys of stored events.
+  kCatalog = 2,    // Posts, brands, people.
+  kConsent = 3,    // Consent state per user.
+  kLedger = 4,     // Append-only audit ledger per user.
+  kPortraits = 5,  // Per-user feature blocks.
+  kModels = 6,     // Shared model state.
+  kMeta = 7,       // Schema version and other server-wide records.
 };
 inline constexpr int kNumColumns = 8;
 
@@ -48,7 +48,8 @@ class WriteBatch {
   void Delete(Column column, absl::string_view key);
   // Erases every key k with begin <= k < end. Store::Write fails with
   // INVALID_ARGUMENT, applying nothing, if end < begin.
-  void DeleteRange(Column column, absl::string_view begin, absl::string_view end);
+  void DeleteRange(Column column, absl::string_view begin,
+                   absl::string_view end);
   // Appends every op of `other`.
   void Append(const WriteBatch& other);
 

@@ -107,14 +107,16 @@ TEST_P(StoreConformanceTest, KeysAreBinarySafeAndOrderedAsUnsignedBytes) {
   batch.Put(Column::kEvents, "a", "plain");
   batch.Put(Column::kEvents, "a\x01", "one");
   ASSERT_THAT(store_->Write(batch, true), IsOk());
-  EXPECT_THAT(ScanAll(Column::kEvents),
-              ElementsAre(Pair("a", "plain"), Pair(std::string("a\0b", 3), "nul"),
-                          Pair("a\x01", "one"), Pair("a\xff", "ff")));
+  EXPECT_THAT(
+      ScanAll(Column::kEvents),
+      ElementsAre(Pair("a", "plain"), Pair(std::string("a\0b", 3), "nul"),
+                  Pair("a\x01", "one"), Pair("a\xff", "ff")));
 }
 
 TEST_P(StoreConformanceTest, ScanIsHalfOpenAndStopsWhenAsked) {
   WriteBatch batch;
-  for (char c = 'a'; c <= 'e'; ++c) batch.Put(Column::kEvents, std::string(1, c), std::string(1, c));
+  for (char c = 'a'; c <= 'e'; ++c)
+    batch.Put(Column::kEvents, std::string(1, c), std::string(1, c));
   ASSERT_THAT(store_->Write(batch, true), IsOk());
   EXPECT_THAT(ScanAll(Column::kEvents, "b", "d"),
               ElementsAre(Pair("b", "b"), Pair("c", "c")));
@@ -130,11 +132,10 @@ TEST_P(StoreConformanceTest, ScanIsHalfOpenAndStopsWhenAsked) {
 }
 
 TEST_P(StoreConformanceTest, ScanWithEndBelowBeginIsInvalid) {
-  EXPECT_THAT(store_->Scan(Column::kEvents, "b", "a",
-                           [](absl::string_view, absl::string_view) {
-                             return true;
-                           }),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      store_->Scan(Column::kEvents, "b", "a",
+                   [](absl::string_view, absl::string_view) { return true; }),
+      StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_P(StoreConformanceTest, DeleteRangeErasesExactlyTheRange) {
@@ -146,9 +147,9 @@ TEST_P(StoreConformanceTest, DeleteRangeErasesExactlyTheRange) {
   WriteBatch erase;
   erase.DeleteRange(Column::kEvents, "u1\x02", PrefixEnd("u1\x02"));
   ASSERT_THAT(store_->Write(erase, true), IsOk());
-  EXPECT_THAT(ScanAll(Column::kEvents),
-              ElementsAre(Pair("u1\x01", "x"), Pair("u1\x03", "x"),
-                          Pair("u2", "x")));
+  EXPECT_THAT(
+      ScanAll(Column::kEvents),
+      ElementsAre(Pair("u1\x01", "x"), Pair("u1\x03", "x"), Pair("u2", "x")));
 }
 
 TEST_P(StoreConformanceTest, BatchWithBadRangeAppliesNothing) {
@@ -231,16 +232,18 @@ TEST(RocksDbStoreTest, SecondOpenOfSameDirectoryIsFailedPrecondition) {
 }
 
 TEST(RocksDbStoreTest, OnlyTheLockFileMeansAnotherProcess) {
-  EXPECT_THAT(FromRocks(rocksdb::Status::IOError("While lock file: /d/LOCK",
-                                                 "Resource temporarily unavailable"),
-                        "opening"),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       ::testing::HasSubstr("another portraitd")));
+  EXPECT_THAT(
+      FromRocks(rocksdb::Status::IOError("While lock file: /d/LOCK",
+                                         "Resource temporarily unavailable"),
+                "opening"),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               ::testing::HasSubstr("another portraitd")));
   // "lock" inside "block" is an ordinary I/O error: retry, not a held lock.
-  EXPECT_THAT(FromRocks(rocksdb::Status::IOError("While reading block", "short read"),
-                        "reading events"),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       ::testing::HasSubstr("reading events: ")));
+  EXPECT_THAT(
+      FromRocks(rocksdb::Status::IOError("While reading block", "short read"),
+                "reading events"),
+      StatusIs(absl::StatusCode::kUnavailable,
+               ::testing::HasSubstr("reading events: ")));
   EXPECT_THAT(FromRocks(rocksdb::Status::Corruption("bad block"), "reading"),
               StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_THAT(FromRocks(rocksdb::Status::OK(), "reading"), IsOk());

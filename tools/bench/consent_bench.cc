@@ -108,14 +108,16 @@ int Run() {
     strip_us.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
     if (!status.ok() ||
         response.consent().signals(v1::LIKE - 1).state() != v1::STRIPPED) {
-      std::fprintf(stderr, "strip failed: %s\n", status.error_message().c_str());
+      std::fprintf(stderr, "strip failed: %s\n",
+                   status.error_message().c_str());
       return EXIT_FAILURE;
     }
   }
   Percentiles strip = Summarize(strip_us);
   Percentiles get = Summarize(get_us);
-  std::printf("consent_bench: %d users, %d LIKE events each, %u cores, synced\n",
-              iterations, events, std::thread::hardware_concurrency());
+  std::printf(
+      "consent_bench: %d users, %d LIKE events each, %u cores, synced\n",
+      iterations, events, std::thread::hardware_concurrency());
   std::printf("%-34s p50 %8.0f us  p99 %8.0f us  max %8.0f us\n",
               "SetConsent STRIP (gRPC)", strip.p50, strip.p99, strip.max);
   std::printf("%-34s p50 %8.0f us  p99 %8.0f us  max %8.0f us\n",

@@ -5,10 +5,10 @@
 // each gRPC mode to raw RocksDB. docs/BENCHMARKS.md has figures.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -24,15 +24,17 @@
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
-#include "tools/bench/local_server.h"
 #include "services/storage/keys.h"
+#include "tools/bench/local_server.h"
 
 ABSL_FLAG(int, events, 200000, "events per mode");
-ABSL_FLAG(int, batch, 500, "events per RecordEvents call / stream message / "
-                           "WriteBatch (1 to 1000)");
+ABSL_FLAG(int, batch, 500,
+          "events per RecordEvents call / stream message / "
+          "WriteBatch (1 to 1000)");
 ABSL_FLAG(int, users, 10000, "distinct users");
 ABSL_FLAG(int, threads, 2, "client threads (and raw writer threads)");
-ABSL_FLAG(std::string, dir, "", "scratch directory (default: a new one in /tmp)");
+ABSL_FLAG(std::string, dir, "",
+          "scratch directory (default: a new one in /tmp)");
 
 namespace portrait {
 namespace {
@@ -79,7 +81,8 @@ absl::Duration RawRocksDb(const Workload& w, const std::string& dir) {
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, {}}, {"events", {}},
+      {rocksdb::kDefaultColumnFamilyName, {}},
+      {"events", {}},
       {"event_ids", {}}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -94,14 +97,15 @@ absl::Duration RawRocksDb(const Workload& w, const std::string& dir) {
     for (const v1::RecordEventsRequest& request : w.batches[t]) {
       rocksdb::WriteBatch batch;
       for (const v1::Event& e : request.events()) {
-        std::string key = EventKey(e.user_id(), e.signal(), e.occurred_at_ms(),
-                                   e.event_id());
+        std::string key =
+            EventKey(e.user_id(), e.signal(), e.occurred_at_ms(), e.event_id());
         batch.Put(handles[1], key, e.SerializeAsString());
         batch.Put(handles[2], EventIdKey(e.user_id(), e.signal(), e.event_id()),
                   "");
       }
       rocksdb::Status ws = db->Write(sync, &batch);
-      if (!ws.ok()) std::fprintf(stderr, "raw write: %s\n", ws.ToString().c_str());
+      if (!ws.ok())
+        std::fprintf(stderr, "raw write: %s\n", ws.ToString().c_str());
     }
   });
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -168,22 +172,23 @@ int Run() {
   Workload w = MakeWorkload(absl::GetFlag(FLAGS_events), batch,
                             absl::GetFlag(FLAGS_users), threads,
                             absl::ToUnixMillis(absl::Now()));
-  std::printf("ingest_bench: %lld events, batch %d, %d users, %d threads, "
-              "%u cores, synced writes\n",
-              static_cast<long long>(w.events), batch, absl::GetFlag(FLAGS_users),
-              threads, std::thread::hardware_concurrency());
+  std::printf(
+      "ingest_bench: %lld events, batch %d, %d users, %d threads, "
+      "%u cores, synced writes\n",
+      static_cast<long long>(w.events), batch, absl::GetFlag(FLAGS_users),
+      threads, std::thread::hardware_concurrency());
 
   double raw = w.events / absl::ToDoubleSeconds(RawRocksDb(w, dir + "/raw"));
   std::printf("%-28s %12.0f events/s\n", "raw RocksDB WriteBatch", raw);
   int exit_code = EXIT_SUCCESS;
   for (bool stream : {false, true}) {
     std::atomic<int64_t> stored{0};
-    absl::Duration d = GrpcMode(w, absl::StrCat(dir, stream ? "/stream" : "/unary"),
-                                stream, &stored);
+    absl::Duration d = GrpcMode(
+        w, absl::StrCat(dir, stream ? "/stream" : "/unary"), stream, &stored);
     double rate = w.events / absl::ToDoubleSeconds(d);
     std::printf("%-28s %12.0f events/s  ratio %.2f\n",
-                stream ? "gRPC StreamEvents" : "gRPC RecordEvents (unary)", rate,
-                rate / raw);
+                stream ? "gRPC StreamEvents" : "gRPC RecordEvents (unary)",
+                rate, rate / raw);
     if (stored.load() != w.events) {
       std::fprintf(stderr, "ingest_bench: stored %lld of %lld events\n",
                    static_cast<long long>(stored.load()),
@@ -192,7 +197,8 @@ int Run() {
     }
   }
   std::error_code ignored;
-  if (absl::GetFlag(FLAGS_dir).empty()) std::filesystem::remove_all(dir, ignored);
+  if (absl::GetFlag(FLAGS_dir).empty())
+    std::filesystem::remove_all(dir, ignored);
   return exit_code;
 }
 

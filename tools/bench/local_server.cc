@@ -24,7 +24,8 @@ absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(
   if (options.data_dir.empty()) {
     char pattern[] = "/tmp/portrait_bench.XXXXXX";
     if (mkdtemp(pattern) == nullptr) {
-      return absl::UnavailableError("cannot create a scratch directory in /tmp");
+      return absl::UnavailableError(
+          "cannot create a scratch directory in /tmp");
     }
     local->scratch_ = pattern;
     options.data_dir = absl::StrCat(pattern, "/db");

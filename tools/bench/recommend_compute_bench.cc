@@ -10,23 +10,24 @@
 // (and persists it), and reports the training time and the process's peak
 // resident memory.
 //
-//   bazel-bin/tools/bench/recommend_compute_bench --data_dir=/tmp/big/db [--train]
+//   bazel-bin/tools/bench/recommend_compute_bench --data_dir=/tmp/big/db
+//   [--train]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <string>
 #include <random>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "services/locking/user_locks.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
-#include "config/ranking_config.h"
 #include "services/recommend/recommender.h"
 #include "services/storage/rocksdb_store.h"
 #include "tools/bench/local_server.h"
@@ -50,14 +51,16 @@ double StatusMib(const char* field) {
   const std::string format = std::string(field) + ": %ld kB";
   while (std::getline(status, line)) {
     long kib = 0;
-    if (std::sscanf(line.c_str(), format.c_str(), &kib) == 1) return kib / 1024.0;
+    if (std::sscanf(line.c_str(), format.c_str(), &kib) == 1)
+      return kib / 1024.0;
   }
   return -1;
 }
 
 // Mean microseconds per Recommend over `requests` random users (drawn with
 // `seed`).
-double Time(const Recommender& recommender, int users, int requests, uint32_t seed) {
+double Time(const Recommender& recommender, int users, int requests,
+            uint32_t seed) {
   std::mt19937 rng(seed);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < requests; ++i) {
@@ -84,24 +87,27 @@ int Run() {
   UserLocks locks;
   PortraitIndex index(store->get(), RealClock::Get(), &*policy, &config);
   ModelTrainer trainer(store->get(), RealClock::Get(), &locks, &index, &config,
-                       config.model_options(), absl::GetFlag(FLAGS_training_threads));
+                       config.model_options(),
+                       absl::GetFlag(FLAGS_training_threads));
   if (!index.Load().ok() || !trainer.Load().ok()) return EXIT_FAILURE;
   if (absl::GetFlag(FLAGS_train)) {
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<storage::ModelRecord> record = trainer.Train();
     if (!record.ok()) {
-      std::fprintf(stderr, "training: %s\n", record.status().ToString().c_str());
+      std::fprintf(stderr, "training: %s\n",
+                   record.status().ToString().c_str());
       return EXIT_FAILURE;
     }
-    std::printf("trained version %lld: %lld users, %lld interactions, %d factors, "
-                "%d iterations: ALS %lld ms; with persisting %.0f ms\n",
-                static_cast<long long>(record->version()),
-                static_cast<long long>(record->users()),
-                static_cast<long long>(record->interactions()), record->factors(),
-                record->iterations(), static_cast<long long>(record->training_ms()),
-                std::chrono::duration<double, std::milli>(
-                    std::chrono::steady_clock::now() - start)
-                    .count());
+    std::printf(
+        "trained version %lld: %lld users, %lld interactions, %d factors, "
+        "%d iterations: ALS %lld ms; with persisting %.0f ms\n",
+        static_cast<long long>(record->version()),
+        static_cast<long long>(record->users()),
+        static_cast<long long>(record->interactions()), record->factors(),
+        record->iterations(), static_cast<long long>(record->training_ms()),
+        std::chrono::duration<double, std::milli>(
+            std::chrono::steady_clock::now() - start)
+            .count());
   }
   const int users = absl::GetFlag(FLAGS_users);
   const int requests = absl::GetFlag(FLAGS_requests);
@@ -115,13 +121,14 @@ int Run() {
     const double resident = StatusMib("VmRSS");
     const auto start = std::chrono::steady_clock::now();
     const int64_t warmed = trainer.Warm();
-    std::printf("EMBEDDING candidates of %lld users computed in %.0f ms "
-                "(ModelTrainer::Warm, %d threads); resident memory %.0f -> %.0f MiB\n",
-                static_cast<long long>(warmed),
-                std::chrono::duration<double, std::milli>(
-                    std::chrono::steady_clock::now() - start)
-                    .count(),
-                absl::GetFlag(FLAGS_training_threads), resident, StatusMib("VmRSS"));
+    std::printf(
+        "EMBEDDING candidates of %lld users computed in %.0f ms "
+        "(ModelTrainer::Warm, %d threads); resident memory %.0f -> %.0f MiB\n",
+        static_cast<long long>(warmed),
+        std::chrono::duration<double, std::milli>(
+            std::chrono::steady_clock::now() - start)
+            .count(),
+        absl::GetFlag(FLAGS_training_threads), resident, StatusMib("VmRSS"));
   }
   for (const Recommender* recommender : {&with_model, &without_model}) {
     Time(*recommender, users, requests / 4, 1);  // Warm the caches.

@@ -116,10 +116,11 @@ bool SendEvents(v1::IngestService::Stub& ingest, int users, int per_user,
     }
     writer->WritesDone();
     if (!Check(writer->Finish(), "StreamEvents")) return false;
-    std::printf("%s: StreamEvents (%lld messages) stored %lld, duplicates %lld\n",
-                user.c_str(), static_cast<long long>(summary.messages()),
-                static_cast<long long>(summary.stored()),
-                static_cast<long long>(summary.duplicates()));
+    std::printf(
+        "%s: StreamEvents (%lld messages) stored %lld, duplicates %lld\n",
+        user.c_str(), static_cast<long long>(summary.messages()),
+        static_cast<long long>(summary.stored()),
+        static_cast<long long>(summary.duplicates()));
   }
   return true;
 }
@@ -142,7 +143,8 @@ int64_t CountOf(v1::ProfileService::Stub& profile, const std::string& user,
 
 // The user switches LIKE off (STRIP, the signal's default revocation).
 bool StripLike(v1::ConsentService::Stub& consent, const std::string& user,
-               const std::string& request_id, v1::SetConsentResponse* response) {
+               const std::string& request_id,
+               v1::SetConsentResponse* response) {
   v1::SetConsentRequest request;
   request.set_user_id(user);
   request.set_requester(v1::REQUESTER_USER);
@@ -161,17 +163,20 @@ bool ShowRevocation(v1::IngestService::Stub& ingest,
                     v1::ConsentService::Stub& consent, int64_t now_ms) {
   const std::string user = absl::StrCat("demo-revoker-", now_ms);
   v1::RecordEventsRequest events;
-  for (int i = 0; i < 40; ++i) *events.add_events() = MakeEvent(user, i, now_ms);
+  for (int i = 0; i < 40; ++i)
+    *events.add_events() = MakeEvent(user, i, now_ms);
   v1::RecordEventsResponse recorded;
   {
     grpc::ClientContext context;
-    if (!Check(ingest.RecordEvents(&context, events, &recorded), "RecordEvents")) {
+    if (!Check(ingest.RecordEvents(&context, events, &recorded),
+               "RecordEvents")) {
       return false;
     }
   }
-  std::printf("-- %s: %lld LIKE events stored; the user switches LIKE off "
-              "(STRIP) --\n",
-              user.c_str(), static_cast<long long>(CountOf(profile, user, v1::LIKE)));
+  std::printf(
+      "-- %s: %lld LIKE events stored; the user switches LIKE off "
+      "(STRIP) --\n",
+      user.c_str(), static_cast<long long>(CountOf(profile, user, v1::LIKE)));
   v1::SetConsentResponse response;
   if (!StripLike(consent, user, "demo-strip-like", &response)) return false;
   const int64_t left = CountOf(profile, user, v1::LIKE);
@@ -220,7 +225,8 @@ std::string TopicPost(int topic, int p) {
 }
 
 v1::Event Engagement(const std::string& id, const std::string& user,
-                     v1::Signal signal, const std::string& post, int64_t at_ms) {
+                     v1::Signal signal, const std::string& post,
+                     int64_t at_ms) {
   v1::Event e;
   e.set_event_id(id);
   e.set_user_id(user);
@@ -247,7 +253,8 @@ bool LoadFeedWorld(v1::IngestService::Stub& ingest, int64_t now_ms) {
   }
   v1::UpsertItemsResponse upserted;
   grpc::ClientContext catalog_context;
-  if (!Check(ingest.UpsertItems(&catalog_context, catalog, &upserted), "UpsertItems")) {
+  if (!Check(ingest.UpsertItems(&catalog_context, catalog, &upserted),
+             "UpsertItems")) {
     return false;
   }
   // Reader r of topic t likes 5 of the topic's 8 posts; a fixed time, so
@@ -256,7 +263,8 @@ bool LoadFeedWorld(v1::IngestService::Stub& ingest, int64_t now_ms) {
   v1::RecordEventsRequest events;
   for (int t = 0; t < 3; ++t) {
     for (int r = 0; r < kReadersPerTopic; ++r) {
-      const std::string reader = absl::StrCat("feed-reader-", kTopics[t], "-", r);
+      const std::string reader =
+          absl::StrCat("feed-reader-", kTopics[t], "-", r);
       for (int k = 0; k < 5; ++k) {
         const int p = (r + 3 * k) % kPostsPerTopic;
         *events.add_events() = Engagement(absl::StrCat(reader, "-", p), reader,
@@ -267,18 +275,20 @@ bool LoadFeedWorld(v1::IngestService::Stub& ingest, int64_t now_ms) {
   }
   v1::RecordEventsResponse recorded;
   grpc::ClientContext context;
-  if (!Check(ingest.RecordEvents(&context, events, &recorded), "RecordEvents")) {
+  if (!Check(ingest.RecordEvents(&context, events, &recorded),
+             "RecordEvents")) {
     return false;
   }
-  std::printf("-- feed world: %d posts in 3 topics, %d readers; %d events "
-              "stored, %d already there --\n",
-              3 * kPostsPerTopic, 3 * kReadersPerTopic, recorded.stored(),
-              recorded.duplicates());
+  std::printf(
+      "-- feed world: %d posts in 3 topics, %d readers; %d events "
+      "stored, %d already there --\n",
+      3 * kPostsPerTopic, 3 * kReadersPerTopic, recorded.stored(),
+      recorded.duplicates());
   return true;
 }
 
-absl::StatusOr<v1::RecommendResponse> Feed(v1::RecommendService::Stub& recommend,
-                                           const std::string& user, int limit) {
+absl::StatusOr<v1::RecommendResponse> Feed(
+    v1::RecommendService::Stub& recommend, const std::string& user, int limit) {
   v1::RecommendRequest request;
   request.set_user_id(user);
   request.set_surface(v1::FEED);
@@ -287,7 +297,8 @@ absl::StatusOr<v1::RecommendResponse> Feed(v1::RecommendService::Stub& recommend
   grpc::ClientContext context;
   const grpc::Status status = recommend.Recommend(&context, request, &response);
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("Recommend: ", status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("Recommend: ", status.error_message()));
   }
   return response;
 }
@@ -335,43 +346,54 @@ bool WaitForModel(v1::RecommendService::Stub& recommend) {
     }
     absl::SleepFor(absl::Milliseconds(500));
   }
-  std::fprintf(stderr, "portrait_demo: no model version that has seen the feed "
-               "world within %d s\n", absl::GetFlag(FLAGS_model_wait_s));
+  std::fprintf(stderr,
+               "portrait_demo: no model version that has seen the feed "
+               "world within %d s\n",
+               absl::GetFlag(FLAGS_model_wait_s));
   return false;
 }
 
 // A new reader likes three jazz posts and browses three hiking posts; shows
 // the feed, STRIPs LIKE, shows the feed again.
-bool ShowFeed(v1::IngestService::Stub& ingest, v1::ConsentService::Stub& consent,
+bool ShowFeed(v1::IngestService::Stub& ingest,
+              v1::ConsentService::Stub& consent,
               v1::RecommendService::Stub& recommend, int64_t now_ms) {
   if (!LoadFeedWorld(ingest, now_ms) || !WaitForModel(recommend)) return false;
   const std::string user = absl::StrCat("demo-listener-", now_ms);
   v1::RecordEventsRequest events;
   for (int p = 0; p < 3; ++p) {
-    *events.add_events() = Engagement(absl::StrCat(user, "-like-", p), user,
-                                      v1::LIKE, TopicPost(0, p), now_ms - 1000 + p);
-    *events.add_events() = Engagement(absl::StrCat(user, "-browse-", p), user,
-                                      v1::BROWSE, TopicPost(1, p), now_ms - 900 + p);
+    *events.add_events() =
+        Engagement(absl::StrCat(user, "-like-", p), user, v1::LIKE,
+                   TopicPost(0, p), now_ms - 1000 + p);
+    *events.add_events() =
+        Engagement(absl::StrCat(user, "-browse-", p), user, v1::BROWSE,
+                   TopicPost(1, p), now_ms - 900 + p);
   }
   v1::RecordEventsResponse recorded;
   {
     grpc::ClientContext context;
-    if (!Check(ingest.RecordEvents(&context, events, &recorded), "RecordEvents")) {
+    if (!Check(ingest.RecordEvents(&context, events, &recorded),
+               "RecordEvents")) {
       return false;
     }
   }
   absl::StatusOr<v1::RecommendResponse> before = Feed(recommend, user, 8);
   if (!before.ok()) return false;
-  std::printf("-- %s liked 3 jazz posts and browsed 3 hiking posts; their "
-              "feed (%s): --\n", user.c_str(),
-              before->personalized() ? "personalised" : "not personalised");
+  std::printf(
+      "-- %s liked 3 jazz posts and browsed 3 hiking posts; their "
+      "feed (%s): --\n",
+      user.c_str(),
+      before->personalized() ? "personalised" : "not personalised");
   PrintFeed(*before);
   v1::SetConsentResponse response;
-  if (!StripLike(consent, user, "demo-feed-strip-like", &response)) return false;
+  if (!StripLike(consent, user, "demo-feed-strip-like", &response))
+    return false;
   absl::StatusOr<v1::RecommendResponse> after = Feed(recommend, user, 8);
   if (!after.ok()) return false;
-  std::printf("-- the same user switched LIKE off (STRIP, receipt %s); the "
-              "feed at once: --\n", response.receipt_id().c_str());
+  std::printf(
+      "-- the same user switched LIKE off (STRIP, receipt %s); the "
+      "feed at once: --\n",
+      response.receipt_id().c_str());
   PrintFeed(*after);
   bool cited_before = false;
   for (const v1::RecommendedItem& item : before->items()) {
@@ -428,8 +450,10 @@ int Run() {
     all_match = all_match && response.total_events() == per_user;
   }
   if (!all_match) {
-    std::fprintf(stderr, "portrait_demo: stored counts differ from the %d "
-                 "events sent per user\n", per_user);
+    std::fprintf(stderr,
+                 "portrait_demo: stored counts differ from the %d "
+                 "events sent per user\n",
+                 per_user);
     return EXIT_FAILURE;
   }
   std::printf("OK: every user has exactly the %d events sent, once\n",

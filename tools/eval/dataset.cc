@@ -17,7 +17,8 @@ namespace {
 // Calls `row(fields, line_number)` for each line after `skip` lines.
 absl::Status ForEachRow(
     const std::string& path, int skip,
-    const std::function<absl::Status(const std::vector<std::string>&, int)>& row) {
+    const std::function<absl::Status(const std::vector<std::string>&, int)>&
+        row) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, " cannot be read"));
   std::string line;
@@ -39,8 +40,8 @@ absl::Status ForEachRow(
 
 absl::Status NeedFields(const std::vector<std::string>& f, size_t n) {
   if (f.size() < n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("has ", f.size(), " tab-separated fields; ", n, " expected"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "has ", f.size(), " tab-separated fields; ", n, " expected"));
   }
   return absl::OkStatus();
 }
@@ -55,7 +56,8 @@ absl::StatusOr<Dataset> LoadMovieLens(const std::string& path) {
         DatasetInteraction x{f[0], f[1], 0, 0};
         if (!absl::SimpleAtod(f[2], &x.weight) || !(x.weight > 0) ||
             !absl::SimpleAtoi(f[3], &x.order)) {
-          return absl::InvalidArgumentError("rating must be > 0 and timestamp an integer");
+          return absl::InvalidArgumentError(
+              "rating must be > 0 and timestamp an integer");
         }
         data.interactions.push_back(std::move(x));
         return absl::OkStatus();
@@ -67,7 +69,8 @@ absl::StatusOr<Dataset> LoadLastfm(const std::string& user_artists,
                                    const std::string& user_friends) {
   Dataset data;
   PORTRAIT_RETURN_IF_ERROR(ForEachRow(
-      user_artists, 1, [&](const std::vector<std::string>& f, int line) -> absl::Status {
+      user_artists, 1,
+      [&](const std::vector<std::string>& f, int line) -> absl::Status {
         PORTRAIT_RETURN_IF_ERROR(NeedFields(f, 3));
         DatasetInteraction x{f[0], f[1], 0, line};
         if (!absl::SimpleAtod(f[2], &x.weight) || !(x.weight > 0)) {
@@ -77,18 +80,21 @@ absl::StatusOr<Dataset> LoadLastfm(const std::string& user_artists,
         return absl::OkStatus();
       }));
   if (user_friends.empty()) return data;
-  PORTRAIT_RETURN_IF_ERROR(ForEachRow(
-      user_friends, 1, [&](const std::vector<std::string>& f, int) -> absl::Status {
-        PORTRAIT_RETURN_IF_ERROR(NeedFields(f, 2));
-        data.friendships.emplace_back(f[0], f[1]);
-        return absl::OkStatus();
-      }));
+  PORTRAIT_RETURN_IF_ERROR(
+      ForEachRow(user_friends, 1,
+                 [&](const std::vector<std::string>& f, int) -> absl::Status {
+                   PORTRAIT_RETURN_IF_ERROR(NeedFields(f, 2));
+                   data.friendships.emplace_back(f[0], f[1]);
+                   return absl::OkStatus();
+                 }));
   return data;
 }
 
-Split SplitPerUser(const std::vector<DatasetInteraction>& interactions, uint32_t seed) {
+Split SplitPerUser(const std::vector<DatasetInteraction>& interactions,
+                   uint32_t seed) {
   std::map<std::string, std::vector<const DatasetInteraction*>> by_user;
-  for (const DatasetInteraction& x : interactions) by_user[x.user].push_back(&x);
+  for (const DatasetInteraction& x : interactions)
+    by_user[x.user].push_back(&x);
   std::mt19937 rng(seed);
   Split split;
   for (auto& [user, rows] : by_user) {
@@ -102,7 +108,9 @@ Split SplitPerUser(const std::vector<DatasetInteraction>& interactions, uint32_t
       train = std::min(train, n - valid - 1);
     }
     for (size_t i = 0; i < n; ++i) {
-      (i < train ? split.train : i < train + valid ? split.valid : split.test)
+      (i < train           ? split.train
+       : i < train + valid ? split.valid
+                           : split.test)
           .push_back(*rows[i]);
     }
   }

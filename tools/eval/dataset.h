@@ -15,8 +15,8 @@ namespace portrait {
 struct DatasetInteraction {
   std::string user;
   std::string item;
-  double weight = 1;   // A rating or play count; > 0.
-  int64_t order = 0;   // Timestamp where known, else the line number.
+  double weight = 1;  // A rating or play count; > 0.
+  int64_t order = 0;  // Timestamp where known, else the line number.
 };
 
 struct Dataset {

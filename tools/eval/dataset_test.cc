@@ -16,7 +16,8 @@ using ::testing::HasSubstr;
 TEST(DatasetTest, ReadsMovieLens) {
   TempDir dir;
   const std::string path = dir.path() + "/u.data";
-  ASSERT_TRUE(WriteFile(path, "196\t242\t3\t881250949\n186\t302\t3\t891717742\n"));
+  ASSERT_TRUE(
+      WriteFile(path, "196\t242\t3\t881250949\n186\t302\t3\t891717742\n"));
   auto data = LoadMovieLens(path);
   ASSERT_THAT(data, IsOk());
   ASSERT_EQ(data->interactions.size(), 2u);
@@ -33,8 +34,9 @@ TEST(DatasetTest, ReadsMovieLens) {
 
 TEST(DatasetTest, ReadsLastfmWithHeaders) {
   TempDir dir;
-  ASSERT_TRUE(WriteFile(dir.path() + "/ua.dat",
-                        "userID\tartistID\tweight\r\n2\t51\t13883\r\n2\t52\t11690\r\n"));
+  ASSERT_TRUE(WriteFile(
+      dir.path() + "/ua.dat",
+      "userID\tartistID\tweight\r\n2\t51\t13883\r\n2\t52\t11690\r\n"));
   ASSERT_TRUE(WriteFile(dir.path() + "/uf.dat", "userID\tfriendID\n2\t275\n"));
   auto data = LoadLastfm(dir.path() + "/ua.dat", dir.path() + "/uf.dat");
   ASSERT_THAT(data, IsOk());
@@ -43,8 +45,9 @@ TEST(DatasetTest, ReadsLastfmWithHeaders) {
   ASSERT_EQ(data->friendships.size(), 1u);
   EXPECT_EQ(data->friendships[0].second, "275");
   ASSERT_TRUE(WriteFile(dir.path() + "/ua.dat", "h\n2\t51\t-1\n"));
-  EXPECT_THAT(LoadLastfm(dir.path() + "/ua.dat", ""),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
+  EXPECT_THAT(
+      LoadLastfm(dir.path() + "/ua.dat", ""),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
 }
 
 TEST(DatasetTest, SplitIsSeededDisjointAndRoughly801010) {
@@ -55,7 +58,8 @@ TEST(DatasetTest, SplitIsSeededDisjointAndRoughly801010) {
     }
   }
   all.push_back({"tiny", "x", 1, 0});
-  Split a = SplitPerUser(all, 7), b = SplitPerUser(all, 7), c = SplitPerUser(all, 8);
+  Split a = SplitPerUser(all, 7), b = SplitPerUser(all, 7),
+        c = SplitPerUser(all, 8);
   EXPECT_EQ(a.train.size(), 20u * 16 + 1);
   EXPECT_EQ(a.valid.size(), 20u * 2);
   EXPECT_EQ(a.test.size(), 20u * 2);
@@ -65,9 +69,11 @@ TEST(DatasetTest, SplitIsSeededDisjointAndRoughly801010) {
     for (const auto& x : *part) EXPECT_TRUE(seen.insert(key(x)).second);
   }
   EXPECT_EQ(seen.size(), all.size());
-  for (size_t i = 0; i < a.test.size(); ++i) EXPECT_EQ(key(a.test[i]), key(b.test[i]));
+  for (size_t i = 0; i < a.test.size(); ++i)
+    EXPECT_EQ(key(a.test[i]), key(b.test[i]));
   bool differs = false;
-  for (size_t i = 0; i < a.test.size(); ++i) differs |= key(a.test[i]) != key(c.test[i]);
+  for (size_t i = 0; i < a.test.size(); ++i)
+    differs |= key(a.test[i]) != key(c.test[i]);
   EXPECT_TRUE(differs);
 }
 

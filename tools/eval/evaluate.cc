@@ -42,11 +42,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "config/ranking_config.h"
 #include "models/metrics.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/ranking.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
-#include "config/ranking_config.h"
 #include "tools/bench/local_server.h"
 #include "tools/eval/dataset.h"
 
@@ -66,8 +66,12 @@ ABSL_FLAG(int, training_threads, 2, "threads that train the model");
 namespace portrait {
 namespace {
 
-std::string ItemId(const std::string& item) { return absl::StrCat("item", item); }
-std::string UserId(const std::string& user) { return absl::StrCat("user", user); }
+std::string ItemId(const std::string& item) {
+  return absl::StrCat("item", item);
+}
+std::string UserId(const std::string& user) {
+  return absl::StrCat("user", user);
+}
 
 bool Ingest(const std::string& address, const Dataset& data, const Split& split,
             bool ratings) {
@@ -143,9 +147,10 @@ bool Ingest(const std::string& address, const Dataset& data, const Split& split,
       return false;
     }
   }
-  std::printf("ingested %zu items, %zu users, %zu training interactions, "
-              "%zu friendships\n",
-              items.size(), users.size(), train.size(), data.friendships.size());
+  std::printf(
+      "ingested %zu items, %zu users, %zu training interactions, "
+      "%zu friendships\n",
+      items.size(), users.size(), train.size(), data.friendships.size());
   return true;
 }
 
@@ -181,8 +186,8 @@ std::vector<std::string> TopK(v1::RecommendService::Stub* recommend,
   v1::RecommendRequest request;
   request.set_user_id(user);
   request.set_surface(v1::FEED);
-  request.set_limit(static_cast<int>(
-      std::min<size_t>(100, k + target.masked.size())));
+  request.set_limit(
+      static_cast<int>(std::min<size_t>(100, k + target.masked.size())));
   while (static_cast<int>(ranked.size()) < k) {
     v1::RecommendResponse response;
     grpc::ClientContext context;
@@ -204,7 +209,8 @@ TopKMetrics Score(const std::string& address, const Targets& targets, int k) {
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   MetricsMean mean;
   for (const auto& [user, target] : targets) {
-    mean.Add(UserMetrics(TopK(recommend.get(), user, target, k), target.relevant, k));
+    mean.Add(UserMetrics(TopK(recommend.get(), user, target, k),
+                         target.relevant, k));
   }
   return mean.Mean();
 }
@@ -212,7 +218,8 @@ TopKMetrics Score(const std::string& address, const Targets& targets, int k) {
 using Weights = std::map<v1::ReasonSource, double>;
 
 // `base` with some source weights replaced (added if absent).
-v1::RankingConfig WithWeights(const v1::RankingConfig& base, const Weights& weights) {
+v1::RankingConfig WithWeights(const v1::RankingConfig& base,
+                              const Weights& weights) {
   v1::RankingConfig config = base;
   Weights missing = weights;
   for (v1::SourceWeight& w : *config.mutable_source_weights()) {
@@ -232,7 +239,8 @@ v1::RankingConfig WithWeights(const v1::RankingConfig& base, const Weights& weig
 // `base` with every source weight 0 but `source`'s 1. POPULAR keeps 1e-9
 // when it is not `source` (a configuration needs it for non-personalised
 // answers): it orders only what `source` leaves unranked.
-v1::RankingConfig Alone(const v1::RankingConfig& base, v1::ReasonSource source) {
+v1::RankingConfig Alone(const v1::RankingConfig& base,
+                        v1::ReasonSource source) {
   Weights weights;
   for (int s = 1; s <= v1::ReasonSource_MAX; ++s) {
     if (v1::ReasonSource_IsValid(s)) {
@@ -262,7 +270,8 @@ class SeedRun {
       const v1::RankingConfig& config) {
     auto run = std::unique_ptr<SeedRun>(new SeedRun());
     char pattern[] = "/tmp/portrait_eval.XXXXXX";
-    if (mkdtemp(pattern) == nullptr) return absl::InternalError("mkdtemp failed");
+    if (mkdtemp(pattern) == nullptr)
+      return absl::InternalError("mkdtemp failed");
     run->dir_ = pattern;
     run->options_.data_dir = run->dir_ + "/db";
     run->options_.auto_train = false;
@@ -276,11 +285,13 @@ class SeedRun {
     if (!Ingest(server->address(), data, split, ratings)) {
       return absl::InternalError("could not load the training part");
     }
-    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage, server->server().TrainModel());
-    std::printf("seed %u: model of %lld users, %lld interactions, trained in %lld ms\n",
-                seed, static_cast<long long>(lineage.users()),
-                static_cast<long long>(lineage.interactions()),
-                static_cast<long long>(lineage.training_ms()));
+    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage,
+                              server->server().TrainModel());
+    std::printf(
+        "seed %u: model of %lld users, %lld interactions, trained in %lld ms\n",
+        seed, static_cast<long long>(lineage.users()),
+        static_cast<long long>(lineage.interactions()),
+        static_cast<long long>(lineage.training_ms()));
     return run;
   }
 
@@ -291,8 +302,10 @@ class SeedRun {
 
   // Validation or test metrics under `config` (whose model section must be
   // the one trained).
-  absl::StatusOr<TopKMetrics> Score(const v1::RankingConfig& config, bool test, int k) {
-    PORTRAIT_ASSIGN_OR_RETURN(options_.ranking_path, WriteRanking(dir_, config));
+  absl::StatusOr<TopKMetrics> Score(const v1::RankingConfig& config, bool test,
+                                    int k) {
+    PORTRAIT_ASSIGN_OR_RETURN(options_.ranking_path,
+                              WriteRanking(dir_, config));
     PORTRAIT_ASSIGN_OR_RETURN(auto server, LocalServer::Start(options_));
     return portrait::Score(server->address(), test ? test_ : valid_, k);
   }
@@ -313,9 +326,11 @@ constexpr double kFitValues[] = {0, 0.001, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1};
 
 // Coordinate ascent on the mean validation NDCG@k over the seeds, from
 // `start` with EMBEDDING at 1; two rounds.
-absl::StatusOr<v1::RankingConfig> FitBlend(std::vector<std::unique_ptr<SeedRun>>& runs,
-                                           v1::RankingConfig start, int k) {
-  auto valid_ndcg = [&](const v1::RankingConfig& config) -> absl::StatusOr<double> {
+absl::StatusOr<v1::RankingConfig> FitBlend(
+    std::vector<std::unique_ptr<SeedRun>>& runs, v1::RankingConfig start,
+    int k) {
+  auto valid_ndcg =
+      [&](const v1::RankingConfig& config) -> absl::StatusOr<double> {
     double sum = 0;
     for (auto& run : runs) {
       PORTRAIT_ASSIGN_OR_RETURN(TopKMetrics m, run->Score(config, false, k));
@@ -349,7 +364,8 @@ struct Summary {
 };
 
 void PrintSummary(const std::string& name, const Summary& s, int k) {
-  auto stats = [](const std::vector<TopKMetrics>& all, double TopKMetrics::*field) {
+  auto stats = [](const std::vector<TopKMetrics>& all,
+                  double TopKMetrics::*field) {
     double sum = 0, lo = 1, hi = 0;
     for (const TopKMetrics& m : all) {
       sum += m.*field;
@@ -369,7 +385,8 @@ std::string WeightsText(const v1::RankingConfig& config) {
   std::string text;
   for (const v1::SourceWeight& w : config.source_weights()) {
     if (w.weight() > 0) {
-      absl::StrAppend(&text, v1::ReasonSource_Name(w.source()), "=", w.weight(), " ");
+      absl::StrAppend(&text, v1::ReasonSource_Name(w.source()), "=", w.weight(),
+                      " ");
     }
   }
   return text;
@@ -378,36 +395,40 @@ std::string WeightsText(const v1::RankingConfig& config) {
 absl::Status Evaluate() {
   const std::string format = absl::GetFlag(FLAGS_format);
   if (format != "lastfm" && format != "movielens") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--format is \"", format, "\"; must be movielens or lastfm"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--format is \"", format, "\"; must be movielens or lastfm"));
   }
   PORTRAIT_ASSIGN_OR_RETURN(
-      Dataset data, format == "lastfm" ? LoadLastfm(absl::GetFlag(FLAGS_data),
-                                                    absl::GetFlag(FLAGS_friends))
-                                       : LoadMovieLens(absl::GetFlag(FLAGS_data)));
+      Dataset data,
+      format == "lastfm"
+          ? LoadLastfm(absl::GetFlag(FLAGS_data), absl::GetFlag(FLAGS_friends))
+          : LoadMovieLens(absl::GetFlag(FLAGS_data)));
   const std::string ranking_path = absl::GetFlag(FLAGS_ranking);
   v1::RankingConfig config = RankingConfig::Shipped().proto();
   if (!ranking_path.empty()) {
-    PORTRAIT_ASSIGN_OR_RETURN(RankingConfig loaded, RankingConfig::Load(ranking_path));
+    PORTRAIT_ASSIGN_OR_RETURN(RankingConfig loaded,
+                              RankingConfig::Load(ranking_path));
     config = loaded.proto();
   }
   std::vector<uint32_t> seeds;
-  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_seeds), ',',
-                                               absl::SkipEmpty())) {
+  for (absl::string_view part :
+       absl::StrSplit(absl::GetFlag(FLAGS_seeds), ',', absl::SkipEmpty())) {
     uint32_t seed = 0;
     if (!absl::SimpleAtoi(part, &seed)) {
-      return absl::InvalidArgumentError(absl::StrCat("--seeds: not a number: ", part));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--seeds: not a number: ", part));
     }
     seeds.push_back(seed);
   }
   if (seeds.empty()) return absl::InvalidArgumentError("--seeds: none given");
   const int k = absl::GetFlag(FLAGS_k);
-  if (k < 1 || k > 100) return absl::InvalidArgumentError("--k must be 1 to 100");
+  if (k < 1 || k > 100)
+    return absl::InvalidArgumentError("--k must be 1 to 100");
 
   std::vector<std::unique_ptr<SeedRun>> runs;
   for (uint32_t seed : seeds) {
-    PORTRAIT_ASSIGN_OR_RETURN(auto run,
-                              SeedRun::Load(data, format != "lastfm", seed, config));
+    PORTRAIT_ASSIGN_OR_RETURN(
+        auto run, SeedRun::Load(data, format != "lastfm", seed, config));
     runs.push_back(std::move(run));
   }
   std::vector<std::pair<std::string, v1::RankingConfig>> configs = {
@@ -416,28 +437,34 @@ absl::Status Evaluate() {
       {"POPULAR alone", Alone(config, v1::POPULAR)},
   };
   if (absl::GetFlag(FLAGS_fit_blend)) {
-    PORTRAIT_ASSIGN_OR_RETURN(v1::RankingConfig fitted, FitBlend(runs, config, k));
+    PORTRAIT_ASSIGN_OR_RETURN(v1::RankingConfig fitted,
+                              FitBlend(runs, config, k));
     std::printf("fitted weights: %s\n", WeightsText(fitted).c_str());
     configs.emplace_back("fitted on validation", fitted);
   }
   std::vector<Summary> summaries(configs.size());
   for (size_t c = 0; c < configs.size(); ++c) {
     for (size_t r = 0; r < runs.size(); ++r) {
-      PORTRAIT_ASSIGN_OR_RETURN(TopKMetrics valid, runs[r]->Score(configs[c].second, false, k));
-      PORTRAIT_ASSIGN_OR_RETURN(TopKMetrics test, runs[r]->Score(configs[c].second, true, k));
+      PORTRAIT_ASSIGN_OR_RETURN(TopKMetrics valid,
+                                runs[r]->Score(configs[c].second, false, k));
+      PORTRAIT_ASSIGN_OR_RETURN(TopKMetrics test,
+                                runs[r]->Score(configs[c].second, true, k));
       summaries[c].valid.push_back(valid);
       summaries[c].test.push_back(test);
-      std::printf("seed %u %-22s valid R@%d %.4f N@%d %.4f | test R@%d %.4f N@%d %.4f "
-                  "Hit@%d %.4f P@%d %.4f\n",
-                  seeds[r], configs[c].first.c_str(), k, valid.recall, k, valid.ndcg,
-                  k, test.recall, k, test.ndcg, k, test.hit, k, test.precision);
+      std::printf(
+          "seed %u %-22s valid R@%d %.4f N@%d %.4f | test R@%d %.4f N@%d %.4f "
+          "Hit@%d %.4f P@%d %.4f\n",
+          seeds[r], configs[c].first.c_str(), k, valid.recall, k, valid.ndcg, k,
+          test.recall, k, test.ndcg, k, test.hit, k, test.precision);
       std::fflush(stdout);
     }
   }
   std::printf("\n%s, seeds %s: mean [min, max]\n", format.c_str(),
               absl::GetFlag(FLAGS_seeds).c_str());
-  std::printf("| configuration | test Recall@%d | test NDCG@%d | valid Recall@%d | "
-              "valid NDCG@%d |\n|---|---|---|---|---|\n", k, k, k, k);
+  std::printf(
+      "| configuration | test Recall@%d | test NDCG@%d | valid Recall@%d | "
+      "valid NDCG@%d |\n|---|---|---|---|---|\n",
+      k, k, k, k);
   for (size_t c = 0; c < configs.size(); ++c) {
     PrintSummary(configs[c].first, summaries[c], k);
   }

@@ -5,9 +5,9 @@
 // something to find.
 //
 //   sample_data --dir=/tmp/sample --users=300 --items=400
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 #include <fstream>
 #include <random>
 #include <set>
@@ -46,8 +46,10 @@ int main(int argc, char** argv) {
     std::set<int> chosen;
     while (static_cast<int>(chosen.size()) < count) {
       // Skewed towards the low items of the block, or of everything.
-      const int skew = static_cast<int>(std::pow(rng() % 1000 / 1000.0, 2) * block);
-      chosen.insert(rng() % 10 < 8 ? community * block + skew + 1 : skew * communities + 1);
+      const int skew =
+          static_cast<int>(std::pow(rng() % 1000 / 1000.0, 2) * block);
+      chosen.insert(rng() % 10 < 8 ? community * block + skew + 1
+                                   : skew * communities + 1);
     }
     for (int item : chosen) {
       movielens << u << '\t' << item << '\t' << 1 + rng() % 5 << '\t'
@@ -55,12 +57,15 @@ int main(int argc, char** argv) {
       artists << u << '\t' << item << '\t' << 1 + rng() % 3000 << "\r\n";
     }
     for (int f = 0; f < 3; ++f) {
-      const int other = 1 + (community + communities * (rng() % (users / communities))) % users;
+      const int other =
+          1 +
+          (community + communities * (rng() % (users / communities))) % users;
       if (other != u) {
         friends << u << '\t' << other << "\r\n" << other << '\t' << u << "\r\n";
       }
     }
   }
-  std::printf("sample_data: wrote %d users, %d items to %s\n", users, items, dir.c_str());
+  std::printf("sample_data: wrote %d users, %d items to %s\n", users, items,
+              dir.c_str());
   return EXIT_SUCCESS;
 }

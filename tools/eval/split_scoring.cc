@@ -2,18 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
-#include "models/affinity.h"
 #include "config/ranking_config.h"
+#include "models/affinity.h"
 
 namespace portrait {
 
-SplitMatrices SplitMatrices::Build(const Dataset& data, const std::string& format,
-                                   uint32_t seed) {
+SplitMatrices SplitMatrices::Build(const Dataset& data,
+                                   const std::string& format, uint32_t seed) {
   const bool ratings = format != "lastfm";
   const double signal_weight =
       RankingConfig::Shipped().signal_weight(ratings ? v1::LIKE : v1::BROWSE);
@@ -51,12 +51,16 @@ SplitMatrices SplitMatrices::Build(const Dataset& data, const std::string& forma
     m.train.push_back({u, i, weight});
     m.train_of[u].emplace_back(i, weight);
   }
-  std::sort(m.train.begin(), m.train.end(), [](const Interaction& a, const Interaction& b) {
-    return std::make_pair(a.user, a.item) < std::make_pair(b.user, b.item);
-  });
+  std::sort(m.train.begin(), m.train.end(),
+            [](const Interaction& a, const Interaction& b) {
+              return std::make_pair(a.user, a.item) <
+                     std::make_pair(b.user, b.item);
+            });
   for (auto& row : m.train_of) std::sort(row.begin(), row.end());
-  for (const auto& x : split.valid) m.valid_of[users[x.user]].push_back(item_index(x.item));
-  for (const auto& x : split.test) m.test_of[users[x.user]].push_back(item_index(x.item));
+  for (const auto& x : split.valid)
+    m.valid_of[users[x.user]].push_back(item_index(x.item));
+  for (const auto& x : split.test)
+    m.test_of[users[x.user]].push_back(item_index(x.item));
   return m;
 }
 
@@ -83,7 +87,8 @@ TopKMetrics SplitMatrices::Score(const IalsModel& model, int k, bool test,
       // left out (TopItems).
       std::vector<int32_t> known;
       for (const auto& [item, weight] : train_of[u]) known.push_back(item);
-      if (test) known.insert(known.end(), valid_of[u].begin(), valid_of[u].end());
+      if (test)
+        known.insert(known.end(), valid_of[u].begin(), valid_of[u].end());
       std::vector<std::string> ranked;
       for (const auto& [item, score] :
            model.TopItems(model.FoldIn(train_of[u]), 0, items, k, known)) {

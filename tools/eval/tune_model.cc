@@ -12,10 +12,10 @@
 //       --regularization=10,30 --alpha=1,3 --confidence=log
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -38,7 +38,8 @@ ABSL_FLAG(std::string, iterations, "15", "comma-separated grid");
 ABSL_FLAG(std::string, regularization, "10", "comma-separated grid");
 ABSL_FLAG(std::string, regularization_exponent, "0", "comma-separated grid");
 ABSL_FLAG(std::string, alpha, "1", "comma-separated grid");
-ABSL_FLAG(std::string, confidence, "log", "comma-separated grid of linear, log");
+ABSL_FLAG(std::string, confidence, "log",
+          "comma-separated grid of linear, log");
 ABSL_FLAG(std::string, cg_steps, "0", "comma-separated grid");
 ABSL_FLAG(bool, test, false, "also score the test part");
 ABSL_FLAG(int, k, 10, "cut-off of the metrics");
@@ -87,9 +88,11 @@ std::vector<IalsOptions> Configurations() {
   for (double factors : Grid(absl::GetFlag(FLAGS_factors)))
     for (double iterations : Grid(absl::GetFlag(FLAGS_iterations)))
       for (double lambda : Grid(absl::GetFlag(FLAGS_regularization)))
-        for (double exponent : Grid(absl::GetFlag(FLAGS_regularization_exponent)))
+        for (double exponent :
+             Grid(absl::GetFlag(FLAGS_regularization_exponent)))
           for (double alpha : Grid(absl::GetFlag(FLAGS_alpha)))
-            for (IalsConfidence confidence : Confidences(absl::GetFlag(FLAGS_confidence)))
+            for (IalsConfidence confidence :
+                 Confidences(absl::GetFlag(FLAGS_confidence)))
               for (double cg : Grid(absl::GetFlag(FLAGS_cg_steps))) {
                 IalsOptions o;
                 o.factors = static_cast<int>(factors);
@@ -124,23 +127,24 @@ int Main() {
   const int k = absl::GetFlag(FLAGS_k);
   std::vector<SplitMatrices> splits;
   for (double seed : Grid(absl::GetFlag(FLAGS_seeds))) {
-    splits.push_back(SplitMatrices::Build(*data, format,
-                                          static_cast<uint32_t>(seed)));
+    splits.push_back(
+        SplitMatrices::Build(*data, format, static_cast<uint32_t>(seed)));
   }
   for (const IalsOptions& options : Configurations()) {
     double valid_ndcg = 0, valid_recall = 0, test_ndcg = 0, test_recall = 0;
     for (const SplitMatrices& split : splits) {
       const auto start = std::chrono::steady_clock::now();
-      const IalsModel model = IalsModel::Train(split.users, split.items,
-                                               split.train, options, TwoThreads);
+      const IalsModel model = IalsModel::Train(
+          split.users, split.items, split.train, options, TwoThreads);
       const double seconds = std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
       const TopKMetrics valid = split.ScoreValid(model, k, TwoThreads);
       valid_ndcg += valid.ndcg;
       valid_recall += valid.recall;
-      std::printf("%s seed=%u train=%.1fs valid R@%d %.4f N@%d %.4f", Describe(options).c_str(),
-                  split.seed, seconds, k, valid.recall, k, valid.ndcg);
+      std::printf("%s seed=%u train=%.1fs valid R@%d %.4f N@%d %.4f",
+                  Describe(options).c_str(), split.seed, seconds, k,
+                  valid.recall, k, valid.ndcg);
       if (absl::GetFlag(FLAGS_test)) {
         const TopKMetrics test = split.ScoreTest(model, k, TwoThreads);
         test_ndcg += test.ndcg;

@@ -48,8 +48,9 @@ ABSL_FLAG(int, limit, 20, "items per Recommend");
 ABSL_FLAG(bool, revoke_probe, false,
           "after the measurements, strip LIKE of --probe_user and time how "
           "long until its receipt is complete (model retrained)");
-ABSL_FLAG(int, probe_user, 0, "synthetic user the probe revokes for (0 is "
-                              "the most active)");
+ABSL_FLAG(int, probe_user, 0,
+          "synthetic user the probe revokes for (0 is "
+          "the most active)");
 
 namespace portrait {
 namespace {
@@ -65,12 +66,15 @@ struct Latencies {
 void Report(const char* name, Latencies& l, double seconds) {
   std::sort(l.us.begin(), l.us.end());
   auto at = [&](double q) {
-    return l.us.empty() ? 0.0 : l.us[std::min(l.us.size() - 1,
-                                              static_cast<size_t>(q * l.us.size()))];
+    return l.us.empty() ? 0.0
+                        : l.us[std::min(l.us.size() - 1,
+                                        static_cast<size_t>(q * l.us.size()))];
   };
-  std::printf("%-26s %9.0f rpc/s  p50 %7.0f us  p99 %7.0f us  (%zu calls, %lld errors)\n",
-              name, l.us.size() / seconds, at(0.5), at(0.99), l.us.size(),
-              static_cast<long long>(l.errors));
+  std::printf(
+      "%-26s %9.0f rpc/s  p50 %7.0f us  p99 %7.0f us  (%zu calls, %lld "
+      "errors)\n",
+      name, l.us.size() / seconds, at(0.5), at(0.99), l.us.size(),
+      static_cast<long long>(l.errors));
 }
 
 // Runs `call(thread, rng)` on every thread for the duration; records each
@@ -89,7 +93,9 @@ double Measure(int threads, int seconds,
       while (Clock::now() < deadline) {
         const auto begin = Clock::now();
         const bool ok = call(t, rng);
-        local.push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+        local.push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - begin)
+                .count());
         errors += ok ? 0 : 1;
       }
       absl::MutexLock lock(&out->mu);
@@ -101,7 +107,8 @@ double Measure(int threads, int seconds,
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-bool Ingest(const std::shared_ptr<grpc::Channel>& channel, SyntheticWorld& world) {
+bool Ingest(const std::shared_ptr<grpc::Channel>& channel,
+            SyntheticWorld& world) {
   auto ingest = v1::IngestService::NewStub(channel);
   auto consent = v1::ConsentService::NewStub(channel);
   for (const v1::UpsertItemsRequest& batch : world.Catalog()) {
@@ -134,12 +141,13 @@ bool Ingest(const std::shared_ptr<grpc::Channel>& channel, SyntheticWorld& world
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  std::printf("ingest: %zu opt-ins; %lld events stored, %lld rejected in %.1f s "
-              "(%.0f events/s)%s\n",
-              opt_ins.size(), static_cast<long long>(summary.stored()),
-              static_cast<long long>(summary.rejected()), seconds,
-              (summary.stored() + summary.rejected()) / seconds,
-              status.ok() ? "" : status.error_message().c_str());
+  std::printf(
+      "ingest: %zu opt-ins; %lld events stored, %lld rejected in %.1f s "
+      "(%.0f events/s)%s\n",
+      opt_ins.size(), static_cast<long long>(summary.stored()),
+      static_cast<long long>(summary.rejected()), seconds,
+      (summary.stored() + summary.rejected()) / seconds,
+      status.ok() ? "" : status.error_message().c_str());
   return status.ok();
 }
 
@@ -151,7 +159,8 @@ bool RevokeProbe(const std::shared_ptr<grpc::Channel>& channel) {
   request.set_user_id(SyntheticWorld::UserId(absl::GetFlag(FLAGS_probe_user)));
   request.set_requester(v1::REQUESTER_USER);
   request.set_caller_id("loadgen");
-  request.set_request_id(absl::StrCat("probe-", absl::ToUnixMillis(absl::Now())));
+  request.set_request_id(
+      absl::StrCat("probe-", absl::ToUnixMillis(absl::Now())));
   request.set_policy_version(1);
   request.add_changes()->mutable_signal()->set_signal(v1::LIKE);
   const absl::Time start = absl::Now();
@@ -170,14 +179,16 @@ bool RevokeProbe(const std::shared_ptr<grpc::Channel>& channel) {
   v1::GetErasureStatusResponse status;
   while (absl::Now() - start < absl::Minutes(10)) {
     grpc::ClientContext context;
-    if (!consent->GetErasureStatus(&context, status_request, &status).ok()) return false;
+    if (!consent->GetErasureStatus(&context, status_request, &status).ok())
+      return false;
     if (status.complete()) break;
     absl::SleepFor(absl::Milliseconds(200));
   }
-  std::printf("revocation probe: SetConsent returned in %.1f ms; receipt %s "
-              "after %.1f s\n",
-              returned_ms, status.complete() ? "complete" : "NOT complete",
-              absl::ToDoubleSeconds(absl::Now() - start));
+  std::printf(
+      "revocation probe: SetConsent returned in %.1f ms; receipt %s "
+      "after %.1f s\n",
+      returned_ms, status.complete() ? "complete" : "NOT complete",
+      absl::ToDoubleSeconds(absl::Now() - start));
   return status.complete();
 }
 
@@ -206,19 +217,23 @@ int Run() {
   for (int t = 0; t < threads; ++t) {
     grpc::ChannelArguments args;
     args.SetInt("loadgen.channel", t);  // A connection per client thread.
-    channels.push_back(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args));
   }
   if (!channels[0]->WaitForConnected(std::chrono::system_clock::now() +
                                      std::chrono::seconds(10))) {
-    std::fprintf(stderr, "portrait_loadgen: cannot connect to %s\n", address.c_str());
+    std::fprintf(stderr, "portrait_loadgen: cannot connect to %s\n",
+                 address.c_str());
     return EXIT_FAILURE;
   }
-  std::printf("portrait_loadgen: %d users, %d posts, %d brands, %lld events; "
-              "%d client threads, %u cores\n",
-              world_options.users, world_options.posts, world_options.brands,
-              static_cast<long long>(world_options.events), threads,
-              std::thread::hardware_concurrency());
-  if (absl::GetFlag(FLAGS_ingest) && !Ingest(channels[0], world)) return EXIT_FAILURE;
+  std::printf(
+      "portrait_loadgen: %d users, %d posts, %d brands, %lld events; "
+      "%d client threads, %u cores\n",
+      world_options.users, world_options.posts, world_options.brands,
+      static_cast<long long>(world_options.events), threads,
+      std::thread::hardware_concurrency());
+  if (absl::GetFlag(FLAGS_ingest) && !Ingest(channels[0], world))
+    return EXIT_FAILURE;
 
   std::vector<std::unique_ptr<v1::RecommendService::Stub>> recommend;
   std::vector<std::unique_ptr<grpc::health::v1::Health::Stub>> health;
@@ -228,34 +243,43 @@ int Run() {
   }
   const int seconds = absl::GetFlag(FLAGS_seconds);
   Latencies empty, feed;
-  const double empty_s = Measure(threads, seconds, [&](int t, std::mt19937_64&) {
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::ClientContext context;
-    return health[t]->Check(&context, request, &response).ok();
-  }, &empty);
+  const double empty_s = Measure(
+      threads, seconds,
+      [&](int t, std::mt19937_64&) {
+        grpc::health::v1::HealthCheckRequest request;
+        grpc::health::v1::HealthCheckResponse response;
+        grpc::ClientContext context;
+        return health[t]->Check(&context, request, &response).ok();
+      },
+      &empty);
   int64_t items = 0;
   std::mutex items_mu;
-  const double feed_s = Measure(threads, seconds, [&](int t, std::mt19937_64& rng) {
-    v1::RecommendRequest request;
-    request.set_user_id(SyntheticWorld::UserId(rng() % world_options.users));
-    request.set_surface(v1::FEED);
-    request.set_limit(absl::GetFlag(FLAGS_limit));
-    v1::RecommendResponse response;
-    grpc::ClientContext context;
-    const bool ok = recommend[t]->Recommend(&context, request, &response).ok();
-    std::lock_guard<std::mutex> lock(items_mu);
-    items += response.items_size();
-    return ok;
-  }, &feed);
+  const double feed_s = Measure(
+      threads, seconds,
+      [&](int t, std::mt19937_64& rng) {
+        v1::RecommendRequest request;
+        request.set_user_id(
+            SyntheticWorld::UserId(rng() % world_options.users));
+        request.set_surface(v1::FEED);
+        request.set_limit(absl::GetFlag(FLAGS_limit));
+        v1::RecommendResponse response;
+        grpc::ClientContext context;
+        const bool ok =
+            recommend[t]->Recommend(&context, request, &response).ok();
+        std::lock_guard<std::mutex> lock(items_mu);
+        items += response.items_size();
+        return ok;
+      },
+      &feed);
   if (absl::GetFlag(FLAGS_revoke_probe) && !RevokeProbe(channels[0])) {
     return EXIT_FAILURE;
   }
   Report("empty RPC (health Check)", empty, empty_s);
   Report("Recommend FEED", feed, feed_s);
   const double ratio = (feed.us.size() / feed_s) / (empty.us.size() / empty_s);
-  std::printf("Recommend/empty throughput ratio %.2f; %.1f items per response\n",
-              ratio, feed.us.empty() ? 0.0 : static_cast<double>(items) / feed.us.size());
+  std::printf(
+      "Recommend/empty throughput ratio %.2f; %.1f items per response\n", ratio,
+      feed.us.empty() ? 0.0 : static_cast<double>(items) / feed.us.size());
   const bool ok = empty.errors == 0 && feed.errors == 0 && !feed.us.empty();
   recommend.clear();
   health.clear();

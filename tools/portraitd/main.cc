@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   }
   const int training_threads = absl::GetFlag(FLAGS_training_threads);
   if (training_threads < 1 || training_threads > 64) {
-    std::fprintf(stderr, "portraitd: --training_threads is %d; must be 1 to 64\n",
+    std::fprintf(stderr,
+                 "portraitd: --training_threads is %d; must be 1 to 64\n",
                  training_threads);
     return EXIT_FAILURE;
   }

@@ -36,7 +36,8 @@ SyntheticWorld::Zipf::Zipf(int n, double exponent) {
 
 int SyntheticWorld::Zipf::Draw(std::mt19937_64& rng) const {
   const double u = std::uniform_real_distribution<double>(0, 1)(rng);
-  return static_cast<int>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin()) %
+  return static_cast<int>(std::lower_bound(cdf_.begin(), cdf_.end(), u) -
+                          cdf_.begin()) %
          static_cast<int>(cdf_.size());
 }
 
@@ -92,7 +93,8 @@ std::vector<v1::UpsertItemsRequest> SyntheticWorld::Catalog() const {
     if (p % 3 != 0) post->set_author_id(UserId((p * 31) % options_.users));
     post->set_brand_id(BrandId((p * 17) % options_.brands));
     for (const std::string& tag : post_tags_[p]) post->add_tags(tag);
-    post->set_created_at_ms(options_.now_ms - kSpanMs + (kSpanMs / options_.posts) * p);
+    post->set_created_at_ms(options_.now_ms - kSpanMs +
+                            (kSpanMs / options_.posts) * p);
     if (p % 10 < 3) {
       const City& city = kCities[p % 5];
       post->mutable_location()->set_latitude(city.latitude + 0.01 * (p % 7));
@@ -126,7 +128,8 @@ int SyntheticWorld::PostForUser(int user) {
   // Mostly the community's two topics; otherwise anything popular.
   const int community = user / options_.community_size;
   if (std::uniform_int_distribution<int>(0, 9)(rng_) < 7) {
-    const auto& topic = posts_by_topic_[(community * 2 + (rng_() % 2)) % kTopics];
+    const auto& topic =
+        posts_by_topic_[(community * 2 + (rng_() % 2)) % kTopics];
     if (!topic.empty()) {
       // Exponentially skewed towards the topic's popular posts.
       const double u = std::uniform_real_distribution<double>(1e-9, 1)(rng_);
@@ -188,8 +191,8 @@ v1::Event SyntheticWorld::MakeEvent(int64_t index, int64_t at_ms) {
     target(v1::ITEM_USER, UserId(OtherUserInCommunity(user)));
   } else if (roll < 950) {
     e.set_signal(v1::SEARCH);
-    e.mutable_search()->set_query(
-        absl::StrCat(Topic((community * 2) % kTopics), " ", Topic(rng_() % kTopics)));
+    e.mutable_search()->set_query(absl::StrCat(Topic((community * 2) % kTopics),
+                                               " ", Topic(rng_() % kTopics)));
   } else if (roll < 980 && OptedIn(user)) {
     e.set_signal(v1::LOCATION);
     const City& city = kCities[community % 5];
@@ -214,9 +217,11 @@ v1::Event SyntheticWorld::MakeEvent(int64_t index, int64_t at_ms) {
 }
 
 void SyntheticWorld::Events(
-    int batch_size, const std::function<void(const std::vector<v1::Event>&)>& emit) {
+    int batch_size,
+    const std::function<void(const std::vector<v1::Event>&)>& emit) {
   const int64_t start = options_.now_ms - kSpanMs;
-  const double step = static_cast<double>(kSpanMs) / std::max<int64_t>(1, options_.events);
+  const double step =
+      static_cast<double>(kSpanMs) / std::max<int64_t>(1, options_.events);
   std::vector<v1::Event> batch;
   for (int64_t i = 0; i < options_.events; ++i) {
     batch.push_back(MakeEvent(i, start + static_cast<int64_t>(i * step)));

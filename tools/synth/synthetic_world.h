@@ -69,7 +69,8 @@ class SyntheticWorld {
   std::mt19937_64 rng_;
   Zipf user_activity_, post_popularity_, brand_popularity_;
   std::vector<std::vector<std::string>> post_tags_;
-  std::vector<std::vector<int>> posts_by_topic_;  // topic -> posts, popular first
+  std::vector<std::vector<int>>
+      posts_by_topic_;  // topic -> posts, popular first
 };
 
 }  // namespace portrait

@@ -40,7 +40,8 @@ TEST(SyntheticWorldTest, EverythingIsValidAndActivityIsSkewed) {
   std::map<int, int> per_signal;
   int64_t total = 0, last_ms = 0;
   world.Events(500, [&](const std::vector<v1::Event>& batch) {
-    google::protobuf::RepeatedPtrField<v1::Event> events(batch.begin(), batch.end());
+    google::protobuf::RepeatedPtrField<v1::Event> events(batch.begin(),
+                                                         batch.end());
     absl::Status valid = ValidateEvents(events, Small().now_ms);
     EXPECT_TRUE(valid.ok()) << valid;
     for (const v1::Event& e : batch) {
