@@ -10,6 +10,7 @@
 #include "services/consent/erasure_components.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
+#include "services/storage/stored_protos.h"
 
 namespace portrait {
 namespace {
@@ -24,16 +25,6 @@ std::string Fingerprint(const v1::SetConsentRequest& request) {
   essentials.set_requester(request.requester());
   essentials.set_policy_version(request.policy_version());
   return essentials.SerializeAsString();
-}
-
-template <typename Proto>
-absl::StatusOr<Proto> ParseStored(const std::string& bytes,
-                                  absl::string_view what) {
-  Proto proto;
-  if (!proto.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat(what, " does not parse"));
-  }
-  return proto;
 }
 
 // Puts or deletes the retention deadlines of frozen signals so that they
@@ -251,24 +242,19 @@ absl::StatusOr<v1::GetConsentHistoryResponse> ConsentLedger::GetHistory(
         "page_token: must be a next_page_token from an earlier response");
   }
   v1::GetConsentHistoryResponse response;
-  absl::Status parse_status;
   const std::string& user = request.user_id();
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kLedger, LedgerKey(user, start), PrefixEnd(UserPrefix(user)),
-      [&](absl::string_view, absl::string_view value) {
+  PORTRAIT_RETURN_IF_ERROR(ScanProtos<v1::LedgerEntry>(
+      store_, Column::kLedger, LedgerKey(user, start),
+      PrefixEnd(UserPrefix(user)), "a ledger entry",
+      [&](absl::string_view, v1::LedgerEntry& entry) {
         if (response.entries_size() == page_size) {
           response.set_next_page_token(
               absl::StrCat(response.entries(page_size - 1).sequence() + 1));
           return false;
         }
-        if (!response.add_entries()->ParseFromArray(
-                value.data(), static_cast<int>(value.size()))) {
-          parse_status = absl::DataLossError("a ledger entry does not parse");
-          return false;
-        }
+        *response.add_entries() = std::move(entry);
         return true;
       }));
-  PORTRAIT_RETURN_IF_ERROR(parse_status);
   return response;
 }
 

@@ -6,21 +6,18 @@
 #include "portrait/v1/ingest.pb.h"
 #include "services/consent/consent_view.h"
 #include "services/storage/keys.h"
+#include "services/storage/stored_protos.h"
 
 namespace portrait {
 
 absl::StatusOr<storage::ConsentRecord> ReadConsentRecord(
     Store* store, absl::string_view user_id) {
-  storage::ConsentRecord record;
   absl::StatusOr<std::string> value =
       store->Get(Column::kConsent, ConsentStateKey(user_id));
-  if (absl::IsNotFound(value.status())) return record;
+  if (absl::IsNotFound(value.status())) return storage::ConsentRecord();
   PORTRAIT_RETURN_IF_ERROR(value.status());
-  if (!record.ParseFromString(*value)) {
-    return absl::DataLossError(
-        absl::StrCat("consent record of ", user_id, " does not parse"));
-  }
-  return record;
+  return ParseStored<storage::ConsentRecord>(
+      *value, absl::StrCat("consent record of ", user_id));
 }
 
 absl::StatusOr<absl::flat_hash_map<std::string, storage::ConsentRecord>>
@@ -36,10 +33,10 @@ ReadConsentRecords(Store* store, const std::vector<std::string>& user_ids) {
     storage::ConsentRecord& record = records[user_ids[i]];
     if (absl::IsNotFound(values[i].status())) continue;
     PORTRAIT_RETURN_IF_ERROR(values[i].status());
-    if (!record.ParseFromString(*values[i])) {
-      return absl::DataLossError(
-          absl::StrCat("consent record of ", user_ids[i], " does not parse"));
-    }
+    PORTRAIT_ASSIGN_OR_RETURN(
+        record,
+        ParseStored<storage::ConsentRecord>(
+            *values[i], absl::StrCat("consent record of ", user_ids[i])));
   }
   return records;
 }
@@ -53,26 +50,16 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
   if (!view.Signal(v1::PROFILE_ATTRIBUTES).effective) return false;
   const std::string begin = UserSignalPrefix(user_id, v1::PROFILE_ATTRIBUTES);
   int32_t birth_year = 0;
-  bool parsed = true;
   // Events are in time order: the last one that states a year wins.
-  PORTRAIT_RETURN_IF_ERROR(
-      store->Scan(Column::kEvents, begin, PrefixEnd(begin),
-                  [&](absl::string_view, absl::string_view value) {
-                    v1::Event event;
-                    if (!event.ParseFromArray(value.data(),
-                                              static_cast<int>(value.size()))) {
-                      parsed = false;
-                      return false;
-                    }
-                    if (event.profile_attributes().birth_year() != 0) {
-                      birth_year = event.profile_attributes().birth_year();
-                    }
-                    return true;
-                  }));
-  if (!parsed) {
-    return absl::DataLossError(absl::StrCat("a PROFILE_ATTRIBUTES event of ",
-                                            user_id, " does not parse"));
-  }
+  PORTRAIT_RETURN_IF_ERROR(ScanProtos<v1::Event>(
+      store, Column::kEvents, begin, PrefixEnd(begin),
+      absl::StrCat("a PROFILE_ATTRIBUTES event of ", user_id),
+      [&](absl::string_view, const v1::Event& event) {
+        if (event.profile_attributes().birth_year() != 0) {
+          birth_year = event.profile_attributes().birth_year();
+        }
+        return true;
+      }));
   return IsMinorByBirthYear(birth_year, policy.minor_age(), now_ms);
 }
 
@@ -87,11 +74,10 @@ absl::Status CompleteReceiptComponent(Store* store, absl::string_view user_id,
   absl::StatusOr<std::string> stored =
       store->Get(Column::kConsent, receipt_key);
   if (stored.ok()) {
-    v1::ErasureReceipt receipt;
-    if (!receipt.ParseFromString(*stored)) {
-      return absl::DataLossError(
-          absl::StrCat("receipt ", user_id, "/", sequence, " does not parse"));
-    }
+    PORTRAIT_ASSIGN_OR_RETURN(
+        v1::ErasureReceipt receipt,
+        ParseStored<v1::ErasureReceipt>(
+            *stored, absl::StrCat("receipt ", user_id, "/", sequence)));
     for (v1::ErasureComponent& c : *receipt.mutable_components()) {
       if (c.component() != component || c.state() == v1::DONE) continue;
       c.set_state(v1::DONE);

@@ -9,6 +9,7 @@
 #include "base/status_macros.h"
 #include "services/consent/erasure_components.h"
 #include "services/storage/keys.h"
+#include "services/storage/stored_protos.h"
 
 namespace portrait {
 
@@ -229,19 +230,13 @@ absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
     const std::string begin =
         UserSignalPrefix(user_id, static_cast<v1::Signal>(s));
     std::vector<v1::Event> events;
-    bool parsed = true;
     PORTRAIT_RETURN_IF_ERROR(
-        store_->Scan(Column::kEvents, begin, PrefixEnd(begin),
-                     [&](absl::string_view, absl::string_view value) {
-                       events.emplace_back();
-                       parsed = events.back().ParseFromArray(
-                           value.data(), static_cast<int>(value.size()));
-                       return parsed;
-                     }));
-    if (!parsed) {
-      return absl::DataLossError(
-          absl::StrCat("a stored event of ", user_id, " does not parse"));
-    }
+        ScanProtos<v1::Event>(store_, Column::kEvents, begin, PrefixEnd(begin),
+                              absl::StrCat("a stored event of ", user_id),
+                              [&](absl::string_view, v1::Event& event) {
+                                events.push_back(std::move(event));
+                                return true;
+                              }));
     (*stored)[s] = std::move(events);
   }
   return absl::OkStatus();
@@ -412,19 +407,13 @@ absl::Status PortraitIndex::LoadPendingModels() {
 }
 
 absl::Status PortraitIndex::LoadCatalog() {
-  bool parsed = true;
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kCatalog, "", "",
-      [&](absl::string_view, absl::string_view value) {
-        mu_.AssertHeld();
-        v1::Item item;
-        parsed =
-            item.ParseFromArray(value.data(), static_cast<int>(value.size()));
-        if (parsed) state_.catalog.Upsert(item);
-        return parsed;
-      }));
-  return parsed ? absl::OkStatus()
-                : absl::DataLossError("a catalog item does not parse");
+  return ScanProtos<v1::Item>(store_, Column::kCatalog, "", "",
+                              "a catalog item",
+                              [&](absl::string_view, const v1::Item& item) {
+                                mu_.AssertHeld();
+                                state_.catalog.Upsert(item);
+                                return true;
+                              });
 }
 
 absl::Status PortraitIndex::LoadConsents() {
@@ -450,10 +439,9 @@ absl::Status PortraitIndex::LoadConsents() {
 absl::Status PortraitIndex::LoadEvents() {
   std::string current_user;
   std::vector<v1::Event> events;
-  absl::Status status;
-  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
-      Column::kEvents, "", "",
-      [&](absl::string_view key, absl::string_view value) {
+  PORTRAIT_RETURN_IF_ERROR(ScanProtos<v1::Event>(
+      store_, Column::kEvents, "", "", "a stored event",
+      [&](absl::string_view key, v1::Event& event) {
         mu_.AssertHeld();
         const absl::string_view user = key.substr(0, key.find('\0'));
         if (user != current_user) {
@@ -461,16 +449,9 @@ absl::Status PortraitIndex::LoadEvents() {
           events.clear();
           current_user = std::string(user);
         }
-        events.emplace_back();
-        if (!events.back().ParseFromArray(value.data(),
-                                          static_cast<int>(value.size()))) {
-          status = absl::DataLossError(absl::StrCat(
-              "a stored event of ", current_user, " does not parse"));
-          return false;
-        }
+        events.push_back(std::move(event));
         return true;
       }));
-  PORTRAIT_RETURN_IF_ERROR(status);
   if (!events.empty()) LoadUser(current_user, events);
   return absl::OkStatus();
 }
