@@ -28,6 +28,7 @@
 #include "models/ials.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/common.pb.h"
+#include "services/consent/signal_set.h"
 #include "services/portrait/user_portrait.h"
 
 namespace portrait {
@@ -39,8 +40,8 @@ struct ModelInput {
   std::vector<std::pair<int32_t, float>> seen;
   // Rows of every engaged item the version knows, sorted: never candidates.
   std::vector<int32_t> engaged;
-  // The signals the seen items were engaged through (bits).
-  uint32_t signals = 0;
+  // The signals the seen items were engaged through.
+  SignalSet signals;
 
   bool operator==(const ModelInput& other) const {
     return seen == other.seen && engaged == other.engaged &&

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/consent/signal_set.h"
 #include "services/portrait/test_events.h"
 
 namespace portrait {
@@ -70,7 +71,7 @@ TEST(ServingModelTest, TopIsMemoisedPerExactInput) {
   const ModelInput input = version->InputOf(user, config);
   ASSERT_EQ(input.seen.size(), 3u);
   EXPECT_EQ(input.engaged.size(), 3u);
-  EXPECT_EQ(input.signals, 1u << v1::LIKE);
+  EXPECT_EQ(input.signals, SignalSet{v1::LIKE});
 
   const auto first = version->Top("u", input, v1::ITEM_POST, 10);
   EXPECT_EQ(*first, Direct(*version, input, 10));

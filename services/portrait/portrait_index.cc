@@ -145,7 +145,7 @@ absl::Status PortraitIndex::OnEventsStored(
         ReadSignals(event->user_id(),
                     RebuildCandidates(event->user_id(), nullptr), &it->second));
   }
-  std::vector<std::pair<std::string, uint32_t>> unfinished;
+  std::vector<std::pair<std::string, SignalSet>> unfinished;
   {
     absl::MutexLock lock(&mu_);
     ++state_.generation;
@@ -166,9 +166,9 @@ absl::Status PortraitIndex::OnEventsStored(
       SyncCoSet(user_id, user);
       auto it = stored.find(user_id);
       if (it == stored.end()) continue;
-      uint32_t missing = 0;
+      SignalSet missing;
       Reconcile(user_id, user, it->second, &missing);
-      if (missing != 0) unfinished.emplace_back(user_id, missing);
+      if (!missing.empty()) unfinished.emplace_back(user_id, missing);
     }
   }
   for (auto& [user_id, missing] : unfinished) {
@@ -184,7 +184,7 @@ absl::Status PortraitIndex::OnConsentCommitted(
   StoredEvents stored;
   PORTRAIT_RETURN_IF_ERROR(
       ReadSignals(user_id, RebuildCandidates(user_id, &record), &stored));
-  uint32_t missing = 0;
+  SignalSet missing;
   {
     absl::MutexLock lock(&mu_);
     ++state_.generation;
@@ -200,33 +200,37 @@ absl::Status PortraitIndex::OnConsentCommitted(
   return FinishReconcile(user_id, missing, std::move(stored));
 }
 
-uint32_t PortraitIndex::RebuildCandidates(
+SignalSet PortraitIndex::RebuildCandidates(
     const std::string& user_id, const storage::ConsentRecord* record) const {
   absl::ReaderMutexLock lock(&mu_);
   const UserPortrait* user = state_.User(user_id);
-  if (user == nullptr) return 0;
+  if (user == nullptr) return SignalSet();
   if (record == nullptr) record = &user->consent;
   // Whether the user is a minor can change during the reconcile (it depends
   // on a block the reconcile may drop or rebuild): take either answer.
   const ConsentView as_adult(*policy_, *record, /*minor_by_stated_age=*/false);
   const ConsentView as_minor(*policy_, *record, /*minor_by_stated_age=*/true);
-  uint32_t candidates = 0;
+  SignalSet candidates;
   for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
-    if (!v1::Signal_IsValid(s) || !(user->needs_rebuild & (1u << s))) continue;
     const v1::Signal signal = static_cast<v1::Signal>(s);
+    if (!v1::Signal_IsValid(s) || !user->needs_rebuild.Contains(signal)) {
+      continue;
+    }
     if (as_adult.Signal(signal).effective ||
         as_minor.Signal(signal).effective) {
-      candidates |= 1u << s;
+      candidates.Add(signal);
     }
   }
   return candidates;
 }
 
 absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
-                                        uint32_t signals,
+                                        SignalSet signals,
                                         StoredEvents* stored) const {
   for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
-    if (!(signals & (1u << s)) || stored->contains(s)) continue;
+    if (!signals.Contains(static_cast<v1::Signal>(s)) || stored->contains(s)) {
+      continue;
+    }
     const std::string begin =
         UserSignalPrefix(user_id, static_cast<v1::Signal>(s));
     std::vector<v1::Event> events;
@@ -243,12 +247,12 @@ absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
 }
 
 absl::Status PortraitIndex::FinishReconcile(const std::string& user_id,
-                                            uint32_t missing,
+                                            SignalSet missing,
                                             StoredEvents stored) {
   // Each round reads at least one more signal, so this ends.
-  while (missing != 0) {
+  while (!missing.empty()) {
     PORTRAIT_RETURN_IF_ERROR(ReadSignals(user_id, missing, &stored));
-    missing = 0;
+    missing = SignalSet();
     absl::MutexLock lock(&mu_);
     ++state_.generation;
     Reconcile(user_id, state_.users[user_id], stored, &missing);
@@ -269,7 +273,7 @@ void PortraitIndex::ForgetCovered(const std::vector<std::string>& receipt_ids) {
 }
 
 void PortraitIndex::Reconcile(const std::string& user_id, UserPortrait& user,
-                              const StoredEvents& stored, uint32_t* missing) {
+                              const StoredEvents& stored, SignalSet* missing) {
   // Two passes: the PROFILE_ATTRIBUTES block decides who is a minor, which
   // decides whether sensitive blocks are effective.
   for (int pass = 0; pass < 2; ++pass) {
@@ -278,19 +282,18 @@ void PortraitIndex::Reconcile(const std::string& user_id, UserPortrait& user,
       if (!v1::Signal_IsValid(s)) continue;
       const v1::Signal signal = static_cast<v1::Signal>(s);
       const bool effective = view.Signal(signal).effective;
-      const uint32_t bit = 1u << signal;
       if (!effective) {
-        user.needs_rebuild |= bit;
-        *missing &= ~bit;
+        user.needs_rebuild.Add(signal);
+        missing->Remove(signal);
         if (user.Block(signal) != nullptr) {
           const SharedKeys before = KeysOf(user);
           user.Drop(signal, *config_);
           SyncShared(user_id, user, before);
         }
-      } else if (user.needs_rebuild & bit) {
+      } else if (user.needs_rebuild.Contains(signal)) {
         auto events = stored.find(s);
         if (events == stored.end()) {
-          *missing |= bit;  // Left out (absent) until read.
+          missing->Add(signal);  // Left out (absent) until read.
           continue;
         }
         // Replaces whatever the block holds: the stored events are all of it.
@@ -298,8 +301,8 @@ void PortraitIndex::Reconcile(const std::string& user_id, UserPortrait& user,
         user.Drop(signal, *config_);
         for (const v1::Event& event : events->second) user.Add(event, *config_);
         SyncShared(user_id, user, before);
-        user.needs_rebuild &= ~bit;
-        *missing &= ~bit;
+        user.needs_rebuild.Remove(signal);
+        missing->Remove(signal);
       }
     }
   }
@@ -472,7 +475,7 @@ void PortraitIndex::LoadUser(const std::string& user_id,
   const ConsentView view = ViewOf(user, now_ms);
   for (const v1::Event& event : events) {
     const bool effective = view.Signal(event.signal()).effective;
-    if (!effective) user.needs_rebuild |= 1u << event.signal();
+    if (!effective) user.needs_rebuild.Add(event.signal());
     if (event.signal() != v1::PROFILE_ATTRIBUTES && effective) {
       user.Add(event, *config_);
     }

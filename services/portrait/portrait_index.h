@@ -162,22 +162,22 @@ class PortraitIndex : public ConsentObserver {
   // A user's stored events by signal, read without the writer lock (the
   // caller holds the user's lock, so they cannot change meanwhile).
   using StoredEvents = absl::flat_hash_map<int, std::vector<v1::Event>>;
-  // The signals (bits) a reconcile of the user under `record` (nullptr: the
+  // The signals a reconcile of the user under `record` (nullptr: the
   // index's) may rebuild.
-  uint32_t RebuildCandidates(const std::string& user_id,
-                             const storage::ConsentRecord* record) const
+  SignalSet RebuildCandidates(const std::string& user_id,
+                              const storage::ConsentRecord* record) const
       ABSL_LOCKS_EXCLUDED(mu_);
   // Adds the stored events of `signals` not already in *stored.
-  absl::Status ReadSignals(const std::string& user_id, uint32_t signals,
+  absl::Status ReadSignals(const std::string& user_id, SignalSet signals,
                            StoredEvents* stored) const ABSL_LOCKS_EXCLUDED(mu_);
   // Drops the blocks that stopped being effective and rebuilds, from
   // `stored`, those that became effective. A block to rebuild that is not in
   // `stored` stays absent and is added to *missing.
   void Reconcile(const std::string& user_id, UserPortrait& user,
-                 const StoredEvents& stored, uint32_t* missing)
+                 const StoredEvents& stored, SignalSet* missing)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads `missing` and reconciles again, until nothing is missing.
-  absl::Status FinishReconcile(const std::string& user_id, uint32_t missing,
+  absl::Status FinishReconcile(const std::string& user_id, SignalSet missing,
                                StoredEvents stored) ABSL_LOCKS_EXCLUDED(mu_);
   void AddToUser(const std::string& user_id, UserPortrait& user,
                  const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -50,7 +50,7 @@ void UserPortrait::Engage(const std::string& label, int64_t at_ms,
     item.last_ms = at_ms;
     by_recency_.insert({-item.last_ms, label});
   }
-  item.signals |= 1u << signal;
+  item.signals.Add(signal);
 }
 
 void UserPortrait::Add(const v1::Event& event, const RankingConfig& config) {
@@ -141,7 +141,9 @@ void UserPortrait::ForEachEngagement(
   if (engaged == engaged_.end()) return;
   // Only the blocks of the signals the item was engaged through hold it.
   for (const auto& [s, block] : blocks_) {
-    if ((engaged->second.signals & (1u << s)) == 0) continue;
+    if (!engaged->second.signals.Contains(static_cast<v1::Signal>(s))) {
+      continue;
+    }
     auto it = block.features.find(label);
     if (it != block.features.end())
       visit(static_cast<v1::Signal>(s), it->second);

@@ -24,6 +24,7 @@
 #include "models/affinity.h"
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/ingest.pb.h"
+#include "services/consent/signal_set.h"
 
 namespace portrait {
 
@@ -57,7 +58,7 @@ struct SignalBlock {
 // An item the user engaged with through engagement signals.
 struct EngagedItem {
   int64_t last_ms = std::numeric_limits<int64_t>::min();
-  uint32_t signals = 0;  // Bit per signal number.
+  SignalSet signals;
 };
 
 class UserPortrait {
@@ -91,11 +92,11 @@ class UserPortrait {
   // The user's stored consent record (empty for a user who has none).
   storage::ConsentRecord consent;
 
-  // A bit per signal whose stored events may be missing from its block
+  // The signals whose stored events may be missing from their blocks
   // (it was not effective when events were stored or loaded, or its block
   // was dropped): the block must be rebuilt from storage when the signal
   // becomes effective. Kept by PortraitIndex.
-  uint32_t needs_rebuild = 0;
+  SignalSet needs_rebuild;
 
  private:
   void Engage(const std::string& label, int64_t at_ms, v1::Signal signal);

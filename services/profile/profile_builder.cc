@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "services/consent/signal_set.h"
 #include "services/storage/ids.h"
 
 namespace portrait {
@@ -75,7 +76,7 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
                    v1::GetProfileResponse* out) {
   struct Entry {
     double weight = 0;
-    uint32_t signals = 0;
+    SignalSet signals;
   };
   absl::flat_hash_map<std::string, Entry> interests;
   std::vector<std::string> engaged;
@@ -83,7 +84,7 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
   std::sort(engaged.begin(), engaged.end());
   for (const std::string& label : engaged) {
     const double weight = user.EngagedWeight(label, config, now_ms);
-    const uint32_t signals = user.engaged().at(label).signals;
+    const SignalSet signals = user.engaged().at(label).signals;
     std::vector<std::string> keys;
     absl::string_view kind, id;
     if (!SplitLabel(label, &kind, &id)) continue;
@@ -108,7 +109,7 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
     for (const std::string& term : terms) {
       interests[term].weight += search->features.at(term).Decayed(
           now_ms, config.taste_half_life_ms());
-      interests[term].signals |= 1u << v1::SEARCH;
+      interests[term].signals.Add(v1::SEARCH);
     }
   }
   std::vector<v1::Interest> ranked;
@@ -116,10 +117,7 @@ void FillInterests(const IndexState& state, const UserPortrait& user,
     v1::Interest interest;
     interest.set_label(label);
     interest.set_weight(entry.weight);
-    for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
-      if (entry.signals & (1u << s))
-        interest.add_signals(static_cast<v1::Signal>(s));
-    }
+    entry.signals.ForEach([&](v1::Signal s) { interest.add_signals(s); });
     ranked.push_back(std::move(interest));
   }
   SortByWeightThenLabel(&ranked);

@@ -62,15 +62,15 @@ double EngagedWeight(const SourceContext& ctx, const std::string& label) {
   return ctx.user.EngagedWeight(label, ctx.index.config(), ctx.now_ms);
 }
 
-uint32_t EngagedSignals(const SourceContext& ctx, const std::string& label) {
+SignalSet EngagedSignals(const SourceContext& ctx, const std::string& label) {
   auto it = ctx.user.engaged().find(label);
-  return it == ctx.user.engaged().end() ? 0 : it->second.signals;
+  return it == ctx.user.engaged().end() ? SignalSet() : it->second.signals;
 }
 
 // Adds posts of `posts`, newest first, up to `n`, with `raw` each. Returns
 // how many it added.
 size_t AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
-                      double raw_scale, uint32_t signals,
+                      double raw_scale, SignalSet signals,
                       const SourceContext& ctx, CandidateTable* table) {
   size_t taken = 0;
   for (const auto& [neg_created, label] : posts) {
@@ -110,11 +110,11 @@ void CandidateTable::Clear() {
 }
 
 void AddRaw(CandidateTable* table, const std::string& label,
-            v1::ReasonSource source, double raw, uint32_t signals) {
+            v1::ReasonSource source, double raw, SignalSet signals) {
   if (raw <= 0) return;
   Candidate& c = (*table)[label];
   c.raw[source] += raw;
-  c.signals[source] |= signals;
+  c.signals[source] |= signals.bits();
 }
 
 void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
@@ -123,7 +123,7 @@ void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
   // best candidates_per_source, ties by label (ids depend on arrival order).
   struct Sum {
     double raw = 0;
-    uint32_t signals = 0;
+    SignalSet signals;
   };
   const v1::RankingConfig& config = ctx.index.config().proto();
   absl::flat_hash_map<int32_t, Sum> sums;
@@ -133,7 +133,7 @@ void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
     const int32_t id = ctx.state.items.Find(*seed);
     if (id < 0) continue;
     const double weight = EngagedWeight(ctx, *seed);
-    const uint32_t signals = EngagedSignals(ctx, *seed);
+    const SignalSet signals = EngagedSignals(ctx, *seed);
     // Held here: the range-for would otherwise iterate a list whose last
     // owner may be a cache entry another reader replaces meanwhile.
     const auto neighbours = ctx.index.NearestNeighbours(ctx.state, id);
@@ -177,7 +177,7 @@ void AddEmbedding(const SourceContext& ctx, v1::ItemKind kind,
 // Tag (or term) -> weight and the signals behind it.
 struct TasteEntry {
   double weight = 0;
-  uint32_t signals = 0;
+  SignalSet signals;
 };
 
 void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
@@ -190,7 +190,7 @@ void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
     const PostInfo* post = ctx.state.catalog.Post(id);
     if (post == nullptr) continue;
     const double weight = EngagedWeight(ctx, *label);
-    const uint32_t signals = EngagedSignals(ctx, *label);
+    const SignalSet signals = EngagedSignals(ctx, *label);
     for (const std::string& tag : post->tags) {
       taste[tag].weight += weight;
       taste[tag].signals |= signals;
@@ -201,14 +201,14 @@ void AddSimilarTastePosts(const SourceContext& ctx, CandidateTable* table) {
       TasteEntry& entry = taste[label->substr(5)];
       entry.weight += search->features.at(*label).Decayed(
           ctx.now_ms, ctx.index.config().taste_half_life_ms());
-      entry.signals |= 1u << v1::SEARCH;
+      entry.signals.Add(v1::SEARCH);
     }
   }
   Ranked top;
   for (const auto& [tag, entry] : taste) top.emplace_back(tag, entry.weight);
   RankAndKeep(&top, 5);
   for (const auto& [tag, weight] : top) {
-    const uint32_t signals = taste[tag].signals;
+    const SignalSet signals = taste[tag].signals;
     size_t taken = 0;
     for (const auto& [neg_created, label] :
          ctx.state.catalog.PostsWithTag(tag)) {
@@ -239,7 +239,7 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
     followed.emplace_back(label, static_cast<double>(affinity.last_ms));
   }
   RankAndKeep(&followed, 50);
-  const uint32_t signals = 1u << v1::FOLLOW;
+  const SignalSet signals = {v1::FOLLOW};
   size_t added = 0;
   for (const auto& [label, last] : followed) {
     if (added >= static_cast<size_t>(PerSource(ctx))) break;
@@ -288,7 +288,7 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
   // Each friend's taste: their most recently engaged items of the kind, each
   // weighted by the friend's affinity for it over the friend's total, so
   // that every friend counts alike; summed over friends by label.
-  const uint32_t signals = 1u << v1::FRIEND;
+  const SignalSet signals = {v1::FRIEND};
   const std::string prefix = absl::StrCat(kind, ":");
   absl::flat_hash_map<const std::string*, double> sums;
   std::vector<std::pair<const std::string*, double>> items;
@@ -327,7 +327,7 @@ void AddNearbyPosts(const SourceContext& ctx, CandidateTable* table) {
   }
   double top = cells.empty() ? 1.0 : cells.front().second;
   if (ctx.context_cell.has_value()) cells.emplace_back(*ctx.context_cell, top);
-  const uint32_t signals = 1u << v1::LOCATION;
+  const SignalSet signals = {v1::LOCATION};
   for (const auto& [cell, weight] : cells) {
     AddNewestPosts(ctx.state.catalog.PostsInCell(cell), PerSource(ctx) / 4,
                    v1::NEARBY, weight, signals, ctx, table);
@@ -338,20 +338,20 @@ void AddPopular(const SourceContext& ctx, absl::string_view kind,
                 CandidateTable* table) {
   const auto top = ctx.index.TopByCount(ctx.state, kind, PerSource(ctx));
   for (const auto& [label, count] : *top) {
-    AddRaw(table, label, v1::POPULAR, std::log1p(count), 0);
+    AddRaw(table, label, v1::POPULAR, std::log1p(count), SignalSet());
   }
 }
 
 void AddFreshPosts(const SourceContext& ctx, CandidateTable* table) {
   AddNewestPosts(ctx.state.catalog.AllPosts(), PerSource(ctx), v1::FRESH, 1.0,
-                 0, ctx, table);
+                 SignalSet(), ctx, table);
 }
 
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
   for (const UserPortrait* other : VisibleFriends(ctx)) {
     for (const std::string* label :
          SortedLabels(other->Block(v1::FRIEND), "user:")) {
-      AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0, 1u << v1::FRIEND);
+      AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0, SignalSet{v1::FRIEND});
     }
   }
   for (const std::string* followed :
@@ -362,7 +362,7 @@ void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
     for (const std::string& follower : it->second) {
       if (taken++ >= PerSource(ctx)) break;
       AddRaw(table, absl::StrCat("user:", follower), v1::CO_FOLLOW, 1.0,
-             1u << v1::FOLLOW);
+             SignalSet{v1::FOLLOW});
     }
   }
   for (const std::string* label :
@@ -370,7 +370,7 @@ void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
     for (const std::string& person : ctx.state.catalog.PeopleWithContactHash(
              absl::HexStringToBytes(label->substr(8)))) {
       AddRaw(table, absl::StrCat("user:", person), v1::CONTACTS_MATCH, 1.0,
-             1u << v1::CONTACTS);
+             SignalSet{v1::CONTACTS});
     }
   }
 }

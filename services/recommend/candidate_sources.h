@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "models/blend.h"
 #include "portrait/v1/recommend.pb.h"
+#include "services/consent/signal_set.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 
@@ -48,9 +49,9 @@ struct SourceContext {
   const ServingModel* model = nullptr;
 };
 
-// Adds `raw` from `source` to the candidate `label`, with `signals` (bits).
+// Adds `raw` from `source` to the candidate `label`, with `signals`.
 void AddRaw(CandidateTable* table, const std::string& label,
-            v1::ReasonSource source, double raw, uint32_t signals);
+            v1::ReasonSource source, double raw, SignalSet signals);
 
 // Posts or brands (`kind`) engaged with together with the user's recent
 // items.

@@ -13,6 +13,7 @@
 #include "models/blend.h"
 #include "models/features.h"
 #include "portrait/storage/records.pb.h"
+#include "services/consent/signal_set.h"
 #include "services/recommend/candidate_sources.h"
 #include "services/storage/ids.h"
 
@@ -216,11 +217,9 @@ void FillItem(const Candidate& c, v1::RecommendedItem* out) {
     if (c.raw[s] <= 0) continue;
     v1::Reason* reason = out->add_reasons();
     reason->set_source(static_cast<v1::ReasonSource>(s));
-    for (int signal = v1::Signal_MIN + 1; signal <= v1::Signal_MAX; ++signal) {
-      if (c.signals[s] & (1u << signal)) {
-        reason->add_signals(static_cast<v1::Signal>(signal));
-      }
-    }
+    SignalSet::FromBits(c.signals[s]).ForEach([&](v1::Signal signal) {
+      reason->add_signals(signal);
+    });
   }
 }
 

@@ -35,7 +35,8 @@ absl::Status ScanProtos(Store* store, Column column, absl::string_view begin,
   T proto;
   absl::Status status = store->Scan(
       column, begin, end, [&](absl::string_view key, absl::string_view value) {
-        if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        if (!proto.ParseFromArray(value.data(),
+                                  static_cast<int>(value.size()))) {
           parse_status =
               absl::DataLossError(absl::StrCat(what, " does not parse"));
           return false;
