@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "portrait/v1/consent.grpc.pb.h"
+#include "portrait/v1/ingest.grpc.pb.h"
 #include "services/consent/erasure_components.h"
 #include "tests/consent_harness.h"
 #include "tests/temp_dir.h"
@@ -230,6 +231,68 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
   EXPECT_TRUE(component_done(erasure::kTrainedModel));
   EXPECT_TRUE(status.complete()) << status.ShortDebugString();
+}
+
+// On-disk erasure waits for its interval (the revocation does not trigger a
+// compaction), then completes.
+TEST(DiskErasureScheduleTest, RunsOncePerIntervalNotAfterEachRevocation) {
+  TempDir dir;
+  FakeClock clock(1'790'000'000'000);
+  PortraitServer::Options options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir.path() + "/db";
+  options.clock = &clock;
+  options.auto_train = false;
+  options.disk_erasure_interval = absl::Seconds(60);
+  auto started = PortraitServer::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<PortraitServer> server = std::move(*started);
+  auto channel = ConnectTo(server->port());
+  auto ingest = v1::IngestService::NewStub(channel);
+  auto consent = v1::ConsentService::NewStub(channel);
+  // The first maintenance run erased (nothing); the next may run in 60 s.
+  ASSERT_TRUE(server->RunMaintenance().ok());
+
+  v1::RecordEventsRequest events;
+  *events.add_events() = ConsentHarness::MakeEvent("e1", "carol", v1::LIKE,
+                                                   clock.NowMillis() - 1000);
+  v1::RecordEventsResponse recorded;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(ingest->RecordEvents(&context, events, &recorded).ok());
+  }
+  v1::SetConsentRequest strip;
+  strip.set_user_id("carol");
+  strip.set_requester(v1::REQUESTER_USER);
+  strip.set_caller_id("schedule-test");
+  strip.set_request_id("strip-1");
+  strip.set_policy_version(1);
+  strip.add_changes()->mutable_signal()->set_signal(v1::LIKE);
+  strip.mutable_changes(0)->mutable_signal()->set_action(v1::STRIP);
+  v1::SetConsentResponse stripped;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(consent->SetConsent(&context, strip, &stripped).ok());
+  }
+  auto on_disk_state = [&] {
+    v1::GetErasureStatusRequest request;
+    request.set_receipt_id(stripped.receipt_id());
+    v1::GetErasureStatusResponse status;
+    grpc::ClientContext context;
+    EXPECT_TRUE(consent->GetErasureStatus(&context, request, &status).ok());
+    for (const v1::ErasureComponent& c : status.receipt().components()) {
+      if (c.component() == erasure::kRawEventsOnDisk) return c.state();
+    }
+    return v1::ERASURE_STATE_UNSPECIFIED;
+  };
+  absl::StatusOr<absl::Duration> next = server->RunMaintenance();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, absl::Seconds(60));
+  EXPECT_EQ(on_disk_state(), v1::PENDING);
+
+  clock.AdvanceMillis(60 * 1000);
+  ASSERT_TRUE(server->RunMaintenance().ok());
+  EXPECT_EQ(on_disk_state(), v1::DONE);
 }
 
 }  // namespace

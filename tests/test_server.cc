@@ -19,6 +19,8 @@ std::unique_ptr<PortraitServer> StartTestServer(
   options.block_cache_bytes = 8 << 20;
   options.clock = clock;
   options.auto_train = false;
+  // Tests call RunMaintenance when they want on-disk erasure to run.
+  options.disk_erasure_interval = absl::ZeroDuration();
   options.ranking_path = ranking_path;
   auto server = PortraitServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();

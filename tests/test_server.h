@@ -18,7 +18,8 @@ namespace portrait {
 // Starts a server over `data_dir` on a free loopback port; fails the current
 // test (and returns nullptr) if it cannot. Background model training is off
 // (tests call PortraitServer::TrainModel), so answers depend only on what the
-// test did. `ranking_path` empty means the shipped ranking configuration.
+// test did; on-disk erasure runs whenever maintenance does. `ranking_path`
+// empty means the shipped ranking configuration.
 std::unique_ptr<PortraitServer> StartTestServer(
     const std::string& data_dir, const Clock* clock,
     const std::string& ranking_path = "");

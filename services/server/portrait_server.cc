@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -68,6 +69,7 @@ absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   auto_train_ = options.auto_train;
   retrain_after_ = options.retrain_after;
   retrain_debounce_ = options.retrain_debounce;
+  disk_erasure_interval_ = options.disk_erasure_interval;
   return absl::OkStatus();
 }
 
@@ -184,8 +186,18 @@ absl::Status PortraitServer::Serve(const Options& options) {
 absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   absl::MutexLock lock(&maintenance_mu_);
   PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireFrozen().status());
-  PORTRAIT_RETURN_IF_ERROR(eraser_->RunPending().status());
-  if (!auto_train_) return absl::InfiniteDuration();
+  const int64_t now_ms = clock_->NowMillis();
+  if (now_ms >= next_disk_erasure_ms_) {
+    PORTRAIT_RETURN_IF_ERROR(eraser_->RunPending().status());
+    next_disk_erasure_ms_ =
+        now_ms + absl::ToInt64Milliseconds(disk_erasure_interval_);
+  }
+  const absl::Duration erasure_due =
+      disk_erasure_interval_ == absl::ZeroDuration()
+          ? absl::InfiniteDuration()
+          : absl::Milliseconds(
+                std::max<int64_t>(0, next_disk_erasure_ms_ - now_ms));
+  if (!auto_train_) return erasure_due;
   const int64_t retrain_after_ms = absl::ToInt64Milliseconds(retrain_after_);
   const int64_t debounce_ms = absl::ToInt64Milliseconds(retrain_debounce_);
   int64_t due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
@@ -217,7 +229,8 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   }
   // Nothing due now: look again once data that changes meanwhile would be
   // due (ingest does not wake this thread), at the latest at the interval.
-  return due_ms < 0 ? retrain_after_ : absl::Milliseconds(due_ms);
+  return std::min(erasure_due,
+                  due_ms < 0 ? retrain_after_ : absl::Milliseconds(due_ms));
 }
 
 absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {

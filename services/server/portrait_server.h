@@ -63,6 +63,12 @@ class PortraitServer {
     // How often retention, on-disk erasure and model training run when
     // nothing wakes them.
     absl::Duration maintenance_interval = absl::Seconds(60);
+    // On-disk erasure (compacting the key ranges that revocations deleted)
+    // runs at most this often, not right after each revocation: a burst of
+    // revocations shares the work, and revocations do not compete with
+    // compactions (docs/BENCHMARKS.md, "Revocation latency"). Its promised
+    // deadline is 24 h. Zero: whenever maintenance runs.
+    absl::Duration disk_erasure_interval = absl::Seconds(60);
     // Threads that train the model (its hyper-parameters are in the
     // ranking configuration). The trained factors do not depend on it.
     int training_threads = 2;
@@ -93,11 +99,12 @@ class PortraitServer {
   // The port actually bound.
   int port() const { return port_; }
 
-  // Runs retention, on-disk erasure and (with auto_train, when due) model
-  // training now, on the caller's thread (tests drive time with a FakeClock
-  // and call this). Returns how soon to run it again: when training will be
-  // due, or, when nothing is due yet, `retrain_after` (data may change
-  // meanwhile); infinite without auto_train.
+  // Runs retention, on-disk erasure (when `disk_erasure_interval` passed
+  // since it last ran) and (with auto_train, when due) model training now,
+  // on the caller's thread (tests drive time with a FakeClock and call
+  // this). Returns how soon to run it again: when training or on-disk
+  // erasure will be due, or, when nothing is due yet, `retrain_after` (data
+  // may change meanwhile).
   absl::StatusOr<absl::Duration> RunMaintenance();
 
   // Trains a model version now and returns its lineage.
@@ -132,6 +139,9 @@ class PortraitServer {
   bool auto_train_ = true;
   absl::Duration retrain_after_;
   absl::Duration retrain_debounce_;
+  absl::Duration disk_erasure_interval_;
+  // When on-disk erasure may run next (clock ms). Guarded by maintenance_mu_.
+  int64_t next_disk_erasure_ms_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   std::unique_ptr<Recommender> recommender_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;

@@ -27,6 +27,9 @@ ABSL_FLAG(std::string, ranking, "",
           "format); empty uses the shipped config/ranking.textproto");
 ABSL_FLAG(int, maintenance_interval_s, 60,
           "seconds between retention / on-disk erasure runs when idle");
+ABSL_FLAG(int, disk_erasure_interval_s, 60,
+          "on-disk erasure (compacting stripped ranges) runs at most this "
+          "often, 0 to 3600; receipts promise it within 24 h");
 ABSL_FLAG(int, training_threads, 2,
           "threads that train the model (1 to 64); its hyper-parameters are "
           "in the ranking configuration");
@@ -68,6 +71,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "portraitd: --retrain_after_s must be >= 1\n");
     return EXIT_FAILURE;
   }
+  const int disk_erasure_interval_s =
+      absl::GetFlag(FLAGS_disk_erasure_interval_s);
+  if (disk_erasure_interval_s < 0 || disk_erasure_interval_s > 3600) {
+    std::fprintf(
+        stderr,
+        "portraitd: --disk_erasure_interval_s is %d; must be 0 to 3600\n",
+        disk_erasure_interval_s);
+    return EXIT_FAILURE;
+  }
   if (absl::GetFlag(FLAGS_maintenance_interval_s) < 1) {
     std::fprintf(stderr, "portraitd: --maintenance_interval_s must be >= 1\n");
     return EXIT_FAILURE;
@@ -83,6 +95,7 @@ int main(int argc, char** argv) {
   options.retrain_after = absl::Seconds(absl::GetFlag(FLAGS_retrain_after_s));
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
+  options.disk_erasure_interval = absl::Seconds(disk_erasure_interval_s);
   auto server = portrait::PortraitServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "portraitd: cannot start: %s\n",
