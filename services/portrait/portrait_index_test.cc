@@ -45,93 +45,89 @@ bool HasLikes(const PortraitIndex& index, const std::string& user) {
   });
 }
 
-TEST(PortraitIndexTest, FreezeDropsABlockAndGrantRebuildsItFromTheStore) {
-  MemoryStore store;
-  FakeClock clock(kNow);
-  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
-  PortraitIndex index(&store, &clock, &policy, &RankingConfig::Shipped());
-  Store(store, index, PostLike("e1", "u", 1, kNow - 2000));
-  Store(store, index, PostLike("e2", "u", 2, kNow - 1000));
-  ASSERT_TRUE(HasLikes(index, "u"));
-
-  ASSERT_TRUE(index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
-  EXPECT_FALSE(HasLikes(index, "u"));
-  EXPECT_EQ(index.Read([](const IndexState& s) { return s.popularity.size(); }),
-            0u);
-
-  ASSERT_TRUE(index.OnConsentCommitted("u", WithLikes(v1::GRANTED), {}).ok());
-  EXPECT_TRUE(HasLikes(index, "u"));
-  EXPECT_EQ(index.Read([](const IndexState& s) { return s.popularity.size(); }),
-            2u);
-}
-
 // A store whose event scans wait until released, announcing that they
 // started.
 class BlockingScanStore : public MemoryStore {
  public:
   absl::Status Scan(Column column, absl::string_view begin,
                     absl::string_view end, const ScanVisitor& visit) override {
-    if (column == Column::kEvents && block_) {
-      started_.Notify();
-      release_.WaitForNotification();
+    if (column == Column::kEvents && block) {
+      started.Notify();
+      release.WaitForNotification();
     }
     return MemoryStore::Scan(column, begin, end, visit);
   }
-  bool block_ = false;
-  absl::Notification started_;
-  absl::Notification release_;
+  bool block = false;
+  absl::Notification started;
+  absl::Notification release;
 };
 
-TEST(PortraitIndexTest, ReadersDoNotWaitForTheStoreDuringARebuild) {
-  BlockingScanStore store;
-  FakeClock clock(kNow);
-  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
-  PortraitIndex index(&store, &clock, &policy, &RankingConfig::Shipped());
-  Store(store, index, PostLike("e1", "u", 1, kNow - 1000));
-  ASSERT_TRUE(index.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+class PortraitIndexTest : public ::testing::Test {
+ protected:
+  BlockingScanStore store_;
+  FakeClock clock_{kNow};
+  const ConsentPolicy policy_ = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  PortraitIndex index_{&store_, &clock_, &policy_, &RankingConfig::Shipped()};
+};
 
-  store.block_ = true;
+TEST_F(PortraitIndexTest, FreezeDropsABlockAndGrantRebuildsItFromTheStore) {
+  Store(store_, index_, PostLike("e1", "u", 1, kNow - 2000));
+  Store(store_, index_, PostLike("e2", "u", 2, kNow - 1000));
+  ASSERT_TRUE(HasLikes(index_, "u"));
+
+  ASSERT_TRUE(index_.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+  EXPECT_FALSE(HasLikes(index_, "u"));
+  EXPECT_EQ(
+      index_.Read([](const IndexState& s) { return s.popularity.size(); }), 0u);
+
+  ASSERT_TRUE(index_.OnConsentCommitted("u", WithLikes(v1::GRANTED), {}).ok());
+  EXPECT_TRUE(HasLikes(index_, "u"));
+  EXPECT_EQ(
+      index_.Read([](const IndexState& s) { return s.popularity.size(); }), 2u);
+}
+
+TEST_F(PortraitIndexTest, ReadersDoNotWaitForTheStoreDuringARebuild) {
+  Store(store_, index_, PostLike("e1", "u", 1, kNow - 1000));
+  ASSERT_TRUE(index_.OnConsentCommitted("u", WithLikes(v1::FROZEN), {}).ok());
+
+  store_.block = true;
   absl::Status rebuilt;
   std::thread grant([&] {
-    rebuilt = index.OnConsentCommitted("u", WithLikes(v1::GRANTED), {});
+    rebuilt = index_.OnConsentCommitted("u", WithLikes(v1::GRANTED), {});
   });
-  store.started_.WaitForNotification();
+  store_.started.WaitForNotification();
   // The rebuild is reading the store: a reader gets the index meanwhile.
   absl::Notification read;
   std::thread reader([&] {
-    EXPECT_FALSE(HasLikes(index, "u"));
+    EXPECT_FALSE(HasLikes(index_, "u"));
     read.Notify();
   });
   EXPECT_TRUE(read.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  store.release_.Notify();
+  store_.release.Notify();
   reader.join();
   grant.join();
   ASSERT_TRUE(rebuilt.ok()) << rebuilt;
-  EXPECT_TRUE(HasLikes(index, "u"));
+  EXPECT_TRUE(HasLikes(index_, "u"));
 }
 
-TEST(PortraitIndexTest, TopByCountIsCachedPerLength) {
-  MemoryStore store;
-  FakeClock clock(kNow);
-  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
-  PortraitIndex index(&store, &clock, &policy, &RankingConfig::Shipped());
+TEST_F(PortraitIndexTest, TopByCountIsCachedPerLength) {
   // Post pN is liked by N users.
   int id = 0;
   for (int post = 1; post <= 4; ++post) {
     for (int user = 0; user < post; ++user) {
       const v1::Event event = PostLike(
           absl::StrCat("e", id++), absl::StrCat("u", user), post, kNow - 1000);
-      ASSERT_TRUE(index.OnEventsStored({&event}).ok());
+      ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
     }
   }
-  index.Read([&](const IndexState& state) {
-    const auto one = index.TopByCount(state, "post", 1);
+  index_.Read([&](const IndexState& state) {
+    const auto one = index_.TopByCount(state, "post", 1);
     ASSERT_EQ(one->size(), 1u);
     EXPECT_EQ((*one)[0], std::make_pair(std::string("post:p4"), 4));
-    const auto three = index.TopByCount(state, "post", 3);
+    const auto three = index_.TopByCount(state, "post", 3);
     ASSERT_EQ(three->size(), 3u);
     EXPECT_EQ((*three)[2], std::make_pair(std::string("post:p2"), 2));
-    EXPECT_EQ(index.TopByCount(state, "post", 1)->size(), 1u);
+    EXPECT_EQ(index_.TopByCount(state, "post", 1)->size(), 1u);
   });
 }
 
