@@ -53,6 +53,7 @@ absl::Status CheckModel(const v1::ModelConfig& m) {
 
 absl::Status Check(const v1::RankingConfig& p) {
   std::array<bool, kNumSources> seen_source{};
+  double popular = 0;
   for (const v1::SourceWeight& w : p.source_weights()) {
     if (w.source() <= 0 || w.source() >= kNumSources ||
         !v1::ReasonSource_IsValid(w.source()) || seen_source[w.source()]) {
@@ -64,11 +65,9 @@ absl::Status Check(const v1::RankingConfig& p) {
       return Invalid(absl::StrCat(v1::ReasonSource_Name(w.source()),
                                   " weight must be >= 0"));
     }
+    if (w.source() == v1::POPULAR) popular = w.weight();
   }
-  std::array<double, kNumSources> weights{};
-  for (const v1::SourceWeight& w : p.source_weights())
-    weights[w.source()] = w.weight();
-  if (!(weights[v1::POPULAR] > 0)) {
+  if (!(popular > 0)) {
     return Invalid(
         "POPULAR must weigh > 0: non-personalised answers rest on it "
         "(BRANDS and PEOPLE on it alone)");

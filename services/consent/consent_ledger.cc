@@ -15,6 +15,15 @@
 namespace portrait {
 namespace {
 
+std::vector<ErasureDuty> DutiesOf(
+    const std::vector<ConsentObserver*>& observers) {
+  std::vector<ErasureDuty> duties;
+  for (const ConsentObserver* observer : observers) {
+    for (const ErasureDuty& duty : observer->Duties()) duties.push_back(duty);
+  }
+  return duties;
+}
+
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
@@ -59,7 +68,8 @@ ConsentLedger::ConsentLedger(Store* store, const Clock* clock, UserLocks* locks,
       clock_(clock),
       locks_(locks),
       policy_(policy),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      duties_(DutiesOf(options_.observers)) {}
 
 absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     Commit& commit, int64_t now_ms, WriteBatch* batch) {
@@ -78,17 +88,15 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     events->set_state(v1::DONE);
     events->set_done_at_ms(now_ms);
     if (r.erase) AppendStripOps(user, r.signal, batch);
-    for (const ConsentObserver* observer : options_.observers) {
-      for (const ErasureDuty& duty : observer->Duties()) {
-        if (duty.erased_only && !r.erase) continue;
-        v1::ErasureComponent* c = receipt.add_components();
-        *c = *events;
-        c->set_component(duty.component);
-        if (duty.deadline_ms == 0) continue;
-        c->set_state(v1::PENDING);
-        c->set_done_at_ms(0);
-        c->set_deadline_ms(now_ms + duty.deadline_ms);
-      }
+    for (const ErasureDuty& duty : duties_) {
+      if (duty.erased_only && !r.erase) continue;
+      v1::ErasureComponent* c = receipt.add_components();
+      *c = *events;
+      c->set_component(duty.component);
+      if (duty.deadline_ms == 0) continue;
+      c->set_state(v1::PENDING);
+      c->set_done_at_ms(0);
+      c->set_deadline_ms(now_ms + duty.deadline_ms);
     }
   }
   if (!commit.revocations.empty()) {

@@ -100,6 +100,9 @@ class ConsentLedger {
   UserLocks* const locks_;
   const ConsentPolicy* const policy_;
   const Options options_;
+  // Every observer's duties, in receipt order (each observer's are
+  // constant, so they are collected once).
+  const std::vector<ErasureDuty> duties_;
 };
 
 }  // namespace portrait

@@ -56,7 +56,7 @@ class ConsentObserver {
   virtual ~ConsentObserver() = default;
 
   // The components this observer adds to every revocation's receipt, in
-  // order. Constant.
+  // order. Constant: the ledger asks once, when it is constructed.
   virtual std::vector<ErasureDuty> Duties() const = 0;
 
   // Adds what the observer needs to find its pending work later (written

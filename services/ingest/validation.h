@@ -50,7 +50,6 @@ absl::Status ValidateItems(
 absl::Status ValidateItemRefs(
     const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);
 
-// Why a well-formed event cannot be stored as it is.
 // Event-level checks: target and payload fit the signal; no self-targeting.
 std::optional<Rejection> CheckEventShape(const v1::Event& event);
 

@@ -228,11 +228,9 @@ absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
                                         SignalSet signals,
                                         StoredEvents* stored) const {
   for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
-    if (!signals.Contains(static_cast<v1::Signal>(s)) || stored->contains(s)) {
-      continue;
-    }
-    const std::string begin =
-        UserSignalPrefix(user_id, static_cast<v1::Signal>(s));
+    const v1::Signal signal = static_cast<v1::Signal>(s);
+    if (!signals.Contains(signal) || stored->contains(signal)) continue;
+    const std::string begin = UserSignalPrefix(user_id, signal);
     std::vector<v1::Event> events;
     PORTRAIT_RETURN_IF_ERROR(
         ScanProtos<v1::Event>(store_, Column::kEvents, begin, PrefixEnd(begin),
@@ -241,7 +239,7 @@ absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
                                 events.push_back(std::move(event));
                                 return true;
                               }));
-    (*stored)[s] = std::move(events);
+    (*stored)[signal] = std::move(events);
   }
   return absl::OkStatus();
 }
@@ -291,7 +289,7 @@ void PortraitIndex::Reconcile(const std::string& user_id, UserPortrait& user,
           SyncShared(user_id, user, before);
         }
       } else if (user.needs_rebuild.Contains(signal)) {
-        auto events = stored.find(s);
+        auto events = stored.find(signal);
         if (events == stored.end()) {
           missing->Add(signal);  // Left out (absent) until read.
           continue;

@@ -161,7 +161,7 @@ class PortraitIndex : public ConsentObserver {
   void CountsChanged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A user's stored events by signal, read without the writer lock (the
   // caller holds the user's lock, so they cannot change meanwhile).
-  using StoredEvents = absl::flat_hash_map<int, std::vector<v1::Event>>;
+  using StoredEvents = absl::flat_hash_map<v1::Signal, std::vector<v1::Event>>;
   // The signals a reconcile of the user under `record` (nullptr: the
   // index's) may rebuild.
   SignalSet RebuildCandidates(const std::string& user_id,

@@ -140,7 +140,7 @@ class PortraitServer {
   absl::Duration retrain_after_;
   absl::Duration retrain_debounce_;
   absl::Duration disk_erasure_interval_;
-  // When on-disk erasure may run next (clock ms). Guarded by maintenance_mu_.
+  // When on-disk erasure may run next (clock ms).
   int64_t next_disk_erasure_ms_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   std::unique_ptr<Recommender> recommender_;
   std::unique_ptr<EventIngestor> ingestor_;
