@@ -34,6 +34,22 @@ using ::testing::HasSubstr;
 
 constexpr int kUsers = 4;
 
+// A request that grants `signal` to `user`, or STRIPs it.
+v1::SetConsentRequest SignalRequest(const std::string& user, v1::Signal signal,
+                                    bool grant, const std::string& request_id) {
+  v1::SetConsentRequest request;
+  request.set_user_id(user);
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("concurrency-test");
+  request.set_request_id(request_id);
+  request.set_policy_version(1);
+  v1::SignalChange* change = request.add_changes()->mutable_signal();
+  change->set_signal(signal);
+  change->set_grant(grant);
+  if (!grant) change->set_action(v1::STRIP);
+  return request;
+}
+
 class ConsentServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -52,17 +68,8 @@ class ConsentServiceTest : public ::testing::Test {
 
   v1::SetConsentRequest Request(const std::string& user, v1::Signal signal,
                                 bool grant) {
-    v1::SetConsentRequest request;
-    request.set_user_id(user);
-    request.set_requester(v1::REQUESTER_USER);
-    request.set_caller_id("concurrency-test");
-    request.set_request_id(absl::StrCat("r", next_request_++));
-    request.set_policy_version(1);
-    v1::SignalChange* change = request.add_changes()->mutable_signal();
-    change->set_signal(signal);
-    change->set_grant(grant);
-    if (!grant) change->set_action(v1::STRIP);
-    return request;
+    return SignalRequest(user, signal, grant,
+                         absl::StrCat("r", next_request_++));
   }
 
   // LIKE events stored for `user`: count and oldest occurred_at.
@@ -238,11 +245,8 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
 TEST(DiskErasureScheduleTest, RunsOncePerIntervalNotAfterEachRevocation) {
   TempDir dir;
   FakeClock clock(1'790'000'000'000);
-  PortraitServer::Options options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir.path() + "/db";
-  options.clock = &clock;
-  options.auto_train = false;
+  PortraitServer::Options options =
+      TestServerOptions(dir.path() + "/db", &clock);
   options.disk_erasure_interval = absl::Seconds(60);
   auto started = PortraitServer::Start(options);
   ASSERT_TRUE(started.ok()) << started.status();
@@ -261,18 +265,15 @@ TEST(DiskErasureScheduleTest, RunsOncePerIntervalNotAfterEachRevocation) {
     grpc::ClientContext context;
     ASSERT_TRUE(ingest->RecordEvents(&context, events, &recorded).ok());
   }
-  v1::SetConsentRequest strip;
-  strip.set_user_id("carol");
-  strip.set_requester(v1::REQUESTER_USER);
-  strip.set_caller_id("schedule-test");
-  strip.set_request_id("strip-1");
-  strip.set_policy_version(1);
-  strip.add_changes()->mutable_signal()->set_signal(v1::LIKE);
-  strip.mutable_changes(0)->mutable_signal()->set_action(v1::STRIP);
   v1::SetConsentResponse stripped;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(consent->SetConsent(&context, strip, &stripped).ok());
+    ASSERT_TRUE(consent
+                    ->SetConsent(&context,
+                                 SignalRequest("carol", v1::LIKE,
+                                               /*grant=*/false, "strip-1"),
+                                 &stripped)
+                    .ok());
   }
   auto on_disk_state = [&] {
     v1::GetErasureStatusRequest request;

@@ -240,11 +240,8 @@ TEST_F(IngestIntegrationTest, SecondServerOnSameDirectoryIsRefused) {
 
 TEST_F(IngestIntegrationTest, ServesFromAGivenStoreAndLeavesItOpen) {
   MemoryStore store;
-  PortraitServer::Options options;
-  options.listen_address = "127.0.0.1:0";
-  options.data_dir = dir_.path() + "/never-created";
-  options.clock = &clock_;
-  options.auto_train = false;
+  PortraitServer::Options options =
+      TestServerOptions(dir_.path() + "/never-created", &clock_);
   options.store = &store;
   auto server = PortraitServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -262,7 +259,7 @@ TEST_F(IngestIntegrationTest, ServesFromAGivenStoreAndLeavesItOpen) {
   // The events are in the given store, which stays usable after shutdown.
   int events = 0;
   ASSERT_TRUE(store
-                  .Scan(Column::kEvents, "", "\xff",
+                  .Scan(Column::kEvents, "", "",
                         [&](absl::string_view, absl::string_view) {
                           ++events;
                           return true;

@@ -10,9 +10,8 @@
 
 namespace portrait {
 
-std::unique_ptr<PortraitServer> StartTestServer(
-    const std::string& data_dir, const Clock* clock,
-    const std::string& ranking_path) {
+PortraitServer::Options TestServerOptions(const std::string& data_dir,
+                                          const Clock* clock) {
   PortraitServer::Options options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = data_dir;
@@ -21,6 +20,13 @@ std::unique_ptr<PortraitServer> StartTestServer(
   options.auto_train = false;
   // Tests call RunMaintenance when they want on-disk erasure to run.
   options.disk_erasure_interval = absl::ZeroDuration();
+  return options;
+}
+
+std::unique_ptr<PortraitServer> StartTestServer(
+    const std::string& data_dir, const Clock* clock,
+    const std::string& ranking_path) {
+  PortraitServer::Options options = TestServerOptions(data_dir, clock);
   options.ranking_path = ranking_path;
   auto server = PortraitServer::Start(options);
   EXPECT_TRUE(server.ok()) << server.status();

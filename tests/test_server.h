@@ -15,6 +15,11 @@
 
 namespace portrait {
 
+// The options StartTestServer starts with (a test may change some and call
+// PortraitServer::Start itself).
+PortraitServer::Options TestServerOptions(const std::string& data_dir,
+                                          const Clock* clock);
+
 // Starts a server over `data_dir` on a free loopback port; fails the current
 // test (and returns nullptr) if it cannot. Background model training is off
 // (tests call PortraitServer::TrainModel), so answers depend only on what the
