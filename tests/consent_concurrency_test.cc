@@ -53,17 +53,13 @@ v1::SetConsentRequest SignalRequest(const std::string& user, v1::Signal signal,
 class ConsentServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = StartTestServer(dir_.path() + "/db", RealClock::Get());
-    ASSERT_NE(server_, nullptr);
-    channel_ = ConnectTo(server_->port());
-    consent_ = v1::ConsentService::NewStub(channel_);
-    profile_ = v1::ProfileService::NewStub(channel_);
+    ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", RealClock::Get()));
   }
 
   grpc::Status Set(const v1::SetConsentRequest& request,
                    v1::SetConsentResponse* response) {
     grpc::ClientContext context;
-    return consent_->SetConsent(&context, request, response);
+    return portrait_.consent->SetConsent(&context, request, response);
   }
 
   v1::SetConsentRequest Request(const std::string& user, v1::Signal signal,
@@ -78,7 +74,8 @@ class ConsentServiceTest : public ::testing::Test {
     request.set_user_id(user);
     v1::GetEventSummaryResponse response;
     grpc::ClientContext context;
-    EXPECT_TRUE(profile_->GetEventSummary(&context, request, &response).ok());
+    EXPECT_TRUE(
+        portrait_.profile->GetEventSummary(&context, request, &response).ok());
     for (const v1::SignalEventSummary& s : response.signals()) {
       if (s.signal() == v1::LIKE) return {s.count(), s.oldest_ms()};
     }
@@ -86,10 +83,7 @@ class ConsentServiceTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<PortraitServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ConsentService::Stub> consent_;
-  std::unique_ptr<v1::ProfileService::Stub> profile_;
+  TestServer portrait_;
   int next_request_ = 0;
 };
 
@@ -99,7 +93,7 @@ TEST_F(ConsentServiceTest, IngestNeverOutrunsARevocation) {
   std::vector<std::thread> producers;
   for (int t = 0; t < 3; ++t) {
     producers.emplace_back([&, t] {
-      auto ingest = v1::IngestService::NewStub(channel_);
+      auto ingest = v1::IngestService::NewStub(portrait_.channel);
       std::mt19937 rng(t);
       for (int batch = 0; !stop.load(); ++batch) {
         v1::RecordEventsRequest request;
@@ -171,16 +165,17 @@ TEST_F(ConsentServiceTest, StatusCodesOverTheWire) {
   v1::GetErasureStatusResponse status;
   {
     grpc::ClientContext context;
-    EXPECT_EQ(consent_->GetErasureStatus(&context, status_request, &status)
-                  .error_code(),
-              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(
+        portrait_.consent->GetErasureStatus(&context, status_request, &status)
+            .error_code(),
+        grpc::StatusCode::NOT_FOUND);
   }
   v1::GetConsentRequest get;
   get.set_user_id("");
   v1::GetConsentResponse got;
   {
     grpc::ClientContext context;
-    EXPECT_EQ(consent_->GetConsent(&context, get, &got).error_code(),
+    EXPECT_EQ(portrait_.consent->GetConsent(&context, get, &got).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT);
   }
   v1::GetConsentHistoryRequest history;
@@ -188,14 +183,14 @@ TEST_F(ConsentServiceTest, StatusCodesOverTheWire) {
   v1::GetConsentHistoryResponse entries;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(consent_->GetConsentHistory(&context, history, &entries).ok());
+    ASSERT_TRUE(
+        portrait_.consent->GetConsentHistory(&context, history, &entries).ok());
   }
   ASSERT_EQ(entries.entries_size(), 1);
   EXPECT_EQ(entries.entries(0).new_value(), "STRIPPED");
 }
 
 TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
-  auto ingest = v1::IngestService::NewStub(channel_);
   v1::RecordEventsRequest events;
   for (int i = 0; i < 50; ++i) {
     *events.add_events() =
@@ -205,7 +200,8 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   v1::RecordEventsResponse recorded;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(ingest->RecordEvents(&context, events, &recorded).ok());
+    ASSERT_TRUE(
+        portrait_.ingest->RecordEvents(&context, events, &recorded).ok());
   }
   v1::SetConsentResponse response;
   ASSERT_TRUE(Set(Request("bob", v1::LIKE, false), &response).ok());
@@ -221,7 +217,8 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline) {
     grpc::ClientContext context;
-    ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
+    ASSERT_TRUE(
+        portrait_.consent->GetErasureStatus(&context, request, &status).ok());
     if (component_done(erasure::kRawEventsOnDisk)) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -230,12 +227,13 @@ TEST_F(ConsentServiceTest, OnDiskErasureCompletesInTheBackground) {
   // The model component waits for a version trained without the data.
   EXPECT_FALSE(component_done(erasure::kTrainedModel));
   EXPECT_FALSE(status.complete());
-  auto lineage = server_->TrainModel();
+  auto lineage = portrait_.server->TrainModel();
   ASSERT_TRUE(lineage.ok()) << lineage.status();
   EXPECT_THAT(lineage->receipts_covered(),
               ::testing::Contains(response.receipt_id()));
   grpc::ClientContext context;
-  ASSERT_TRUE(consent_->GetErasureStatus(&context, request, &status).ok());
+  ASSERT_TRUE(
+      portrait_.consent->GetErasureStatus(&context, request, &status).ok());
   EXPECT_TRUE(component_done(erasure::kTrainedModel));
   EXPECT_TRUE(status.complete()) << status.ShortDebugString();
 }
@@ -248,14 +246,10 @@ TEST(DiskErasureScheduleTest, RunsOncePerIntervalNotAfterEachRevocation) {
   PortraitServer::Options options =
       TestServerOptions(dir.path() + "/db", &clock);
   options.disk_erasure_interval = absl::Seconds(60);
-  auto started = PortraitServer::Start(options);
-  ASSERT_TRUE(started.ok()) << started.status();
-  std::unique_ptr<PortraitServer> server = std::move(*started);
-  auto channel = ConnectTo(server->port());
-  auto ingest = v1::IngestService::NewStub(channel);
-  auto consent = v1::ConsentService::NewStub(channel);
+  TestServer portrait;
+  ASSERT_TRUE(portrait.Start(options));
   // The first maintenance run erased (nothing); the next may run in 60 s.
-  ASSERT_TRUE(server->RunMaintenance().ok());
+  ASSERT_TRUE(portrait.server->RunMaintenance().ok());
 
   v1::RecordEventsRequest events;
   *events.add_events() = ConsentHarness::MakeEvent("e1", "carol", v1::LIKE,
@@ -263,12 +257,13 @@ TEST(DiskErasureScheduleTest, RunsOncePerIntervalNotAfterEachRevocation) {
   v1::RecordEventsResponse recorded;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(ingest->RecordEvents(&context, events, &recorded).ok());
+    ASSERT_TRUE(
+        portrait.ingest->RecordEvents(&context, events, &recorded).ok());
   }
   v1::SetConsentResponse stripped;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(consent
+    ASSERT_TRUE(portrait.consent
                     ->SetConsent(&context,
                                  SignalRequest("carol", v1::LIKE,
                                                /*grant=*/false, "strip-1"),
@@ -280,19 +275,20 @@ TEST(DiskErasureScheduleTest, RunsOncePerIntervalNotAfterEachRevocation) {
     request.set_receipt_id(stripped.receipt_id());
     v1::GetErasureStatusResponse status;
     grpc::ClientContext context;
-    EXPECT_TRUE(consent->GetErasureStatus(&context, request, &status).ok());
+    EXPECT_TRUE(
+        portrait.consent->GetErasureStatus(&context, request, &status).ok());
     for (const v1::ErasureComponent& c : status.receipt().components()) {
       if (c.component() == erasure::kRawEventsOnDisk) return c.state();
     }
     return v1::ERASURE_STATE_UNSPECIFIED;
   };
-  absl::StatusOr<absl::Duration> next = server->RunMaintenance();
+  absl::StatusOr<absl::Duration> next = portrait.server->RunMaintenance();
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_EQ(*next, absl::Seconds(60));
   EXPECT_EQ(on_disk_state(), v1::PENDING);
 
   clock.AdvanceMillis(60 * 1000);
-  ASSERT_TRUE(server->RunMaintenance().ok());
+  ASSERT_TRUE(portrait.server->RunMaintenance().ok());
   EXPECT_EQ(on_disk_state(), v1::DONE);
 }
 

@@ -43,26 +43,17 @@ v1::Event MakeEvent(int i, const std::string& user) {
 class IngestIntegrationTest : public ::testing::Test {
  protected:
   void StartServer() {
-    server_ = StartTestServer(dir_.path() + "/db", &clock_);
-    ASSERT_NE(server_, nullptr);
-    channel_ = ConnectTo(server_->port());
-    ingest_ = v1::IngestService::NewStub(channel_);
-    profile_ = v1::ProfileService::NewStub(channel_);
+    ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_));
   }
 
-  void StopServer() {
-    ingest_.reset();
-    profile_.reset();
-    channel_.reset();
-    server_.reset();
-  }
+  void StopServer() { portrait_.Stop(); }
 
   grpc::Status Record(const std::vector<v1::Event>& events,
                       v1::RecordEventsResponse* response) {
     v1::RecordEventsRequest request;
     for (const v1::Event& e : events) *request.add_events() = e;
     grpc::ClientContext context;
-    return ingest_->RecordEvents(&context, request, response);
+    return portrait_.ingest->RecordEvents(&context, request, response);
   }
 
   v1::GetEventSummaryResponse Summary(const std::string& user) {
@@ -71,17 +62,14 @@ class IngestIntegrationTest : public ::testing::Test {
     v1::GetEventSummaryResponse response;
     grpc::ClientContext context;
     grpc::Status status =
-        profile_->GetEventSummary(&context, request, &response);
+        portrait_.profile->GetEventSummary(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
 
   TempDir dir_;
   FakeClock clock_{kNow};
-  std::unique_ptr<PortraitServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::IngestService::Stub> ingest_;
-  std::unique_ptr<v1::ProfileService::Stub> profile_;
+  TestServer portrait_;
 };
 
 TEST_F(IngestIntegrationTest, EventsSurviveRestartAndRetriesStoreNothingTwice) {
@@ -96,7 +84,7 @@ TEST_F(IngestIntegrationTest, EventsSurviveRestartAndRetriesStoreNothingTwice) {
   v1::StreamEventsResponse summary;
   {
     grpc::ClientContext context;
-    auto writer = ingest_->StreamEvents(&context, &summary);
+    auto writer = portrait_.ingest->StreamEvents(&context, &summary);
     for (int half = 0; half < 2; ++half) {
       v1::StreamEventsRequest message;
       for (int i = half * 150; i < half * 150 + 150; ++i) {
@@ -144,7 +132,7 @@ TEST_F(IngestIntegrationTest,
   StartServer();
   v1::StreamEventsResponse summary;
   grpc::ClientContext context;
-  auto writer = ingest_->StreamEvents(&context, &summary);
+  auto writer = portrait_.ingest->StreamEvents(&context, &summary);
   v1::StreamEventsRequest good;
   *good.add_events() = MakeEvent(1, "carol");
   ASSERT_TRUE(writer->Write(good));
@@ -175,7 +163,8 @@ TEST_F(IngestIntegrationTest, SummaryOfMalformedUserIsInvalidArgument) {
   request.set_user_id("has space");
   v1::GetEventSummaryResponse response;
   grpc::ClientContext context;
-  grpc::Status status = profile_->GetEventSummary(&context, request, &response);
+  grpc::Status status =
+      portrait_.profile->GetEventSummary(&context, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("user_id"));
 }
@@ -187,7 +176,8 @@ TEST_F(IngestIntegrationTest, CatalogCallsWorkOverTheWire) {
   v1::UpsertItemsResponse upserted;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(ingest_->UpsertItems(&context, upsert, &upserted).ok());
+    ASSERT_TRUE(
+        portrait_.ingest->UpsertItems(&context, upsert, &upserted).ok());
   }
   EXPECT_EQ(upserted.upserted(), 1);
   v1::DeleteItemsRequest del;
@@ -196,19 +186,19 @@ TEST_F(IngestIntegrationTest, CatalogCallsWorkOverTheWire) {
   v1::DeleteItemsResponse deleted;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(ingest_->DeleteItems(&context, del, &deleted).ok());
+    ASSERT_TRUE(portrait_.ingest->DeleteItems(&context, del, &deleted).ok());
   }
   EXPECT_EQ(deleted.deleted(), 1);
   del.mutable_items(0)->set_kind(v1::ITEM_KIND_UNSPECIFIED);
   grpc::ClientContext context;
-  grpc::Status status = ingest_->DeleteItems(&context, del, &deleted);
+  grpc::Status status = portrait_.ingest->DeleteItems(&context, del, &deleted);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("items[0].kind"));
 }
 
 TEST_F(IngestIntegrationTest, HealthServiceReportsServing) {
   StartServer();
-  grpc::GenericStub stub(channel_);
+  grpc::GenericStub stub(portrait_.channel);
   // An empty HealthCheckRequest asks about the server as a whole.
   grpc::Slice empty_message(std::string{});
   grpc::ByteBuffer request(&empty_message, 1);
@@ -243,12 +233,7 @@ TEST_F(IngestIntegrationTest, ServesFromAGivenStoreAndLeavesItOpen) {
   PortraitServer::Options options =
       TestServerOptions(dir_.path() + "/never-created", &clock_);
   options.store = &store;
-  auto server = PortraitServer::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = std::move(*server);
-  channel_ = ConnectTo(server_->port());
-  ingest_ = v1::IngestService::NewStub(channel_);
-  profile_ = v1::ProfileService::NewStub(channel_);
+  ASSERT_TRUE(portrait_.Start(options));
   v1::RecordEventsResponse response;
   ASSERT_TRUE(
       Record({MakeEvent(1, "alice"), MakeEvent(2, "alice")}, &response).ok());
@@ -271,7 +256,7 @@ TEST_F(IngestIntegrationTest, ServesFromAGivenStoreAndLeavesItOpen) {
 TEST_F(IngestIntegrationTest, TakenPortIsRefused) {
   StartServer();
   PortraitServer::Options options;
-  options.listen_address = absl::StrCat("127.0.0.1:", server_->port());
+  options.listen_address = absl::StrCat("127.0.0.1:", portrait_.server->port());
   options.data_dir = dir_.path() + "/other";
   auto second = PortraitServer::Start(options);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);

@@ -26,14 +26,7 @@ constexpr int64_t kNow = 1'790'000'000'000;
 
 class ModelLineageTest : public ::testing::Test {
  protected:
-  void Start() {
-    server_ = StartTestServer(dir_.path() + "/db", &clock_);
-    ASSERT_NE(server_, nullptr);
-    auto channel = ConnectTo(server_->port());
-    ingest_ = v1::IngestService::NewStub(channel);
-    consent_ = v1::ConsentService::NewStub(channel);
-    recommend_ = v1::RecommendService::NewStub(channel);
-  }
+  void Start() { ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_)); }
 
   void Load() {
     v1::UpsertItemsRequest catalog;
@@ -44,7 +37,7 @@ class ModelLineageTest : public ::testing::Test {
     }
     v1::UpsertItemsResponse upserted;
     grpc::ClientContext c1;
-    ASSERT_TRUE(ingest_->UpsertItems(&c1, catalog, &upserted).ok());
+    ASSERT_TRUE(portrait_.ingest->UpsertItems(&c1, catalog, &upserted).ok());
     v1::RecordEventsRequest events;
     int n = 0;
     for (int u = 0; u < 8; ++u) {
@@ -57,7 +50,7 @@ class ModelLineageTest : public ::testing::Test {
     }
     v1::RecordEventsResponse recorded;
     grpc::ClientContext c2;
-    ASSERT_TRUE(ingest_->RecordEvents(&c2, events, &recorded).ok());
+    ASSERT_TRUE(portrait_.ingest->RecordEvents(&c2, events, &recorded).ok());
   }
 
   v1::RecommendResponse Recommend(const std::string& user) {
@@ -67,22 +60,20 @@ class ModelLineageTest : public ::testing::Test {
     request.set_limit(5);
     v1::RecommendResponse response;
     grpc::ClientContext context;
-    EXPECT_TRUE(recommend_->Recommend(&context, request, &response).ok());
+    EXPECT_TRUE(
+        portrait_.recommend->Recommend(&context, request, &response).ok());
     return response;
   }
 
   TempDir dir_;
   FakeClock clock_{kNow};
-  std::unique_ptr<PortraitServer> server_;
-  std::unique_ptr<v1::IngestService::Stub> ingest_;
-  std::unique_ptr<v1::ConsentService::Stub> consent_;
-  std::unique_ptr<v1::RecommendService::Stub> recommend_;
+  TestServer portrait_;
 };
 
 TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   Start();
   Load();
-  auto first = server_->TrainModel();
+  auto first = portrait_.server->TrainModel();
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->version(), 1);
   EXPECT_EQ(first->users(), 8);
@@ -98,7 +89,7 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   EXPECT_TRUE(embedding) << before.ShortDebugString();
 
   // Retraining unchanged data gives the same model: the same answers.
-  ASSERT_TRUE(server_->TrainModel().ok());
+  ASSERT_TRUE(portrait_.server->TrainModel().ok());
   EXPECT_EQ(Recommend("u0").items(0).SerializeAsString(),
             before.items(0).SerializeAsString());
 
@@ -112,7 +103,7 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   v1::SetConsentResponse stripped;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(consent_->SetConsent(&context, strip, &stripped).ok());
+    ASSERT_TRUE(portrait_.consent->SetConsent(&context, strip, &stripped).ok());
   }
   bool pending = false;
   for (const auto& c : stripped.receipt().components()) {
@@ -122,7 +113,7 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
     }
   }
   EXPECT_TRUE(pending);
-  auto third = server_->TrainModel();
+  auto third = portrait_.server->TrainModel();
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->version(), 3);
   EXPECT_EQ(third->users(), 7);
@@ -133,20 +124,23 @@ TEST_F(ModelLineageTest, VersionsCoverReceiptsAndSurviveRestart) {
   {
     grpc::ClientContext context;
     ASSERT_TRUE(
-        consent_->GetErasureStatus(&context, status_request, &status).ok());
+        portrait_.consent->GetErasureStatus(&context, status_request, &status)
+            .ok());
   }
   for (const auto& c : status.receipt().components()) {
-    if (c.component() == erasure::kTrainedModel) EXPECT_EQ(c.state(), v1::DONE);
+    if (c.component() == erasure::kTrainedModel) {
+      EXPECT_EQ(c.state(), v1::DONE);
+    }
   }
   // Nothing waits any more: the next version covers nothing.
   const v1::RecommendResponse served = Recommend("u0");
 
-  server_.reset();
+  portrait_.Stop();
   Start();
   const v1::RecommendResponse after = Recommend("u0");
   EXPECT_THAT(after.model_versions(), Contains("ials:3"));
   EXPECT_EQ(after.SerializeAsString(), served.SerializeAsString());
-  auto fourth = server_->TrainModel();
+  auto fourth = portrait_.server->TrainModel();
   ASSERT_TRUE(fourth.ok());
   EXPECT_EQ(fourth->version(), 4);
   EXPECT_THAT(fourth->receipts_covered(), IsEmpty());

@@ -31,13 +31,7 @@ constexpr int64_t kNow = 1'790'000'000'000;
 class RecommendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = StartTestServer(dir_.path() + "/db", &clock_);
-    ASSERT_NE(server_, nullptr);
-    auto channel = ConnectTo(server_->port());
-    ingest_ = v1::IngestService::NewStub(channel);
-    consent_ = v1::ConsentService::NewStub(channel);
-    profile_ = v1::ProfileService::NewStub(channel);
-    recommend_ = v1::RecommendService::NewStub(channel);
+    ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_));
     UpsertCatalog();
   }
 
@@ -64,7 +58,8 @@ class RecommendTest : public ::testing::Test {
     }
     v1::UpsertItemsResponse response;
     grpc::ClientContext context;
-    ASSERT_TRUE(ingest_->UpsertItems(&context, request, &response).ok());
+    ASSERT_TRUE(
+        portrait_.ingest->UpsertItems(&context, request, &response).ok());
   }
 
   void Event(const std::string& user, v1::Signal signal, v1::ItemKind kind,
@@ -86,7 +81,8 @@ class RecommendTest : public ::testing::Test {
     if (signal == v1::SEARCH) e->mutable_search()->set_query(id);
     v1::RecordEventsResponse response;
     grpc::ClientContext context;
-    ASSERT_TRUE(ingest_->RecordEvents(&context, request, &response).ok());
+    ASSERT_TRUE(
+        portrait_.ingest->RecordEvents(&context, request, &response).ok());
     ASSERT_EQ(response.stored(), 1) << response.ShortDebugString();
   }
 
@@ -106,7 +102,8 @@ class RecommendTest : public ::testing::Test {
     *request.add_changes() = change;
     v1::SetConsentResponse response;
     grpc::ClientContext context;
-    grpc::Status status = consent_->SetConsent(&context, request, &response);
+    grpc::Status status =
+        portrait_.consent->SetConsent(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
@@ -130,7 +127,7 @@ class RecommendTest : public ::testing::Test {
   grpc::Status Recommend(const v1::RecommendRequest& request,
                          v1::RecommendResponse* response) {
     grpc::ClientContext context;
-    return recommend_->Recommend(&context, request, response);
+    return portrait_.recommend->Recommend(&context, request, response);
   }
 
   v1::RecommendResponse Recommend(const std::string& user, v1::Surface surface,
@@ -163,11 +160,7 @@ class RecommendTest : public ::testing::Test {
 
   TempDir dir_;
   FakeClock clock_{kNow};
-  std::unique_ptr<PortraitServer> server_;
-  std::unique_ptr<v1::IngestService::Stub> ingest_;
-  std::unique_ptr<v1::ConsentService::Stub> consent_;
-  std::unique_ptr<v1::ProfileService::Stub> profile_;
-  std::unique_ptr<v1::RecommendService::Stub> recommend_;
+  TestServer portrait_;
   int next_ = 0;
 };
 
@@ -417,7 +410,8 @@ TEST_F(RecommendTest, ProfileShowsBlocksStatesAndInterests) {
   v1::GetProfileResponse profile;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(profile_->GetProfile(&context, request, &profile).ok());
+    ASSERT_TRUE(
+        portrait_.profile->GetProfile(&context, request, &profile).ok());
   }
   ASSERT_EQ(profile.blocks_size(), 13);
   const v1::FeatureBlock& like = profile.blocks(v1::LIKE - 1);
@@ -443,8 +437,9 @@ TEST_F(RecommendTest, ProfileShowsBlocksStatesAndInterests) {
   EXPECT_THAT(labels, Contains("term:green"));
   request.set_user_id("bad id");
   grpc::ClientContext context;
-  EXPECT_EQ(profile_->GetProfile(&context, request, &profile).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      portrait_.profile->GetProfile(&context, request, &profile).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -49,34 +49,6 @@ constexpr int64_t kStartMs = 1'790'000'000'000;
 std::string User(int i) { return absl::StrCat("u", i); }
 std::string Hash(int i) { return absl::StrCat("contact-hash-", i); }
 
-// One server with stubs.
-struct Server {
-  std::string dir;
-  std::string ranking;  // Every source weighted: each must forget.
-  std::unique_ptr<PortraitServer> server;
-  std::unique_ptr<v1::IngestService::Stub> ingest;
-  std::unique_ptr<v1::ConsentService::Stub> consent;
-  std::unique_ptr<v1::ProfileService::Stub> profile;
-  std::unique_ptr<v1::RecommendService::Stub> recommend;
-
-  void Start(const Clock* clock) {
-    server = StartTestServer(dir, clock, ranking);
-    ASSERT_NE(server, nullptr);
-    auto channel = ConnectTo(server->port());
-    ingest = v1::IngestService::NewStub(channel);
-    consent = v1::ConsentService::NewStub(channel);
-    profile = v1::ProfileService::NewStub(channel);
-    recommend = v1::RecommendService::NewStub(channel);
-  }
-  void Stop() {
-    ingest.reset();
-    consent.reset();
-    profile.reset();
-    recommend.reset();
-    server.reset();
-  }
-};
-
 // A random world and the ways to feed it to a server.
 class World {
  public:
@@ -207,7 +179,7 @@ v1::SetConsentRequest SignalChange(const std::string& user, v1::Signal signal,
   return request;
 }
 
-void Send(Server& s, const std::vector<v1::Event>& events) {
+void Send(TestServer& s, const std::vector<v1::Event>& events) {
   if (events.empty()) return;
   v1::RecordEventsRequest request;
   for (const v1::Event& e : events) *request.add_events() = e;
@@ -217,7 +189,7 @@ void Send(Server& s, const std::vector<v1::Event>& events) {
   ASSERT_TRUE(status.ok()) << status.error_message();
 }
 
-v1::SetConsentResponse SetConsent(Server& s,
+v1::SetConsentResponse SetConsent(TestServer& s,
                                   const v1::SetConsentRequest& request) {
   v1::SetConsentResponse response;
   grpc::ClientContext context;
@@ -226,7 +198,7 @@ v1::SetConsentResponse SetConsent(Server& s,
   return response;
 }
 
-v1::ErasureState ModelState(Server& s, const std::string& receipt_id) {
+v1::ErasureState ModelState(TestServer& s, const std::string& receipt_id) {
   v1::GetErasureStatusRequest request;
   request.set_receipt_id(receipt_id);
   v1::GetErasureStatusResponse response;
@@ -238,7 +210,7 @@ v1::ErasureState ModelState(Server& s, const std::string& receipt_id) {
   return v1::ERASURE_STATE_UNSPECIFIED;
 }
 
-void Train(Server& s) {
+void Train(TestServer& s) {
   auto lineage = s.server->TrainModel();
   ASSERT_TRUE(lineage.ok()) << lineage.status();
 }
@@ -249,7 +221,7 @@ struct Observation {
   std::vector<v1::GetProfileResponse> profiles;
 };
 
-Observation Observe(Server& s) {
+Observation Observe(TestServer& s) {
   Observation o;
   for (int u = 0; u < kUsers; ++u) {
     for (v1::Surface surface : {v1::FEED, v1::BRANDS, v1::PEOPLE}) {
@@ -350,16 +322,17 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   TempDir dir;
   FakeClock clock(kStartMs);
   const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
-  Server a{dir.path() + "/a", ranking}, b{dir.path() + "/b", ranking};
-  a.Start(&clock);
-  b.Start(&clock);
-  if (::testing::Test::HasFatalFailure()) return outcome;
+  const std::string dir_a = dir.path() + "/a", dir_b = dir.path() + "/b";
+  TestServer a, b;
+  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
+    return outcome;
+  }
   World world(seed, signal);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
   {
     const v1::UpsertItemsRequest catalog = world.Catalog();
-    for (Server* s : {&a, &b}) {
+    for (TestServer* s : {&a, &b}) {
       v1::UpsertItemsResponse response;
       grpc::ClientContext context;
       EXPECT_TRUE(s->ingest->UpsertItems(&context, catalog, &response).ok());
@@ -417,9 +390,9 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
       << "after more events";
   a.Stop();
   b.Stop();
-  a.Start(&clock);
-  b.Start(&clock);
-  if (::testing::Test::HasFatalFailure()) return outcome;
+  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
+    return outcome;
+  }
   EXPECT_TRUE(Same(Observe(a), Observe(b), target, signal, true))
       << "after restarting both";
   return outcome;

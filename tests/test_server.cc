@@ -23,14 +23,33 @@ PortraitServer::Options TestServerOptions(const std::string& data_dir,
   return options;
 }
 
-std::unique_ptr<PortraitServer> StartTestServer(
-    const std::string& data_dir, const Clock* clock,
-    const std::string& ranking_path) {
+bool TestServer::Start(const PortraitServer::Options& options) {
+  auto started = PortraitServer::Start(options);
+  EXPECT_TRUE(started.ok()) << started.status();
+  if (!started.ok()) return false;
+  server = std::move(*started);
+  channel = ConnectTo(server->port());
+  ingest = v1::IngestService::NewStub(channel);
+  consent = v1::ConsentService::NewStub(channel);
+  profile = v1::ProfileService::NewStub(channel);
+  recommend = v1::RecommendService::NewStub(channel);
+  return true;
+}
+
+bool TestServer::Start(const std::string& data_dir, const Clock* clock,
+                       const std::string& ranking_path) {
   PortraitServer::Options options = TestServerOptions(data_dir, clock);
   options.ranking_path = ranking_path;
-  auto server = PortraitServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
+  return Start(options);
+}
+
+void TestServer::Stop() {
+  ingest.reset();
+  consent.reset();
+  profile.reset();
+  recommend.reset();
+  channel.reset();
+  server.reset();
 }
 
 std::string WriteEverySourceRanking(const std::string& path) {

@@ -1,5 +1,6 @@
-// Integration-test helpers: a real PortraitServer on port 0 over a temporary
-// data directory, and gRPC stubs connected to it.
+// The fixture every integration test shares: a real PortraitServer, started
+// in the test's process on a free loopback port over a temporary data
+// directory, and a client of each of its services over one channel.
 #ifndef PORTRAIT_TESTS_TEST_SERVER_H_
 #define PORTRAIT_TESTS_TEST_SERVER_H_
 
@@ -9,25 +10,41 @@
 #include <string>
 
 #include "base/clock.h"
+#include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/profile.grpc.pb.h"
+#include "portrait/v1/recommend.grpc.pb.h"
 #include "services/server/portrait_server.h"
 
 namespace portrait {
 
-// The options StartTestServer starts with (a test may change some and call
-// PortraitServer::Start itself).
+// The options TestServer::Start starts with: loopback port 0, a small block
+// cache, background model training off (tests call
+// PortraitServer::TrainModel, so answers depend only on what the test did)
+// and on-disk erasure whenever maintenance runs.
 PortraitServer::Options TestServerOptions(const std::string& data_dir,
                                           const Clock* clock);
 
-// Starts a server over `data_dir` on a free loopback port; fails the current
-// test (and returns nullptr) if it cannot. Background model training is off
-// (tests call PortraitServer::TrainModel), so answers depend only on what the
-// test did; on-disk erasure runs whenever maintenance does. `ranking_path`
-// empty means the shipped ranking configuration.
-std::unique_ptr<PortraitServer> StartTestServer(
-    const std::string& data_dir, const Clock* clock,
-    const std::string& ranking_path = "");
+// A started server and its clients. Null members mean not started (or the
+// start failed, which has failed the current test).
+struct TestServer {
+  std::unique_ptr<PortraitServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::IngestService::Stub> ingest;
+  std::unique_ptr<v1::ConsentService::Stub> consent;
+  std::unique_ptr<v1::ProfileService::Stub> profile;
+  std::unique_ptr<v1::RecommendService::Stub> recommend;
+
+  // Starts a server with `options` and connects the clients to it. Returns
+  // false, after failing the current test, if it cannot.
+  bool Start(const PortraitServer::Options& options);
+  // Starts TestServerOptions(data_dir, clock) with `ranking_path` (empty =
+  // the shipped ranking configuration).
+  bool Start(const std::string& data_dir, const Clock* clock,
+             const std::string& ranking_path = "");
+  // Drops the clients, then shuts the server down. The data stays.
+  void Stop();
+};
 
 // Writes the shipped ranking configuration with every candidate source
 // weighted 1 to `path` (tests that must see every source's effect whatever
