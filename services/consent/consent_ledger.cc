@@ -8,6 +8,7 @@
 #include "services/consent/consent_store.h"
 #include "services/consent/consent_view.h"
 #include "services/consent/erasure_components.h"
+#include "services/consent/ledger_records.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
 #include "services/storage/stored_protos.h"
@@ -111,14 +112,14 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     entry.set_sequence(first + static_cast<int64_t>(i));
     entry.set_receipt_id(receipt.receipt_id());
     batch->Put(Column::kLedger, LedgerKey(user, entry.sequence()),
-               entry.SerializeAsString());
+               ToLedgerRecord(entry).SerializeAsString());
   }
   commit.after.set_last_sequence(first + commit.entries.size() - 1);
   SyncFreezeDeadlines(user, commit.before, commit.after, batch);
   batch->Put(Column::kConsent, ConsentStateKey(user),
              commit.after.SerializeAsString());
   batch->Put(Column::kConsent, ReceiptKey(user, first),
-             receipt.SerializeAsString());
+             ToReceiptRecord(receipt).SerializeAsString());
   return receipt;
 }
 
@@ -196,13 +197,14 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
       std::string receipt,
       store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
   PORTRAIT_ASSIGN_OR_RETURN(
-      *response.mutable_receipt(),
-      ParseStored<v1::ErasureReceipt>(receipt, "receipt"));
-  PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
+      storage::ReceiptRecord record,
+      ParseStored<storage::ReceiptRecord>(receipt, "receipt"));
+  *response.mutable_receipt() = ToErasureReceipt(record);
+  PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord consent,
                             ReadConsentRecord(store_, user));
-  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user, record, response.receipt()));
+  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user, consent, response.receipt()));
   PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
-                            Snapshot(user, record, clock_->NowMillis()));
+                            Snapshot(user, consent, clock_->NowMillis()));
   return response;
 }
 
@@ -251,16 +253,16 @@ absl::StatusOr<v1::GetConsentHistoryResponse> ConsentLedger::GetHistory(
   }
   v1::GetConsentHistoryResponse response;
   const std::string& user = request.user_id();
-  PORTRAIT_RETURN_IF_ERROR(ScanProtos<v1::LedgerEntry>(
+  PORTRAIT_RETURN_IF_ERROR(ScanProtos<storage::LedgerRecord>(
       store_, Column::kLedger, LedgerKey(user, start),
       PrefixEnd(UserPrefix(user)), "a ledger entry",
-      [&](absl::string_view, v1::LedgerEntry& entry) {
+      [&](absl::string_view, storage::LedgerRecord& record) {
         if (response.entries_size() == page_size) {
           response.set_next_page_token(
               absl::StrCat(response.entries(page_size - 1).sequence() + 1));
           return false;
         }
-        *response.add_entries() = std::move(entry);
+        *response.add_entries() = ToLedgerEntry(record);
         return true;
       }));
   return response;
@@ -279,10 +281,11 @@ absl::StatusOr<v1::GetErasureStatusResponse> ConsentLedger::GetErasureStatus(
         absl::StrCat("receipt_id: no receipt ", receipt_id));
   }
   PORTRAIT_RETURN_IF_ERROR(stored.status());
-  v1::GetErasureStatusResponse response;
   PORTRAIT_ASSIGN_OR_RETURN(
-      *response.mutable_receipt(),
-      ParseStored<v1::ErasureReceipt>(*stored, "receipt"));
+      storage::ReceiptRecord record,
+      ParseStored<storage::ReceiptRecord>(*stored, "receipt"));
+  v1::GetErasureStatusResponse response;
+  *response.mutable_receipt() = ToErasureReceipt(record);
   bool complete = true;
   for (const v1::ErasureComponent& c : response.receipt().components()) {
     complete &= c.state() == v1::DONE;

@@ -75,10 +75,10 @@ absl::Status CompleteReceiptComponent(Store* store, absl::string_view user_id,
       store->Get(Column::kConsent, receipt_key);
   if (stored.ok()) {
     PORTRAIT_ASSIGN_OR_RETURN(
-        v1::ErasureReceipt receipt,
-        ParseStored<v1::ErasureReceipt>(
+        storage::ReceiptRecord receipt,
+        ParseStored<storage::ReceiptRecord>(
             *stored, absl::StrCat("receipt ", user_id, "/", sequence)));
-    for (v1::ErasureComponent& c : *receipt.mutable_components()) {
+    for (storage::ReceiptComponentRecord& c : *receipt.mutable_components()) {
       if (c.component() != component || c.state() == v1::DONE) continue;
       c.set_state(v1::DONE);
       c.set_done_at_ms(now_ms);

@@ -26,12 +26,13 @@ void RoundFloats(Message& message) {
     for (int i = 0; i < n; ++i) {
       switch (field->cpp_type()) {
         case FieldDescriptor::CPPTYPE_DOUBLE:
-          repeated ? reflection->SetRepeatedDouble(
-                         &message, field, i,
-                         Round(reflection->GetRepeatedDouble(message, field, i)))
-                   : reflection->SetDouble(
-                         &message, field,
-                         Round(reflection->GetDouble(message, field)));
+          repeated
+              ? reflection->SetRepeatedDouble(
+                    &message, field, i,
+                    Round(reflection->GetRepeatedDouble(message, field, i)))
+              : reflection->SetDouble(
+                    &message, field,
+                    Round(reflection->GetDouble(message, field)));
           break;
         case FieldDescriptor::CPPTYPE_FLOAT:
           repeated ? reflection->SetRepeatedFloat(
@@ -42,9 +43,9 @@ void RoundFloats(Message& message) {
                          Round(reflection->GetFloat(message, field)));
           break;
         case FieldDescriptor::CPPTYPE_MESSAGE:
-          RoundFloats(repeated ? *reflection->MutableRepeatedMessage(
-                                     &message, field, i)
-                               : *reflection->MutableMessage(&message, field));
+          RoundFloats(
+              repeated ? *reflection->MutableRepeatedMessage(&message, field, i)
+                       : *reflection->MutableMessage(&message, field));
           break;
         default:
           break;
@@ -64,9 +65,8 @@ bool Read(Stub& stub,
   grpc::ClientContext context;
   grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) {
-    out.push_back(absl::StrCat(name, " ", key, ": status ",
-                               status.error_code(), " ",
-                               status.error_message()));
+    out.push_back(absl::StrCat(name, " ", key, ": status ", status.error_code(),
+                               " ", status.error_message()));
     return false;
   }
   Response rounded = response;
@@ -94,8 +94,7 @@ std::vector<std::string> ReadEverything(TestServer& portrait) {
     history.set_page_size(7);  // Several pages for most users.
     for (int page = 0;; ++page) {
       v1::GetConsentHistoryResponse response;
-      if (!Read(*portrait.consent,
-                &v1::ConsentService::Stub::GetConsentHistory,
+      if (!Read(*portrait.consent, &v1::ConsentService::Stub::GetConsentHistory,
                 "GetConsentHistory", absl::StrCat(user, " page ", page),
                 history, response, out)) {
         break;

@@ -83,9 +83,9 @@ bool Populate(TestServer& portrait, FakeClock& clock) {
   {
     v1::UpsertItemsResponse response;
     grpc::ClientContext context;
-    if (!Check(portrait.ingest->UpsertItems(&context, world.Catalog(),
-                                            &response),
-               "UpsertItems")) {
+    if (!Check(
+            portrait.ingest->UpsertItems(&context, world.Catalog(), &response),
+            "UpsertItems")) {
       return false;
     }
   }
@@ -107,8 +107,7 @@ bool Populate(TestServer& portrait, FakeClock& clock) {
   }
   // Changes of every kind before training.
   v1::SetConsentRequest purposes = Change("u4", "purposes");
-  purposes.add_changes()->mutable_purpose()->set_purpose(
-      v1::PERSONALIZED_FEED);
+  purposes.add_changes()->mutable_purpose()->set_purpose(v1::PERSONALIZED_FEED);
   v1::RelationshipChange* blacklist =
       purposes.add_changes()->mutable_relationship();
   blacklist->set_relationship(v1::BLACKLIST_BRAND);

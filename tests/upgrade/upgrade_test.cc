@@ -25,8 +25,7 @@ class UpgradeTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(UpgradeTest, OpensAnEarlierDatabaseAndAnswersAsItsWriterDid) {
   const std::string fixture = "tests/upgrade/" + GetParam();
-  const std::vector<std::string> expected =
-      ReadLines(fixture + "/answers.txt");
+  const std::vector<std::string> expected = ReadLines(fixture + "/answers.txt");
   ASSERT_GT(expected.size(), 100u) << "no fixture at " << fixture;
   // A copy: opening a database writes to it.
   TempDir dir;
