@@ -8,9 +8,9 @@
 #include "services/consent/consent_store.h"
 #include "services/consent/consent_view.h"
 #include "services/consent/erasure_components.h"
-#include "services/consent/ledger_records.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
+#include "services/storage/records.h"
 #include "services/storage/stored_protos.h"
 
 namespace portrait {
@@ -112,14 +112,14 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     entry.set_sequence(first + static_cast<int64_t>(i));
     entry.set_receipt_id(receipt.receipt_id());
     batch->Put(Column::kLedger, LedgerKey(user, entry.sequence()),
-               ToLedgerRecord(entry).SerializeAsString());
+               ToRecord(entry).SerializeAsString());
   }
   commit.after.set_last_sequence(first + commit.entries.size() - 1);
   SyncFreezeDeadlines(user, commit.before, commit.after, batch);
   batch->Put(Column::kConsent, ConsentStateKey(user),
              commit.after.SerializeAsString());
   batch->Put(Column::kConsent, ReceiptKey(user, first),
-             ToReceiptRecord(receipt).SerializeAsString());
+             ToRecord(receipt).SerializeAsString());
   return receipt;
 }
 
@@ -199,7 +199,7 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
   PORTRAIT_ASSIGN_OR_RETURN(
       storage::ReceiptRecord record,
       ParseStored<storage::ReceiptRecord>(receipt, "receipt"));
-  *response.mutable_receipt() = ToErasureReceipt(record);
+  *response.mutable_receipt() = FromRecord(record);
   PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord consent,
                             ReadConsentRecord(store_, user));
   PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user, consent, response.receipt()));
@@ -262,7 +262,7 @@ absl::StatusOr<v1::GetConsentHistoryResponse> ConsentLedger::GetHistory(
               absl::StrCat(response.entries(page_size - 1).sequence() + 1));
           return false;
         }
-        *response.add_entries() = ToLedgerEntry(record);
+        *response.add_entries() = FromRecord(record);
         return true;
       }));
   return response;
@@ -285,7 +285,7 @@ absl::StatusOr<v1::GetErasureStatusResponse> ConsentLedger::GetErasureStatus(
       storage::ReceiptRecord record,
       ParseStored<storage::ReceiptRecord>(*stored, "receipt"));
   v1::GetErasureStatusResponse response;
-  *response.mutable_receipt() = ToErasureReceipt(record);
+  *response.mutable_receipt() = FromRecord(record);
   bool complete = true;
   for (const v1::ErasureComponent& c : response.receipt().components()) {
     complete &= c.state() == v1::DONE;

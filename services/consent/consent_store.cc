@@ -51,10 +51,10 @@ absl::StatusOr<bool> ReadMinorByStatedAge(Store* store,
   const std::string begin = UserSignalPrefix(user_id, v1::PROFILE_ATTRIBUTES);
   int32_t birth_year = 0;
   // Events are in time order: the last one that states a year wins.
-  PORTRAIT_RETURN_IF_ERROR(ScanProtos<v1::Event>(
+  PORTRAIT_RETURN_IF_ERROR(ScanProtos<storage::EventRecord>(
       store, Column::kEvents, begin, PrefixEnd(begin),
       absl::StrCat("a PROFILE_ATTRIBUTES event of ", user_id),
-      [&](absl::string_view, const v1::Event& event) {
+      [&](absl::string_view, const storage::EventRecord& event) {
         if (event.profile_attributes().birth_year() != 0) {
           birth_year = event.profile_attributes().birth_year();
         }

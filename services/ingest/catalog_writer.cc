@@ -8,6 +8,8 @@
 #include "base/status_macros.h"
 #include "services/ingest/validation.h"
 #include "services/storage/keys.h"
+#include "services/storage/records.h"
+#include "services/storage/stored_protos.h"
 
 namespace portrait {
 namespace {
@@ -36,7 +38,8 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
   PORTRAIT_RETURN_IF_ERROR(ValidateItems(request.items(), clock_->NowMillis()));
   WriteBatch batch;
   for (const v1::Item& item : request.items()) {
-    batch.Put(Column::kCatalog, KeyOf(item), item.SerializeAsString());
+    batch.Put(Column::kCatalog, KeyOf(item),
+              ToRecord(item).SerializeAsString());
   }
   absl::MutexLock lock(&mu_);
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
@@ -77,12 +80,11 @@ absl::StatusOr<v1::Item> CatalogWriter::Get(const v1::ItemRef& ref) {
   PORTRAIT_ASSIGN_OR_RETURN(
       std::string value,
       store_->Get(Column::kCatalog, CatalogKey(ref.kind(), ref.id())));
-  v1::Item item;
-  if (!item.ParseFromString(value)) {
-    return absl::DataLossError(
-        absl::StrCat("catalog item ", ref.id(), " does not parse"));
-  }
-  return item;
+  PORTRAIT_ASSIGN_OR_RETURN(
+      storage::ItemRecord record,
+      ParseStored<storage::ItemRecord>(
+          value, absl::StrCat("catalog item ", ref.id())));
+  return FromRecord(record);
 }
 
 }  // namespace portrait

@@ -14,6 +14,7 @@
 #include "services/consent/consent_view.h"
 #include "services/ingest/validation.h"
 #include "services/storage/keys.h"
+#include "services/storage/records.h"
 
 namespace portrait {
 namespace {
@@ -131,7 +132,7 @@ absl::StatusOr<std::vector<const Event*>> EventIngestor::StoreNew(
     batch->Put(Column::kEvents,
                EventKey(event.user_id(), static_cast<uint8_t>(event.signal()),
                         event.occurred_at_ms(), event.event_id()),
-               event.SerializeAsString());
+               ToRecord(event).SerializeAsString());
     batch->Put(Column::kEventIds, id_keys[k], "");
     result->set_outcome(v1::STORED);
     stored.push_back(&event);

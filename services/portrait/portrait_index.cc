@@ -9,6 +9,7 @@
 #include "base/status_macros.h"
 #include "services/consent/erasure_components.h"
 #include "services/storage/keys.h"
+#include "services/storage/records.h"
 #include "services/storage/stored_protos.h"
 
 namespace portrait {
@@ -232,13 +233,13 @@ absl::Status PortraitIndex::ReadSignals(const std::string& user_id,
     if (!signals.Contains(signal) || stored->contains(signal)) continue;
     const std::string begin = UserSignalPrefix(user_id, signal);
     std::vector<v1::Event> events;
-    PORTRAIT_RETURN_IF_ERROR(
-        ScanProtos<v1::Event>(store_, Column::kEvents, begin, PrefixEnd(begin),
-                              absl::StrCat("a stored event of ", user_id),
-                              [&](absl::string_view, v1::Event& event) {
-                                events.push_back(std::move(event));
-                                return true;
-                              }));
+    PORTRAIT_RETURN_IF_ERROR(ScanProtos<storage::EventRecord>(
+        store_, Column::kEvents, begin, PrefixEnd(begin),
+        absl::StrCat("a stored event of ", user_id),
+        [&](absl::string_view, const storage::EventRecord& record) {
+          events.push_back(FromRecord(record));
+          return true;
+        }));
     (*stored)[signal] = std::move(events);
   }
   return absl::OkStatus();
@@ -408,13 +409,13 @@ absl::Status PortraitIndex::LoadPendingModels() {
 }
 
 absl::Status PortraitIndex::LoadCatalog() {
-  return ScanProtos<v1::Item>(store_, Column::kCatalog, "", "",
-                              "a catalog item",
-                              [&](absl::string_view, const v1::Item& item) {
-                                mu_.AssertHeld();
-                                state_.catalog.Upsert(item);
-                                return true;
-                              });
+  return ScanProtos<storage::ItemRecord>(
+      store_, Column::kCatalog, "", "", "a catalog item",
+      [&](absl::string_view, const storage::ItemRecord& record) {
+        mu_.AssertHeld();
+        state_.catalog.Upsert(FromRecord(record));
+        return true;
+      });
 }
 
 absl::Status PortraitIndex::LoadConsents() {
@@ -440,9 +441,9 @@ absl::Status PortraitIndex::LoadConsents() {
 absl::Status PortraitIndex::LoadEvents() {
   std::string current_user;
   std::vector<v1::Event> events;
-  PORTRAIT_RETURN_IF_ERROR(ScanProtos<v1::Event>(
+  PORTRAIT_RETURN_IF_ERROR(ScanProtos<storage::EventRecord>(
       store_, Column::kEvents, "", "", "a stored event",
-      [&](absl::string_view key, v1::Event& event) {
+      [&](absl::string_view key, const storage::EventRecord& record) {
         mu_.AssertHeld();
         const absl::string_view user = key.substr(0, key.find('\0'));
         if (user != current_user) {
@@ -450,7 +451,7 @@ absl::Status PortraitIndex::LoadEvents() {
           events.clear();
           current_user = std::string(user);
         }
-        events.push_back(std::move(event));
+        events.push_back(FromRecord(record));
         return true;
       }));
   if (!events.empty()) LoadUser(current_user, events);

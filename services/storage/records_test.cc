@@ -1,4 +1,8 @@
-#include "services/consent/ledger_records.h"
+#include "services/storage/records.h"
+
+#include <algorithm>
+#include <string>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
@@ -26,6 +30,10 @@ void FillEveryField(Message& message, int choice) {
       const int value = field->number() + 10 * i + 1;
       const bool add = field->is_repeated();
       switch (field->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_DOUBLE:
+          add ? reflection->AddDouble(&message, field, value + 0.5)
+              : reflection->SetDouble(&message, field, value + 0.5);
+          break;
         case FieldDescriptor::CPPTYPE_INT32:
           add ? reflection->AddInt32(&message, field, value)
               : reflection->SetInt32(&message, field, value);
@@ -45,8 +53,8 @@ void FillEveryField(Message& message, int choice) {
           break;
         case FieldDescriptor::CPPTYPE_ENUM: {
           const auto* e = field->enum_type();
-          const int number = e->value(1 + value % (e->value_count() - 1))
-                                 ->number();
+          const int number =
+              e->value(1 + value % (e->value_count() - 1))->number();
           add ? reflection->AddEnumValue(&message, field, number)
               : reflection->SetEnumValue(&message, field, number);
           break;
@@ -63,43 +71,53 @@ void FillEveryField(Message& message, int choice) {
   }
 }
 
-// Every field survives the trip to the record and back, whichever change
-// an entry holds: a field added to the RPC message but not to the record (or
-// not copied) fails here.
-TEST(LedgerRecordsTest, LedgerEntriesRoundTripEveryField) {
-  const int changes = v1::ConsentChange::descriptor()->field_count();
-  for (int choice = 0; choice < changes; ++choice) {
-    v1::LedgerEntry entry;
-    FillEveryField(entry, choice);
-    const v1::LedgerEntry back = ToLedgerEntry(ToLedgerRecord(entry));
-    EXPECT_EQ(back.SerializeAsString(), entry.SerializeAsString())
-        << entry.ShortDebugString() << "\n" << back.ShortDebugString();
+// The largest oneof in `message` (and the messages it holds): the number of
+// choices FillEveryField needs to set each member once.
+int Choices(const google::protobuf::Descriptor* message) {
+  int n = 1;
+  for (int o = 0; o < message->oneof_decl_count(); ++o) {
+    n = std::max(n, message->oneof_decl(o)->field_count());
+  }
+  for (int f = 0; f < message->field_count(); ++f) {
+    if (const auto* sub = message->field(f)->message_type()) {
+      n = std::max(n, Choices(sub));
+    }
+  }
+  return n;
+}
+
+// For every choice of oneof members: every field survives the trip to the
+// record and back (a field added to the RPC message but not to the record,
+// or not copied, fails here), and the record reads the message's bytes,
+// which is what schema 1 wrote.
+template <typename Message>
+void CheckRoundTrips() {
+  const int choices = Choices(Message::descriptor());
+  for (int choice = 0; choice < choices; ++choice) {
+    Message message;
+    FillEveryField(message, choice);
+    const std::string bytes = message.SerializeAsString();
+    const auto record = ToRecord(message);
+    EXPECT_EQ(FromRecord(record).SerializeAsString(), bytes)
+        << "choice " << choice << ": " << message.ShortDebugString() << "\n"
+        << FromRecord(record).ShortDebugString();
+    std::decay_t<decltype(record)> parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes));
+    EXPECT_EQ(parsed.SerializeAsString(), record.SerializeAsString())
+        << "choice " << choice;
   }
 }
 
-TEST(LedgerRecordsTest, ReceiptsRoundTripEveryField) {
-  v1::ErasureReceipt receipt;
-  FillEveryField(receipt, 0);
-  ASSERT_EQ(receipt.components_size(), 2);
-  const v1::ErasureReceipt back = ToErasureReceipt(ToReceiptRecord(receipt));
-  EXPECT_EQ(back.SerializeAsString(), receipt.SerializeAsString())
-      << receipt.ShortDebugString() << "\n" << back.ShortDebugString();
+TEST(RecordsTest, EventsRoundTripEveryField) { CheckRoundTrips<v1::Event>(); }
+
+TEST(RecordsTest, ItemsRoundTripEveryField) { CheckRoundTrips<v1::Item>(); }
+
+TEST(RecordsTest, LedgerEntriesRoundTripEveryField) {
+  CheckRoundTrips<v1::LedgerEntry>();
 }
 
-// The records read what schema 1 wrote: the RPC messages' bytes.
-TEST(LedgerRecordsTest, RecordsParseTheBytesOfTheRpcMessages) {
-  v1::LedgerEntry entry;
-  FillEveryField(entry, 2);
-  storage::LedgerRecord record;
-  ASSERT_TRUE(record.ParseFromString(entry.SerializeAsString()));
-  EXPECT_EQ(ToLedgerEntry(record).SerializeAsString(),
-            entry.SerializeAsString());
-  v1::ErasureReceipt receipt;
-  FillEveryField(receipt, 0);
-  storage::ReceiptRecord stored;
-  ASSERT_TRUE(stored.ParseFromString(receipt.SerializeAsString()));
-  EXPECT_EQ(ToErasureReceipt(stored).SerializeAsString(),
-            receipt.SerializeAsString());
+TEST(RecordsTest, ReceiptsRoundTripEveryField) {
+  CheckRoundTrips<v1::ErasureReceipt>();
 }
 
 }  // namespace
