@@ -123,7 +123,8 @@ void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
 IalsModel IalsModel::Train(int users, int items,
                            const std::vector<Interaction>& interactions,
                            const IalsOptions& options,
-                           const ParallelFor& parallel) {
+                           const ParallelFor& parallel,
+                           const std::function<bool()>& stop) {
   Rows by_user(users), by_item(items);
   for (const Interaction& x : interactions) {
     by_user[x.user].emplace_back(x.item, x.weight);
@@ -136,8 +137,10 @@ IalsModel IalsModel::Train(int users, int items,
   for (int i = 0; i < items; ++i) {
     for (int f = 0; f < options.factors; ++f) item_factors(i, f) = normal(rng);
   }
-  for (int it = 0; it < options.iterations; ++it) {
+  auto stopped = [&] { return stop != nullptr && stop(); };
+  for (int it = 0; it < options.iterations && !stopped(); ++it) {
     SolveAll(by_user, item_factors, options, parallel, &user_factors);
+    if (stopped()) break;
     SolveAll(by_item, user_factors, options, parallel, &item_factors);
   }
   return IalsModel(std::move(item_factors), options);

@@ -69,12 +69,15 @@ void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 class IalsModel {
  public:
   // Trains on `interactions` (each (user, item) at most once), solving rows
-  // through `parallel`.
+  // through `parallel`. `stop`, if given, is asked before each half
+  // iteration; once it returns true, training ends early and the model
+  // returned is not one to use.
   // REQUIRES: indices in range, options.factors >= 1.
   static IalsModel Train(int users, int items,
                          const std::vector<Interaction>& interactions,
                          const IalsOptions& options,
-                         const ParallelFor& parallel = RunSerially);
+                         const ParallelFor& parallel = RunSerially,
+                         const std::function<bool()>& stop = nullptr);
 
   // A model from stored factors (items x factors) and options.
   IalsModel(FactorMatrix item_factors, const IalsOptions& options);

@@ -18,18 +18,25 @@ IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
     : ingestor_(ingestor), catalog_(catalog) {}
 
 grpc::Status IngestServiceImpl::RecordEvents(
-    grpc::ServerContext*, const v1::RecordEventsRequest* request,
+    grpc::ServerContext* context, const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
-  return AnswerWith(ingestor_->Record(request->events()), response);
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) { return ingestor_->Record(request->events()); },
+      response);
 }
 
 grpc::Status IngestServiceImpl::StreamEvents(
-    grpc::ServerContext*, grpc::ServerReader<v1::StreamEventsRequest>* reader,
+    grpc::ServerContext* context,
+    grpc::ServerReader<v1::StreamEventsRequest>* reader,
     v1::StreamEventsResponse* response) {
+  const CallCancellation call(*context);
   v1::StreamEventsRequest message;
   while (reader->Read(&message)) {
+    // Once nobody waits, a message read is not recorded: as if never sent.
+    const absl::Status wanted = call.Check();
     absl::StatusOr<v1::RecordEventsResponse> result =
-        ingestor_->Record(message.events());
+        wanted.ok() ? ingestor_->Record(message.events()) : wanted;
     if (!result.ok()) {
       return ToGrpcStatus(absl::Status(
           result.status().code(),
@@ -51,15 +58,19 @@ grpc::Status IngestServiceImpl::StreamEvents(
 }
 
 grpc::Status IngestServiceImpl::UpsertItems(
-    grpc::ServerContext*, const v1::UpsertItemsRequest* request,
+    grpc::ServerContext* context, const v1::UpsertItemsRequest* request,
     v1::UpsertItemsResponse* response) {
-  return AnswerWith(catalog_->Upsert(*request), response);
+  return AnswerWith(
+      *context, [&](const Cancellation&) { return catalog_->Upsert(*request); },
+      response);
 }
 
 grpc::Status IngestServiceImpl::DeleteItems(
-    grpc::ServerContext*, const v1::DeleteItemsRequest* request,
+    grpc::ServerContext* context, const v1::DeleteItemsRequest* request,
     v1::DeleteItemsResponse* response) {
-  return AnswerWith(catalog_->Delete(*request), response);
+  return AnswerWith(
+      *context, [&](const Cancellation&) { return catalog_->Delete(*request); },
+      response);
 }
 
 }  // namespace portrait

@@ -11,16 +11,25 @@ ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
     : store_(store), index_(index), clock_(clock) {}
 
 grpc::Status ProfileServiceImpl::GetProfile(
-    grpc::ServerContext*, const v1::GetProfileRequest* request,
+    grpc::ServerContext* context, const v1::GetProfileRequest* request,
     v1::GetProfileResponse* response) {
-  return AnswerWith(BuildProfile(*index_, *clock_, request->user_id()),
-                    response);
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) {
+        return BuildProfile(*index_, *clock_, request->user_id());
+      },
+      response);
 }
 
 grpc::Status ProfileServiceImpl::GetEventSummary(
-    grpc::ServerContext*, const v1::GetEventSummaryRequest* request,
+    grpc::ServerContext* context, const v1::GetEventSummaryRequest* request,
     v1::GetEventSummaryResponse* response) {
-  return AnswerWith(SummarizeEvents(store_, request->user_id()), response);
+  return AnswerWith(
+      *context,
+      [&](const Cancellation& call) {
+        return SummarizeEvents(store_, request->user_id(), call);
+      },
+      response);
 }
 
 }  // namespace portrait

@@ -8,9 +8,12 @@ RecommendServiceImpl::RecommendServiceImpl(const Recommender* recommender)
     : recommender_(recommender) {}
 
 grpc::Status RecommendServiceImpl::Recommend(
-    grpc::ServerContext*, const v1::RecommendRequest* request,
+    grpc::ServerContext* context, const v1::RecommendRequest* request,
     v1::RecommendResponse* response) {
-  return AnswerWith(recommender_->Recommend(*request), response);
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) { return recommender_->Recommend(*request); },
+      response);
 }
 
 }  // namespace portrait

@@ -1,5 +1,6 @@
 #include "services/grpc/status_conversion.h"
 
+#include <chrono>
 #include <string>
 
 namespace portrait {
@@ -36,6 +37,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+absl::Status CallCancellation::Check() const {
+  // The deadline is compared directly: the call is cancelled for it only
+  // once gRPC's timer has run.
+  if (std::chrono::system_clock::now() >= context_.deadline()) {
+    return absl::DeadlineExceededError(
+        "the caller's deadline passed before the work was done");
+  }
+  if (context_.IsCancelled()) {
+    return absl::CancelledError("the call was cancelled");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace portrait

@@ -219,7 +219,8 @@ absl::Status ModelTrainer::Load() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
+absl::StatusOr<storage::ModelRecord> ModelTrainer::Train(
+    const Cancellation& cancel) {
   const int64_t started_ms = clock_->NowMillis();
   const auto wall_start = std::chrono::steady_clock::now();
   Snapshot snapshot = index_->Read(
@@ -229,10 +230,12 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train() {
       [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
         ParallelForOnThreads(threads_, n, 64, fn);
       };
-  IalsModel model =
-      IalsModel::Train(static_cast<int>(snapshot.users),
-                       static_cast<int>(snapshot.item_labels.size()),
-                       snapshot.interactions, options_, parallel);
+  IalsModel model = IalsModel::Train(
+      static_cast<int>(snapshot.users),
+      static_cast<int>(snapshot.item_labels.size()), snapshot.interactions,
+      options_, parallel, [&] { return !cancel.Check().ok(); });
+  // Called off: nothing was written, and the serving version stays.
+  PORTRAIT_RETURN_IF_ERROR(cancel.Check());
   storage::ModelRecord record;
   {
     absl::MutexLock lock(&mu_);
@@ -319,7 +322,7 @@ int64_t ModelTrainer::DueInMs(int64_t retrain_after_ms,
   return std::max<int64_t>(0, retrain_after_ms - since_training);
 }
 
-int64_t ModelTrainer::Warm() {
+int64_t ModelTrainer::Warm(const Cancellation& cancel) {
   const std::shared_ptr<const ServingModel> serving = current();
   if (serving == nullptr) return 0;
   {
@@ -342,6 +345,10 @@ int64_t ModelTrainer::Warm() {
       threads_, static_cast<int64_t>(users.size()), 16,
       [&](int64_t begin, int64_t end) {
         if (stopped) return;
+        if (!cancel.Check().ok()) {
+          stopped = true;
+          return;
+        }
         index_->Read([&](const IndexState& state) {
           if (!state.model_pending.empty()) {
             stopped = true;  // A revocation waits: train first.

@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "config/ranking_config.h"
 #include "models/ials.h"
@@ -55,8 +56,10 @@ class ModelTrainer : public ConsentObserver {
   absl::Status Load();
 
   // Trains a new version now (see the class comment). Returns its lineage.
-  // Errors: storage errors (the previous version keeps serving).
-  absl::StatusOr<storage::ModelRecord> Train();
+  // Errors: storage errors; `cancel`'s error if it fires before the version
+  // is written (then nothing is). The previous version keeps serving.
+  absl::StatusOr<storage::ModelRecord> Train(
+      const Cancellation& cancel = Cancellation::Never());
 
   // When the next training is due, in ms from now (0: now; -1: nothing to
   // do): receipts wait for a model (at least `debounce_ms` after the last
@@ -71,9 +74,9 @@ class ModelTrainer : public ConsentObserver {
   // Computes the FEED (post) EMBEDDING candidates of every user under the
   // version in serving into its memo (ServingModel::Top), on the training
   // threads, unless that version is already warm. Stops early, to be called
-  // again, when a revocation waits for a new version. Returns how many
-  // users it computed.
-  int64_t Warm();
+  // again, when a revocation waits for a new version or `cancel` fires.
+  // Returns how many users it computed.
+  int64_t Warm(const Cancellation& cancel = Cancellation::Never());
 
  private:
   absl::Status Persist(const storage::ModelRecord& record);

@@ -3,9 +3,11 @@
 // data, other options, or a version without an input digest do.
 #include "services/model/model_trainer.h"
 
+#include <atomic>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "config/ranking_config.h"
 #include "gtest/gtest.h"
@@ -142,6 +144,49 @@ TEST_F(ModelTrainerTest, WarmStopsWhileARevocationWaitsForAModel) {
   EXPECT_EQ(trainer->Warm(), 0);
   index_.ForgetCovered({"u0/1"});
   EXPECT_EQ(trainer->Warm(), 6);
+}
+
+// Fires from its `n`th check on, so that training is called off part way.
+class CancelAfter : public Cancellation {
+ public:
+  explicit CancelAfter(int n) : left_(n) {}
+  absl::Status Check() const override {
+    return --left_ > 0 ? absl::OkStatus()
+                       : absl::CancelledError("called off by the test");
+  }
+  int checks_left() const { return left_; }
+
+ private:
+  mutable std::atomic<int> left_;
+};
+
+TEST_F(ModelTrainerTest, CalledOffTrainingWritesNothingAndKeepsTheVersion) {
+  TrainAndWait();
+  auto trainer = Restarted();
+  Like("u1", 6);
+  // Training checks before each half iteration and once more before
+  // writing. Called off at the first check, part way, at the last half
+  // iteration, and after the iterations (before writing).
+  const int halves = 2 * Small().iterations;
+  for (int n : {1, 4, halves, halves + 1}) {
+    CancelAfter cancel(n);
+    absl::StatusOr<storage::ModelRecord> record = trainer->Train(cancel);
+    EXPECT_EQ(record.status().code(), absl::StatusCode::kCancelled) << n;
+    // The failed check ended the iterations: one more, before writing.
+    EXPECT_EQ(cancel.checks_left(), n <= halves ? -1 : 0) << n;
+    EXPECT_EQ(trainer->current()->lineage.version(), 1);
+    EXPECT_EQ(Restarted()->current()->lineage.version(), 1) << "persisted";
+  }
+  EXPECT_EQ(trainer->Train()->version(), 2);
+}
+
+TEST_F(ModelTrainerTest, WarmStopsWhenCalledOff) {
+  TrainAndWait();
+  auto trainer = Restarted();
+  CancellationFlag stopping("shutting down");
+  stopping.Cancel();
+  EXPECT_EQ(trainer->Warm(stopping), 0);
+  EXPECT_EQ(trainer->Warm(), 6) << "the version is not marked warm";
 }
 
 TEST_F(ModelTrainerTest, TheSameDataGivesTheSameDigest) {

@@ -10,17 +10,22 @@
 namespace portrait {
 
 absl::StatusOr<v1::GetEventSummaryResponse> SummarizeEvents(
-    Store* store, absl::string_view user_id) {
+    Store* store, absl::string_view user_id, const Cancellation& cancel) {
   PORTRAIT_RETURN_IF_ERROR(ValidateId(user_id, "user_id"));
   std::string begin = UserPrefix(user_id);
   std::map<int, v1::SignalEventSummary> by_signal;
-  absl::Status parse_status;
+  absl::Status stopped;
+  int64_t scanned = 0;
   PORTRAIT_RETURN_IF_ERROR(
       store->Scan(Column::kEvents, begin, PrefixEnd(begin),
                   [&](absl::string_view key, absl::string_view) {
+                    if (++scanned % kEventsPerCancellationCheck == 0) {
+                      stopped = cancel.Check();
+                      if (!stopped.ok()) return false;
+                    }
                     absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
                     if (!parts.ok()) {
-                      parse_status = parts.status();
+                      stopped = parts.status();
                       return false;
                     }
                     v1::SignalEventSummary& s = by_signal[parts->signal];
@@ -33,7 +38,7 @@ absl::StatusOr<v1::GetEventSummaryResponse> SummarizeEvents(
                     s.set_count(s.count() + 1);
                     return true;
                   }));
-  PORTRAIT_RETURN_IF_ERROR(parse_status);
+  PORTRAIT_RETURN_IF_ERROR(stopped);
   v1::GetEventSummaryResponse response;
   response.set_user_id(std::string(user_id));
   for (auto& [signal, summary] : by_signal) {

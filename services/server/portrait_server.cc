@@ -137,6 +137,7 @@ void PortraitServer::StartMaintenance(const Options& options) {
       [self]() -> absl::Duration {
         absl::StatusOr<absl::Duration> next = self->RunMaintenance();
         if (next.ok()) return *next;
+        if (!self->stopping_.Check().ok()) return absl::ZeroDuration();
         std::fprintf(stderr, "portraitd: maintenance: %s (will retry)\n",
                      next.status().ToString().c_str());
         return absl::Seconds(1);
@@ -202,7 +203,8 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   const int64_t debounce_ms = absl::ToInt64Milliseconds(retrain_debounce_);
   int64_t due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
   if (due_ms == 0) {
-    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage, trainer_->Train());
+    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage,
+                              trainer_->Train(stopping_));
     std::printf(
         "portraitd: model version %lld trained in %lld ms (%lld users, %lld "
         "interactions, %d receipts completed)\n",
@@ -216,7 +218,7 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   }
   if (due_ms != 0) {
     const absl::Time start = absl::Now();
-    const int64_t warmed = trainer_->Warm();
+    const int64_t warmed = trainer_->Warm(stopping_);
     if (warmed > 0) {
       std::printf(
           "portraitd: EMBEDDING candidates of %lld users computed in %lld ms\n",
@@ -235,7 +237,7 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
 
 absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {
   absl::MutexLock lock(&maintenance_mu_);
-  return trainer_->Train();
+  return trainer_->Train(stopping_);
 }
 
 PortraitServer::~PortraitServer() { Shutdown(); }
@@ -244,6 +246,7 @@ void PortraitServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  stopping_.Cancel();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() +

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/cancellation.h"
 #include "base/clock.h"
 #include "portrait/storage/records.pb.h"
 
@@ -158,6 +159,8 @@ class PortraitServer {
   // worker's first run may call back before maintenance_ is assigned).
   std::atomic<BackgroundWorker*> maintenance_notify_{nullptr};
   absl::Mutex maintenance_mu_;
+  // Fired by Shutdown: training and warming under way stop early.
+  CancellationFlag stopping_{"the server is shutting down"};
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

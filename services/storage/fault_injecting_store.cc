@@ -1,5 +1,7 @@
 #include "services/storage/fault_injecting_store.h"
 
+#include "absl/time/clock.h"
+
 namespace portrait {
 
 bool FaultInjectingStore::Take(std::atomic<int>& counter) {
@@ -38,7 +40,14 @@ absl::Status FaultInjectingStore::Scan(Column column, absl::string_view begin,
                                        const ScanVisitor& visit) {
   if (Take(failing_reads_))
     return absl::UnavailableError("injected read fault");
-  return base_->Scan(column, begin, end, visit);
+  return base_->Scan(column, begin, end,
+                     [&](absl::string_view key, absl::string_view value) {
+                       if (const int64_t ns = scan_delay_ns_.load(); ns > 0) {
+                         absl::SleepFor(absl::Nanoseconds(ns));
+                       }
+                       ++keys_scanned_;
+                       return visit(key, value);
+                     });
 }
 
 absl::Status FaultInjectingStore::CompactRange(Column column,

@@ -5,9 +5,11 @@
 #define PORTRAIT_SERVICES_STORAGE_FAULT_INJECTING_STORE_H_
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "services/storage/store.h"
 
 namespace portrait {
@@ -21,6 +23,12 @@ class FaultInjectingStore : public Store {
   void FailNextWrites(int n) { failing_writes_ = n; }
   // The next `n` Gets and Scans fail.
   void FailNextReads(int n) { failing_reads_ = n; }
+  // From now on, Scans wait `per_key` before visiting each key (a slow disk).
+  void SlowScans(absl::Duration per_key) {
+    scan_delay_ns_ = absl::ToInt64Nanoseconds(per_key);
+  }
+  // How many keys Scans have visited.
+  int64_t keys_scanned() const { return keys_scanned_; }
 
   absl::StatusOr<std::string> Get(Column column,
                                   absl::string_view key) override;
@@ -38,6 +46,8 @@ class FaultInjectingStore : public Store {
   Store* const base_;
   std::atomic<int> failing_writes_{0};
   std::atomic<int> failing_reads_{0};
+  std::atomic<int64_t> scan_delay_ns_{0};
+  std::atomic<int64_t> keys_scanned_{0};
 };
 
 }  // namespace portrait
