@@ -4,6 +4,7 @@
 
 #include "absl/base/internal/raw_logging.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
 #include "config/shipped_ranking.h"
@@ -30,6 +31,28 @@ absl::Status CheckReal(absl::string_view name, double value, double lo,
     return Invalid(absl::StrCat(name, " is ", value, "; must be ",
                                 lo_open ? "> " : "", lo,
                                 lo_open ? " and <= " : " to ", hi));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPush(const v1::PushConfig& p) {
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("push.max_per_day", p.max_per_day(), 1, 100));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("push.quiet_start_hour", p.quiet_start_hour(), 0, 23));
+  PORTRAIT_RETURN_IF_ERROR(
+      CheckRange("push.quiet_end_hour", p.quiet_end_hour(), 0, 23));
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(p.default_time_zone(), &zone)) {
+    return Invalid(absl::StrCat("push.default_time_zone: \"",
+                                p.default_time_zone(),
+                                "\" is not a known IANA time zone"));
+  }
+  if (p.non_personalized() == v1::NON_PERSONALIZED_PUSH_UNSPECIFIED ||
+      !v1::NonPersonalizedPush_IsValid(p.non_personalized())) {
+    return Invalid(
+        "push.non_personalized: must be NON_PERSONALIZED_POPULAR or "
+        "NON_PERSONALIZED_NONE");
   }
   return absl::OkStatus();
 }
@@ -99,6 +122,7 @@ absl::Status Check(const v1::RankingConfig& p) {
       CheckRange("max_per_group", p.max_per_group(), 1, 100));
   PORTRAIT_RETURN_IF_ERROR(CheckRange("candidates_per_source",
                                       p.candidates_per_source(), 10, 10000));
+  PORTRAIT_RETURN_IF_ERROR(CheckPush(p.push()));
   return CheckModel(p.model());
 }
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap bazel-platforms
-  g++ python3 procps git
+  g++ python3 procps git tzdata
   clang clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libeigen3-dev libabsl-dev

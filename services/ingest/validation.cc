@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 
 namespace portrait {
@@ -225,6 +226,17 @@ absl::Status ValidateItem(const v1::Item& item, absl::string_view field,
             absl::StrCat(field, ".person.contact_hash"),
             absl::StrCat("is ", hash.size(), " bytes; ", kMinContactHashBytes,
                          " to ", kMaxContactHashBytes, " are allowed"));
+      }
+      if (const std::string& zone = item.person().time_zone(); !zone.empty()) {
+        absl::TimeZone loaded;
+        if (zone.size() > kMaxTimeZoneBytes ||
+            !absl::LoadTimeZone(zone, &loaded)) {
+          return Invalid(
+              absl::StrCat(field, ".person.time_zone"),
+              absl::StrCat("must be an IANA time zone the server knows "
+                           "(\"Asia/Shanghai\"), at most ",
+                           kMaxTimeZoneBytes, " bytes"));
+        }
       }
       return ValidateText(item.person().display_name(),
                           absl::StrCat(field, ".person.display_name"),

@@ -29,6 +29,7 @@ inline constexpr int kMaxQueryBytes = 256;
 inline constexpr int kMaxCommentBytes = 2000;
 inline constexpr int kMaxShortTextBytes = 64;
 inline constexpr int kMaxNameBytes = 256;
+inline constexpr int kMaxTimeZoneBytes = 64;
 inline constexpr int kMaxListEntries = 32;
 inline constexpr int kMaxContactHashes = 1000;
 inline constexpr int kMinContactHashBytes = 8;

@@ -250,6 +250,20 @@ TEST(ValidateItemsTest, PersonContactHashLength) {
   EXPECT_THAT(ValidateItems(items, kNow), IsOk());
 }
 
+TEST(ValidateItemsTest, PersonTimeZoneMustBeKnown) {
+  google::protobuf::RepeatedPtrField<v1::Item> items;
+  v1::Person* person = items.Add()->mutable_person();
+  person->set_user_id("u1");
+  person->set_time_zone("Mars/Olympus_Mons");
+  EXPECT_THAT(ValidateItems(items, kNow),
+              InvalidNaming("items[0].person.time_zone", "IANA"));
+  person->set_time_zone(std::string(65, 'A'));
+  EXPECT_THAT(ValidateItems(items, kNow),
+              InvalidNaming("items[0].person.time_zone", "at most 64"));
+  person->set_time_zone("Europe/Paris");
+  EXPECT_THAT(ValidateItems(items, kNow), IsOk());
+}
+
 TEST(ValidateItemsTest, TooManyTags) {
   google::protobuf::RepeatedPtrField<v1::Item> items;
   v1::Post* post = items.Add()->mutable_post();

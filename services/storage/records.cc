@@ -78,6 +78,7 @@ To CopyItem(const From& from) {
     out->set_display_name(in.display_name());
     out->set_minor(in.minor());
     out->set_contact_hash(in.contact_hash());
+    out->set_time_zone(in.time_zone());
   }
   return to;
 }
