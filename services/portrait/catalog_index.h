@@ -52,6 +52,9 @@ class CatalogIndex {
   const absl::flat_hash_map<std::string, v1::Brand>& brands() const {
     return brands_;
   }
+  const absl::flat_hash_map<std::string, v1::Person>& people() const {
+    return people_;
+  }
 
  private:
   void IndexPost(const PostInfo& post, bool add);

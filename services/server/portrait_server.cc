@@ -18,6 +18,7 @@
 #include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
 #include "services/grpc/profile_service.h"
+#include "services/grpc/push_service.h"
 #include "services/grpc/recommend_service.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
@@ -98,6 +99,9 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
       ranking_->model_options(), options.training_threads);
   PORTRAIT_RETURN_IF_ERROR(trainer_->Load());
   recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_);
+  push_history_ = std::make_unique<PushHistory>(store_, clock_);
+  push_planner_ = std::make_unique<PushPlanner>(index, trainer_.get(),
+                                                push_history_.get(), clock_);
   ingestor_ = std::make_unique<EventIngestor>(
       store_, clock_, locks_.get(), policy_.get(),
       [index](const std::vector<const v1::Event*>& events) {
@@ -155,6 +159,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
   recommend_service_ =
       std::make_unique<RecommendServiceImpl>(recommender_.get());
   consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
+  push_service_ = std::make_unique<PushServiceImpl>(push_planner_.get(),
+                                                    push_history_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -174,6 +180,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.RegisterService(profile_service_.get());
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(recommend_service_.get());
+  builder.RegisterService(push_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

@@ -34,6 +34,9 @@ class IngestServiceImpl;
 class ModelTrainer;
 class PortraitIndex;
 class ProfileServiceImpl;
+class PushHistory;
+class PushPlanner;
+class PushServiceImpl;
 class RankingConfig;
 class RecommendServiceImpl;
 class Recommender;
@@ -144,6 +147,8 @@ class PortraitServer {
   // When on-disk erasure may run next (clock ms).
   int64_t next_disk_erasure_ms_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   std::unique_ptr<Recommender> recommender_;
+  std::unique_ptr<PushHistory> push_history_;
+  std::unique_ptr<PushPlanner> push_planner_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;
   std::unique_ptr<ConsentLedger> ledger_;
@@ -152,6 +157,7 @@ class PortraitServer {
   std::unique_ptr<ProfileServiceImpl> profile_service_;
   std::unique_ptr<ConsentServiceImpl> consent_service_;
   std::unique_ptr<RecommendServiceImpl> recommend_service_;
+  std::unique_ptr<PushServiceImpl> push_service_;
   std::unique_ptr<grpc::Server> server_;
   // Stopped before the store closes. Serialises RunMaintenance with itself.
   std::unique_ptr<BackgroundWorker> maintenance_;

@@ -85,6 +85,31 @@ std::string ConsentRequestKey(absl::string_view user_id,
   return absl::StrCat(UserPrefix(user_id), "r", request_id);
 }
 
+std::string PushedItemKey(absl::string_view user_id, absl::string_view label) {
+  return absl::StrCat(UserPrefix(user_id), "i", label);
+}
+
+std::string PushTimeKey(absl::string_view user_id, int64_t sent_at_ms,
+                        absl::string_view label) {
+  std::string key = PushTimeBegin(user_id, sent_at_ms);
+  key.append(label.data(), label.size());
+  return key;
+}
+
+std::string PushTimeBegin(absl::string_view user_id, int64_t from_ms) {
+  std::string key = UserPrefix(user_id) + "t";
+  AppendOrderedInt64(from_ms, &key);
+  return key;
+}
+
+std::string PushTimeEnd(absl::string_view user_id) {
+  return UserPrefix(user_id) + static_cast<char>('t' + 1);
+}
+
+int64_t PushTimeOf(absl::string_view key, absl::string_view user_id) {
+  return ReadOrderedInt64(key.substr(user_id.size() + 2, 8));
+}
+
 std::string ReceiptKey(absl::string_view user_id, int64_t sequence) {
   std::string key = UserPrefix(user_id) + "e";
   AppendOrderedInt64(sequence, &key);

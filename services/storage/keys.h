@@ -48,6 +48,18 @@ std::string EventIdKey(absl::string_view user_id, uint8_t signal,
 // kCatalog key: kind (1 byte, the ItemKind number) | id.
 std::string CatalogKey(uint8_t kind, absl::string_view id);
 
+// kPush keys. A pushed item: user_id 0x00 'i' label. A push by time:
+// user_id 0x00 't' sent_at (8 bytes, ordered) label.
+std::string PushedItemKey(absl::string_view user_id, absl::string_view label);
+std::string PushTimeKey(absl::string_view user_id, int64_t sent_at_ms,
+                        absl::string_view label);
+// The first key of the user's pushes by time sent at `from_ms` or later.
+std::string PushTimeBegin(absl::string_view user_id, int64_t from_ms);
+// The end (excluded) of the user's pushes by time.
+std::string PushTimeEnd(absl::string_view user_id);
+// The sent_at of a PushTimeKey of `user_id`.
+int64_t PushTimeOf(absl::string_view key, absl::string_view user_id);
+
 // kConsent keys. State: user_id 0x00 's'. Processed request: user_id 0x00
 // 'r' request_id. Erasure receipt: user_id 0x00 'e' sequence (8 bytes BE).
 std::string ConsentStateKey(absl::string_view user_id);

@@ -22,6 +22,8 @@ absl::string_view ColumnName(Column column) {
       return "models";
     case Column::kMeta:
       return "meta";
+    case Column::kPush:
+      return "push";
   }
   return "unknown";
 }

@@ -26,8 +26,9 @@ enum class Column : uint8_t {
   kPortraits = 5,  // Per-user feature blocks.
   kModels = 6,     // Shared model state.
   kMeta = 7,       // Schema version and other server-wide records.
+  kPush = 8,       // Pushes sent to each user (PushService.RecordPushes).
 };
-inline constexpr int kNumColumns = 8;
+inline constexpr int kNumColumns = 9;
 
 // Stable name of a column; also the RocksDB column family name.
 absl::string_view ColumnName(Column column);

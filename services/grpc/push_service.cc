@@ -1,0 +1,41 @@
+#include "services/grpc/push_service.h"
+
+#include "services/grpc/status_conversion.h"
+
+namespace portrait {
+
+PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
+                                 PushHistory* history)
+    : planner_(planner), history_(history) {}
+
+grpc::Status PushServiceImpl::GetPushCandidates(
+    grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
+    v1::GetPushCandidatesResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation& call) {
+        return planner_->GetCandidates(*request, call);
+      },
+      response);
+}
+
+grpc::Status PushServiceImpl::StreamPushCandidates(
+    grpc::ServerContext* context,
+    const v1::StreamPushCandidatesRequest* request,
+    grpc::ServerWriter<v1::UserPushCandidates>* writer) {
+  const CallCancellation call(*context);
+  return ToGrpcStatus(planner_->Stream(
+      *request, call, [&](const v1::UserPushCandidates& message) {
+        return writer->Write(message);
+      }));
+}
+
+grpc::Status PushServiceImpl::RecordPushes(
+    grpc::ServerContext* context, const v1::RecordPushesRequest* request,
+    v1::RecordPushesResponse* response) {
+  return AnswerWith(
+      *context, [&](const Cancellation&) { return history_->Record(*request); },
+      response);
+}
+
+}  // namespace portrait

@@ -1,0 +1,34 @@
+// gRPC adapter of PushService over PushPlanner and PushHistory.
+#ifndef PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
+#define PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
+
+#include "portrait/v1/push.grpc.pb.h"
+#include "services/push/push_history.h"
+#include "services/push/push_planner.h"
+
+namespace portrait {
+
+// Thread-safe. Both must outlive it.
+class PushServiceImpl final : public v1::PushService::Service {
+ public:
+  PushServiceImpl(const PushPlanner* planner, PushHistory* history);
+
+  grpc::Status GetPushCandidates(
+      grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
+      v1::GetPushCandidatesResponse* response) override;
+  grpc::Status StreamPushCandidates(
+      grpc::ServerContext* context,
+      const v1::StreamPushCandidatesRequest* request,
+      grpc::ServerWriter<v1::UserPushCandidates>* writer) override;
+  grpc::Status RecordPushes(grpc::ServerContext* context,
+                            const v1::RecordPushesRequest* request,
+                            v1::RecordPushesResponse* response) override;
+
+ private:
+  const PushPlanner* const planner_;
+  PushHistory* const history_;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
