@@ -345,17 +345,17 @@ bool CitesLike(const v1::UserPushCandidates& user) {
 
 TEST_F(PushPlannerTest, TheRestOfAStreamObeysAChangeMadeWhileItRuns) {
   ASSERT_TRUE(One("u3", v1::PUSH_CONTENT).personalized());
-  ASSERT_TRUE(CitesLike(One("u4", v1::PUSH_CONTENT)));
+  ASSERT_TRUE(CitesLike(One("u1", v1::PUSH_CONTENT)));
   v1::StreamPushCandidatesRequest request;
   request.mutable_segment()->set_all_users(true);
   request.set_purpose(v1::PUSH_CONTENT);
   const std::vector<v1::UserPushCandidates> streamed =
       StreamAll(request, [&](const v1::UserPushCandidates& m) {
         if (m.user_id() != "a0") return;
-        // While the stream runs: u3 turns personalised push off, u4
+        // While the stream runs: u3 turns personalised push off, u1
         // strips LIKE.
         Purpose("u3", v1::PERSONALIZED_PUSH, false);
-        Consent("u4", [](storage::ConsentRecord& r) {
+        Consent("u1", [](storage::ConsentRecord& r) {
           (*r.mutable_signals())[v1::LIKE].set_state(v1::STRIPPED);
         });
       });
@@ -363,7 +363,7 @@ TEST_F(PushPlannerTest, TheRestOfAStreamObeysAChangeMadeWhileItRuns) {
     if (m.user_id() == "u3") {
       EXPECT_FALSE(m.personalized());
     }
-    if (m.user_id() == "u4") {
+    if (m.user_id() == "u1") {
       EXPECT_FALSE(CitesLike(m)) << m.ShortDebugString();
     }
   }
