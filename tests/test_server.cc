@@ -33,6 +33,7 @@ bool TestServer::Start(const PortraitServer::Options& options) {
   consent = v1::ConsentService::NewStub(channel);
   profile = v1::ProfileService::NewStub(channel);
   recommend = v1::RecommendService::NewStub(channel);
+  push = v1::PushService::NewStub(channel);
   return true;
 }
 
@@ -48,6 +49,7 @@ void TestServer::Stop() {
   consent.reset();
   profile.reset();
   recommend.reset();
+  push.reset();
   channel.reset();
   server.reset();
 }

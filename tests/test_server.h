@@ -13,6 +13,7 @@
 #include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/profile.grpc.pb.h"
+#include "portrait/v1/push.grpc.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
 #include "services/server/portrait_server.h"
 
@@ -34,6 +35,7 @@ struct TestServer {
   std::unique_ptr<v1::ConsentService::Stub> consent;
   std::unique_ptr<v1::ProfileService::Stub> profile;
   std::unique_ptr<v1::RecommendService::Stub> recommend;
+  std::unique_ptr<v1::PushService::Stub> push;
 
   // Starts a server with `options` and connects the clients to it. Returns
   // false, after failing the current test, if it cannot.

@@ -1,0 +1,160 @@
+// PushService end to end: a real server over RocksDB, driven over gRPC by
+// the random world; the history survives a restart, a stream resumes from
+// a cursor, a consent change through ConsentService applies to the next
+// push call, and malformed requests get INVALID_ARGUMENT.
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/random_world.h"
+#include "tests/temp_dir.h"
+#include "tests/test_server.h"
+
+namespace portrait {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// 08:13 in Shanghai (the default time zone), after the quiet hours.
+constexpr int64_t kNow = RandomWorld::kStartMs + 10 * 3'600'000;
+
+class PushTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_));
+    RandomWorld world(/*seed=*/11, v1::LIKE);
+    v1::UpsertItemsResponse upserted;
+    grpc::ClientContext c1;
+    ASSERT_TRUE(
+        portrait_.ingest->UpsertItems(&c1, world.Catalog(), &upserted).ok());
+    v1::RecordEventsRequest events;
+    for (const v1::Event& e : world.Batch(300, kNow - 600'000, 0)) {
+      *events.add_events() = e;
+    }
+    v1::RecordEventsResponse recorded;
+    grpc::ClientContext c2;
+    ASSERT_TRUE(portrait_.ingest->RecordEvents(&c2, events, &recorded).ok());
+  }
+
+  grpc::Status Candidates(const std::vector<std::string>& users,
+                          v1::GetPushCandidatesResponse* response,
+                          int limit = 3) {
+    v1::GetPushCandidatesRequest request;
+    for (const std::string& u : users) request.add_user_ids(u);
+    request.set_purpose(v1::PUSH_CONTENT);
+    request.set_limit_per_user(limit);
+    grpc::ClientContext context;
+    return portrait_.push->GetPushCandidates(&context, request, response);
+  }
+
+  std::vector<v1::UserPushCandidates> Stream(const std::string& cursor,
+                                             grpc::Status* status) {
+    v1::StreamPushCandidatesRequest request;
+    request.mutable_segment()->set_all_users(true);
+    request.set_purpose(v1::PUSH_CONTENT);
+    request.set_cursor(cursor);
+    grpc::ClientContext context;
+    auto reader = portrait_.push->StreamPushCandidates(&context, request);
+    std::vector<v1::UserPushCandidates> messages;
+    v1::UserPushCandidates message;
+    while (reader->Read(&message)) messages.push_back(message);
+    *status = reader->Finish();
+    return messages;
+  }
+
+  TempDir dir_;
+  FakeClock clock_{kNow};
+  TestServer portrait_;
+};
+
+TEST_F(PushTest, PushedItemsAreNeverOfferedAgainAlsoAfterARestart) {
+  v1::GetPushCandidatesResponse first;
+  ASSERT_TRUE(Candidates({"u0", "u1", "u2"}, &first).ok());
+  ASSERT_EQ(first.users_size(), 3);
+  EXPECT_EQ(first.users(1).user_id(), "u1");
+  ASSERT_GT(first.users(0).candidates_size(), 0);
+  const v1::ItemRef pushed = first.users(0).candidates(0).item();
+
+  v1::RecordPushesRequest report;
+  v1::SentPush* sent = report.add_pushes();
+  sent->set_user_id("u0");
+  *sent->mutable_item() = pushed;
+  sent->set_purpose(v1::PUSH_CONTENT);
+  sent->set_sent_at_ms(kNow);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    v1::RecordPushesResponse recorded;
+    grpc::ClientContext context;
+    ASSERT_TRUE(portrait_.push->RecordPushes(&context, report, &recorded).ok());
+    EXPECT_EQ(recorded.recorded(), attempt == 0 ? 1 : 0);
+    EXPECT_EQ(recorded.duplicates(), attempt == 0 ? 0 : 1);
+  }
+  portrait_.Stop();
+  ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_));
+  v1::GetPushCandidatesResponse again;
+  ASSERT_TRUE(Candidates({"u0"}, &again, 20).ok());
+  for (const auto& c : again.users(0).candidates()) {
+    EXPECT_NE(c.item().id(), pushed.id());
+  }
+}
+
+TEST_F(PushTest, AStreamResumesFromAnyMessagesCursor) {
+  grpc::Status status;
+  const std::vector<v1::UserPushCandidates> all = Stream("", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GE(all.size(), 6u);
+  const std::vector<v1::UserPushCandidates> rest =
+      Stream(all[2].cursor(), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(rest.size(), all.size() - 3);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].SerializeAsString(), all[i + 3].SerializeAsString());
+  }
+  Stream("garbage", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("cursor"));
+}
+
+TEST_F(PushTest, TurningPersonalisedPushOffAppliesToTheNextCall) {
+  v1::GetPushCandidatesResponse before;
+  ASSERT_TRUE(Candidates({"u4"}, &before).ok());
+  EXPECT_TRUE(before.users(0).personalized());
+  v1::SetConsentRequest off;
+  off.set_user_id("u4");
+  off.set_requester(v1::REQUESTER_USER);
+  off.set_caller_id("push-test");
+  off.set_request_id("push-off");
+  off.set_policy_version(1);
+  v1::PurposeChange* change = off.add_changes()->mutable_purpose();
+  change->set_purpose(v1::PERSONALIZED_PUSH);
+  change->set_enabled(false);
+  v1::SetConsentResponse set;
+  grpc::ClientContext context;
+  ASSERT_TRUE(portrait_.consent->SetConsent(&context, off, &set).ok());
+  v1::GetPushCandidatesResponse after;
+  ASSERT_TRUE(Candidates({"u4"}, &after).ok());
+  EXPECT_FALSE(after.users(0).personalized());
+  EXPECT_EQ(after.users(0).non_personalized_reason(),
+            "PERSONALIZED_PUSH is off");
+}
+
+TEST_F(PushTest, MalformedRequestsAreInvalidArgument) {
+  v1::GetPushCandidatesResponse response;
+  const grpc::Status status = Candidates({"u0"}, &response, 21);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("limit_per_user"));
+  v1::RecordPushesResponse recorded;
+  grpc::ClientContext context;
+  const grpc::Status empty = portrait_.push->RecordPushes(
+      &context, v1::RecordPushesRequest(), &recorded);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), HasSubstr("pushes"));
+}
+
+}  // namespace
+}  // namespace portrait
