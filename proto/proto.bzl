@@ -1,6 +1,6 @@
 """Generates C++ message and gRPC code from .proto files with Debian's protoc."""
 
-def portrait_proto_library(name, protos, imports = [], deps = []):
+def portrait_proto_library(name, protos, imports = [], deps = [], visibility = None):
     """A cc_library over the generated code of `protos` (base names, no .proto).
 
     Imports resolve against proto/, so files import "portrait/v1/x.proto".
@@ -26,6 +26,7 @@ def portrait_proto_library(name, protos, imports = [], deps = []):
     )
     native.cc_library(
         name = name,
+        visibility = visibility,
         srcs = [o for o in outs if o.endswith(".cc")],
         hdrs = [o for o in outs if o.endswith(".h")],
         include_prefix = pkg[len("proto/"):],

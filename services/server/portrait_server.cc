@@ -181,6 +181,9 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(recommend_service_.get());
   builder.RegisterService(push_service_.get());
+  for (grpc::Service* service : options.extra_services) {
+    builder.RegisterService(service);
+  }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -19,6 +20,7 @@
 
 namespace grpc {
 class Server;
+class Service;
 }  // namespace grpc
 
 namespace portrait {
@@ -84,6 +86,9 @@ class PortraitServer {
     // After a revocation, retrain no sooner than this after the previous
     // training (revocations in the meantime share one training).
     absl::Duration retrain_debounce = absl::Seconds(5);
+    // More gRPC services to serve on the same port (a benchmark's baseline);
+    // each must outlive the server.
+    std::vector<grpc::Service*> extra_services;
   };
 
   // Loads the policy and ranking configuration, opens storage, builds the
