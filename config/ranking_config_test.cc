@@ -71,6 +71,34 @@ TEST(RankingConfigTest, ModelValuesOutOfRangeNameTheField) {
   }
 }
 
+TEST(RankingConfigTest, PushValuesOutOfRangeNameTheField) {
+  using P = v1::PushConfig;
+  const struct {
+    std::function<void(P&)> change;
+    std::string message;
+  } cases[] = {
+      {[](P& p) { p.set_max_per_day(0); },
+       "push.max_per_day is 0; must be 1 to 100"},
+      {[](P& p) { p.set_quiet_start_hour(24); },
+       "push.quiet_start_hour is 24; must be 0 to 23"},
+      {[](P& p) { p.set_quiet_end_hour(-1); }, "push.quiet_end_hour is -1"},
+      {[](P& p) { p.set_default_time_zone("Mars/Base"); },
+       "push.default_time_zone: \"Mars/Base\" is not a known IANA time zone"},
+      {[](P& p) {
+         p.set_non_personalized(v1::NON_PERSONALIZED_PUSH_UNSPECIFIED);
+       },
+       "push.non_personalized: must be"},
+  };
+  for (const auto& c : cases) {
+    const std::string text =
+        ShippedWith([&](v1::RankingConfig& p) { c.change(*p.mutable_push()); });
+    EXPECT_THAT(
+        RankingConfig::FromText(text).status(),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.message;
+  }
+}
+
 TEST(RankingConfigTest, TheModelSectionIsRequired) {
   const std::string text =
       ShippedWith([](v1::RankingConfig& p) { p.clear_model(); });

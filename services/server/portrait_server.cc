@@ -250,6 +250,11 @@ absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {
   return trainer_->Train(stopping_);
 }
 
+int64_t PortraitServer::WarmModel() {
+  absl::MutexLock lock(&maintenance_mu_);
+  return trainer_->Warm(stopping_);
+}
+
 PortraitServer::~PortraitServer() { Shutdown(); }
 
 void PortraitServer::Shutdown(absl::Duration grace) {

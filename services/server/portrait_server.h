@@ -118,6 +118,10 @@ class PortraitServer {
 
   // Trains a model version now and returns its lineage.
   absl::StatusOr<storage::ModelRecord> TrainModel();
+  // Computes every user's EMBEDDING candidates under the serving version
+  // ahead, as maintenance does after training (answers do not change, only
+  // their cost). Returns how many users it computed.
+  int64_t WarmModel();
 
   // Marks the health service NOT_SERVING, stops accepting calls, waits up to
   // `grace` for in-flight calls (cancelling the rest), then flushes and

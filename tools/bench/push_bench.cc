@@ -99,6 +99,8 @@ int Run() {
       return EXIT_FAILURE;
     }
   }
+  // As maintenance does after training.
+  (*server)->server().WarmModel();
   auto push = v1::PushService::NewStub(channel);
   auto empty = bench::Baseline::NewStub(channel);
 
