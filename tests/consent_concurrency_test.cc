@@ -132,7 +132,9 @@ TEST_F(ConsentServiceTest, IngestNeverOutrunsARevocation) {
   EXPECT_GT(refused.load(), 0);  // Some were refused: the race happened.
   for (const auto& [user, since] : granted_since) {
     auto [count, oldest] = StoredLikes(user);
-    if (count > 0) EXPECT_GE(oldest, since) << user;
+    if (count > 0) {
+      EXPECT_GE(oldest, since) << user;
+    }
   }
 }
 

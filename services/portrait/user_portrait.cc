@@ -134,22 +134,6 @@ double UserPortrait::EngagedWeight(const std::string& label,
   return weight;
 }
 
-void UserPortrait::ForEachEngagement(
-    const std::string& label,
-    const std::function<void(v1::Signal, const Affinity&)>& visit) const {
-  auto engaged = engaged_.find(label);
-  if (engaged == engaged_.end()) return;
-  // Only the blocks of the signals the item was engaged through hold it.
-  for (const auto& [s, block] : blocks_) {
-    if (!engaged->second.signals.Contains(static_cast<v1::Signal>(s))) {
-      continue;
-    }
-    auto it = block.features.find(label);
-    if (it != block.features.end())
-      visit(static_cast<v1::Signal>(s), it->second);
-  }
-}
-
 std::vector<const std::string*> UserPortrait::RecentEngaged(int k) const {
   std::vector<const std::string*> labels;
   for (auto it = by_recency_.begin();

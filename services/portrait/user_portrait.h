@@ -78,11 +78,20 @@ class UserPortrait {
   // signal's weight times the block's decayed weight for it.
   double EngagedWeight(const std::string& label, const RankingConfig& config,
                        int64_t now_ms) const;
-  // Calls `visit` for each engagement signal block holding the engaged item
-  // `label`, in signal order.
-  void ForEachEngagement(
-      const std::string& label,
-      const std::function<void(v1::Signal, const Affinity&)>& visit) const;
+  // Calls visit(signal, affinity) for each engagement signal block holding
+  // the engaged item `label`, in signal order.
+  template <typename Visit>
+  void ForEachEngagement(const std::string& label, Visit&& visit) const {
+    const auto engaged = engaged_.find(label);
+    if (engaged == engaged_.end()) return;
+    // Only the blocks of the signals the item was engaged through hold it.
+    engaged->second.signals.ForEach([&](v1::Signal signal) {
+      const auto block = blocks_.find(signal);
+      if (block == blocks_.end()) return;
+      const auto it = block->second.features.find(label);
+      if (it != block->second.features.end()) visit(signal, it->second);
+    });
+  }
   // The `k` most recently engaged labels, newest first, ties by label.
   // The pointers are valid until the portrait changes.
   std::vector<const std::string*> RecentEngaged(int k) const;
