@@ -1,6 +1,7 @@
 #include "services/push/push_planner.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "base/parallel_for.h"
 #include "base/status_macros.h"
 #include "portrait/storage/records.pb.h"
 #include "services/recommend/ranking.h"
@@ -132,8 +134,13 @@ int64_t QuietUntilMs(const v1::PushConfig& config, const absl::TimeZone& zone,
 
 PushPlanner::PushPlanner(const PortraitIndex* index,
                          const ModelTrainer* trainer,
-                         const PushHistory* history, const Clock* clock)
-    : index_(index), trainer_(trainer), history_(history), clock_(clock) {}
+                         const PushHistory* history, const Clock* clock,
+                         Options options)
+    : index_(index),
+      trainer_(trainer),
+      history_(history),
+      clock_(clock),
+      options_(options) {}
 
 absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
     const std::string& user_id, v1::PushPurpose purpose, int limit,
@@ -269,32 +276,59 @@ absl::Status PushPlanner::Stream(
     cursor.set_after_user(given.after_user());
   }
   // Every user the server knows: with a portrait or consent, or in the
-  // catalog as a person.
-  std::vector<std::string> users = index_->Read([](const IndexState& state) {
+  // catalog as a person. A min-heap rather than a sorted list: the first
+  // chunk is ready after a linear pass, not a sort of every id.
+  std::vector<std::string> heap = index_->Read([](const IndexState& state) {
     std::vector<std::string> ids;
     ids.reserve(state.users.size() + state.catalog.people().size());
     for (const auto& [id, user] : state.users) ids.push_back(id);
     for (const auto& [id, person] : state.catalog.people()) ids.push_back(id);
     return ids;
   });
-  std::sort(users.begin(), users.end());
-  users.erase(std::unique(users.begin(), users.end()), users.end());
-  auto next =
-      cursor.after_user().empty()
-          ? users.begin()
-          : std::upper_bound(users.begin(), users.end(), cursor.after_user());
-  for (; next != users.end(); ++next) {
-    PORTRAIT_RETURN_IF_ERROR(cancel.Check());
-    PORTRAIT_ASSIGN_OR_RETURN(
-        std::optional<v1::UserPushCandidates> planned,
-        ForUser(*next, request.purpose(), limit, &request.segment()));
-    if (!planned.has_value() ||
-        (!request.include_empty() && planned->candidates_size() == 0)) {
-      continue;
+  const auto after = std::greater<std::string>();
+  std::make_heap(heap.begin(), heap.end(), after);
+  // The next user id in order, after `last`; empty when there is none.
+  auto next_user = [&](const std::string& last) {
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), after);
+      std::string id = std::move(heap.back());
+      heap.pop_back();
+      if (id > last) return id;  // Not a repeat, not before the cursor.
     }
-    cursor.set_after_user(*next);
-    planned->set_cursor(absl::WebSafeBase64Escape(cursor.SerializeAsString()));
-    if (!emit(*planned)) break;
+    return std::string();
+  };
+  std::string last = cursor.after_user();
+  std::vector<std::string> chunk;
+  std::vector<absl::StatusOr<std::optional<v1::UserPushCandidates>>> planned;
+  while (true) {
+    PORTRAIT_RETURN_IF_ERROR(cancel.Check());
+    chunk.clear();
+    while (static_cast<int>(chunk.size()) < options_.stream_chunk) {
+      std::string id = next_user(last);
+      if (id.empty()) break;
+      last = id;
+      chunk.push_back(std::move(id));
+    }
+    if (chunk.empty()) break;
+    planned.assign(chunk.size(), absl::InternalError("not planned"));
+    ParallelForOnThreads(options_.threads, static_cast<int64_t>(chunk.size()),
+                         1, [&](int64_t begin, int64_t end) {
+                           for (int64_t i = begin; i < end; ++i) {
+                             planned[i] = ForUser(chunk[i], request.purpose(),
+                                                  limit, &request.segment());
+                           }
+                         });
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      PORTRAIT_RETURN_IF_ERROR(planned[i].status());
+      std::optional<v1::UserPushCandidates>& user = *planned[i];
+      if (!user.has_value() ||
+          (!request.include_empty() && user->candidates_size() == 0)) {
+        continue;
+      }
+      cursor.set_after_user(chunk[i]);
+      user->set_cursor(absl::WebSafeBase64Escape(cursor.SerializeAsString()));
+      if (!emit(*user)) return absl::OkStatus();
+    }
   }
   return absl::OkStatus();
 }

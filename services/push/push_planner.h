@@ -10,7 +10,7 @@
 //
 // Every user is planned from the index and history as they are when the
 // planner reaches them, so a stream obeys a consent change made while it
-// runs from the next user on. Thread-safe.
+// runs from the next chunk of users on (Options.stream_chunk). Thread-safe.
 #ifndef PORTRAIT_SERVICES_PUSH_PUSH_PLANNER_H_
 #define PORTRAIT_SERVICES_PUSH_PUSH_PLANNER_H_
 
@@ -33,9 +33,18 @@ inline constexpr int kMaxPushCandidatesPerUser = 20;
 
 class PushPlanner {
  public:
+  struct Options {
+    // Threads that plan a stream's users.
+    int threads = 2;
+    // A stream plans this many users at a time (on `threads`), then sends
+    // them: a change reaches a running stream at most this many users
+    // later.
+    int stream_chunk = 64;
+  };
+
   // All must outlive the planner; `trainer` may be null (no model).
   PushPlanner(const PortraitIndex* index, const ModelTrainer* trainer,
-              const PushHistory* history, const Clock* clock);
+              const PushHistory* history, const Clock* clock, Options options);
 
   // Errors: INVALID_ARGUMENT naming the field and the limit; storage
   // errors; `cancel`'s.
@@ -48,7 +57,7 @@ class PushPlanner {
   // message carrying the cursor that resumes after it. Stops, OK, when
   // `emit` returns false. Errors: INVALID_ARGUMENT (the cursor of another
   // stream, or a malformed request); storage errors; `cancel`'s, checked
-  // before each user.
+  // before each chunk of users.
   absl::Status Stream(
       const v1::StreamPushCandidatesRequest& request,
       const Cancellation& cancel,
@@ -65,6 +74,7 @@ class PushPlanner {
   const ModelTrainer* const trainer_;
   const PushHistory* const history_;
   const Clock* const clock_;
+  const Options options_;
 };
 
 }  // namespace portrait

@@ -52,8 +52,11 @@ class PushPlannerTest : public ::testing::Test {
                                              config_.get());
     ASSERT_TRUE(index_->Load().ok());
     history_ = std::make_unique<PushHistory>(store_.get(), &clock_);
-    planner_ = std::make_unique<PushPlanner>(index_.get(), nullptr,
-                                             history_.get(), &clock_);
+    // Chunks of one user: a change made while a stream runs applies from
+    // the next user on.
+    planner_ = std::make_unique<PushPlanner>(
+        index_.get(), nullptr, history_.get(), &clock_,
+        PushPlanner::Options{/*threads=*/2, /*stream_chunk=*/1});
     World();
   }
 
@@ -341,6 +344,26 @@ bool CitesLike(const v1::UserPushCandidates& user) {
     }
   }
   return false;
+}
+
+TEST_F(PushPlannerTest, ChunksOnSeveralThreadsStreamTheSameMessages) {
+  v1::StreamPushCandidatesRequest request;
+  request.mutable_segment()->set_all_users(true);
+  request.set_purpose(v1::PUSH_PEOPLE);
+  request.set_include_empty(true);
+  const std::vector<v1::UserPushCandidates> one_by_one = StreamAll(request);
+  ASSERT_EQ(one_by_one.size(), 8u);
+  planner_ = std::make_unique<PushPlanner>(
+      index_.get(), nullptr, history_.get(), &clock_,
+      PushPlanner::Options{/*threads=*/2, /*stream_chunk=*/3});
+  const std::vector<v1::UserPushCandidates> chunked = StreamAll(request);
+  ASSERT_EQ(chunked.size(), one_by_one.size());
+  for (size_t i = 0; i < chunked.size(); ++i) {
+    EXPECT_EQ(chunked[i].SerializeAsString(),
+              one_by_one[i].SerializeAsString());
+  }
+  request.set_cursor(chunked[3].cursor());
+  EXPECT_EQ(StreamAll(request).size(), 4u);
 }
 
 TEST_F(PushPlannerTest, TheRestOfAStreamObeysAChangeMadeWhileItRuns) {

@@ -100,8 +100,9 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   PORTRAIT_RETURN_IF_ERROR(trainer_->Load());
   recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_);
   push_history_ = std::make_unique<PushHistory>(store_, clock_);
-  push_planner_ = std::make_unique<PushPlanner>(index, trainer_.get(),
-                                                push_history_.get(), clock_);
+  push_planner_ = std::make_unique<PushPlanner>(
+      index, trainer_.get(), push_history_.get(), clock_,
+      PushPlanner::Options{options.push_threads});
   ingestor_ = std::make_unique<EventIngestor>(
       store_, clock_, locks_.get(), policy_.get(),
       [index](const std::vector<const v1::Event*>& events) {

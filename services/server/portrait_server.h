@@ -78,6 +78,8 @@ class PortraitServer {
     // Threads that train the model (its hyper-parameters are in the
     // ranking configuration). The trained factors do not depend on it.
     int training_threads = 2;
+    // Threads that plan the users of a push stream.
+    int push_threads = 2;
     // Train in the background: when receipts wait for a model, when there is
     // data and no model, and when data changed and `retrain_after` passed.
     // Tests turn it off and call TrainModel().
