@@ -299,17 +299,29 @@ void VerifyData(Stubs& stubs, const std::string& user, Observed* seen) {
   seen->acked_searches[user] = searches;
   seen->inflight_searches[user] = 0;
 
+  // Every page of the ledger (it outgrows one page in a long soak): gapless
+  // from 1, and the newest entry of each signal agrees with the state.
   v1::GetConsentHistoryRequest history_request;
   history_request.set_user_id(user);
   history_request.set_page_size(1000);
-  v1::GetConsentHistoryResponse history;
-  grpc::ClientContext c3;
-  CHECK_OR_REPORT(
-      stubs.consent->GetConsentHistory(&c3, history_request, &history).ok(),
-      "history of ", user);
   std::map<v1::Signal, std::string> last;
-  for (const v1::LedgerEntry& e : history.entries()) {
-    last[e.change().signal().signal()] = e.new_value();
+  int64_t expected_sequence = 1;
+  while (true) {
+    v1::GetConsentHistoryResponse history;
+    grpc::ClientContext c3;
+    const bool read =
+        stubs.consent->GetConsentHistory(&c3, history_request, &history).ok();
+    CHECK_OR_REPORT(read, "history of ", user);
+    if (!read) break;
+    for (const v1::LedgerEntry& e : history.entries()) {
+      CHECK_OR_REPORT(e.sequence() == expected_sequence, user,
+                      ": ledger entry ", e.sequence(), " where ",
+                      expected_sequence, " was due");
+      expected_sequence = e.sequence() + 1;
+      last[e.change().signal().signal()] = e.new_value();
+    }
+    if (history.next_page_token().empty()) break;
+    history_request.set_page_token(history.next_page_token());
   }
   for (v1::Signal signal : {v1::LIKE, v1::SEARCH}) {
     if (!last.count(signal)) continue;
