@@ -54,6 +54,12 @@ absl::Status CheckPush(const v1::PushConfig& p) {
         "push.non_personalized: must be NON_PERSONALIZED_POPULAR or "
         "NON_PERSONALIZED_NONE");
   }
+  if (p.check_in_storage() == v1::CHECK_IN_STORAGE_UNSPECIFIED ||
+      !v1::CheckInStorage_IsValid(p.check_in_storage())) {
+    return Invalid(
+        "push.check_in_storage: must be CHECK_IN_KEEP_NOTHING or "
+        "CHECK_IN_KEEP_CELL");
+  }
   return absl::OkStatus();
 }
 

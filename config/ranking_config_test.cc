@@ -88,6 +88,8 @@ TEST(RankingConfigTest, PushValuesOutOfRangeNameTheField) {
          p.set_non_personalized(v1::NON_PERSONALIZED_PUSH_UNSPECIFIED);
        },
        "push.non_personalized: must be"},
+      {[](P& p) { p.set_check_in_storage(v1::CHECK_IN_STORAGE_UNSPECIFIED); },
+       "push.check_in_storage: must be"},
   };
   for (const auto& c : cases) {
     const std::string text =

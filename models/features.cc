@@ -47,4 +47,22 @@ std::string GeoCell(double latitude, double longitude) {
                       static_cast<int>(std::floor(longitude * 10)));
 }
 
+std::pair<double, double> GeoCellCentre(double latitude, double longitude) {
+  return {(std::floor(latitude * 10) + 0.5) / 10,
+          (std::floor(longitude * 10) + 0.5) / 10};
+}
+
+double DistanceMeters(double latitude1, double longitude1, double latitude2,
+                      double longitude2) {
+  constexpr double kRadians = 3.14159265358979323846 / 180;
+  constexpr double kEarthRadiusM = 6'371'000;
+  const double dlat = (latitude2 - latitude1) * kRadians;
+  const double dlon = (longitude2 - longitude1) * kRadians;
+  const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                   std::cos(latitude1 * kRadians) *
+                       std::cos(latitude2 * kRadians) * std::sin(dlon / 2) *
+                       std::sin(dlon / 2);
+  return 2 * kEarthRadiusM * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
 }  // namespace portrait

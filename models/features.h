@@ -3,6 +3,7 @@
 #define PORTRAIT_MODELS_FEATURES_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -17,6 +18,12 @@ std::vector<std::string> QueryTerms(absl::string_view query);
 // The geo cell of a point: latitude and longitude floored to tenths of a
 // degree (about 11 km), as "312,1214".
 std::string GeoCell(double latitude, double longitude);
+// The centre of the GeoCell of a point: (latitude, longitude) degrees.
+std::pair<double, double> GeoCellCentre(double latitude, double longitude);
+// Great-circle distance between two points, metres (haversine, Earth radius
+// 6,371 km).
+double DistanceMeters(double latitude1, double longitude1, double latitude2,
+                      double longitude2);
 
 }  // namespace portrait
 

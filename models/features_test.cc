@@ -22,5 +22,23 @@ TEST(GeoCellTest, FloorsToTenthsOfADegree) {
   EXPECT_EQ(GeoCell(0.0, -0.01), "0,-1");
 }
 
+TEST(GeoTest, CellCentreIsInsideItsCell) {
+  const auto [lat, lon] = GeoCellCentre(31.23, 121.47);
+  EXPECT_NEAR(lat, 31.25, 1e-9);
+  EXPECT_NEAR(lon, 121.45, 1e-9);
+  EXPECT_EQ(GeoCell(lat, lon), GeoCell(31.23, 121.47));
+  const auto [south, west] = GeoCellCentre(-33.87, -151.21);
+  EXPECT_EQ(GeoCell(south, west), GeoCell(-33.87, -151.21));
+}
+
+TEST(GeoTest, DistanceMetersMatchesKnownDistances) {
+  EXPECT_DOUBLE_EQ(DistanceMeters(31.23, 121.47, 31.23, 121.47), 0);
+  // One degree of latitude: 111.19 km on a 6,371 km sphere.
+  EXPECT_NEAR(DistanceMeters(31, 121, 32, 121), 111'195, 1);
+  // Shanghai to Beijing, about 1,067 km.
+  EXPECT_NEAR(DistanceMeters(31.2304, 121.4737, 39.9042, 116.4074), 1'067'000,
+              3'000);
+}
+
 }  // namespace
 }  // namespace portrait

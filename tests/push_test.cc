@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "config/ranking_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/random_world.h"
@@ -154,6 +155,141 @@ TEST_F(PushTest, MalformedRequestsAreInvalidArgument) {
       &context, v1::RecordPushesRequest(), &recorded);
   EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(empty.error_message(), HasSubstr("pushes"));
+}
+
+// A store 70 m from the check-in point, with a 200 m radius.
+v1::UpsertItemsRequest Shop() {
+  v1::UpsertItemsRequest request;
+  v1::Brand* shop = request.add_items()->mutable_brand();
+  shop->set_brand_id("shop");
+  shop->mutable_location()->set_latitude(31.2304);
+  shop->mutable_location()->set_longitude(121.4737);
+  shop->set_check_in_radius_m(200);
+  return request;
+}
+
+class CheckInTest : public PushTest {
+ protected:
+  void SetUp() override {
+    PushTest::SetUp();
+    v1::UpsertItemsResponse upserted;
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        portrait_.ingest->UpsertItems(&context, Shop(), &upserted).ok());
+  }
+
+  void GrantLocation(const std::string& user) {
+    v1::SetConsentRequest grant;
+    grant.set_user_id(user);
+    grant.set_requester(v1::REQUESTER_USER);
+    grant.set_caller_id("push-test");
+    grant.set_request_id(absl::StrCat("grant-location-", user));
+    grant.set_policy_version(1);
+    v1::SignalChange* change = grant.add_changes()->mutable_signal();
+    change->set_signal(v1::LOCATION);
+    change->set_grant(true);
+    v1::SetConsentResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(portrait_.consent->SetConsent(&context, grant, &response).ok());
+  }
+
+  grpc::Status CheckIn(const std::string& user, const std::string& merchant,
+                       double latitude, double longitude,
+                       v1::CheckInResponse* response,
+                       const std::string& id = "c1") {
+    v1::CheckInRequest request;
+    request.set_user_id(user);
+    request.set_merchant_id(merchant);
+    request.set_latitude(latitude);
+    request.set_longitude(longitude);
+    request.set_check_in_id(id);
+    grpc::ClientContext context;
+    return portrait_.push->CheckIn(&context, request, response);
+  }
+
+  int64_t LocationEvents(const std::string& user) {
+    v1::GetEventSummaryRequest request;
+    request.set_user_id(user);
+    v1::GetEventSummaryResponse summary;
+    grpc::ClientContext context;
+    EXPECT_TRUE(
+        portrait_.profile->GetEventSummary(&context, request, &summary).ok());
+    for (const auto& s : summary.signals()) {
+      if (s.signal() == v1::LOCATION) return s.count();
+    }
+    return 0;
+  }
+};
+
+TEST_F(CheckInTest, AnswersOnlyWhileLocationIsGrantedAndKeepsNothing) {
+  v1::CheckInResponse response;
+  // u5 never granted LOCATION (the random world grants nobody).
+  grpc::Status status = CheckIn("u5", "shop", 31.2310, 121.4740, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("LOCATION is not granted"));
+
+  GrantLocation("u5");
+  const int64_t before = LocationEvents("u5");
+  ASSERT_TRUE(CheckIn("u5", "shop", 31.2310, 121.4740, &response).ok());
+  EXPECT_TRUE(response.within_radius());
+  EXPECT_EQ(response.stored(), v1::CHECK_IN_STORED_NOTHING);
+  ASSERT_TRUE(CheckIn("u5", "shop", 31.2404, 121.4737, &response).ok());
+  EXPECT_FALSE(response.within_radius()) << "1.1 km away";
+  EXPECT_EQ(LocationEvents("u5"), before) << "the shipped policy keeps nothing";
+
+  EXPECT_EQ(CheckIn("u5", "nowhere", 31.2, 121.4, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  status = CheckIn("u5", "b0", 31.2, 121.4, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("no store location"));
+  status = CheckIn("u5", "shop", 95, 121.4, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("location.latitude"));
+}
+
+TEST_F(CheckInTest, KeepsOnlyTheCellWhenConfiguredAndAStripErasesIt) {
+  v1::RankingConfig config = RankingConfig::Shipped().proto();
+  config.mutable_push()->set_check_in_storage(v1::CHECK_IN_KEEP_CELL);
+  const std::string ranking = dir_.path() + "/ranking";
+  ASSERT_TRUE(WriteFile(ranking, config.DebugString()));
+  portrait_.Stop();
+  ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_, ranking));
+  GrantLocation("u5");
+  const int64_t before = LocationEvents("u5");
+  v1::CheckInResponse response;
+  for (int attempt = 0; attempt < 2; ++attempt) {  // A retry stores nothing.
+    ASSERT_TRUE(CheckIn("u5", "shop", 31.2310, 121.4740, &response).ok());
+    EXPECT_EQ(response.stored(), v1::CHECK_IN_STORED_CELL);
+    EXPECT_EQ(response.stored_cell(), "312,1214");
+    EXPECT_EQ(LocationEvents("u5"), before + 1);
+  }
+  v1::GetProfileRequest profile_request;
+  profile_request.set_user_id("u5");
+  v1::GetProfileResponse profile;
+  grpc::ClientContext profile_context;
+  ASSERT_TRUE(
+      portrait_.profile->GetProfile(&profile_context, profile_request, &profile)
+          .ok());
+  EXPECT_THAT(profile.ShortDebugString(), HasSubstr("cell:312,1214"));
+  EXPECT_THAT(profile.ShortDebugString(), Not(HasSubstr("31.231")))
+      << "only the cell is kept";
+
+  v1::SetConsentRequest strip;
+  strip.set_user_id("u5");
+  strip.set_requester(v1::REQUESTER_USER);
+  strip.set_caller_id("push-test");
+  strip.set_request_id("strip-location");
+  strip.set_policy_version(1);
+  v1::SignalChange* change = strip.add_changes()->mutable_signal();
+  change->set_signal(v1::LOCATION);
+  change->set_action(v1::STRIP);
+  v1::SetConsentResponse stripped;
+  grpc::ClientContext context;
+  ASSERT_TRUE(portrait_.consent->SetConsent(&context, strip, &stripped).ok());
+  EXPECT_EQ(LocationEvents("u5"), 0);
+  EXPECT_EQ(
+      CheckIn("u5", "shop", 31.2310, 121.4740, &response, "c2").error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 namespace portrait {
 
 PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
-                                 PushHistory* history)
-    : planner_(planner), history_(history) {}
+                                 PushHistory* history, CheckInDesk* check_in)
+    : planner_(planner), history_(history), check_in_(check_in) {}
 
 grpc::Status PushServiceImpl::GetPushCandidates(
     grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -35,6 +35,15 @@ grpc::Status PushServiceImpl::RecordPushes(
     v1::RecordPushesResponse* response) {
   return AnswerWith(
       *context, [&](const Cancellation&) { return history_->Record(*request); },
+      response);
+}
+
+grpc::Status PushServiceImpl::CheckIn(grpc::ServerContext* context,
+                                      const v1::CheckInRequest* request,
+                                      v1::CheckInResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) { return check_in_->CheckIn(*request); },
       response);
 }
 

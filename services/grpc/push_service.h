@@ -1,17 +1,19 @@
-// gRPC adapter of PushService over PushPlanner and PushHistory.
+// gRPC adapter of PushService over PushPlanner, PushHistory and CheckInDesk.
 #ifndef PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
 #define PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
 
 #include "portrait/v1/push.grpc.pb.h"
+#include "services/push/check_in.h"
 #include "services/push/push_history.h"
 #include "services/push/push_planner.h"
 
 namespace portrait {
 
-// Thread-safe. Both must outlive it.
+// Thread-safe. All must outlive it.
 class PushServiceImpl final : public v1::PushService::Service {
  public:
-  PushServiceImpl(const PushPlanner* planner, PushHistory* history);
+  PushServiceImpl(const PushPlanner* planner, PushHistory* history,
+                  CheckInDesk* check_in);
 
   grpc::Status GetPushCandidates(
       grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -23,10 +25,14 @@ class PushServiceImpl final : public v1::PushService::Service {
   grpc::Status RecordPushes(grpc::ServerContext* context,
                             const v1::RecordPushesRequest* request,
                             v1::RecordPushesResponse* response) override;
+  grpc::Status CheckIn(grpc::ServerContext* context,
+                       const v1::CheckInRequest* request,
+                       v1::CheckInResponse* response) override;
 
  private:
   const PushPlanner* const planner_;
   PushHistory* const history_;
+  CheckInDesk* const check_in_;
 };
 
 }  // namespace portrait

@@ -52,17 +52,6 @@ absl::Status ValidateTime(int64_t ms, absl::string_view field, int64_t now_ms) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateLocation(const v1::LocationPayload& location,
-                              absl::string_view field) {
-  if (!(location.latitude() >= -90 && location.latitude() <= 90)) {
-    return Invalid(absl::StrCat(field, ".latitude"), "must be in [-90, 90]");
-  }
-  if (!(location.longitude() >= -180 && location.longitude() <= 180)) {
-    return Invalid(absl::StrCat(field, ".longitude"), "must be in [-180, 180]");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateItemRef(const v1::ItemRef& ref, absl::string_view field) {
   if (ref.kind() == v1::ITEM_KIND_UNSPECIFIED ||
       !v1::ItemKind_IsValid(ref.kind())) {
@@ -214,8 +203,24 @@ absl::Status ValidateItem(const v1::Item& item, absl::string_view field,
       PORTRAIT_RETURN_IF_ERROR(ValidateText(item.brand().name(),
                                             absl::StrCat(field, ".brand.name"),
                                             kMaxNameBytes, false));
-      return ValidateTextList(item.brand().categories(),
-                              absl::StrCat(field, ".brand.categories"));
+      PORTRAIT_RETURN_IF_ERROR(ValidateTextList(
+          item.brand().categories(), absl::StrCat(field, ".brand.categories")));
+      if (!item.brand().has_location()) {
+        if (item.brand().check_in_radius_m() != 0) {
+          return Invalid(absl::StrCat(field, ".brand.check_in_radius_m"),
+                         "is set without a location");
+        }
+        return absl::OkStatus();
+      }
+      if (item.brand().check_in_radius_m() < 1 ||
+          item.brand().check_in_radius_m() > kMaxCheckInRadiusM) {
+        return Invalid(absl::StrCat(field, ".brand.check_in_radius_m"),
+                       absl::StrCat("is ", item.brand().check_in_radius_m(),
+                                    "; must be 1 to ", kMaxCheckInRadiusM,
+                                    " with a location"));
+      }
+      return ValidateLocation(item.brand().location(),
+                              absl::StrCat(field, ".brand.location"));
     case v1::Item::kPerson:
       PORTRAIT_RETURN_IF_ERROR(ValidateId(
           item.person().user_id(), absl::StrCat(field, ".person.user_id")));
@@ -314,6 +319,17 @@ std::optional<Rejection> CheckTarget(const Event& e) {
 }
 
 }  // namespace
+
+absl::Status ValidateLocation(const v1::LocationPayload& location,
+                              absl::string_view field) {
+  if (!(location.latitude() >= -90 && location.latitude() <= 90)) {
+    return Invalid(absl::StrCat(field, ".latitude"), "must be in [-90, 90]");
+  }
+  if (!(location.longitude() >= -180 && location.longitude() <= 180)) {
+    return Invalid(absl::StrCat(field, ".longitude"), "must be in [-180, 180]");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateEvents(
     const google::protobuf::RepeatedPtrField<Event>& events, int64_t now_ms,

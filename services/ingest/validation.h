@@ -30,6 +30,7 @@ inline constexpr int kMaxCommentBytes = 2000;
 inline constexpr int kMaxShortTextBytes = 64;
 inline constexpr int kMaxNameBytes = 256;
 inline constexpr int kMaxTimeZoneBytes = 64;
+inline constexpr int kMaxCheckInRadiusM = 10'000;
 inline constexpr int kMaxListEntries = 32;
 inline constexpr int kMaxContactHashes = 1000;
 inline constexpr int kMinContactHashBytes = 8;
@@ -47,6 +48,11 @@ absl::Status ValidateEvents(
 
 absl::Status ValidateItems(
     const google::protobuf::RepeatedPtrField<v1::Item>& items, int64_t now_ms);
+
+// OK if latitude is in [-90, 90] and longitude in [-180, 180]; otherwise
+// INVALID_ARGUMENT naming `field`.latitude or .longitude.
+absl::Status ValidateLocation(const v1::LocationPayload& location,
+                              absl::string_view field);
 
 absl::Status ValidateItemRefs(
     const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs);

@@ -250,6 +250,28 @@ TEST(ValidateItemsTest, PersonContactHashLength) {
   EXPECT_THAT(ValidateItems(items, kNow), IsOk());
 }
 
+TEST(ValidateItemsTest, BrandStoreLocationNeedsARadius) {
+  google::protobuf::RepeatedPtrField<v1::Item> items;
+  v1::Brand* brand = items.Add()->mutable_brand();
+  brand->set_brand_id("shop");
+  brand->set_check_in_radius_m(100);
+  EXPECT_THAT(
+      ValidateItems(items, kNow),
+      InvalidNaming("items[0].brand.check_in_radius_m", "without a location"));
+  brand->mutable_location()->set_latitude(31.2);
+  brand->mutable_location()->set_longitude(121.4);
+  brand->set_check_in_radius_m(0);
+  EXPECT_THAT(ValidateItems(items, kNow),
+              InvalidNaming("items[0].brand.check_in_radius_m", "1 to 10000"));
+  brand->set_check_in_radius_m(100);
+  brand->mutable_location()->set_longitude(181);
+  EXPECT_THAT(
+      ValidateItems(items, kNow),
+      InvalidNaming("items[0].brand.location.longitude", "[-180, 180]"));
+  brand->mutable_location()->set_longitude(121.4);
+  EXPECT_THAT(ValidateItems(items, kNow), IsOk());
+}
+
 TEST(ValidateItemsTest, PersonTimeZoneMustBeKnown) {
   google::protobuf::RepeatedPtrField<v1::Item> items;
   v1::Person* person = items.Add()->mutable_person();

@@ -25,6 +25,7 @@
 #include "services/locking/user_locks.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
+#include "services/push/check_in.h"
 #include "services/recommend/recommender.h"
 #include "services/server/background_worker.h"
 #include "services/storage/rocksdb_store.h"
@@ -108,6 +109,7 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
       [index](const std::vector<const v1::Event*>& events) {
         return index->OnEventsStored(events);
       });
+  check_in_ = std::make_unique<CheckInDesk>(index, ingestor_.get(), clock_);
   CatalogWriter::Hooks catalog_hooks;
   catalog_hooks.upserted = [index](const auto& items) {
     index->OnItemsUpserted(items);
@@ -160,8 +162,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
   recommend_service_ =
       std::make_unique<RecommendServiceImpl>(recommender_.get());
   consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
-  push_service_ = std::make_unique<PushServiceImpl>(push_planner_.get(),
-                                                    push_history_.get());
+  push_service_ = std::make_unique<PushServiceImpl>(
+      push_planner_.get(), push_history_.get(), check_in_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -36,6 +36,7 @@ class IngestServiceImpl;
 class ModelTrainer;
 class PortraitIndex;
 class ProfileServiceImpl;
+class CheckInDesk;
 class PushHistory;
 class PushPlanner;
 class PushServiceImpl;
@@ -160,6 +161,7 @@ class PortraitServer {
   std::unique_ptr<Recommender> recommender_;
   std::unique_ptr<PushHistory> push_history_;
   std::unique_ptr<PushPlanner> push_planner_;
+  std::unique_ptr<CheckInDesk> check_in_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<CatalogWriter> catalog_;
   std::unique_ptr<ConsentLedger> ledger_;

@@ -71,6 +71,8 @@ To CopyItem(const From& from) {
     out->set_brand_id(in.brand_id());
     out->set_name(in.name());
     *out->mutable_categories() = in.categories();
+    if (in.has_location()) CopyLocation(in.location(), out->mutable_location());
+    out->set_check_in_radius_m(in.check_in_radius_m());
   } else if (from.has_person()) {
     const auto& in = from.person();
     auto* out = to.mutable_person();
