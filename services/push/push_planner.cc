@@ -300,16 +300,20 @@ absl::Status PushPlanner::Stream(
   std::string last = cursor.after_user();
   std::vector<std::string> chunk;
   std::vector<absl::StatusOr<std::optional<v1::UserPushCandidates>>> planned;
+  // The first chunks are small so that the first message goes out soon:
+  // 4 users, then 8, 16, ... up to stream_chunk.
+  int chunk_size = std::min(4, options_.stream_chunk);
   while (true) {
     PORTRAIT_RETURN_IF_ERROR(cancel.Check());
     chunk.clear();
-    while (static_cast<int>(chunk.size()) < options_.stream_chunk) {
+    while (static_cast<int>(chunk.size()) < chunk_size) {
       std::string id = next_user(last);
       if (id.empty()) break;
       last = id;
       chunk.push_back(std::move(id));
     }
     if (chunk.empty()) break;
+    chunk_size = std::min(2 * chunk_size, options_.stream_chunk);
     planned.assign(chunk.size(), absl::InternalError("not planned"));
     ParallelForOnThreads(options_.threads, static_cast<int64_t>(chunk.size()),
                          1, [&](int64_t begin, int64_t end) {

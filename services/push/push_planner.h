@@ -36,9 +36,9 @@ class PushPlanner {
   struct Options {
     // Threads that plan a stream's users.
     int threads = 2;
-    // A stream plans this many users at a time (on `threads`), then sends
-    // them: a change reaches a running stream at most this many users
-    // later.
+    // A stream plans up to this many users at a time (on `threads`; the
+    // first chunks smaller), then sends them: a change reaches a running
+    // stream at most this many users later.
     int stream_chunk = 64;
   };
 
