@@ -34,6 +34,12 @@ const UserPortrait* IndexState::User(absl::string_view user_id) const {
   return it == users.end() ? nullptr : &it->second;
 }
 
+const UserPortrait& IndexState::UserOrEmpty(absl::string_view user_id) const {
+  static const UserPortrait* const kEmpty = new UserPortrait();
+  const UserPortrait* user = User(user_id);
+  return user != nullptr ? *user : *kEmpty;
+}
+
 PortraitIndex::PortraitIndex(Store* store, const Clock* clock,
                              const ConsentPolicy* policy,
                              const RankingConfig* config)

@@ -79,6 +79,9 @@ struct IndexState {
 
   // nullptr for a user Portrait holds nothing about.
   const UserPortrait* User(absl::string_view user_id) const;
+  // The same, or an empty portrait (default consent, no data) for a user
+  // Portrait holds nothing about.
+  const UserPortrait& UserOrEmpty(absl::string_view user_id) const;
 };
 
 class PortraitIndex : public ConsentObserver {

@@ -133,9 +133,7 @@ absl::StatusOr<v1::GetProfileResponse> BuildProfile(const PortraitIndex& index,
   PORTRAIT_RETURN_IF_ERROR(ValidateId(user_id, "user_id"));
   const int64_t now_ms = clock.NowMillis();
   return index.Read([&](const IndexState& state) {
-    static const UserPortrait* const kNobody = new UserPortrait();
-    const UserPortrait* user = state.User(std::string(user_id));
-    if (user == nullptr) user = kNobody;
+    const UserPortrait* user = &state.UserOrEmpty(user_id);
     const ConsentView view = index.ViewOf(*user, now_ms);
     v1::GetProfileResponse response;
     response.set_user_id(std::string(user_id));

@@ -39,10 +39,8 @@ absl::StatusOr<v1::CheckInResponse> CheckInDesk::CheckIn(
   const int64_t now_ms = clock_->NowMillis();
   const Facts facts = index_->Read([&](const IndexState& state) {
     Facts f;
-    static const UserPortrait* const kNobody = new UserPortrait();
-    const UserPortrait* user = state.User(request.user_id());
     const ConsentView view =
-        index_->ViewOf(user != nullptr ? *user : *kNobody, now_ms);
+        index_->ViewOf(state.UserOrEmpty(request.user_id()), now_ms);
     if (view.account_deleted()) {
       f.refused =
           absl::FailedPreconditionError("user_id: the account was deleted");

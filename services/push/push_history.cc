@@ -37,11 +37,8 @@ absl::Status Validate(const v1::RecordPushesRequest& request, int64_t now_ms) {
     }
     PORTRAIT_RETURN_IF_ERROR(
         ValidateId(push.item().id(), absl::StrCat(field, ".item.id")));
-    if (push.purpose() == v1::PUSH_PURPOSE_UNSPECIFIED ||
-        !v1::PushPurpose_IsValid(push.purpose())) {
-      return Invalid(absl::StrCat(field, ".purpose"),
-                     "must be PUSH_CONTENT, PUSH_PEOPLE or PUSH_NEARBY");
-    }
+    PORTRAIT_RETURN_IF_ERROR(
+        ValidatePushPurpose(push.purpose(), absl::StrCat(field, ".purpose")));
     if (push.sent_at_ms() <= 0 ||
         push.sent_at_ms() > now_ms + kMaxFutureSkewMs) {
       return Invalid(absl::StrCat(field, ".sent_at_ms"),
@@ -53,6 +50,15 @@ absl::Status Validate(const v1::RecordPushesRequest& request, int64_t now_ms) {
 }
 
 }  // namespace
+
+absl::Status ValidatePushPurpose(v1::PushPurpose purpose,
+                                 absl::string_view field) {
+  if (purpose == v1::PUSH_PURPOSE_UNSPECIFIED ||
+      !v1::PushPurpose_IsValid(purpose)) {
+    return Invalid(field, "must be PUSH_CONTENT, PUSH_PEOPLE or PUSH_NEARBY");
+  }
+  return absl::OkStatus();
+}
 
 PushHistory::PushHistory(Store* store, const Clock* clock)
     : store_(store), clock_(clock) {}

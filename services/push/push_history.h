@@ -29,6 +29,11 @@ struct UserPushes {
 
 inline constexpr int kMaxPushesPerRequest = 1000;
 
+// OK for PUSH_CONTENT, PUSH_PEOPLE, PUSH_NEARBY; otherwise INVALID_ARGUMENT
+// naming `field`.
+absl::Status ValidatePushPurpose(v1::PushPurpose purpose,
+                                 absl::string_view field);
+
 class PushHistory {
  public:
   // Both must outlive the history.

@@ -28,15 +28,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
-absl::Status ValidatePurpose(v1::PushPurpose purpose) {
-  if (purpose == v1::PUSH_PURPOSE_UNSPECIFIED ||
-      !v1::PushPurpose_IsValid(purpose)) {
-    return Invalid("purpose",
-                   "must be PUSH_CONTENT, PUSH_PEOPLE or PUSH_NEARBY");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateLimit(int limit) {
   if (limit < 0 || limit > kMaxPushCandidatesPerUser) {
     return Invalid("limit_per_user",
@@ -140,11 +131,21 @@ PushPlanner::PushPlanner(const PortraitIndex* index,
       trainer_(trainer),
       history_(history),
       clock_(clock),
-      options_(options) {}
+      options_(options) {
+  // Checked when the ranking configuration loaded.
+  absl::LoadTimeZone(index_->config().proto().push().default_time_zone(),
+                     &default_zone_);
+}
 
 absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
     const std::string& user_id, v1::PushPurpose purpose, int limit,
     const v1::PushSegment* segment) const {
+  // Membership first: the history is read only for users in the segment.
+  if (segment != nullptr && !index_->Read([&](const IndexState& state) {
+        return InSegment(state.UserOrEmpty(user_id), *segment);
+      })) {
+    return std::nullopt;
+  }
   const int64_t now_ms = clock_->NowMillis();
   const v1::PushConfig& config = index_->config().proto().push();
   PORTRAIT_ASSIGN_OR_RETURN(UserPushes pushes,
@@ -153,11 +154,7 @@ absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
       trainer_ != nullptr ? trainer_->current() : nullptr;
   return index_->Read(
       [&](const IndexState& state) -> std::optional<v1::UserPushCandidates> {
-        static const UserPortrait* const kNobody = new UserPortrait();
-        const UserPortrait* user = state.User(user_id);
-        if (user == nullptr) user = kNobody;
-        if (segment != nullptr && !InSegment(*user, *segment))
-          return std::nullopt;
+        const UserPortrait* user = &state.UserOrEmpty(user_id);
         v1::UserPushCandidates out;
         out.set_user_id(user_id);
         const ConsentView view = index_->ViewOf(*user, now_ms);
@@ -194,7 +191,7 @@ absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
         const v1::Person* person = state.catalog.Person(user_id);
         if (person == nullptr || person->time_zone().empty() ||
             !absl::LoadTimeZone(person->time_zone(), &zone)) {
-          absl::LoadTimeZone(config.default_time_zone(), &zone);
+          zone = default_zone_;
         }
         if (const int64_t until =
                 QuietUntilMs(config, zone, absl::FromUnixMillis(now_ms));
@@ -239,7 +236,7 @@ absl::StatusOr<v1::GetPushCandidatesResponse> PushPlanner::GetCandidates(
       return Invalid(field, absl::StrCat("repeats ", request.user_ids(i)));
     }
   }
-  PORTRAIT_RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  PORTRAIT_RETURN_IF_ERROR(ValidatePushPurpose(request.purpose(), "purpose"));
   PORTRAIT_RETURN_IF_ERROR(ValidateLimit(request.limit_per_user()));
   const int limit =
       request.limit_per_user() == 0 ? kDefaultLimit : request.limit_per_user();
@@ -258,7 +255,7 @@ absl::Status PushPlanner::Stream(
     const v1::StreamPushCandidatesRequest& request, const Cancellation& cancel,
     const std::function<bool(const v1::UserPushCandidates&)>& emit) const {
   PORTRAIT_RETURN_IF_ERROR(ValidateSegment(request.segment()));
-  PORTRAIT_RETURN_IF_ERROR(ValidatePurpose(request.purpose()));
+  PORTRAIT_RETURN_IF_ERROR(ValidatePushPurpose(request.purpose(), "purpose"));
   PORTRAIT_RETURN_IF_ERROR(ValidateLimit(request.limit_per_user()));
   const int limit =
       request.limit_per_user() == 0 ? kDefaultLimit : request.limit_per_user();

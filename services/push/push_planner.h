@@ -19,6 +19,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/cancellation.h"
 #include "base/clock.h"
 #include "portrait/v1/push.pb.h"
@@ -75,6 +76,7 @@ class PushPlanner {
   const PushHistory* const history_;
   const Clock* const clock_;
   const Options options_;
+  absl::TimeZone default_zone_;  // push.default_time_zone
 };
 
 }  // namespace portrait

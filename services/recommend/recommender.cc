@@ -74,9 +74,7 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
       trainer_ != nullptr ? trainer_->current() : nullptr;
   return index_->Read([&](const IndexState& state)
                           -> absl::StatusOr<v1::RecommendResponse> {
-    static const UserPortrait* const kNobody = new UserPortrait();
-    const UserPortrait* user = state.User(request.user_id());
-    if (user == nullptr) user = kNobody;
+    const UserPortrait* user = &state.UserOrEmpty(request.user_id());
     const ConsentView view = index_->ViewOf(*user, now_ms);
     if (view.account_deleted()) {
       return absl::FailedPreconditionError("user_id: the account was deleted");
