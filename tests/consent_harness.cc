@@ -12,9 +12,12 @@ namespace portrait {
 
 ConsentHarness::ConsentHarness(std::unique_ptr<Store> store,
                                const ConsentPolicy* policy)
-    : store_(std::move(store)), policy_(policy) {
-  ingestor_ =
-      std::make_unique<EventIngestor>(store_.get(), &clock_, &locks_, policy_);
+    : store_(std::move(store)),
+      policy_(policy),
+      contacts_(*ContactHasher::Create(
+          "consent harness contact key, 32 bytes or more", "86")) {
+  ingestor_ = std::make_unique<EventIngestor>(store_.get(), &clock_, &locks_,
+                                              policy_, &contacts_);
   eraser_ = std::make_unique<DiskEraser>(store_.get(), &clock_, &locks_);
   ConsentLedger::Options options;
   options.observers = {eraser_.get()};
@@ -51,7 +54,7 @@ v1::Event ConsentHarness::MakeEvent(const std::string& event_id,
       e.mutable_location()->set_longitude(121.47);
       break;
     case v1::CONTACTS:
-      e.mutable_contacts()->add_contact_hashes("0123456789abcdef");
+      e.mutable_contacts()->add_contacts("+86 138 0013 8000");
       break;
     case v1::PROFILE_ATTRIBUTES:
       e.mutable_profile_attributes()->set_city("Shanghai");

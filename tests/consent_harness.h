@@ -16,6 +16,7 @@
 #include "services/consent/consent_ledger.h"
 #include "services/consent/disk_eraser.h"
 #include "services/consent/policy.h"
+#include "services/ingest/contacts.h"
 #include "services/ingest/event_ingestor.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/store.h"
@@ -72,6 +73,7 @@ class ConsentHarness {
   const ConsentPolicy* policy_;
   FakeClock clock_{kHarnessStartMs};
   UserLocks locks_;
+  ContactHasher contacts_;
   std::unique_ptr<EventIngestor> ingestor_;
   std::unique_ptr<DiskEraser> eraser_;  // Registered with ledger_.
   std::unique_ptr<ConsentLedger> ledger_;

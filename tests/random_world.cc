@@ -13,8 +13,8 @@ constexpr const char* kTags[] = {"shoes", "tea",  "hiking", "jazz",
 }  // namespace
 
 std::string RandomWorld::User(int i) { return absl::StrCat("u", i); }
-std::string RandomWorld::Hash(int i) {
-  return absl::StrCat("contact-hash-", i);
+std::string RandomWorld::Contact(int i) {
+  return absl::StrCat("+86 139 0000 ", 1000 + i);
 }
 
 RandomWorld::RandomWorld(uint32_t seed, v1::Signal signal)
@@ -30,7 +30,7 @@ v1::UpsertItemsRequest RandomWorld::Catalog() {
   for (int u = 0; u < kUsers; ++u) {
     v1::Person* person = request.add_items()->mutable_person();
     person->set_user_id(User(u));
-    person->set_contact_hash(Hash(u));
+    person->add_contacts(Contact(u));
   }
   for (int p = 0; p < kPosts; ++p) {
     v1::Post* post = request.add_items()->mutable_post();
@@ -85,7 +85,7 @@ v1::Event RandomWorld::Event(int user, v1::Signal signal, int64_t at_ms) {
       e.mutable_location()->set_longitude(121.45);
       break;
     case v1::CONTACTS:
-      e.mutable_contacts()->add_contact_hashes(Hash(other));
+      e.mutable_contacts()->add_contacts(Contact(other));
       break;
     case v1::PROFILE_ATTRIBUTES:
       e.mutable_profile_attributes()->set_city(Pick(2) ? "Shanghai"

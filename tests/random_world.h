@@ -21,9 +21,9 @@ class RandomWorld {
   // Posts are created in the 40 hours before this time.
   static constexpr int64_t kStartMs = 1'790'000'000'000;
 
-  // User i's id ("u<i>") and contact hash.
+  // User i's id ("u<i>") and phone number.
   static std::string User(int i);
-  static std::string Hash(int i);
+  static std::string Contact(int i);
 
   // `signal` is the one Batch favours for its target user.
   RandomWorld(uint32_t seed, v1::Signal signal);

@@ -19,8 +19,12 @@
 
 namespace portrait {
 
+// The contact key of test servers.
+inline constexpr char kTestContactKey[] =
+    "portrait test contact key, 32 bytes or more";
+
 // The options TestServer::Start starts with: loopback port 0, a small block
-// cache, background model training off (tests call
+// cache, kTestContactKey, background model training off (tests call
 // PortraitServer::TrainModel, so answers depend only on what the test did)
 // and on-disk erasure whenever maintenance runs.
 PortraitServer::Options TestServerOptions(const std::string& data_dir,

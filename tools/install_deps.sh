@@ -9,7 +9,7 @@ PACKAGES=(
   g++ python3 procps git tzdata
   clang clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libeigen3-dev libabsl-dev
+  librocksdb-dev libeigen3-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 

@@ -8,10 +8,19 @@ cd "$(dirname "$0")/.."
 tools/install_deps.sh
 bazel build //tools/portraitd //tools/demo:portrait_demo
 
+# A development contact key (docs/CONTACTS.md), made once, readable by the
+# owner only. Production keys come from the operator's secret store.
+key=var/contact.key
+if [ ! -s "$key" ]; then
+  mkdir -p var
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$key")
+fi
+
 log=$(mktemp)
 # --retrain_after_s=5: the demo waits for a model version that has seen
 # its feed world (the default retrains every 10 minutes when data changed).
-bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 --retrain_after_s=5 >"$log" 2>&1 &
+bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 --retrain_after_s=5 \
+  --contact_key_file="$key" >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=""

@@ -30,22 +30,42 @@ std::string KeyOf(const v1::Item& item) {
 
 }  // namespace
 
-CatalogWriter::CatalogWriter(Store* store, const Clock* clock, Hooks hooks)
-    : store_(store), clock_(clock), hooks_(std::move(hooks)) {}
+CatalogWriter::CatalogWriter(Store* store, const Clock* clock,
+                             const ContactHasher* contacts, Hooks hooks)
+    : store_(store),
+      clock_(clock),
+      contacts_(contacts),
+      hooks_(std::move(hooks)) {}
 
 absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
     const v1::UpsertItemsRequest& request) {
   PORTRAIT_RETURN_IF_ERROR(ValidateItems(request.items(), clock_->NowMillis()));
+  // Plain contacts go no further than this copy.
+  google::protobuf::RepeatedPtrField<v1::Item> items = request.items();
+  for (int i = 0; i < items.size(); ++i) {
+    if (!items[i].has_person() || items[i].person().contacts().empty()) {
+      continue;
+    }
+    const std::string field = absl::StrCat("items[", i, "].person");
+    if (contacts_ == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(field,
+                       ".contacts: this server has no contact key (portraitd "
+                       "--contact_key_file), so it cannot store contacts"));
+    }
+    PORTRAIT_RETURN_IF_ERROR(
+        contacts_->HashContacts(items[i].mutable_person(), field));
+  }
   WriteBatch batch;
-  for (const v1::Item& item : request.items()) {
+  for (const v1::Item& item : items) {
     batch.Put(Column::kCatalog, KeyOf(item),
               ToRecord(item).SerializeAsString());
   }
   absl::MutexLock lock(&mu_);
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-  if (hooks_.upserted) hooks_.upserted(request.items());
+  if (hooks_.upserted) hooks_.upserted(items);
   v1::UpsertItemsResponse response;
-  response.set_upserted(request.items_size());
+  response.set_upserted(items.size());
   return response;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
 #include "portrait/v1/ingest.pb.h"
+#include "services/ingest/contacts.h"
 #include "services/storage/store.h"
 
 namespace portrait {
@@ -25,9 +26,14 @@ class CatalogWriter {
   };
 
   // `store` and `clock` must outlive the writer. Hooks may be empty.
-  CatalogWriter(Store* store, const Clock* clock, Hooks hooks = {});
+  // `contacts` hashes people's contacts; nullptr: the server has no contact
+  // key and refuses them.
+  CatalogWriter(Store* store, const Clock* clock,
+                const ContactHasher* contacts = nullptr, Hooks hooks = {});
 
-  // Errors: INVALID_ARGUMENT (nothing written), storage errors.
+  // People are stored, and passed to the hook, with their contacts replaced
+  // by keyed hashes. Errors: INVALID_ARGUMENT (nothing written);
+  // FAILED_PRECONDITION for contacts without a contact key; storage errors.
   absl::StatusOr<v1::UpsertItemsResponse> Upsert(
       const v1::UpsertItemsRequest& request);
   absl::StatusOr<v1::DeleteItemsResponse> Delete(
@@ -39,6 +45,7 @@ class CatalogWriter {
  private:
   Store* const store_;
   const Clock* const clock_;
+  const ContactHasher* const contacts_;
   const Hooks hooks_;
   // Serialises writes with their hooks (so derived state sees them in write
   // order) and Delete's existence checks with its write (so `deleted` counts

@@ -1,5 +1,6 @@
 #include "services/ingest/event_ingestor.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,11 +54,14 @@ struct UserConsent {
 }  // namespace
 
 EventIngestor::EventIngestor(Store* store, const Clock* clock, UserLocks* locks,
-                             const ConsentPolicy* policy, StoredHook on_stored)
+                             const ConsentPolicy* policy,
+                             const ContactHasher* contacts,
+                             StoredHook on_stored)
     : store_(store),
       clock_(clock),
       locks_(locks),
       policy_(policy),
+      contacts_(contacts),
       on_stored_(std::move(on_stored)) {}
 
 absl::StatusOr<std::vector<int>> EventIngestor::GateByConsent(
@@ -143,7 +147,29 @@ absl::StatusOr<std::vector<const Event*>> EventIngestor::StoreNew(
 absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
     const google::protobuf::RepeatedPtrField<Event>& events) {
   PORTRAIT_RETURN_IF_ERROR(ValidateEvents(events, clock_->NowMillis()));
+  const auto has_contacts = [](const Event& e) { return e.has_contacts(); };
+  if (std::none_of(events.begin(), events.end(), has_contacts)) {
+    return RecordValid(events);
+  }
+  // Plain contacts go no further than this copy.
+  google::protobuf::RepeatedPtrField<Event> hashed = events;
+  for (int i = 0; i < hashed.size(); ++i) {
+    if (!hashed[i].has_contacts()) continue;
+    const std::string field = absl::StrCat("events[", i, "].contacts");
+    if (contacts_ == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(field,
+                       ": this server has no contact key (portraitd "
+                       "--contact_key_file), so it cannot store contacts"));
+    }
+    PORTRAIT_RETURN_IF_ERROR(
+        contacts_->HashContacts(hashed[i].mutable_contacts(), field));
+  }
+  return RecordValid(hashed);
+}
 
+absl::StatusOr<v1::RecordEventsResponse> EventIngestor::RecordValid(
+    const google::protobuf::RepeatedPtrField<Event>& events) {
   v1::RecordEventsResponse response;
   std::vector<absl::string_view> users;
   for (const Event& event : events) {

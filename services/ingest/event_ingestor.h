@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "portrait/v1/ingest.pb.h"
 #include "services/consent/policy.h"
+#include "services/ingest/contacts.h"
 #include "services/locking/user_locks.h"
 #include "services/storage/store.h"
 
@@ -32,17 +33,27 @@ class EventIngestor {
       std::function<absl::Status(const std::vector<const v1::Event*>&)>;
 
   // All pointers must outlive the ingestor. `on_stored` may be empty.
+  // `contacts` hashes the contacts of CONTACTS events; nullptr: the server
+  // has no contact key and refuses them.
   EventIngestor(Store* store, const Clock* clock, UserLocks* locks,
-                const ConsentPolicy* policy, StoredHook on_stored = nullptr);
+                const ConsentPolicy* policy,
+                const ContactHasher* contacts = nullptr,
+                StoredHook on_stored = nullptr);
 
   // Records `events` (a RecordEventsRequest.events or one stream message).
+  // CONTACTS events are stored, and passed to `on_stored`, with their
+  // contacts replaced by keyed hashes.
   // Errors: INVALID_ARGUMENT for a malformed batch (see validation.h);
-  // storage errors as Store::Write returns them. On any error nothing of the
-  // batch is stored. On OK every STORED event is durable.
+  // FAILED_PRECONDITION for contacts without a contact key; storage errors
+  // as Store::Write returns them. On any error nothing of the batch is
+  // stored. On OK every STORED event is durable.
   absl::StatusOr<v1::RecordEventsResponse> Record(
       const google::protobuf::RepeatedPtrField<v1::Event>& events);
 
  private:
+  // Record() after validation and hashing.
+  absl::StatusOr<v1::RecordEventsResponse> RecordValid(
+      const google::protobuf::RepeatedPtrField<v1::Event>& events);
   // The consent gate, in request order, for events not yet rejected: marks
   // refused ones in *response and returns the indices of the others.
   // REQUIRES: the users' locks.
@@ -62,6 +73,7 @@ class EventIngestor {
   const Clock* const clock_;
   UserLocks* const locks_;
   const ConsentPolicy* const policy_;
+  const ContactHasher* const contacts_;
   const StoredHook on_stored_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/status_macros.h"
+#include "services/ingest/contacts.h"
 
 namespace portrait {
 namespace {
@@ -63,21 +64,32 @@ absl::Status ValidateItemRef(const v1::ItemRef& ref, absl::string_view field) {
   return ValidateId(ref.id(), absl::StrCat(field, ".id"));
 }
 
-absl::Status ValidateContacts(const v1::ContactsPayload& contacts,
-                              absl::string_view field) {
-  const auto& hashes = contacts.contact_hashes();
-  if (hashes.empty() || hashes.size() > kMaxContactHashes) {
-    return Invalid(field,
-                   absl::StrCat("has ", hashes.size(), " contact_hashes; 1 to ",
-                                kMaxContactHashes, " are allowed"));
+// The plain contacts of a ContactsPayload or Person (`parent` names it); the
+// hashes are the server's to set.
+absl::Status ValidateContactList(
+    const google::protobuf::RepeatedPtrField<std::string>& contacts,
+    const google::protobuf::RepeatedPtrField<std::string>& hashes,
+    absl::string_view parent, int min_entries, int max_entries) {
+  const std::string field = absl::StrCat(parent, ".contacts");
+  if (!hashes.empty()) {
+    return Invalid(absl::StrCat(parent, ".contact_hashes"),
+                   "is set by the server; send the plain values in contacts, "
+                   "which it hashes with its key");
   }
-  for (int i = 0; i < hashes.size(); ++i) {
-    if (hashes[i].size() < kMinContactHashBytes ||
-        hashes[i].size() > kMaxContactHashBytes) {
-      return Invalid(absl::StrCat(field, ".contact_hashes[", i, "]"),
-                     absl::StrCat("is ", hashes[i].size(), " bytes; ",
-                                  kMinContactHashBytes, " to ",
-                                  kMaxContactHashBytes, " are allowed"));
+  if (contacts.size() < min_entries || contacts.size() > max_entries) {
+    return Invalid(
+        field, absl::StrCat("has ", contacts.size(), " entries; ", min_entries,
+                            " to ", max_entries, " are allowed"));
+  }
+  for (int i = 0; i < contacts.size(); ++i) {
+    if (!ParseContact(contacts[i]).has_value()) {
+      // Never the value: it is personal data and errors get logged.
+      return Invalid(
+          absl::StrCat(field, "[", i, "]"),
+          absl::StrCat("(", contacts[i].size(),
+                       " bytes) is neither a phone number nor an e-mail "
+                       "address of at most ",
+                       kMaxContactBytes, " bytes (docs/CONTACTS.md)"));
     }
   }
   return absl::OkStatus();
@@ -121,7 +133,9 @@ absl::Status ValidatePayload(const Event& e, absl::string_view field,
     case Event::kLocation:
       return ValidateLocation(e.location(), absl::StrCat(field, ".location"));
     case Event::kContacts:
-      return ValidateContacts(e.contacts(), absl::StrCat(field, ".contacts"));
+      return ValidateContactList(
+          e.contacts().contacts(), e.contacts().contact_hashes(),
+          absl::StrCat(field, ".contacts"), 1, kMaxContacts);
     case Event::kProfileAttributes:
       return ValidateProfile(e.profile_attributes(),
                              absl::StrCat(field, ".profile_attributes"),
@@ -224,14 +238,9 @@ absl::Status ValidateItem(const v1::Item& item, absl::string_view field,
     case v1::Item::kPerson:
       PORTRAIT_RETURN_IF_ERROR(ValidateId(
           item.person().user_id(), absl::StrCat(field, ".person.user_id")));
-      if (const std::string& hash = item.person().contact_hash();
-          !hash.empty() && (hash.size() < kMinContactHashBytes ||
-                            hash.size() > kMaxContactHashBytes)) {
-        return Invalid(
-            absl::StrCat(field, ".person.contact_hash"),
-            absl::StrCat("is ", hash.size(), " bytes; ", kMinContactHashBytes,
-                         " to ", kMaxContactHashBytes, " are allowed"));
-      }
+      PORTRAIT_RETURN_IF_ERROR(ValidateContactList(
+          item.person().contacts(), item.person().contact_hashes(),
+          absl::StrCat(field, ".person"), 0, kMaxPersonContacts));
       if (const std::string& zone = item.person().time_zone(); !zone.empty()) {
         absl::TimeZone loaded;
         if (zone.size() > kMaxTimeZoneBytes ||

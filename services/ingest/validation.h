@@ -32,9 +32,8 @@ inline constexpr int kMaxNameBytes = 256;
 inline constexpr int kMaxTimeZoneBytes = 64;
 inline constexpr int kMaxCheckInRadiusM = 10'000;
 inline constexpr int kMaxListEntries = 32;
-inline constexpr int kMaxContactHashes = 1000;
-inline constexpr int kMinContactHashBytes = 8;
-inline constexpr int kMaxContactHashBytes = 64;
+inline constexpr int kMaxContacts = 1000;
+inline constexpr int kMaxPersonContacts = 4;
 inline constexpr int64_t kMaxDwellMs = 86'400'000;
 inline constexpr double kMaxWeight = 1'000'000;
 // How far ahead of the server clock a timestamp may be (clock skew).

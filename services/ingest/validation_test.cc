@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "base/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -174,17 +175,39 @@ TEST(ValidateEventsTest, LongitudeNotANumber) {
               InvalidNaming("events[1].location.longitude", "[-180, 180]"));
 }
 
-TEST(ValidateEventsTest, ContactHashTooShort) {
+TEST(ValidateEventsTest, ContactHashesAreTheServers) {
   v1::Event e = GoodEvent();
-  e.mutable_contacts()->add_contact_hashes("short");
+  e.mutable_contacts()->add_contacts("+86 138 0013 8000");
+  e.mutable_contacts()->add_contact_hashes("0123456789abcdef");
   EXPECT_THAT(ValidateOne(e),
-              InvalidNaming("events[1].contacts.contact_hashes[0]", "8 to 64"));
+              InvalidNaming("events[1].contacts.contact_hashes", "server"));
+}
+
+TEST(ValidateEventsTest, ContactThatIsNeitherPhoneNorEmail) {
+  v1::Event e = GoodEvent();
+  e.mutable_contacts()->add_contacts("ann@example.com");
+  e.mutable_contacts()->add_contacts("Mum at home");
+  const absl::Status status = ValidateOne(e);
+  EXPECT_THAT(status, InvalidNaming("events[1].contacts.contacts[1]",
+                                    "neither a phone number nor an e-mail"));
+  // The message never repeats the value.
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::Not(::testing::HasSubstr("Mum")));
 }
 
 TEST(ValidateEventsTest, EmptyContacts) {
   v1::Event e = GoodEvent();
   e.mutable_contacts();
-  EXPECT_THAT(ValidateOne(e), InvalidNaming("events[1].contacts", "1 to 1000"));
+  EXPECT_THAT(ValidateOne(e),
+              InvalidNaming("events[1].contacts.contacts", "1 to 1000"));
+}
+
+TEST(ValidateEventsTest, TooManyContacts) {
+  v1::Event e = GoodEvent();
+  for (int i = 0; i <= kMaxContacts; ++i)
+    e.mutable_contacts()->add_contacts(absl::StrCat("+861380000", 1000 + i));
+  EXPECT_THAT(ValidateOne(e),
+              InvalidNaming("events[1].contacts.contacts", "1001 entries"));
 }
 
 TEST(ValidateEventsTest, ProfileBirthYearOutOfRange) {
@@ -239,15 +262,22 @@ TEST(ValidateItemsTest, OversizedBrandName) {
               InvalidNaming("items[0].brand.name", "256"));
 }
 
-TEST(ValidateItemsTest, PersonContactHashLength) {
+TEST(ValidateItemsTest, PersonContacts) {
   google::protobuf::RepeatedPtrField<v1::Item> items;
   v1::Person* person = items.Add()->mutable_person();
   person->set_user_id("u1");
-  person->set_contact_hash("short");
+  person->add_contacts("ann@example");
   EXPECT_THAT(ValidateItems(items, kNow),
-              InvalidNaming("items[0].person.contact_hash", "8 to 64"));
-  person->set_contact_hash("long-enough-hash");
+              InvalidNaming("items[0].person.contacts[0]", "neither"));
+  person->set_contacts(0, "ann@example.com");
   EXPECT_THAT(ValidateItems(items, kNow), IsOk());
+  for (int i = 0; i < kMaxPersonContacts; ++i) person->add_contacts("0138001");
+  EXPECT_THAT(ValidateItems(items, kNow),
+              InvalidNaming("items[0].person.contacts", "0 to 4"));
+  person->clear_contacts();
+  person->add_contact_hashes("0123456789abcdef");
+  EXPECT_THAT(ValidateItems(items, kNow),
+              InvalidNaming("items[0].person.contact_hashes", "server"));
 }
 
 TEST(ValidateItemsTest, BrandStoreLocationNeedsARadius) {

@@ -80,8 +80,8 @@ void CatalogIndex::Upsert(const v1::Item& item) {
       ref.set_id(item.person().user_id());
       Delete(ref);
       const v1::Person& person = item.person();
-      if (!person.contact_hash().empty()) {
-        by_contact_hash_[person.contact_hash()].insert(person.user_id());
+      for (const std::string& hash : person.contact_hashes()) {
+        by_contact_hash_[hash].insert(person.user_id());
       }
       people_[person.user_id()] = person;
       break;
@@ -106,9 +106,8 @@ void CatalogIndex::Delete(const v1::ItemRef& ref) {
     case v1::ITEM_USER: {
       auto it = people_.find(ref.id());
       if (it == people_.end()) return;
-      if (!it->second.contact_hash().empty()) {
-        AddOrRemove(by_contact_hash_, it->second.contact_hash(), ref.id(),
-                    false);
+      for (const std::string& hash : it->second.contact_hashes()) {
+        AddOrRemove(by_contact_hash_, hash, ref.id(), false);
       }
       people_.erase(it);
       break;

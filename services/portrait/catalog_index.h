@@ -46,7 +46,7 @@ class CatalogIndex {
   const PostSet& PostsOfAuthor(absl::string_view user_id) const;
   const PostSet& PostsWithTag(absl::string_view tag) const;
   const PostSet& PostsInCell(absl::string_view cell) const;
-  // People whose contact_hash is `hash`, sorted.
+  // People with `hash` among their contact_hashes, sorted.
   const std::set<std::string>& PeopleWithContactHash(
       absl::string_view hash) const;
   const absl::flat_hash_map<std::string, v1::Brand>& brands() const {

@@ -21,6 +21,7 @@
 #include "services/grpc/push_service.h"
 #include "services/grpc/recommend_service.h"
 #include "services/ingest/catalog_writer.h"
+#include "services/ingest/contacts.h"
 #include "services/ingest/event_ingestor.h"
 #include "services/locking/user_locks.h"
 #include "services/model/model_trainer.h"
@@ -68,6 +69,13 @@ absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   PORTRAIT_ASSIGN_OR_RETURN(RankingConfig ranking,
                             LoadRanking(options.ranking_path));
   ranking_ = std::make_unique<RankingConfig>(std::move(ranking));
+  if (!options.contact_key.empty()) {
+    PORTRAIT_ASSIGN_OR_RETURN(
+        ContactHasher contacts,
+        ContactHasher::Create(options.contact_key,
+                              options.contact_country_code));
+    contacts_ = std::make_unique<ContactHasher>(std::move(contacts));
+  }
   auto_train_ = options.auto_train;
   retrain_after_ = options.retrain_after;
   retrain_debounce_ = options.retrain_debounce;
@@ -105,7 +113,7 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
       index, trainer_.get(), push_history_.get(), clock_,
       PushPlanner::Options{options.push_threads});
   ingestor_ = std::make_unique<EventIngestor>(
-      store_, clock_, locks_.get(), policy_.get(),
+      store_, clock_, locks_.get(), policy_.get(), contacts_.get(),
       [index](const std::vector<const v1::Event*>& events) {
         return index->OnEventsStored(events);
       });
@@ -117,8 +125,8 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   catalog_hooks.deleted = [index](const auto& refs) {
     index->OnItemsDeleted(refs);
   };
-  catalog_ =
-      std::make_unique<CatalogWriter>(store_, clock_, std::move(catalog_hooks));
+  catalog_ = std::make_unique<CatalogWriter>(store_, clock_, contacts_.get(),
+                                             std::move(catalog_hooks));
   eraser_ = std::make_unique<DiskEraser>(store_, clock_, locks_.get());
 
   // Everything that must forget a revoked signal, registered once: the

@@ -30,6 +30,7 @@ class CatalogWriter;
 class ConsentLedger;
 class ConsentPolicy;
 class ConsentServiceImpl;
+class ContactHasher;
 class DiskEraser;
 class EventIngestor;
 class IngestServiceImpl;
@@ -67,6 +68,13 @@ class PortraitServer {
     // Ranking configuration file (portrait.v1.RankingConfig text); empty
     // means the shipped config/ranking.textproto compiled into the binary.
     std::string ranking_path;
+    // The key under which contacts are hashed (ReadContactKeyFile reads it
+    // from portraitd's --contact_key_file), at least 32 bytes. Empty: no
+    // key, and requests that carry contacts are FAILED_PRECONDITION.
+    // Changing it makes earlier uploads match nothing (docs/CONTACTS.md).
+    std::string contact_key;
+    // Calling code assumed for phone numbers without one.
+    std::string contact_country_code = "86";
     // How often retention, on-disk erasure and model training run when
     // nothing wakes them.
     absl::Duration maintenance_interval = absl::Seconds(60);
@@ -146,6 +154,7 @@ class PortraitServer {
   const Clock* clock_ = nullptr;
   std::unique_ptr<ConsentPolicy> policy_;
   std::unique_ptr<RankingConfig> ranking_;
+  std::unique_ptr<ContactHasher> contacts_;  // nullptr: no key.
   // The RocksDB the server opened (none when Options.store was given).
   std::unique_ptr<RocksDbStore> owned_store_;
   Store* store_ = nullptr;

@@ -79,7 +79,7 @@ To CopyItem(const From& from) {
     out->set_user_id(in.user_id());
     out->set_display_name(in.display_name());
     out->set_minor(in.minor());
-    out->set_contact_hash(in.contact_hash());
+    *out->mutable_contact_hashes() = in.contact_hashes();
     out->set_time_zone(in.time_zone());
   }
   return to;

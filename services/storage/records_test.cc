@@ -15,13 +15,22 @@ using ::google::protobuf::FieldDescriptor;
 using ::google::protobuf::Message;
 using ::google::protobuf::Reflection;
 
-// Sets every field of `message` (two elements in repeated fields) to a value
-// other than its default; of each oneof, the member `choice` (mod its size).
+// Request-only fields: plain contacts, which the ingest path replaces by
+// their hashes before anything is stored, so no record has room for them.
+bool RequestOnly(const FieldDescriptor* field) {
+  return field->full_name() == "portrait.v1.ContactsPayload.contacts" ||
+         field->full_name() == "portrait.v1.Person.contacts";
+}
+
+// Sets every field of `message` (two elements in repeated fields) but the
+// request-only ones to a value other than its default; of each oneof, the
+// member `choice` (mod its size).
 void FillEveryField(Message& message, int choice) {
   const auto* descriptor = message.GetDescriptor();
   const Reflection* reflection = message.GetReflection();
   for (int f = 0; f < descriptor->field_count(); ++f) {
     const FieldDescriptor* field = descriptor->field(f);
+    if (RequestOnly(field)) continue;
     if (const auto* oneof = field->containing_oneof()) {
       if (oneof->field(choice % oneof->field_count()) != field) continue;
     }
@@ -111,6 +120,15 @@ void CheckRoundTrips() {
 TEST(RecordsTest, EventsRoundTripEveryField) { CheckRoundTrips<v1::Event>(); }
 
 TEST(RecordsTest, ItemsRoundTripEveryField) { CheckRoundTrips<v1::Item>(); }
+
+TEST(RecordsTest, PlainContactsHaveNoPlaceInARecord) {
+  v1::Event event;
+  event.mutable_contacts()->add_contacts("+86 138 0013 8000");
+  EXPECT_EQ(ToRecord(event).ShortDebugString(), "contacts { }");
+  v1::Item item;
+  item.mutable_person()->add_contacts("ann@example.com");
+  EXPECT_EQ(ToRecord(item).ShortDebugString(), "person { }");
+}
 
 TEST(RecordsTest, LedgerEntriesRoundTripEveryField) {
   CheckRoundTrips<v1::LedgerEntry>();

@@ -12,6 +12,10 @@
 
 namespace portrait {
 
+// The contact key of benchmark servers: not a secret.
+inline constexpr char kBenchContactKey[] =
+    "portrait benchmark contact key, not a secret";
+
 class LocalServer {
  public:
   // Starts a server on 127.0.0.1, port 0. `data_dir` empty means a new
@@ -19,7 +23,8 @@ class LocalServer {
   static absl::StatusOr<std::unique_ptr<LocalServer>> Start(
       const std::string& data_dir = "");
   // The same with other options; listen_address is always loopback port 0,
-  // and an empty data_dir means a scratch directory as above.
+  // an empty data_dir means a scratch directory as above, and an empty
+  // contact_key kBenchContactKey.
   static absl::StatusOr<std::unique_ptr<LocalServer>> Start(
       PortraitServer::Options options);
   ~LocalServer();

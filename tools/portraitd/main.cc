@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/ingest/contacts.h"
 #include "services/server/portrait_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -36,6 +37,12 @@ ABSL_FLAG(int, training_threads, 2,
 ABSL_FLAG(int, retrain_after_s, 600,
           "retrain the model when data changed and this many seconds passed "
           "(revocations retrain at once)");
+ABSL_FLAG(std::string, contact_key_file, "",
+          "file holding the key contacts are hashed under, as at least 64 "
+          "hex digits (`openssl rand -hex 32`), readable by the owner only; "
+          "empty: uploads of contacts are refused");
+ABSL_FLAG(std::string, contact_country_code, "86",
+          "calling code assumed for phone numbers written without one");
 ABSL_FLAG(int, shutdown_grace_s, 10,
           "seconds in-flight calls get to finish on SIGINT/SIGTERM");
 
@@ -96,6 +103,20 @@ int main(int argc, char** argv) {
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
   options.disk_erasure_interval = absl::Seconds(disk_erasure_interval_s);
+  options.contact_country_code = absl::GetFlag(FLAGS_contact_country_code);
+  if (const std::string path = absl::GetFlag(FLAGS_contact_key_file);
+      !path.empty()) {
+    absl::StatusOr<std::string> key = portrait::ReadContactKeyFile(path);
+    if (!key.ok()) {
+      std::fprintf(stderr, "portraitd: --contact_key_file: %s\n",
+                   key.status().ToString().c_str());
+      return EXIT_FAILURE;
+    }
+    options.contact_key = *std::move(key);
+  } else {
+    std::fprintf(stderr,
+                 "portraitd: no --contact_key_file: contacts are refused\n");
+  }
   auto server = portrait::PortraitServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "portraitd: cannot start: %s\n",

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace portrait {
 namespace {
@@ -42,6 +43,9 @@ int SyntheticWorld::Zipf::Draw(std::mt19937_64& rng) const {
 }
 
 std::string SyntheticWorld::UserId(int i) { return absl::StrCat("user", i); }
+std::string SyntheticWorld::PhoneOf(int i) {
+  return absl::StrFormat("+86 13%09d", i);
+}
 std::string SyntheticWorld::PostId(int i) { return absl::StrCat("post", i); }
 std::string SyntheticWorld::BrandId(int i) { return absl::StrCat("brand", i); }
 
@@ -85,7 +89,7 @@ std::vector<v1::UpsertItemsRequest> SyntheticWorld::Catalog() const {
   for (int u = 0; u < options_.users; ++u) {
     v1::Person* person = next()->mutable_person();
     person->set_user_id(UserId(u));
-    person->set_contact_hash(absl::StrCat("hash-of-", UserId(u)));
+    person->add_contacts(PhoneOf(u));
   }
   for (int p = 0; p < options_.posts; ++p) {
     v1::Post* post = next()->mutable_post();
@@ -200,8 +204,7 @@ v1::Event SyntheticWorld::MakeEvent(int64_t index, int64_t at_ms) {
     e.mutable_location()->set_longitude(city.longitude);
   } else if (roll < 985 && OptedIn(user)) {
     e.set_signal(v1::CONTACTS);
-    e.mutable_contacts()->add_contact_hashes(
-        absl::StrCat("hash-of-", UserId(OtherUserInCommunity(user))));
+    e.mutable_contacts()->add_contacts(PhoneOf(OtherUserInCommunity(user)));
   } else if (roll < 990) {
     e.set_signal(v1::PROFILE_ATTRIBUTES);
     e.mutable_profile_attributes()->set_city(kCities[community % 5].name);

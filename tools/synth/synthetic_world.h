@@ -46,6 +46,8 @@ class SyntheticWorld {
               const std::function<void(const std::vector<v1::Event>&)>& emit);
 
   static std::string UserId(int i);
+  // User i's phone number, as an address book would hold it.
+  static std::string PhoneOf(int i);
   static std::string PostId(int i);
   static std::string BrandId(int i);
 
