@@ -1,10 +1,14 @@
 // PushService end to end: a real server over RocksDB, driven over gRPC by
 // the random world; the history survives a restart, a stream resumes from
 // a cursor, a consent change through ConsentService applies to the next
-// push call, and malformed requests get INVALID_ARGUMENT.
+// push call, and malformed requests get INVALID_ARGUMENT. Push feedback is
+// engagement (opened) or refusal (dismissed) under its own consent.
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +23,10 @@
 namespace portrait {
 namespace {
 
+using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Key;
 using ::testing::Not;
 
 // 08:13 in Shanghai (the default time zone), after the quiet hours.
@@ -290,6 +297,228 @@ TEST_F(CheckInTest, KeepsOnlyTheCellWhenConfiguredAndAStripErasesIt) {
   EXPECT_EQ(
       CheckIn("u5", "shop", 31.2310, 121.4740, &response, "c2").error_code(),
       grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Push feedback in a small world: posts p0..p5; b liked p1 and p2, c liked
+// p1 and p3, so whoever engages with p1 is offered p2 and p3 by
+// co-engagement.
+class PushFeedbackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_));
+    v1::UpsertItemsRequest catalog;
+    for (int p = 0; p < 6; ++p) {
+      v1::Post* post = catalog.add_items()->mutable_post();
+      post->set_post_id(absl::StrCat("p", p));
+      post->set_created_at_ms(kNow - 3'600'000);
+    }
+    v1::UpsertItemsResponse upserted;
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        portrait_.ingest->UpsertItems(&context, catalog, &upserted).ok());
+    v1::RecordEventsRequest likes;
+    for (const auto& [user, post] : std::vector<std::pair<std::string, int>>{
+             {"b", 1}, {"b", 2}, {"c", 1}, {"c", 3}}) {
+      v1::Event* e = likes.add_events();
+      e->set_event_id(absl::StrCat("like-", user, post));
+      e->set_user_id(user);
+      e->set_signal(v1::LIKE);
+      e->mutable_target()->set_kind(v1::ITEM_POST);
+      e->mutable_target()->set_id(absl::StrCat("p", post));
+      e->set_occurred_at_ms(kNow - 60'000);
+    }
+    v1::RecordEventsResponse recorded;
+    grpc::ClientContext c2;
+    ASSERT_TRUE(portrait_.ingest->RecordEvents(&c2, likes, &recorded).ok());
+    ASSERT_EQ(recorded.stored(), 4);
+  }
+
+  static v1::Event Feedback(const std::string& id, const std::string& user,
+                            const std::string& post,
+                            v1::PushReaction reaction) {
+    v1::Event e;
+    e.set_event_id(id);
+    e.set_user_id(user);
+    e.set_signal(v1::PUSH_FEEDBACK);
+    e.mutable_target()->set_kind(v1::ITEM_POST);
+    e.mutable_target()->set_id(post);
+    e.set_occurred_at_ms(kNow - 1'000);
+    e.mutable_push_feedback()->set_reaction(reaction);
+    return e;
+  }
+
+  grpc::Status Report(const std::vector<v1::Event>& events,
+                      v1::RecordEventsResponse* response) {
+    v1::RecordPushFeedbackRequest request;
+    for (const v1::Event& e : events) *request.add_events() = e;
+    grpc::ClientContext context;
+    return portrait_.push->RecordPushFeedback(&context, request, response);
+  }
+
+  // The user's feed: post id -> the signals its reasons cite.
+  std::map<std::string, std::set<int>> Feed(const std::string& user) {
+    v1::RecommendRequest request;
+    request.set_user_id(user);
+    request.set_surface(v1::FEED);
+    request.set_limit(10);
+    v1::RecommendResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(
+        portrait_.recommend->Recommend(&context, request, &response).ok());
+    std::map<std::string, std::set<int>> feed;
+    for (const auto& item : response.items()) {
+      std::set<int>& signals = feed[item.item().id()];
+      for (const auto& reason : item.reasons()) {
+        signals.insert(reason.signals().begin(), reason.signals().end());
+      }
+    }
+    return feed;
+  }
+
+  static bool CitesPushFeedback(
+      const std::map<std::string, std::set<int>>& feed) {
+    for (const auto& [post, signals] : feed) {
+      if (signals.count(v1::PUSH_FEEDBACK) > 0) return true;
+    }
+    return false;
+  }
+
+  std::vector<std::string> PushCandidates(const std::string& user) {
+    v1::GetPushCandidatesRequest request;
+    request.add_user_ids(user);
+    request.set_purpose(v1::PUSH_CONTENT);
+    request.set_limit_per_user(10);
+    v1::GetPushCandidatesResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(
+        portrait_.push->GetPushCandidates(&context, request, &response).ok());
+    std::vector<std::string> ids;
+    for (const auto& c : response.users(0).candidates())
+      ids.push_back(c.item().id());
+    return ids;
+  }
+
+  void StripPushFeedback(const std::string& user) {
+    v1::SetConsentRequest request;
+    request.set_user_id(user);
+    request.set_requester(v1::REQUESTER_USER);
+    request.set_caller_id("push-test");
+    request.set_request_id("strip-feedback");
+    request.set_policy_version(1);
+    v1::SignalChange* change = request.add_changes()->mutable_signal();
+    change->set_signal(v1::PUSH_FEEDBACK);
+    change->set_action(v1::STRIP);
+    v1::SetConsentResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        portrait_.consent->SetConsent(&context, request, &response).ok());
+  }
+
+  TempDir dir_;
+  FakeClock clock_{kNow};
+  TestServer portrait_;
+};
+
+TEST_F(PushFeedbackTest,
+       AnOpenedPushCountsAsEngagementForThePortraitAndModels) {
+  EXPECT_FALSE(CitesPushFeedback(Feed("a")));  // Nothing to go by yet.
+  v1::RecordEventsResponse response;
+  ASSERT_TRUE(
+      Report({Feedback("f1", "a", "p1", v1::PUSH_OPENED)}, &response).ok());
+  ASSERT_EQ(response.stored(), 1) << response.ShortDebugString();
+  // Co-engagement (a shared model) now offers p2 and p3 for it, citing it.
+  const auto feed = Feed("a");
+  for (const char* post : {"p2", "p3"}) {
+    ASSERT_THAT(feed, Contains(Key(post)));
+    EXPECT_THAT(feed.at(post), Contains(v1::PUSH_FEEDBACK)) << post;
+  }
+  EXPECT_THAT(feed, Not(Contains(Key("p1"))));  // Already seen.
+  // And the trained model learns from it.
+  ASSERT_TRUE(portrait_.server->TrainModel().ok());
+  v1::RecommendRequest request;
+  request.set_user_id("a");
+  request.set_surface(v1::FEED);
+  request.set_limit(10);
+  v1::RecommendResponse trained;
+  grpc::ClientContext context;
+  ASSERT_TRUE(portrait_.recommend->Recommend(&context, request, &trained).ok());
+  bool embedding = false;
+  for (const auto& item : trained.items()) {
+    for (const auto& reason : item.reasons()) {
+      if (reason.source() != v1::EMBEDDING) continue;
+      embedding = true;
+      EXPECT_THAT(reason.signals(), ElementsAre(v1::PUSH_FEEDBACK));
+    }
+  }
+  EXPECT_TRUE(embedding) << trained.ShortDebugString();
+}
+
+TEST_F(PushFeedbackTest, ADismissedItemIsOfferedNoMore) {
+  v1::RecordEventsResponse response;
+  ASSERT_TRUE(
+      Report({Feedback("f1", "a", "p1", v1::PUSH_OPENED)}, &response).ok());
+  ASSERT_THAT(Feed("a"), Contains(Key("p3")));
+  ASSERT_THAT(PushCandidates("a"), Contains("p3"));
+  ASSERT_TRUE(
+      Report({Feedback("f2", "a", "p3", v1::PUSH_DISMISSED)}, &response).ok());
+  ASSERT_EQ(response.stored(), 1);
+  EXPECT_THAT(Feed("a"), Not(Contains(Key("p3"))));
+  EXPECT_THAT(PushCandidates("a"), Not(Contains("p3")));
+  EXPECT_THAT(Feed("a"), Contains(Key("p2")));
+  // A dismissal is no interest: it offers nothing co-engaged with p3.
+  ASSERT_TRUE(
+      Report({Feedback("f3", "b", "p3", v1::PUSH_DISMISSED)}, &response).ok());
+  EXPECT_FALSE(CitesPushFeedback(Feed("b")));
+}
+
+TEST_F(PushFeedbackTest, RetriesAreDuplicatesAndAStripUndoesEverything) {
+  const std::vector<v1::Event> report = {
+      Feedback("f1", "a", "p1", v1::PUSH_OPENED),
+      Feedback("f2", "a", "p3", v1::PUSH_DISMISSED)};
+  v1::RecordEventsResponse response;
+  ASSERT_TRUE(Report(report, &response).ok());
+  EXPECT_EQ(response.stored(), 2);
+  ASSERT_TRUE(Report(report, &response).ok());
+  EXPECT_EQ(response.duplicates(), 2);
+  const auto before = Feed("a");
+  ASSERT_THAT(before, Contains(Key("p2")));
+
+  StripPushFeedback("a");
+  // a answers as if the pushes had never been reported: like "d", who has
+  // done nothing.
+  EXPECT_EQ(Feed("a"), Feed("d"));
+  // A late report is refused, and changes nothing.
+  ASSERT_TRUE(
+      Report({Feedback("f9", "a", "p1", v1::PUSH_OPENED)}, &response).ok());
+  EXPECT_EQ(response.results(0).reason(), v1::SIGNAL_STRIPPED);
+  EXPECT_EQ(Feed("a"), Feed("d"));
+}
+
+TEST_F(PushFeedbackTest, MalformedReportsAreInvalidArgument) {
+  v1::RecordEventsResponse response;
+  v1::Event like = Feedback("f1", "a", "p1", v1::PUSH_OPENED);
+  like.set_signal(v1::LIKE);
+  like.clear_push_feedback();
+  grpc::Status status =
+      Report({Feedback("f0", "a", "p0", v1::PUSH_OPENED), like}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              AllOf(HasSubstr("events[1].signal"), HasSubstr("LIKE"),
+                    HasSubstr("PUSH_FEEDBACK")));
+  status = Report({Feedback("f1", "a", "p1", v1::PUSH_REACTION_UNSPECIFIED)},
+                  &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("events[0].push_feedback.reaction"));
+  status = Report({}, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Neither request stored anything.
+  EXPECT_FALSE(CitesPushFeedback(Feed("a")));
+  // A report without the pushed item is rejected on its own.
+  v1::Event no_target = Feedback("f2", "a", "p1", v1::PUSH_OPENED);
+  no_target.clear_target();
+  ASSERT_TRUE(Report({no_target}, &response).ok());
+  EXPECT_EQ(response.results(0).reason(), v1::WRONG_TARGET);
 }
 
 }  // namespace

@@ -92,6 +92,11 @@ v1::Event RandomWorld::Event(int user, v1::Signal signal, int64_t at_ms) {
                                                        : "Beijing");
       e.mutable_profile_attributes()->set_birth_year(1980 + Pick(20));
       break;
+    case v1::PUSH_FEEDBACK:
+      target(v1::ITEM_POST, absl::StrCat("p", post));
+      e.mutable_push_feedback()->set_reaction(Pick(2) ? v1::PUSH_OPENED
+                                                      : v1::PUSH_DISMISSED);
+      break;
     default:
       target(v1::ITEM_POST, absl::StrCat("p", post));
       if (signal == v1::BROWSE) e.set_weight(1 + Pick(5));
@@ -103,18 +108,19 @@ v1::Event RandomWorld::Event(int user, v1::Signal signal, int64_t at_ms) {
 std::vector<v1::Event> RandomWorld::Batch(int n, int64_t at_ms,
                                           int target_user) {
   static constexpr v1::Signal kMix[] = {
-      v1::LIKE,      v1::LIKE,     v1::BROWSE,
-      v1::BROWSE,    v1::FAVORITE, v1::FOLLOW,
-      v1::FRIEND,    v1::SEARCH,   v1::COMMENT,
-      v1::RECOMMEND, v1::LOCATION, v1::CONTACTS,
-      v1::BLOCK,     v1::POST,     v1::PROFILE_ATTRIBUTES};
+      v1::LIKE,         v1::LIKE,     v1::BROWSE,
+      v1::BROWSE,       v1::FAVORITE, v1::FOLLOW,
+      v1::FRIEND,       v1::SEARCH,   v1::COMMENT,
+      v1::RECOMMEND,    v1::LOCATION, v1::CONTACTS,
+      v1::BLOCK,        v1::POST,     v1::PROFILE_ATTRIBUTES,
+      v1::PUSH_FEEDBACK};
   std::vector<v1::Event> events;
   for (int i = 0; i < n; ++i) {
     // The target user's events of the target signal, often.
     if (Pick(4) == 0) {
       events.push_back(Event(target_user, signal_, at_ms + i));
     } else {
-      events.push_back(Event(-1, kMix[Pick(15)], at_ms + i));
+      events.push_back(Event(-1, kMix[Pick(std::size(kMix))], at_ms + i));
     }
   }
   return events;

@@ -413,7 +413,7 @@ TEST_F(RecommendTest, ProfileShowsBlocksStatesAndInterests) {
     ASSERT_TRUE(
         portrait_.profile->GetProfile(&context, request, &profile).ok());
   }
-  ASSERT_EQ(profile.blocks_size(), 13);
+  ASSERT_EQ(profile.blocks_size(), v1::Signal_MAX);  // One per signal.
   const v1::FeatureBlock& like = profile.blocks(v1::LIKE - 1);
   EXPECT_EQ(like.state(), v1::GRANTED);
   EXPECT_EQ(like.events(), 2);

@@ -1,12 +1,17 @@
 #include "services/grpc/push_service.h"
 
 #include "services/grpc/status_conversion.h"
+#include "services/push/push_feedback.h"
 
 namespace portrait {
 
 PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
-                                 PushHistory* history, CheckInDesk* check_in)
-    : planner_(planner), history_(history), check_in_(check_in) {}
+                                 PushHistory* history, CheckInDesk* check_in,
+                                 EventIngestor* ingestor)
+    : planner_(planner),
+      history_(history),
+      check_in_(check_in),
+      ingestor_(ingestor) {}
 
 grpc::Status PushServiceImpl::GetPushCandidates(
     grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -35,6 +40,17 @@ grpc::Status PushServiceImpl::RecordPushes(
     v1::RecordPushesResponse* response) {
   return AnswerWith(
       *context, [&](const Cancellation&) { return history_->Record(*request); },
+      response);
+}
+
+grpc::Status PushServiceImpl::RecordPushFeedback(
+    grpc::ServerContext* context, const v1::RecordPushFeedbackRequest* request,
+    v1::RecordEventsResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) {
+        return portrait::RecordPushFeedback(*ingestor_, *request);
+      },
       response);
 }
 

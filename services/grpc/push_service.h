@@ -1,8 +1,10 @@
-// gRPC adapter of PushService over PushPlanner, PushHistory and CheckInDesk.
+// gRPC adapter of PushService over PushPlanner, PushHistory, CheckInDesk and
+// the event write path (push feedback).
 #ifndef PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
 #define PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
 
 #include "portrait/v1/push.grpc.pb.h"
+#include "services/ingest/event_ingestor.h"
 #include "services/push/check_in.h"
 #include "services/push/push_history.h"
 #include "services/push/push_planner.h"
@@ -13,7 +15,7 @@ namespace portrait {
 class PushServiceImpl final : public v1::PushService::Service {
  public:
   PushServiceImpl(const PushPlanner* planner, PushHistory* history,
-                  CheckInDesk* check_in);
+                  CheckInDesk* check_in, EventIngestor* ingestor);
 
   grpc::Status GetPushCandidates(
       grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -25,6 +27,9 @@ class PushServiceImpl final : public v1::PushService::Service {
   grpc::Status RecordPushes(grpc::ServerContext* context,
                             const v1::RecordPushesRequest* request,
                             v1::RecordPushesResponse* response) override;
+  grpc::Status RecordPushFeedback(grpc::ServerContext* context,
+                                  const v1::RecordPushFeedbackRequest* request,
+                                  v1::RecordEventsResponse* response) override;
   grpc::Status CheckIn(grpc::ServerContext* context,
                        const v1::CheckInRequest* request,
                        v1::CheckInResponse* response) override;
@@ -33,6 +38,7 @@ class PushServiceImpl final : public v1::PushService::Service {
   const PushPlanner* const planner_;
   PushHistory* const history_;
   CheckInDesk* const check_in_;
+  EventIngestor* const ingestor_;
 };
 
 }  // namespace portrait

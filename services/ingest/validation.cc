@@ -144,6 +144,14 @@ absl::Status ValidatePayload(const Event& e, absl::string_view field,
       return ValidateText(e.comment().text(),
                           absl::StrCat(field, ".comment.text"),
                           kMaxCommentBytes, false);
+    case Event::kPushFeedback:
+      if (const v1::PushReaction reaction = e.push_feedback().reaction();
+          reaction != v1::PUSH_OPENED && reaction != v1::PUSH_DISMISSED) {
+        return Invalid(absl::StrCat(field, ".push_feedback.reaction"),
+                       absl::StrCat("is ", reaction,
+                                    "; must be PUSH_OPENED or PUSH_DISMISSED"));
+      }
+      return absl::OkStatus();
     case Event::PAYLOAD_NOT_SET:
       return absl::OkStatus();
   }
@@ -277,6 +285,8 @@ std::vector<v1::ItemKind> TargetKinds(v1::Signal signal) {
     case v1::COMMENT:
     case v1::POST:
       return {v1::ITEM_POST};
+    case v1::PUSH_FEEDBACK:
+      return {v1::ITEM_POST, v1::ITEM_BRAND, v1::ITEM_USER};
     default:
       return {};
   }
@@ -302,6 +312,8 @@ PayloadRule PayloadFor(v1::Signal signal) {
       return {Event::kBrowse, false};
     case v1::COMMENT:
       return {Event::kComment, false};
+    case v1::PUSH_FEEDBACK:
+      return {Event::kPushFeedback, true};
     default:
       return {Event::PAYLOAD_NOT_SET, false};
   }

@@ -356,6 +356,31 @@ TEST(CheckEventShapeTest, TargetOfWrongKind) {
   EXPECT_THAT(r->detail, HasSubstr("ITEM_POST"));
 }
 
+TEST(CheckEventShapeTest, PushFeedbackTakesAnyItemAndNeedsItsPayload) {
+  v1::Event e = GoodEvent();
+  e.set_signal(v1::PUSH_FEEDBACK);
+  e.mutable_push_feedback()->set_reaction(v1::PUSH_DISMISSED);
+  for (v1::ItemKind kind : {v1::ITEM_POST, v1::ITEM_BRAND, v1::ITEM_USER}) {
+    e.mutable_target()->set_kind(kind);
+    EXPECT_FALSE(CheckEventShape(e).has_value()) << kind;
+  }
+  e.clear_push_feedback();
+  auto r = CheckEventShape(e);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->reason, v1::WRONG_PAYLOAD);
+}
+
+TEST(ValidateEventsTest, PushReactionMustBeKnown) {
+  v1::Event e = GoodEvent();
+  e.set_signal(v1::PUSH_FEEDBACK);
+  e.mutable_push_feedback()->set_reaction(v1::PUSH_REACTION_UNSPECIFIED);
+  EXPECT_THAT(ValidateOne(e), InvalidNaming("events[1].push_feedback.reaction",
+                                            "PUSH_OPENED or PUSH_DISMISSED"));
+  e.mutable_push_feedback()->set_reaction(static_cast<v1::PushReaction>(7));
+  EXPECT_THAT(ValidateOne(e),
+              InvalidNaming("events[1].push_feedback.reaction", "is 7"));
+}
+
 TEST(CheckEventShapeTest, TargetWhereNoneIsTaken) {
   v1::Event e = GoodEvent();
   e.set_signal(v1::SEARCH);

@@ -24,6 +24,10 @@ std::string ItemLabel(const v1::ItemRef& ref) {
   return ItemLabel(ref.kind(), ref.id());
 }
 
+std::string DismissedLabel(absl::string_view item_label) {
+  return absl::StrCat("dismissed:", item_label);
+}
+
 bool SplitLabel(absl::string_view label, absl::string_view* kind,
                 absl::string_view* id) {
   size_t colon = label.find(':');
@@ -94,6 +98,12 @@ void UserPortrait::Add(const v1::Event& event, const RankingConfig& config) {
       break;
   }
   if (!event.has_target()) return;
+  if (event.has_push_feedback() &&
+      event.push_feedback().reaction() == v1::PUSH_DISMISSED) {
+    // Not interest: kept apart from the items engaged with.
+    block.features[DismissedLabel(ItemLabel(event.target()))].Add(weight, at);
+    return;
+  }
   const std::string label = ItemLabel(event.target());
   block.features[label].Add(weight, at);
   if (config.IsEngagement(event.signal()) &&

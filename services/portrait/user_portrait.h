@@ -31,6 +31,9 @@ namespace portrait {
 // "post:ID", "brand:ID", "user:ID".
 std::string ItemLabel(v1::ItemKind kind, absl::string_view id);
 std::string ItemLabel(const v1::ItemRef& ref);
+// The PUSH_FEEDBACK feature of a dismissed push of the item: "dismissed:"
+// and its label.
+std::string DismissedLabel(absl::string_view item_label);
 // Splits a label into kind word and id; false if it is not one.
 bool SplitLabel(absl::string_view label, absl::string_view* kind,
                 absl::string_view* id);
@@ -47,7 +50,9 @@ struct ProfileStatement {
 struct SignalBlock {
   int64_t events = 0;
   // Label -> aggregate: item labels for item signals; "term:…" (SEARCH),
-  // "cell:…" (LOCATION), "contact:…" (CONTACTS, hex of the hash).
+  // "cell:…" (LOCATION), "contact:…" (CONTACTS, hex of the hash);
+  // PUSH_FEEDBACK: the item label if opened, "dismissed:" and the item
+  // label if dismissed.
   absl::flat_hash_map<std::string, Affinity> features;
   // PROFILE_ATTRIBUTES only: the newest statement, and the newest one that
   // states a birth year (the rule ReadMinorByStatedAge follows too).

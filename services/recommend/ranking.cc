@@ -20,6 +20,7 @@ class Exclusions {
       : user_(user),
         personalized_(personalized),
         blocked_(user.Block(v1::BLOCK)),
+        dismissed_(user.Block(v1::PUSH_FEEDBACK)),
         known_{user.Block(v1::FOLLOW), user.Block(v1::FRIEND),
                user.Block(v1::POST)} {
     for (const storage::RelationshipRecord& r : user.consent.relationships()) {
@@ -38,10 +39,13 @@ class Exclusions {
   }
 
   // Whether the user refuses this item, person or brand: by a relationship
-  // command, or by a block (while BLOCK is effective; in every mode).
+  // command, by a block (while BLOCK is effective), or by dismissing a push
+  // of it (while PUSH_FEEDBACK is effective); in every mode.
   bool Refused(const std::string& label) const {
     if (commanded_.contains(label)) return true;
-    return blocked_ != nullptr && blocked_->features.contains(label);
+    if (blocked_ != nullptr && blocked_->features.contains(label)) return true;
+    return dismissed_ != nullptr &&
+           dismissed_->features.contains(DismissedLabel(label));
   }
 
   // Whether a personalised answer should skip it as already known: engaged,
@@ -58,8 +62,9 @@ class Exclusions {
  private:
   const UserPortrait& user_;
   const bool personalized_;
-  const SignalBlock* const blocked_;   // BLOCK
-  const SignalBlock* const known_[3];  // FOLLOW, FRIEND, POST
+  const SignalBlock* const blocked_;    // BLOCK
+  const SignalBlock* const dismissed_;  // PUSH_FEEDBACK
+  const SignalBlock* const known_[3];   // FOLLOW, FRIEND, POST
   absl::flat_hash_set<std::string> commanded_;
 };
 

@@ -171,7 +171,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
       std::make_unique<RecommendServiceImpl>(recommender_.get());
   consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
   push_service_ = std::make_unique<PushServiceImpl>(
-      push_planner_.get(), push_history_.get(), check_in_.get());
+      push_planner_.get(), push_history_.get(), check_in_.get(),
+      ingestor_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -49,6 +49,8 @@ To CopyEvent(const From& from) {
     *out->mutable_hobbies() = in.hobbies();
   } else if (from.has_comment()) {
     to.mutable_comment()->set_text(from.comment().text());
+  } else if (from.has_push_feedback()) {
+    to.mutable_push_feedback()->set_reaction(from.push_feedback().reaction());
   }
   return to;
 }
