@@ -7,7 +7,7 @@
 # (tools/check_thread_safety.py), and the C++ is formatted as .clang-format
 # says (clang-format; `tools/format.sh` fixes it). Ends with one line "N passed, N failed, N skipped",
 # counted from the test cases in Bazel's test.xml results. Exits non-zero if
-# any failed.
+# any failed. The log of a failed test is printed and kept in test-failures/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh || exit 1
@@ -16,11 +16,16 @@ tools/install_deps.sh || exit 1
 # shared cache does not fail a plain run). First, so that the plain run below
 # leaves the bazel-* symlinks pointing at the plain build.
 asan_targets="//services/recommend:recommender_concurrency_test //tests:consent_concurrency_test"
-bazel test --config=asan --keep_going $asan_targets "$@"
+# --test_output=errors prints the log of every failed test where CI shows it;
+# keep_failed_logs.py also copies them to test-failures/ before the next run
+# overwrites them.
+bazel test --config=asan --keep_going --test_output=errors $asan_targets "$@"
 asan_rc=$?
+python3 tools/keep_failed_logs.py bazel-out/k8-fastbuildasan/testlogs $asan_targets
 
-bazel test --keep_going //... "$@"
+bazel test --keep_going --test_output=errors //... "$@"
 bazel_rc=$?
+python3 tools/keep_failed_logs.py bazel-testlogs $(bazel query 'tests(//...)' 2>/dev/null)
 
 # Folders depend one way: no cycle between packages.
 python3 tools/check_layers.py

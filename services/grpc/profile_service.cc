@@ -3,12 +3,19 @@
 #include "services/grpc/status_conversion.h"
 #include "services/profile/event_summary.h"
 #include "services/profile/profile_builder.h"
+#include "services/rights/history.h"
 
 namespace portrait {
 
 ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
-                                       const Clock* clock)
-    : store_(store), index_(index), clock_(clock) {}
+                                       const Clock* clock,
+                                       ConsentLedger* ledger,
+                                       const UserDataExporter* exporter)
+    : store_(store),
+      index_(index),
+      clock_(clock),
+      ledger_(ledger),
+      exporter_(exporter) {}
 
 grpc::Status ProfileServiceImpl::GetProfile(
     grpc::ServerContext* context, const v1::GetProfileRequest* request,
@@ -28,6 +35,30 @@ grpc::Status ProfileServiceImpl::GetEventSummary(
       *context,
       [&](const Cancellation& call) {
         return SummarizeEvents(store_, request->user_id(), call);
+      },
+      response);
+}
+
+grpc::Status ProfileServiceImpl::ExportUserData(
+    grpc::ServerContext* context, const v1::ExportUserDataRequest* request,
+    grpc::ServerWriter<v1::ExportPart>* writer) {
+  const CallCancellation call(*context);
+  absl::StatusOr<std::vector<v1::ExportPart>> parts =
+      exporter_->Export(request->user_id(), call);
+  if (!parts.ok()) return ToGrpcStatus(parts.status());
+  for (const v1::ExportPart& part : *parts) {
+    if (!writer->Write(part)) break;  // The caller went away.
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ProfileServiceImpl::GetHistory(
+    grpc::ServerContext* context, const v1::GetHistoryRequest* request,
+    v1::GetHistoryResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) {
+        return ReadHistory(store_, ledger_, *request);
       },
       response);
 }

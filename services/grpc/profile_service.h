@@ -4,7 +4,9 @@
 
 #include "base/clock.h"
 #include "portrait/v1/profile.grpc.pb.h"
+#include "services/consent/consent_ledger.h"
 #include "services/portrait/portrait_index.h"
+#include "services/rights/user_export.h"
 #include "services/storage/store.h"
 
 namespace portrait {
@@ -13,7 +15,8 @@ namespace portrait {
 class ProfileServiceImpl final : public v1::ProfileService::Service {
  public:
   ProfileServiceImpl(Store* store, const PortraitIndex* index,
-                     const Clock* clock);
+                     const Clock* clock, ConsentLedger* ledger,
+                     const UserDataExporter* exporter);
 
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const v1::GetProfileRequest* request,
@@ -22,11 +25,19 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   grpc::Status GetEventSummary(grpc::ServerContext* context,
                                const v1::GetEventSummaryRequest* request,
                                v1::GetEventSummaryResponse* response) override;
+  grpc::Status ExportUserData(
+      grpc::ServerContext* context, const v1::ExportUserDataRequest* request,
+      grpc::ServerWriter<v1::ExportPart>* writer) override;
+  grpc::Status GetHistory(grpc::ServerContext* context,
+                          const v1::GetHistoryRequest* request,
+                          v1::GetHistoryResponse* response) override;
 
  private:
   Store* const store_;
   const PortraitIndex* const index_;
   const Clock* const clock_;
+  ConsentLedger* const ledger_;
+  const UserDataExporter* const exporter_;
 };
 
 }  // namespace portrait

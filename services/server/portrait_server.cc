@@ -28,6 +28,7 @@
 #include "services/portrait/portrait_index.h"
 #include "services/push/check_in.h"
 #include "services/recommend/recommender.h"
+#include "services/rights/user_export.h"
 #include "services/server/background_worker.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/schema.h"
@@ -165,8 +166,10 @@ void PortraitServer::StartMaintenance(const Options& options) {
 absl::Status PortraitServer::Serve(const Options& options) {
   ingest_service_ =
       std::make_unique<IngestServiceImpl>(ingestor_.get(), catalog_.get());
-  profile_service_ =
-      std::make_unique<ProfileServiceImpl>(store_, index_.get(), clock_);
+  exporter_ = std::make_unique<UserDataExporter>(
+      store_, locks_.get(), ledger_.get(), index_.get(), clock_);
+  profile_service_ = std::make_unique<ProfileServiceImpl>(
+      store_, index_.get(), clock_, ledger_.get(), exporter_.get());
   recommend_service_ =
       std::make_unique<RecommendServiceImpl>(recommender_.get());
   consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());

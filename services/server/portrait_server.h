@@ -46,6 +46,7 @@ class RecommendServiceImpl;
 class Recommender;
 class RocksDbStore;
 class Store;
+class UserDataExporter;
 class UserLocks;
 
 class PortraitServer {
@@ -175,6 +176,7 @@ class PortraitServer {
   std::unique_ptr<CatalogWriter> catalog_;
   std::unique_ptr<ConsentLedger> ledger_;
   std::unique_ptr<DiskEraser> eraser_;
+  std::unique_ptr<UserDataExporter> exporter_;
   std::unique_ptr<IngestServiceImpl> ingest_service_;
   std::unique_ptr<ProfileServiceImpl> profile_service_;
   std::unique_ptr<ConsentServiceImpl> consent_service_;
