@@ -18,6 +18,7 @@ targets=(
   //base:parallel_for_test
   //base:cancellation_test
   //tests:call_off_test
+  //tests:limits_test
   //tests:storage_fault_test
   //services/push:push_planner_test
   //tests:push_test

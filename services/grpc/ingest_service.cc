@@ -14,14 +14,14 @@ constexpr int kMaxStreamRejections = 1000;
 }  // namespace
 
 IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
-                                     CatalogWriter* catalog)
-    : ingestor_(ingestor), catalog_(catalog) {}
+                                     CatalogWriter* catalog, CallLimits* limits)
+    : ingestor_(ingestor), catalog_(catalog), limits_(limits) {}
 
 grpc::Status IngestServiceImpl::RecordEvents(
     grpc::ServerContext* context, const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->writes, *context,
       [&](const Cancellation&) { return ingestor_->Record(request->events()); },
       response);
 }
@@ -30,6 +30,8 @@ grpc::Status IngestServiceImpl::StreamEvents(
     grpc::ServerContext* context,
     grpc::ServerReader<v1::StreamEventsRequest>* reader,
     v1::StreamEventsResponse* response) {
+  absl::StatusOr<CallLimiter::Slot> slot = limits_->writes.Enter();
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   const CallCancellation call(*context);
   v1::StreamEventsRequest message;
   while (reader->Read(&message)) {
@@ -60,16 +62,18 @@ grpc::Status IngestServiceImpl::StreamEvents(
 grpc::Status IngestServiceImpl::UpsertItems(
     grpc::ServerContext* context, const v1::UpsertItemsRequest* request,
     v1::UpsertItemsResponse* response) {
-  return AnswerWith(
-      *context, [&](const Cancellation&) { return catalog_->Upsert(*request); },
+  return AnswerWithin(
+      limits_->writes, *context,
+      [&](const Cancellation&) { return catalog_->Upsert(*request); },
       response);
 }
 
 grpc::Status IngestServiceImpl::DeleteItems(
     grpc::ServerContext* context, const v1::DeleteItemsRequest* request,
     v1::DeleteItemsResponse* response) {
-  return AnswerWith(
-      *context, [&](const Cancellation&) { return catalog_->Delete(*request); },
+  return AnswerWithin(
+      limits_->writes, *context,
+      [&](const Cancellation&) { return catalog_->Delete(*request); },
       response);
 }
 

@@ -4,6 +4,7 @@
 #define PORTRAIT_SERVICES_GRPC_INGEST_SERVICE_H_
 
 #include "portrait/v1/ingest.grpc.pb.h"
+#include "services/grpc/call_limiter.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
 
@@ -12,7 +13,8 @@ namespace portrait {
 // Thread-safe. `ingestor` and `catalog` must outlive it.
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
-  IngestServiceImpl(EventIngestor* ingestor, CatalogWriter* catalog);
+  IngestServiceImpl(EventIngestor* ingestor, CatalogWriter* catalog,
+                    CallLimits* limits);
 
   grpc::Status RecordEvents(grpc::ServerContext* context,
                             const v1::RecordEventsRequest* request,
@@ -30,6 +32,7 @@ class IngestServiceImpl final : public v1::IngestService::Service {
  private:
   EventIngestor* const ingestor_;
   CatalogWriter* const catalog_;
+  CallLimits* const limits_;
 };
 
 }  // namespace portrait

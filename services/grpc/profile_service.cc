@@ -10,18 +10,20 @@ namespace portrait {
 ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
                                        const Clock* clock,
                                        ConsentLedger* ledger,
-                                       const UserDataExporter* exporter)
+                                       const UserDataExporter* exporter,
+                                       CallLimits* limits)
     : store_(store),
       index_(index),
       clock_(clock),
       ledger_(ledger),
-      exporter_(exporter) {}
+      exporter_(exporter),
+      limits_(limits) {}
 
 grpc::Status ProfileServiceImpl::GetProfile(
     grpc::ServerContext* context, const v1::GetProfileRequest* request,
     v1::GetProfileResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->reads, *context,
       [&](const Cancellation&) {
         return BuildProfile(*index_, *clock_, request->user_id());
       },
@@ -31,8 +33,8 @@ grpc::Status ProfileServiceImpl::GetProfile(
 grpc::Status ProfileServiceImpl::GetEventSummary(
     grpc::ServerContext* context, const v1::GetEventSummaryRequest* request,
     v1::GetEventSummaryResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->reads, *context,
       [&](const Cancellation& call) {
         return SummarizeEvents(store_, request->user_id(), call);
       },
@@ -42,6 +44,8 @@ grpc::Status ProfileServiceImpl::GetEventSummary(
 grpc::Status ProfileServiceImpl::ExportUserData(
     grpc::ServerContext* context, const v1::ExportUserDataRequest* request,
     grpc::ServerWriter<v1::ExportPart>* writer) {
+  absl::StatusOr<CallLimiter::Slot> slot = limits_->reads.Enter();
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   const CallCancellation call(*context);
   absl::StatusOr<std::vector<v1::ExportPart>> parts =
       exporter_->Export(request->user_id(), call);
@@ -55,8 +59,8 @@ grpc::Status ProfileServiceImpl::ExportUserData(
 grpc::Status ProfileServiceImpl::GetHistory(
     grpc::ServerContext* context, const v1::GetHistoryRequest* request,
     v1::GetHistoryResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->reads, *context,
       [&](const Cancellation&) {
         return ReadHistory(store_, ledger_, *request);
       },

@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "portrait/v1/profile.grpc.pb.h"
 #include "services/consent/consent_ledger.h"
+#include "services/grpc/call_limiter.h"
 #include "services/portrait/portrait_index.h"
 #include "services/rights/user_export.h"
 #include "services/storage/store.h"
@@ -16,7 +17,7 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
  public:
   ProfileServiceImpl(Store* store, const PortraitIndex* index,
                      const Clock* clock, ConsentLedger* ledger,
-                     const UserDataExporter* exporter);
+                     const UserDataExporter* exporter, CallLimits* limits);
 
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const v1::GetProfileRequest* request,
@@ -38,6 +39,7 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   const Clock* const clock_;
   ConsentLedger* const ledger_;
   const UserDataExporter* const exporter_;
+  CallLimits* const limits_;
 };
 
 }  // namespace portrait

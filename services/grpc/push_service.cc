@@ -7,17 +7,18 @@ namespace portrait {
 
 PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
                                  PushHistory* history, CheckInDesk* check_in,
-                                 EventIngestor* ingestor)
+                                 EventIngestor* ingestor, CallLimits* limits)
     : planner_(planner),
       history_(history),
       check_in_(check_in),
-      ingestor_(ingestor) {}
+      ingestor_(ingestor),
+      limits_(limits) {}
 
 grpc::Status PushServiceImpl::GetPushCandidates(
     grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
     v1::GetPushCandidatesResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->reads, *context,
       [&](const Cancellation& call) {
         return planner_->GetCandidates(*request, call);
       },
@@ -28,6 +29,8 @@ grpc::Status PushServiceImpl::StreamPushCandidates(
     grpc::ServerContext* context,
     const v1::StreamPushCandidatesRequest* request,
     grpc::ServerWriter<v1::UserPushCandidates>* writer) {
+  absl::StatusOr<CallLimiter::Slot> slot = limits_->reads.Enter();
+  if (!slot.ok()) return ToGrpcStatus(slot.status());
   const CallCancellation call(*context);
   return ToGrpcStatus(planner_->Stream(
       *request, call, [&](const v1::UserPushCandidates& message) {
@@ -38,16 +41,17 @@ grpc::Status PushServiceImpl::StreamPushCandidates(
 grpc::Status PushServiceImpl::RecordPushes(
     grpc::ServerContext* context, const v1::RecordPushesRequest* request,
     v1::RecordPushesResponse* response) {
-  return AnswerWith(
-      *context, [&](const Cancellation&) { return history_->Record(*request); },
+  return AnswerWithin(
+      limits_->writes, *context,
+      [&](const Cancellation&) { return history_->Record(*request); },
       response);
 }
 
 grpc::Status PushServiceImpl::RecordPushFeedback(
     grpc::ServerContext* context, const v1::RecordPushFeedbackRequest* request,
     v1::RecordEventsResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->writes, *context,
       [&](const Cancellation&) {
         return portrait::RecordPushFeedback(*ingestor_, *request);
       },
@@ -57,8 +61,8 @@ grpc::Status PushServiceImpl::RecordPushFeedback(
 grpc::Status PushServiceImpl::CheckIn(grpc::ServerContext* context,
                                       const v1::CheckInRequest* request,
                                       v1::CheckInResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->writes, *context,
       [&](const Cancellation&) { return check_in_->CheckIn(*request); },
       response);
 }

@@ -4,6 +4,7 @@
 #define PORTRAIT_SERVICES_GRPC_PUSH_SERVICE_H_
 
 #include "portrait/v1/push.grpc.pb.h"
+#include "services/grpc/call_limiter.h"
 #include "services/ingest/event_ingestor.h"
 #include "services/push/check_in.h"
 #include "services/push/push_history.h"
@@ -15,7 +16,8 @@ namespace portrait {
 class PushServiceImpl final : public v1::PushService::Service {
  public:
   PushServiceImpl(const PushPlanner* planner, PushHistory* history,
-                  CheckInDesk* check_in, EventIngestor* ingestor);
+                  CheckInDesk* check_in, EventIngestor* ingestor,
+                  CallLimits* limits);
 
   grpc::Status GetPushCandidates(
       grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -39,6 +41,7 @@ class PushServiceImpl final : public v1::PushService::Service {
   PushHistory* const history_;
   CheckInDesk* const check_in_;
   EventIngestor* const ingestor_;
+  CallLimits* const limits_;
 };
 
 }  // namespace portrait

@@ -4,14 +4,15 @@
 
 namespace portrait {
 
-RecommendServiceImpl::RecommendServiceImpl(const Recommender* recommender)
-    : recommender_(recommender) {}
+RecommendServiceImpl::RecommendServiceImpl(const Recommender* recommender,
+                                           CallLimits* limits)
+    : recommender_(recommender), limits_(limits) {}
 
 grpc::Status RecommendServiceImpl::Recommend(
     grpc::ServerContext* context, const v1::RecommendRequest* request,
     v1::RecommendResponse* response) {
-  return AnswerWith(
-      *context,
+  return AnswerWithin(
+      limits_->reads, *context,
       [&](const Cancellation&) { return recommender_->Recommend(*request); },
       response);
 }

@@ -3,6 +3,7 @@
 #define PORTRAIT_SERVICES_GRPC_RECOMMEND_SERVICE_H_
 
 #include "portrait/v1/recommend.grpc.pb.h"
+#include "services/grpc/call_limiter.h"
 #include "services/recommend/recommender.h"
 
 namespace portrait {
@@ -10,7 +11,7 @@ namespace portrait {
 // Thread-safe. `recommender` must outlive it.
 class RecommendServiceImpl final : public v1::RecommendService::Service {
  public:
-  explicit RecommendServiceImpl(const Recommender* recommender);
+  RecommendServiceImpl(const Recommender* recommender, CallLimits* limits);
 
   grpc::Status Recommend(grpc::ServerContext* context,
                          const v1::RecommendRequest* request,
@@ -18,6 +19,7 @@ class RecommendServiceImpl final : public v1::RecommendService::Service {
 
  private:
   const Recommender* const recommender_;
+  CallLimits* const limits_;
 };
 
 }  // namespace portrait

@@ -15,6 +15,7 @@
 #include "services/consent/disk_eraser.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
+#include "services/grpc/call_limiter.h"
 #include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
 #include "services/grpc/profile_service.h"
@@ -76,6 +77,15 @@ absl::Status PortraitServer::LoadConfiguration(const Options& options) {
         ContactHasher::Create(options.contact_key,
                               options.contact_country_code));
     contacts_ = std::make_unique<ContactHasher>(std::move(contacts));
+  }
+  for (const auto& [value, name] :
+       {std::pair{options.max_concurrent_reads, "max_concurrent_reads"},
+        std::pair{options.max_concurrent_writes, "max_concurrent_writes"},
+        std::pair{options.max_message_bytes, "max_message_bytes"}}) {
+    if (value < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": is ", value, "; must be at least 1"));
+    }
   }
   auto_train_ = options.auto_train;
   retrain_after_ = options.retrain_after;
@@ -164,18 +174,21 @@ void PortraitServer::StartMaintenance(const Options& options) {
 }
 
 absl::Status PortraitServer::Serve(const Options& options) {
-  ingest_service_ =
-      std::make_unique<IngestServiceImpl>(ingestor_.get(), catalog_.get());
+  limits_ = std::make_unique<CallLimits>(options.max_concurrent_reads,
+                                         options.max_concurrent_writes);
+  ingest_service_ = std::make_unique<IngestServiceImpl>(
+      ingestor_.get(), catalog_.get(), limits_.get());
   exporter_ = std::make_unique<UserDataExporter>(
       store_, locks_.get(), ledger_.get(), index_.get(), clock_);
   profile_service_ = std::make_unique<ProfileServiceImpl>(
-      store_, index_.get(), clock_, ledger_.get(), exporter_.get());
+      store_, index_.get(), clock_, ledger_.get(), exporter_.get(),
+      limits_.get());
   recommend_service_ =
-      std::make_unique<RecommendServiceImpl>(recommender_.get());
+      std::make_unique<RecommendServiceImpl>(recommender_.get(), limits_.get());
   consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
   push_service_ = std::make_unique<PushServiceImpl>(
       push_planner_.get(), push_history_.get(), check_in_.get(),
-      ingestor_.get());
+      ingestor_.get(), limits_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -189,6 +202,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
   // 4,900/s, docs/BENCHMARKS.md).
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(ingest_service_.get());

@@ -26,6 +26,7 @@ class Service;
 namespace portrait {
 
 class BackgroundWorker;
+struct CallLimits;
 class CatalogWriter;
 class ConsentLedger;
 class ConsentPolicy;
@@ -74,6 +75,14 @@ class PortraitServer {
     // key, and requests that carry contacts are FAILED_PRECONDITION.
     // Changing it makes earlier uploads match nothing (docs/CONTACTS.md).
     std::string contact_key;
+    // Calls in progress at once, per class (services/grpc/call_limiter.h);
+    // beyond, calls are refused with RESOURCE_EXHAUSTED. Consent calls and
+    // health checks are never limited.
+    int max_concurrent_reads = 64;
+    int max_concurrent_writes = 64;
+    // The largest request message accepted; a larger one is refused with
+    // RESOURCE_EXHAUSTED.
+    int max_message_bytes = 4 << 20;
     // Calling code assumed for phone numbers without one.
     std::string contact_country_code = "86";
     // How often retention, on-disk erasure and model training run when
@@ -156,6 +165,7 @@ class PortraitServer {
   std::unique_ptr<ConsentPolicy> policy_;
   std::unique_ptr<RankingConfig> ranking_;
   std::unique_ptr<ContactHasher> contacts_;  // nullptr: no key.
+  std::unique_ptr<CallLimits> limits_;
   // The RocksDB the server opened (none when Options.store was given).
   std::unique_ptr<RocksDbStore> owned_store_;
   Store* store_ = nullptr;

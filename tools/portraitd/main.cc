@@ -43,6 +43,16 @@ ABSL_FLAG(std::string, contact_key_file, "",
           "empty: uploads of contacts are refused");
 ABSL_FLAG(std::string, contact_country_code, "86",
           "calling code assumed for phone numbers written without one");
+ABSL_FLAG(int, max_concurrent_reads, 64,
+          "Recommend, push candidate, profile, export and history calls in "
+          "progress at once; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_concurrent_writes, 64,
+          "event, catalog, push and check-in writes in progress at once; "
+          "more are refused with RESOURCE_EXHAUSTED (consent calls and "
+          "health checks are never limited)");
+ABSL_FLAG(int, max_message_kb, 4096,
+          "largest request message accepted, KiB; larger is refused with "
+          "RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, shutdown_grace_s, 10,
           "seconds in-flight calls get to finish on SIGINT/SIGTERM");
 
@@ -104,6 +114,16 @@ int main(int argc, char** argv) {
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
   options.disk_erasure_interval = absl::Seconds(disk_erasure_interval_s);
   options.contact_country_code = absl::GetFlag(FLAGS_contact_country_code);
+  options.max_concurrent_reads = absl::GetFlag(FLAGS_max_concurrent_reads);
+  options.max_concurrent_writes = absl::GetFlag(FLAGS_max_concurrent_writes);
+  const int max_message_kb = absl::GetFlag(FLAGS_max_message_kb);
+  if (max_message_kb < 1 || max_message_kb > 1024 * 1024) {
+    std::fprintf(stderr,
+                 "portraitd: --max_message_kb is %d; must be 1 to 1048576\n",
+                 max_message_kb);
+    return EXIT_FAILURE;
+  }
+  options.max_message_bytes = max_message_kb * 1024;
   if (const std::string path = absl::GetFlag(FLAGS_contact_key_file);
       !path.empty()) {
     absl::StatusOr<std::string> key = portrait::ReadContactKeyFile(path);
