@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap bazel-platforms
   g++ python3 procps git tzdata
-  clang clang-format
+  clang clang-format libclang-rt-14-dev pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libeigen3-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev

@@ -1,5 +1,7 @@
 #include "services/storage/keys.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -138,10 +140,19 @@ std::string ReceiptId(absl::string_view user_id, int64_t sequence) {
 
 absl::Status ParseReceiptId(absl::string_view receipt_id, std::string* user_id,
                             int64_t* sequence) {
-  size_t slash = receipt_id.rfind('/');
-  if (slash == absl::string_view::npos || slash == 0 ||
-      !absl::SimpleAtoi(receipt_id.substr(slash + 1), sequence) ||
-      *sequence < 1) {
+  // Only the spelling ReceiptId writes: digits without a leading zero, so
+  // that one receipt has one id (SimpleAtoi alone also takes "+7", " 7"
+  // and "007").
+  const size_t slash = receipt_id.rfind('/');
+  const absl::string_view digits = slash == absl::string_view::npos
+                                       ? absl::string_view()
+                                       : receipt_id.substr(slash + 1);
+  const bool canonical = !digits.empty() && digits[0] != '0' &&
+                         std::all_of(digits.begin(), digits.end(), [](char c) {
+                           return c >= '0' && c <= '9';
+                         });
+  if (slash == absl::string_view::npos || slash == 0 || !canonical ||
+      !absl::SimpleAtoi(digits, sequence) || *sequence < 1) {
     return absl::InvalidArgumentError(
         "receipt_id: must be a receipt id returned by SetConsent "
         "(user_id/sequence)");

@@ -74,7 +74,9 @@ TEST(ReceiptIdTest, RoundTripsAndRejectsForgeries) {
   ASSERT_THAT(ParseReceiptId(ReceiptId("a:b", 12), &user, &seq), IsOk());
   EXPECT_EQ(user, "a:b");
   EXPECT_EQ(seq, 12);
-  for (const char* bad : {"", "/3", "u/", "u/x", "u/0", "u3"}) {
+  // Other spellings of u/7 (found by tools/fuzz: record_decoding) too.
+  for (const char* bad :
+       {"", "/3", "u/", "u/x", "u/0", "u3", "u/007", "u/+7", "u/ 7", "u/7 "}) {
     EXPECT_THAT(ParseReceiptId(bad, &user, &seq),
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;
