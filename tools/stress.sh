@@ -20,6 +20,7 @@ targets=(
   //tests:call_off_test
   //tests:limits_test
   //tests:storage_fault_test
+  //tests:fault_recovery_test
   //services/push:push_planner_test
   //tests:push_test
   //tests:crash_loop_test

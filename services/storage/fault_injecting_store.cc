@@ -1,6 +1,7 @@
 #include "services/storage/fault_injecting_store.h"
 
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 
 namespace portrait {
 
@@ -28,10 +29,18 @@ std::vector<absl::StatusOr<std::string>> FaultInjectingStore::MultiGet(
   return base_->MultiGet(column, keys);
 }
 
+absl::Status FaultInjectingStore::PersistentFault(bool sync) const {
+  absl::MutexLock lock(&mu_);
+  if (!all_writes_.ok()) return all_writes_;
+  if (sync && !synced_writes_.ok()) return synced_writes_;
+  return absl::OkStatus();
+}
+
 absl::Status FaultInjectingStore::Write(const WriteBatch& batch, bool sync) {
   if (Take(failing_writes_)) {
     return absl::UnavailableError("injected write fault");
   }
+  PORTRAIT_RETURN_IF_ERROR(PersistentFault(sync));
   return base_->Write(batch, sync);
 }
 
@@ -56,6 +65,7 @@ absl::Status FaultInjectingStore::CompactRange(Column column,
   if (Take(failing_writes_)) {
     return absl::UnavailableError("injected compaction fault");
   }
+  PORTRAIT_RETURN_IF_ERROR(PersistentFault(/*sync=*/false));
   return base_->CompactRange(column, begin, end);
 }
 

@@ -7,8 +7,10 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/storage/store.h"
 
@@ -21,6 +23,22 @@ class FaultInjectingStore : public Store {
 
   // The next `n` Writes (and CompactRanges) fail with UNAVAILABLE.
   void FailNextWrites(int n) { failing_writes_ = n; }
+  // Until ClearFaults: every Write (and CompactRange) fails with `status`,
+  // applying nothing, as a full disk does (RocksDbStore reports it as
+  // RESOURCE_EXHAUSTED) or a device that refuses writes (UNAVAILABLE).
+  void FailAllWrites(absl::Status status) {
+    SetPersistent(&all_writes_, status);
+  }
+  // Until ClearFaults: every synced Write fails with `status`, applying
+  // nothing: an fsync that fails. Unsynced writes succeed.
+  void FailSyncedWrites(absl::Status status) {
+    SetPersistent(&synced_writes_, status);
+  }
+  // Ends FailAllWrites and FailSyncedWrites.
+  void ClearFaults() {
+    SetPersistent(&all_writes_, absl::OkStatus());
+    SetPersistent(&synced_writes_, absl::OkStatus());
+  }
   // The next `n` Gets and Scans fail.
   void FailNextReads(int n) { failing_reads_ = n; }
   // From now on, Scans wait `per_key` before visiting each key (a slow disk).
@@ -42,12 +60,22 @@ class FaultInjectingStore : public Store {
 
  private:
   static bool Take(std::atomic<int>& counter);
+  void SetPersistent(absl::Status* fault, absl::Status status)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    *fault = std::move(status);
+  }
+  // The persistent fault for a write, OK if none.
+  absl::Status PersistentFault(bool sync) const ABSL_LOCKS_EXCLUDED(mu_);
 
   Store* const base_;
   std::atomic<int> failing_writes_{0};
   std::atomic<int> failing_reads_{0};
   std::atomic<int64_t> scan_delay_ns_{0};
   std::atomic<int64_t> keys_scanned_{0};
+  mutable absl::Mutex mu_;
+  absl::Status all_writes_ ABSL_GUARDED_BY(mu_);
+  absl::Status synced_writes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace portrait
