@@ -47,12 +47,7 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
       continue;
     }
     const std::string field = absl::StrCat("items[", i, "].person");
-    if (contacts_ == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(field,
-                       ".contacts: this server has no contact key (portraitd "
-                       "--contact_key_file), so it cannot store contacts"));
-    }
+    if (contacts_ == nullptr) return NoContactKey(field + ".contacts");
     PORTRAIT_RETURN_IF_ERROR(
         contacts_->HashContacts(items[i].mutable_person(), field));
   }

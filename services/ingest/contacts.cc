@@ -165,6 +165,13 @@ absl::Status ContactHasher::HashContacts(v1::Person* person,
                   absl::StrCat(field, ".contacts"));
 }
 
+absl::Status NoContactKey(absl::string_view field) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(field,
+                   ": this server has no contact key (portraitd "
+                   "--contact_key_file), so it cannot store contacts"));
+}
+
 absl::StatusOr<std::string> ReadContactKeyFile(const std::string& path) {
   struct stat info;
   std::ifstream in(path, std::ios::binary);

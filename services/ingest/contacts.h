@@ -71,6 +71,10 @@ class ContactHasher {
   std::string country_code_;
 };
 
+// FAILED_PRECONDITION for contacts in `field` on a server without a contact
+// key.
+absl::Status NoContactKey(absl::string_view field);
+
 // Reads a contact key file: hex digits (at least 2 × kMinContactKeyBytes),
 // surrounding white space ignored, e.g. made by `openssl rand -hex 32`.
 // Errors: NOT_FOUND (unreadable); FAILED_PRECONDITION if group or others may

@@ -156,12 +156,7 @@ absl::StatusOr<v1::RecordEventsResponse> EventIngestor::Record(
   for (int i = 0; i < hashed.size(); ++i) {
     if (!hashed[i].has_contacts()) continue;
     const std::string field = absl::StrCat("events[", i, "].contacts");
-    if (contacts_ == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(field,
-                       ": this server has no contact key (portraitd "
-                       "--contact_key_file), so it cannot store contacts"));
-    }
+    if (contacts_ == nullptr) return NoContactKey(field);
     PORTRAIT_RETURN_IF_ERROR(
         contacts_->HashContacts(hashed[i].mutable_contacts(), field));
   }

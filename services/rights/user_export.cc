@@ -81,7 +81,7 @@ absl::StatusOr<std::vector<v1::ExportPart>> UserDataExporter::Export(
     page.set_page_token(entries.next_page_token());
   }
 
-  const std::string receipts = ReceiptKey(user, 0).substr(0, user.size() + 2);
+  const std::string receipts = ReceiptPrefix(user);
   PORTRAIT_RETURN_IF_ERROR(ScanProtos<storage::ReceiptRecord>(
       store_, Column::kConsent, receipts, PrefixEnd(receipts),
       "an erasure receipt", [&](absl::string_view, storage::ReceiptRecord& r) {

@@ -112,8 +112,12 @@ int64_t PushTimeOf(absl::string_view key, absl::string_view user_id) {
   return ReadOrderedInt64(key.substr(user_id.size() + 2, 8));
 }
 
+std::string ReceiptPrefix(absl::string_view user_id) {
+  return UserPrefix(user_id) + "e";
+}
+
 std::string ReceiptKey(absl::string_view user_id, int64_t sequence) {
-  std::string key = UserPrefix(user_id) + "e";
+  std::string key = ReceiptPrefix(user_id);
   AppendOrderedInt64(sequence, &key);
   return key;
 }

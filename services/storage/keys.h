@@ -66,6 +66,8 @@ std::string ConsentStateKey(absl::string_view user_id);
 std::string ConsentRequestKey(absl::string_view user_id,
                               absl::string_view request_id);
 std::string ReceiptKey(absl::string_view user_id, int64_t sequence);
+// The prefix of all of the user's ReceiptKeys.
+std::string ReceiptPrefix(absl::string_view user_id);
 
 // kLedger key: user_id 0x00 sequence (8 bytes BE). Entries in order.
 std::string LedgerKey(absl::string_view user_id, int64_t sequence);
