@@ -471,6 +471,25 @@ TEST_F(PushFeedbackTest, ADismissedItemIsOfferedNoMore) {
   EXPECT_FALSE(CitesPushFeedback(Feed("b")));
 }
 
+TEST_F(PushFeedbackTest, DismissingAPersonDoesNotHideTheirPosts) {
+  v1::UpsertItemsRequest catalog;
+  catalog.add_items()->mutable_person()->set_user_id("e");
+  v1::Post* post = catalog.add_items()->mutable_post();
+  post->set_post_id("p5");
+  post->set_author_id("e");
+  post->set_created_at_ms(kNow - 3'600'000);
+  v1::UpsertItemsResponse upserted;
+  grpc::ClientContext context;
+  ASSERT_TRUE(portrait_.ingest->UpsertItems(&context, catalog, &upserted).ok());
+  ASSERT_THAT(Feed("a"), Contains(Key("p5")));
+  v1::Event dismissed = Feedback("f1", "a", "e", v1::PUSH_DISMISSED);
+  dismissed.mutable_target()->set_kind(v1::ITEM_USER);
+  v1::RecordEventsResponse response;
+  ASSERT_TRUE(Report({dismissed}, &response).ok());
+  ASSERT_EQ(response.stored(), 1);
+  EXPECT_THAT(Feed("a"), Contains(Key("p5")));
+}
+
 TEST_F(PushFeedbackTest, RetriesAreDuplicatesAndAStripUndoesEverything) {
   const std::vector<v1::Event> report = {
       Feedback("f1", "a", "p1", v1::PUSH_OPENED),

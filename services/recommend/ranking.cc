@@ -38,12 +38,18 @@ class Exclusions {
     }
   }
 
-  // Whether the user refuses this item, person or brand: by a relationship
-  // command, by a block (while BLOCK is effective), or by dismissing a push
-  // of it (while PUSH_FEEDBACK is effective); in every mode.
+  // Whether the user refuses this item, person or brand, and with it their
+  // posts: by a relationship command, or by a block (while BLOCK is
+  // effective); in every mode.
   bool Refused(const std::string& label) const {
     if (commanded_.contains(label)) return true;
-    if (blocked_ != nullptr && blocked_->features.contains(label)) return true;
+    return blocked_ != nullptr && blocked_->features.contains(label);
+  }
+
+  // Whether the user dismissed a push of this very item (while
+  // PUSH_FEEDBACK is effective; in every mode). Unlike a block, it does not
+  // extend to a person's or a brand's posts.
+  bool Dismissed(const std::string& label) const {
     return dismissed_ != nullptr &&
            dismissed_->features.contains(DismissedLabel(label));
   }
@@ -80,7 +86,9 @@ bool HasRelationship(const UserPortrait& user, v1::Relationship relationship,
 // Keeps a candidate that exists and that nothing excludes; fills its
 // diversity groups.
 bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
-  if (ex.Refused(c->key) || ex.Known(c->key)) return false;
+  if (ex.Refused(c->key) || ex.Dismissed(c->key) || ex.Known(c->key)) {
+    return false;
+  }
   absl::string_view kind, id;
   if (!SplitLabel(c->key, &kind, &id)) return false;
   if (kind == "post") {
