@@ -196,7 +196,9 @@ TEST_F(RightsTest, ExportHoldsEverythingInItsDocumentedOrder) {
   EXPECT_EQ(trailer.pushes(), 1);
   EXPECT_EQ(trailer.contributions(), counts[v1::ExportPart::kContribution]);
   for (const v1::ExportPart& part : parts) {
-    if (part.has_push()) EXPECT_EQ(part.push().item().id(), "p2");
+    if (part.has_push()) {
+      EXPECT_EQ(part.push().item().id(), "p2");
+    }
     if (part.has_contribution()) {
       EXPECT_GT(part.contribution().weight(), 0);
       EXPECT_THAT(part.contribution().signals(), Not(IsEmpty()));
