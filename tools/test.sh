@@ -5,8 +5,9 @@
 # folders depend on each other without cycles (tools/check_layers.py), the
 # lock annotations hold under clang's -Wthread-safety
 # (tools/check_thread_safety.py), the C++ is formatted as .clang-format
-# says (clang-format; `tools/format.sh` fixes it), and the fuzzers find no
-# crash in 10 s each (tools/fuzz/run.sh). Ends with one line "N passed, N failed, N skipped",
+# says (clang-format; `tools/format.sh` fixes it), the fuzzers find no
+# crash in 10 s each (tools/fuzz/run.sh), and the README's first command,
+# tools/quickstart.sh, runs its demo through. Ends with one line "N passed, N failed, N skipped",
 # counted from the test cases in Bazel's test.xml results. Exits non-zero if
 # any failed. The log of a failed test is printed and kept in test-failures/.
 set -uo pipefail
@@ -40,8 +41,12 @@ format_rc=$?
 # The fuzzers, 10 s each (tools/fuzz/run.sh --seconds=600 for a real hunt).
 tools/fuzz/run.sh --seconds=10
 fuzz_rc=$?
+# The README's first command: portraitd and the demo client end to end.
+mkdir -p var
+tools/quickstart.sh >var/quickstart.log 2>&1 || { tail -40 var/quickstart.log; false; }
+quickstart_rc=$?
 
-python3 - "$bazel_rc" "$asan_rc" "$layers_rc" "$threads_rc" "$format_rc" "$fuzz_rc" $asan_targets <<'PY'
+python3 - "$bazel_rc" "$asan_rc" "$layers_rc" "$threads_rc" "$format_rc" "$fuzz_rc" "$quickstart_rc" $asan_targets <<'PY'
 import os, subprocess, sys
 import xml.etree.ElementTree as ET
 
@@ -51,11 +56,12 @@ checks = [
     (int(sys.argv[4]), "tools/check_thread_safety.py (clang -Wthread-safety)"),
     (int(sys.argv[5]), "tools/format.sh --check (run tools/format.sh)"),
     (int(sys.argv[6]), "tools/fuzz/run.sh (a fuzzer crashed; see var/fuzz/)"),
+    (int(sys.argv[7]), "tools/quickstart.sh (see var/quickstart.log)"),
 ]
 targets = subprocess.run(["bazel", "query", "tests(//...)"], capture_output=True,
                          text=True).stdout.split()
 runs = [(t, "bazel-testlogs") for t in targets]
-runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[7:]]
+runs += [(t, "bazel-out/k8-fastbuildasan/testlogs") for t in sys.argv[8:]]
 passed = failed = skipped = 0
 for rc, name in checks:
     if rc == 0:
