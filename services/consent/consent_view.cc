@@ -142,4 +142,12 @@ bool IsMinorByBirthYear(int32_t birth_year, int32_t minor_age, int64_t now_ms) {
   return now_year.year() - birth_year <= minor_age;
 }
 
+v1::ConsentState SnapshotState(const v1::ConsentSnapshot& snapshot,
+                               v1::Signal signal) {
+  for (const v1::SignalConsent& s : snapshot.signals()) {
+    if (s.signal() == signal) return s.state();
+  }
+  return v1::CONSENT_STATE_UNSPECIFIED;
+}
+
 }  // namespace portrait

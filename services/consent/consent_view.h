@@ -68,6 +68,11 @@ class ConsentView {
 // reading. birth_year 0 (not stated) is never a minor.
 bool IsMinorByBirthYear(int32_t birth_year, int32_t minor_age, int64_t now_ms);
 
+// The state of `signal` in a snapshot Snapshot() made;
+// CONSENT_STATE_UNSPECIFIED if it has no entry for it.
+v1::ConsentState SnapshotState(const v1::ConsentSnapshot& snapshot,
+                               v1::Signal signal);
+
 }  // namespace portrait
 
 #endif  // PORTRAIT_SERVICES_CONSENT_CONSENT_VIEW_H_

@@ -46,6 +46,16 @@ v1::ItemKind LabelKind(absl::string_view label) {
   return v1::ITEM_KIND_UNSPECIFIED;
 }
 
+v1::ItemRef LabelRef(absl::string_view label) {
+  v1::ItemRef ref;
+  absl::string_view kind, id;
+  if (SplitLabel(label, &kind, &id)) {
+    ref.set_kind(LabelKind(label));
+    ref.set_id(std::string(id));
+  }
+  return ref;
+}
+
 void UserPortrait::Engage(const std::string& label, int64_t at_ms,
                           v1::Signal signal) {
   EngagedItem& item = engaged_[label];

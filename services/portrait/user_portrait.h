@@ -39,6 +39,8 @@ bool SplitLabel(absl::string_view label, absl::string_view* kind,
                 absl::string_view* id);
 // The kind of an item label; ITEM_KIND_UNSPECIFIED if it is not one.
 v1::ItemKind LabelKind(absl::string_view label);
+// The item an item label names (the inverse of ItemLabel).
+v1::ItemRef LabelRef(absl::string_view label);
 
 // The newest profile self-description, by (occurred_at, event id).
 struct ProfileStatement {

@@ -171,12 +171,7 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
 }
 
 void FillItem(const Candidate& c, v1::RecommendedItem* out) {
-  absl::string_view kind, id;
-  SplitLabel(c.key, &kind, &id);
-  out->mutable_item()->set_kind(kind == "post"    ? v1::ITEM_POST
-                                : kind == "brand" ? v1::ITEM_BRAND
-                                                  : v1::ITEM_USER);
-  out->mutable_item()->set_id(std::string(id));
+  *out->mutable_item() = LabelRef(c.key);
   out->set_score(c.score);
   for (int s = 1; s < kNumSources; ++s) {
     if (c.raw[s] <= 0) continue;

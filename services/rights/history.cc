@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "portrait/storage/records.pb.h"
+#include "services/consent/consent_view.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
 #include "services/storage/stored_protos.h"
@@ -64,9 +65,7 @@ absl::StatusOr<v1::GetHistoryResponse> ReadHistory(
       }));
   PORTRAIT_ASSIGN_OR_RETURN(v1::ConsentSnapshot consent,
                             ledger->GetConsent(request.user_id()));
-  for (const v1::SignalConsent& s : consent.signals()) {
-    if (s.signal() == request.signal()) response.set_signal_state(s.state());
-  }
+  response.set_signal_state(SnapshotState(consent, request.signal()));
   return response;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "portrait/storage/records.pb.h"
+#include "services/consent/consent_view.h"
 #include "services/portrait/user_portrait.h"
 #include "services/profile/profile_builder.h"
 #include "services/storage/ids.h"
@@ -18,16 +19,6 @@ namespace portrait {
 namespace {
 
 constexpr int kRecordsPerCancellationCheck = 1024;
-
-v1::ItemRef RefOf(absl::string_view label) {
-  v1::ItemRef ref;
-  absl::string_view kind, id;
-  if (SplitLabel(label, &kind, &id)) {
-    ref.set_kind(LabelKind(label));
-    ref.set_id(std::string(id));
-  }
-  return ref;
-}
 
 }  // namespace
 
@@ -97,9 +88,7 @@ absl::StatusOr<std::vector<v1::ExportPart>> UserDataExporter::Export(
       [&](absl::string_view, storage::EventRecord& r) {
         v1::ExportedEvent* event = parts.emplace_back().mutable_event();
         *event->mutable_event() = FromRecord(r);
-        for (const v1::SignalConsent& s : consent.signals()) {
-          if (s.signal() == r.signal()) event->set_signal_state(s.state());
-        }
+        event->set_signal_state(SnapshotState(consent, r.signal()));
         trailer.set_events(trailer.events() + 1);
         return go_on();
       }));
@@ -111,7 +100,7 @@ absl::StatusOr<std::vector<v1::ExportPart>> UserDataExporter::Export(
       [&](absl::string_view key, storage::PushRecord& r) {
         v1::SentPush* push = parts.emplace_back().mutable_push();
         push->set_user_id(user);
-        *push->mutable_item() = RefOf(key.substr(pushed.size()));
+        *push->mutable_item() = LabelRef(key.substr(pushed.size()));
         push->set_purpose(static_cast<v1::PushPurpose>(r.purpose()));
         push->set_sent_at_ms(r.sent_at_ms());
         trailer.set_pushes(trailer.pushes() + 1);
@@ -132,7 +121,7 @@ absl::StatusOr<std::vector<v1::ExportPart>> UserDataExporter::Export(
     std::sort(labels.begin(), labels.end());
     for (const std::string& label : labels) {
       v1::ExportedContribution* c = parts.emplace_back().mutable_contribution();
-      *c->mutable_item() = RefOf(label);
+      *c->mutable_item() = LabelRef(label);
       c->set_weight(portrait.EngagedWeight(label, index_->config(), now_ms));
       portrait.ForEachEngagement(
           label,
