@@ -17,6 +17,12 @@
 //
 // To show the test is not vacuous, it also records whether A and B differed
 // before the revocation, and requires that they did in most runs.
+//
+// The same holds for deleting one record (ProfileService.DeleteRecord): A
+// receives one event of the target that B never receives, then deletes it;
+// once its receipt says the model is DONE every answer, the target's own
+// profile included, must be the same, and stay so after the event is sent
+// to A again (refused) and after a restart.
 #include <grpcpp/grpcpp.h>
 
 #include <cmath>
@@ -162,10 +168,11 @@ bool SameRecommendations(const v1::RecommendResponse& a,
   return true;
 }
 
-// Profiles may differ only in the revoked signal's block of the target.
+// Profiles may differ only in the revoked signal's block of the target
+// (nothing may differ when `revoked` is SIGNAL_UNSPECIFIED).
 bool SameProfile(v1::GetProfileResponse a, v1::GetProfileResponse b,
                  const std::string& target, v1::Signal revoked, bool report) {
-  if (a.user_id() == target) {
+  if (a.user_id() == target && revoked != v1::SIGNAL_UNSPECIFIED) {
     a.mutable_blocks(revoked - 1)->Clear();
     b.mutable_blocks(revoked - 1)->Clear();
   }
@@ -279,6 +286,106 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   return outcome;
 }
 
+v1::DeleteRecordResponse DeleteRecord(TestServer& s, const v1::Event& event) {
+  v1::DeleteRecordRequest request;
+  request.set_user_id(event.user_id());
+  request.set_signal(event.signal());
+  request.set_event_id(event.event_id());
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("equivalence-test");
+  v1::DeleteRecordResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = s.profile->DeleteRecord(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+// A sees one more event of the target's (of `signal`) than B, then deletes
+// it. Returns whether A and B differed before the deletion.
+bool RunDeleteRecord(uint32_t seed, v1::Signal signal) {
+  TempDir dir;
+  FakeClock clock(kStartMs);
+  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
+  const std::string dir_a = dir.path() + "/a", dir_b = dir.path() + "/b";
+  TestServer a, b;
+  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
+    return false;
+  }
+  RandomWorld world(seed, signal);
+  const int target_index = world.Pick(kUsers);
+  const std::string target = User(target_index);
+  {
+    const v1::UpsertItemsRequest catalog = world.Catalog();
+    for (TestServer* s : {&a, &b}) {
+      v1::UpsertItemsResponse response;
+      grpc::ClientContext context;
+      EXPECT_TRUE(s->ingest->UpsertItems(&context, catalog, &response).ok());
+    }
+  }
+  for (int u = 0; u < kUsers; ++u) {
+    for (v1::Signal sensitive : {v1::LOCATION, v1::CONTACTS}) {
+      const auto request = SignalChange(User(u), sensitive, true,
+                                        v1::REVOCATION_ACTION_UNSPECIFIED,
+                                        absl::StrCat("opt-in-", sensitive));
+      SetConsent(a, request);
+      SetConsent(b, request);
+    }
+  }
+  clock.AdvanceMillis(1000);
+  // The deleted event: the target's first of the signal from the third
+  // round on, so that events of every user arrive before and after it.
+  v1::Event deleted;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<v1::Event> events =
+        world.Batch(40, clock.NowMillis(), target_index);
+    for (const v1::Event& e : events) {
+      if (round >= 2 && deleted.event_id().empty() && e.user_id() == target &&
+          e.signal() == signal) {
+        deleted = e;
+      }
+    }
+    std::vector<v1::Event> without;
+    for (const v1::Event& e : events) {
+      if (e.event_id() != deleted.event_id() || deleted.event_id().empty())
+        without.push_back(e);
+    }
+    Send(a, events);
+    Send(b, without);
+    clock.AdvanceMillis(60'000);
+  }
+  EXPECT_FALSE(deleted.event_id().empty()) << "the world has no such event";
+  Train(a);
+  Train(b);
+  const bool differed =
+      !Same(Observe(a), Observe(b), target, v1::SIGNAL_UNSPECIFIED, false);
+  const std::string receipt = DeleteRecord(a, deleted).receipt_id();
+  EXPECT_EQ(ModelState(a, receipt), v1::PENDING);
+  Train(a);
+  Train(b);
+  EXPECT_EQ(ModelState(a, receipt), v1::DONE);
+  EXPECT_TRUE(
+      Same(Observe(a), Observe(b), target, v1::SIGNAL_UNSPECIFIED, true))
+      << "once the deletion's receipt says the model is DONE";
+  clock.AdvanceMillis(60'000);
+  std::vector<v1::Event> later =
+      world.Batch(40, clock.NowMillis(), target_index);
+  Send(b, later);
+  later.push_back(deleted);  // A producer's retry: A refuses it.
+  Send(a, later);
+  EXPECT_TRUE(
+      Same(Observe(a), Observe(b), target, v1::SIGNAL_UNSPECIFIED, true))
+      << "after more events and the deleted one again";
+  a.Stop();
+  b.Stop();
+  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
+    return differed;
+  }
+  EXPECT_TRUE(
+      Same(Observe(a), Observe(b), target, v1::SIGNAL_UNSPECIFIED, true))
+      << "after restarting both";
+  return differed;
+}
+
 int Seeds() {
   const char* env = std::getenv("PORTRAIT_EQUIVALENCE_SEEDS");
   return env != nullptr ? std::max(1, std::atoi(env)) : 2;
@@ -315,6 +422,24 @@ TEST(StripEquivalenceTest, EverySignalEveryActionManySeeds) {
   // The model really carries revoked data until it is retrained: the wait
   // for DONE is not a formality.
   EXPECT_GT(model_differed, 0);
+}
+
+// Every signal whose records a user may see and delete one by one.
+TEST(StripEquivalenceTest, DeletingOneRecordEqualsNeverHavingIt) {
+  int runs = 0, differed = 0;
+  for (v1::Signal signal :
+       {v1::LIKE, v1::FAVORITE, v1::RECOMMEND, v1::COMMENT, v1::FOLLOW,
+        v1::SEARCH, v1::BROWSE, v1::FRIEND, v1::LOCATION, v1::PUSH_FEEDBACK}) {
+    for (int seed = 1; seed <= Seeds(); ++seed) {
+      SCOPED_TRACE(absl::StrCat(v1::Signal_Name(signal), " seed ", seed));
+      differed += RunDeleteRecord(seed * 1000 + signal, signal) ? 1 : 0;
+      ++runs;
+      if (HasFatalFailure()) return;
+    }
+  }
+  std::printf("%d deletions; the deleted event changed answers in %d\n", runs,
+              differed);
+  EXPECT_GE(differed * 2, runs) << "the deleted events rarely mattered";
 }
 
 }  // namespace

@@ -298,6 +298,45 @@ absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status ValidateDeleteRecord(const v1::DeleteRecordRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(request.user_id(), "user_id"));
+  if (request.signal() == v1::SIGNAL_UNSPECIFIED ||
+      !v1::Signal_IsValid(request.signal())) {
+    return Invalid("signal", absl::StrCat("is ", request.signal(),
+                                          "; must be a known signal"));
+  }
+  PORTRAIT_RETURN_IF_ERROR(
+      ValidateId(request.event_id(), "event_id", kMaxEventIdBytes));
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(request.caller_id(), "caller_id"));
+  if (request.requester() == v1::REQUESTER_UNSPECIFIED ||
+      request.requester() == v1::REQUESTER_SYSTEM ||
+      !v1::Requester_IsValid(request.requester())) {
+    return Invalid("requester",
+                   absl::StrCat("must be REQUESTER_USER, REQUESTER_GUARDIAN or "
+                                "REQUESTER_PRIVACY_DESK, not ",
+                                request.requester()));
+  }
+  return absl::OkStatus();
+}
+
+v1::LedgerEntry RecordDeletionEntry(const v1::DeleteRecordRequest& request,
+                                    int64_t occurred_at_ms, int64_t now_ms,
+                                    int32_t policy_version) {
+  v1::LedgerEntry entry;
+  entry.set_at_ms(now_ms);
+  entry.set_caller_id(request.caller_id());
+  entry.set_requester(request.requester());
+  entry.set_policy_version(policy_version);
+  v1::RecordDeletion* deletion = entry.mutable_record_deletion();
+  deletion->set_signal(request.signal());
+  deletion->set_event_id(request.event_id());
+  deletion->set_occurred_at_ms(occurred_at_ms);
+  entry.set_old_value("stored");
+  entry.set_new_value("deleted");
+  entry.set_action(v1::STRIP);
+  return entry;
+}
+
 absl::StatusOr<AppliedChanges> ApplyChanges(
     const ConsentPolicy& policy, const v1::SetConsentRequest& request,
     int64_t now_ms, bool minor_by_stated_age, ConsentRecord* record) {

@@ -31,6 +31,16 @@ struct AppliedChanges {
   std::vector<Revocation> revocations;
 };
 
+// INVALID_ARGUMENT, naming the field and the limit, unless `request` is well
+// formed (see DeleteRecordRequest in consent.proto).
+absl::Status ValidateDeleteRecord(const v1::DeleteRecordRequest& request);
+
+// The ledger entry of a DeleteRecord of the event at `occurred_at_ms`
+// (sequence and receipt_id are left for the ledger to fill).
+v1::LedgerEntry RecordDeletionEntry(const v1::DeleteRecordRequest& request,
+                                    int64_t occurred_at_ms, int64_t now_ms,
+                                    int32_t policy_version);
+
 // Applies `request.changes()` in order to `*record` (a copy the caller
 // writes only on success). `request` must have passed ValidateSetConsent.
 // Errors, with nothing of the request to be written:

@@ -88,7 +88,14 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
     events->set_action(r.action);
     events->set_state(v1::DONE);
     events->set_done_at_ms(now_ms);
-    if (r.erase) AppendStripOps(user, r.signal, batch);
+    if (!r.event_key.empty()) {
+      events->set_event_id(r.event_id);
+      batch->Delete(Column::kEvents, r.event_key);
+      batch->Put(Column::kEventIds, EventIdKey(user, r.signal, r.event_id),
+                 receipt.receipt_id());
+    } else if (r.erase) {
+      AppendStripOps(user, r.signal, batch);
+    }
     for (const ErasureDuty& duty : duties_) {
       if (duty.erased_only && !r.erase) continue;
       v1::ErasureComponent* c = receipt.add_components();
@@ -166,6 +173,104 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
     response.set_receipt_id(response.receipt().receipt_id());
     PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
                               Snapshot(user, commit.after, now_ms));
+    for (const v1::ErasureComponent& c : response.receipt().components()) {
+      erasure_pending |= c.state() == v1::PENDING;
+    }
+  }
+  if (erasure_pending && options_.on_background_work) {
+    options_.on_background_work();
+  }
+  return response;
+}
+
+absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
+    const v1::DeleteRecordRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateDeleteRecord(request));
+  const std::string& user = request.user_id();
+  const v1::Signal signal = request.signal();
+  const auto not_found = [&] {
+    return absl::NotFoundError(
+        absl::StrCat("event_id: user ", user, " has no stored ",
+                     v1::Signal_Name(signal), " event ", request.event_id()));
+  };
+  bool erasure_pending = false;
+  v1::DeleteRecordResponse response;
+  {
+    UserLocks::Guard guard = locks_->Lock(user);
+    const int64_t now_ms = clock_->NowMillis();
+    PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord record,
+                              ReadConsentRecord(store_, user));
+    if (record.account_deleted()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("user_id: the account of ", user, " was deleted"));
+    }
+    absl::StatusOr<std::string> id_value = store_->Get(
+        Column::kEventIds, EventIdKey(user, signal, request.event_id()));
+    if (absl::IsNotFound(id_value.status())) return not_found();
+    if (!id_value.ok()) return id_value.status();
+    if (!id_value->empty()) {
+      // Deleted before: the tombstone holds the deletion's receipt id.
+      std::string receipt_user;
+      int64_t sequence = 0;
+      PORTRAIT_RETURN_IF_ERROR(
+          ParseReceiptId(*id_value, &receipt_user, &sequence));
+      PORTRAIT_ASSIGN_OR_RETURN(
+          std::string stored,
+          store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
+      PORTRAIT_ASSIGN_OR_RETURN(
+          storage::ReceiptRecord receipt,
+          ParseStored<storage::ReceiptRecord>(stored, "receipt"));
+      *response.mutable_receipt() = FromRecord(receipt);
+      response.set_receipt_id(response.receipt().receipt_id());
+      response.set_replayed(true);
+      PORTRAIT_RETURN_IF_ERROR(
+          NotifyCommitted(user, record, response.receipt()));
+      return response;
+    }
+    // The event's key holds its time: find it in the signal's range.
+    const std::string begin =
+        UserSignalPrefix(user, static_cast<uint8_t>(signal));
+    std::string event_key;
+    int64_t occurred_at_ms = 0;
+    absl::Status parse_status;
+    PORTRAIT_RETURN_IF_ERROR(
+        store_->Scan(Column::kEvents, begin, PrefixEnd(begin),
+                     [&](absl::string_view key, absl::string_view) {
+                       absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
+                       if (!parts.ok()) {
+                         parse_status = parts.status();
+                         return false;
+                       }
+                       if (parts->event_id != request.event_id()) return true;
+                       event_key = std::string(key);
+                       occurred_at_ms = parts->occurred_at_ms;
+                       return false;
+                     }));
+    PORTRAIT_RETURN_IF_ERROR(parse_status);
+    if (event_key.empty()) {
+      return absl::DataLossError(absl::StrCat(
+          "the idempotency key of ", v1::Signal_Name(signal), " event ",
+          request.event_id(), " of user ", user, " has no event"));
+    }
+
+    Commit commit;
+    commit.user_id = user;
+    commit.before = record;
+    commit.after = record;
+    commit.entries.push_back(RecordDeletionEntry(request, occurred_at_ms,
+                                                 now_ms, policy_->version()));
+    Revocation revocation{signal, v1::STRIP, /*erase=*/true};
+    revocation.event_key = event_key;
+    revocation.event_id = request.event_id();
+    commit.revocations.push_back(std::move(revocation));
+
+    WriteBatch batch;
+    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                              BuildCommit(commit, now_ms, &batch));
+    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+    PORTRAIT_RETURN_IF_ERROR(
+        NotifyCommitted(user, commit.after, response.receipt()));
+    response.set_receipt_id(response.receipt().receipt_id());
     for (const v1::ErasureComponent& c : response.receipt().components()) {
       erasure_pending |= c.state() == v1::PENDING;
     }

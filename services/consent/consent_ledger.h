@@ -62,6 +62,14 @@ class ConsentLedger {
   absl::StatusOr<v1::GetErasureStatusResponse> GetErasureStatus(
       absl::string_view receipt_id);
 
+  // Erases one stored event and unlearns it (see DeleteRecord in
+  // profile.proto for the codes): one synced batch deletes the event, leaves
+  // a tombstone under its event_id that refuses it again, appends the ledger
+  // entry and writes the receipt; the observers then forget it as for a
+  // STRIP of that one event. Idempotent by (user, signal, event_id).
+  absl::StatusOr<v1::DeleteRecordResponse> DeleteRecord(
+      const v1::DeleteRecordRequest& request);
+
   // Strips every FROZEN signal whose retention deadline is at or before now
   // (at most `limit` per call), each as its own atomic commit with a ledger
   // entry by REQUESTER_SYSTEM. Returns how many were stripped.

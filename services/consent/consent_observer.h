@@ -26,6 +26,10 @@ struct Revocation {
   v1::RevocationAction action;  // Resolved: FREEZE or STRIP.
   // STRIP of data that was GRANTED or FROZEN: the raw events must go.
   bool erase = false;
+  // DeleteRecord: only this one event goes (its kEvents key and event_id);
+  // both empty when the whole signal is revoked.
+  std::string event_key;
+  std::string event_id;
 };
 
 // One receipt component an observer answers for (a name from

@@ -27,6 +27,12 @@ void DiskEraser::AddToCommit(const RevocationCommit& commit,
   storage::PendingCompaction pending;
   for (const Revocation& r : commit.revocations) {
     if (!r.erase) continue;
+    if (!r.event_key.empty()) {  // One event: [its key, the next key).
+      pending.add_columns(static_cast<int>(Column::kEvents));
+      pending.add_begins(r.event_key);
+      pending.add_ends(r.event_key + std::string(1, '\0'));
+      continue;
+    }
     const std::string begin = UserSignalPrefix(commit.user_id, r.signal);
     for (Column column : {Column::kEvents, Column::kEventIds}) {
       pending.add_columns(static_cast<int>(column));

@@ -67,4 +67,13 @@ grpc::Status ProfileServiceImpl::GetHistory(
       response);
 }
 
+grpc::Status ProfileServiceImpl::DeleteRecord(
+    grpc::ServerContext* context, const v1::DeleteRecordRequest* request,
+    v1::DeleteRecordResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) { return ledger_->DeleteRecord(*request); },
+      response);
+}
+
 }  // namespace portrait

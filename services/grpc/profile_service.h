@@ -32,6 +32,10 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   grpc::Status GetHistory(grpc::ServerContext* context,
                           const v1::GetHistoryRequest* request,
                           v1::GetHistoryResponse* response) override;
+  // Like a revocation, never limited.
+  grpc::Status DeleteRecord(grpc::ServerContext* context,
+                            const v1::DeleteRecordRequest* request,
+                            v1::DeleteRecordResponse* response) override;
 
  private:
   Store* const store_;

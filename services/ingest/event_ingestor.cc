@@ -129,6 +129,12 @@ absl::StatusOr<std::vector<const Event*>> EventIngestor::StoreNew(
     if (!existing[k].ok() && !absl::IsNotFound(existing[k].status())) {
       return existing[k].status();
     }
+    if (existing[k].ok() && !existing[k]->empty()) {
+      // The id's tombstone: the event was deleted (DeleteRecord).
+      result->set_outcome(v1::REJECTED);
+      result->set_reason(v1::RECORD_DELETED);
+      continue;
+    }
     if (existing[k].ok() || !ids_in_batch.insert(id_keys[k]).second) {
       result->set_outcome(v1::DUPLICATE);
       continue;

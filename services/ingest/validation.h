@@ -24,7 +24,6 @@ namespace portrait {
 
 inline constexpr int kMaxEventsPerRequest = 1000;
 inline constexpr int kMaxItemsPerRequest = 1000;
-inline constexpr int kMaxEventIdBytes = 128;
 inline constexpr int kMaxQueryBytes = 256;
 inline constexpr int kMaxCommentBytes = 2000;
 inline constexpr int kMaxShortTextBytes = 64;

@@ -188,15 +188,26 @@ absl::Status PortraitIndex::OnEventsStored(
 absl::Status PortraitIndex::OnConsentCommitted(
     const std::string& user_id, const storage::ConsentRecord& record,
     const v1::ErasureReceipt& receipt) {
+  // A DeleteRecord's signal is rebuilt from the events still stored: the
+  // block and every shared count then hold exactly what they would had the
+  // event never arrived.
+  SignalSet edited;
+  for (const v1::ErasureComponent& c : receipt.components()) {
+    if (c.component() == erasure::kPortrait && !c.event_id().empty()) {
+      edited.Add(c.signal());
+    }
+  }
+  SignalSet rebuild = RebuildCandidates(user_id, &record);
+  rebuild |= edited;
   StoredEvents stored;
-  PORTRAIT_RETURN_IF_ERROR(
-      ReadSignals(user_id, RebuildCandidates(user_id, &record), &stored));
+  PORTRAIT_RETURN_IF_ERROR(ReadSignals(user_id, rebuild, &stored));
   SignalSet missing;
   {
     absl::MutexLock lock(&mu_);
     ++state_.generation;
     UserPortrait& user = state_.users[user_id];
     user.consent = record;
+    user.needs_rebuild |= edited;
     for (const v1::ErasureComponent& c : receipt.components()) {
       if (c.component() == erasure::kTrainedModel && c.state() == v1::PENDING) {
         state_.model_pending.insert(receipt.receipt_id());

@@ -10,6 +10,8 @@
 namespace portrait {
 
 inline constexpr int kMaxIdBytes = 64;
+// An event_id (the producer's idempotency key).
+inline constexpr int kMaxEventIdBytes = 128;
 
 // OK if `id` is 1 to `max_bytes` bytes of [A-Za-z0-9_.:@-]; otherwise
 // INVALID_ARGUMENT naming `field` and the limit.

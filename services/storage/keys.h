@@ -39,9 +39,11 @@ struct EventKeyParts {
 absl::StatusOr<EventKeyParts> ParseEventKey(absl::string_view key);
 
 // kEventIds key: user_id 0x00 | signal (1 byte) | event_id; the value is
-// empty. Idempotency is per user and signal: the same event id sent for two
-// users (or two signals) names two events. Sharing the events' prefix lets
-// one DeleteRange erase a signal's idempotency keys with its events.
+// empty while the event is stored, and the deletion's receipt id once
+// DeleteRecord erased it (a tombstone that refuses the id again). Idempotency
+// is per user and signal: the same event id sent for two users (or two signals)
+// names two events. Sharing the events' prefix lets one DeleteRange erase a
+// signal's idempotency keys with its events.
 std::string EventIdKey(absl::string_view user_id, uint8_t signal,
                        absl::string_view event_id);
 

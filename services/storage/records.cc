@@ -130,6 +130,9 @@ To CopyEntry(const From& from) {
   to.set_new_value(from.new_value());
   to.set_action(from.action());
   to.set_receipt_id(from.receipt_id());
+  if (from.has_record_deletion()) {
+    *to.mutable_record_deletion() = from.record_deletion();
+  }
   return to;
 }
 
@@ -147,6 +150,7 @@ To CopyReceipt(const From& from) {
     copy->set_state(c.state());
     copy->set_deadline_ms(c.deadline_ms());
     copy->set_done_at_ms(c.done_at_ms());
+    copy->set_event_id(c.event_id());
   }
   return to;
 }
