@@ -1,12 +1,21 @@
-// Deleting one record through a real server (ProfileService.DeleteRecord):
-// the event is gone from storage, the portrait, the shared counts and, once
-// the receipt is DONE, the trained model and the database files; the ledger
-// names it; a retried delete is answered as replayed; the event sent again
-// is REJECTED RECORD_DELETED; every bad request gets its own status code.
-// (That the answers then equal a server's that never saw the event is the
-// strip-equivalence test's DeleteRecord part.)
+// Deleting through a real server.
+//
+// One record (ProfileService.DeleteRecord): the event is gone from storage,
+// the portrait, the shared counts and, once the receipt is DONE, the trained
+// model and the database files; the ledger names it; a retried delete is
+// answered as replayed; the event sent again is REJECTED RECORD_DELETED.
+//
+// An account (ProfileService.DeleteUser): every signal's data, the push
+// history, the person and their posts are gone; the id is a tombstone that
+// refuses events, consent changes, record deletions and catalog items; a
+// retry is replayed; the receipt completes.
+//
+// Every bad request gets its own status code. (That the answers then equal
+// a server's that never saw the event or the user is the strip-equivalence
+// test's part.)
 #include <grpcpp/grpcpp.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,7 +109,8 @@ class DeletionTest : public ::testing::Test {
     request.set_user_id(user);
     v1::GetProfileResponse response;
     grpc::ClientContext context;
-    EXPECT_TRUE(portrait_.profile->GetProfile(&context, request, &response).ok());
+    EXPECT_TRUE(
+        portrait_.profile->GetProfile(&context, request, &response).ok());
     std::vector<std::string> labels;
     for (const v1::FeatureBlock& block : response.blocks()) {
       if (block.signal() != v1::LIKE) continue;
@@ -125,8 +135,44 @@ class DeletionTest : public ::testing::Test {
     v1::GetConsentHistoryResponse response;
     grpc::ClientContext context;
     EXPECT_TRUE(
-        portrait_.consent->GetConsentHistory(&context, request, &response).ok());
+        portrait_.consent->GetConsentHistory(&context, request, &response)
+            .ok());
     return {response.entries().begin(), response.entries().end()};
+  }
+
+  grpc::Status DeleteUser(const std::string& user,
+                          v1::DeleteUserResponse* response,
+                          v1::Requester requester = v1::REQUESTER_USER,
+                          const std::string& caller = "deletion-test") {
+    v1::DeleteUserRequest request;
+    request.set_user_id(user);
+    request.set_requester(requester);
+    request.set_caller_id(caller);
+    grpc::ClientContext context;
+    return portrait_.profile->DeleteUser(&context, request, response);
+  }
+
+  grpc::Status Upsert(const v1::Item& item) {
+    v1::UpsertItemsRequest request;
+    *request.add_items() = item;
+    v1::UpsertItemsResponse response;
+    grpc::ClientContext context;
+    return portrait_.ingest->UpsertItems(&context, request, &response);
+  }
+
+  std::vector<v1::ItemRef> Recommend(const std::string& user,
+                                     v1::Surface surface) {
+    v1::RecommendRequest request;
+    request.set_user_id(user);
+    request.set_surface(surface);
+    request.set_limit(20);
+    v1::RecommendResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(
+        portrait_.recommend->Recommend(&context, request, &response).ok());
+    std::vector<v1::ItemRef> items;
+    for (const auto& item : response.items()) items.push_back(item.item());
+    return items;
   }
 
   TempDir dir_;
@@ -134,12 +180,21 @@ class DeletionTest : public ::testing::Test {
   TestServer portrait_;
 };
 
+bool Holds(const std::vector<v1::ItemRef>& items, v1::ItemKind kind,
+           const std::string& id) {
+  for (const v1::ItemRef& item : items) {
+    if (item.kind() == kind && item.id() == id) return true;
+  }
+  return false;
+}
+
 TEST_F(DeletionTest, DeletingALikeErasesAndUnlearnsItWithAReceipt) {
   Record({Like("ann", "like-1", "p1", kNow - 5000),
           Like("ann", "like-2", "p2", kNow - 4000),
           Like("bob", "bob-1", "p1", kNow - 3000)});
   ASSERT_TRUE(portrait_.server->TrainModel().ok());
-  ASSERT_THAT(Liked("ann"), testing::UnorderedElementsAre("post:p1", "post:p2"));
+  ASSERT_THAT(Liked("ann"),
+              testing::UnorderedElementsAre("post:p1", "post:p2"));
 
   v1::DeleteRecordResponse deleted;
   ASSERT_TRUE(Delete(Deletion("ann", v1::LIKE, "like-1"), &deleted).ok());
@@ -184,8 +239,8 @@ TEST_F(DeletionTest, DeletingALikeErasesAndUnlearnsItWithAReceipt) {
 
   // After a restart the event stays gone.
   portrait_.Stop();
-  ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_,
-                              dir_.path() + "/r"));
+  ASSERT_TRUE(
+      portrait_.Start(dir_.path() + "/db", &clock_, dir_.path() + "/r"));
   EXPECT_EQ(Stored("ann", v1::LIKE), 1);
   EXPECT_THAT(Liked("ann"), testing::ElementsAre("post:p2"));
 }
@@ -210,8 +265,8 @@ TEST_F(DeletionTest, ARetriedDeleteIsReplayedAndTheEventCannotComeBack) {
 
   // Also after a restart.
   portrait_.Stop();
-  ASSERT_TRUE(portrait_.Start(dir_.path() + "/db", &clock_,
-                              dir_.path() + "/r"));
+  ASSERT_TRUE(
+      portrait_.Start(dir_.path() + "/db", &clock_, dir_.path() + "/r"));
   EXPECT_EQ(Record({like}).results(0).reason(), v1::RECORD_DELETED);
   ASSERT_TRUE(Delete(Deletion("ann", v1::LIKE, "like-1"), &again).ok());
   EXPECT_TRUE(again.replayed());
@@ -282,6 +337,209 @@ TEST_F(DeletionTest, EveryBadRequestHasItsOwnCode) {
   // Nothing of the refused requests happened.
   EXPECT_EQ(Stored("ann", v1::LIKE), 1);
   EXPECT_TRUE(Ledger("ann").empty());
+}
+
+class AccountDeletionTest : public DeletionTest {
+ protected:
+  void SetUp() override {
+    DeletionTest::SetUp();
+    // zed: a person with a post of their own, liked, followed, befriended,
+    // searching and pushed to.
+    v1::UpsertItemsRequest catalog;
+    for (const std::string& user : {"ann", "zed"}) {
+      catalog.add_items()->mutable_person()->set_user_id(user);
+    }
+    v1::Post* post = catalog.add_items()->mutable_post();
+    post->set_post_id("zed-post");
+    post->set_author_id("zed");
+    post->set_created_at_ms(kNow - 60'000);
+    v1::UpsertItemsResponse upserted;
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        portrait_.ingest->UpsertItems(&context, catalog, &upserted).ok());
+    std::vector<v1::Event> events = {
+        Like("zed", "z1", "p1", kNow - 9000),
+        Like("zed", "z2", "p2", kNow - 8000),
+        Like("ann", "a1", "p1", kNow - 7000),
+        Like("ann", "a2", "zed-post", kNow - 6000),
+    };
+    v1::Event search;
+    search.set_event_id("z3");
+    search.set_user_id("zed");
+    search.set_signal(v1::SEARCH);
+    search.set_occurred_at_ms(kNow - 5000);
+    search.mutable_search()->set_query("zed's query");
+    events.push_back(search);
+    v1::Event befriend;
+    befriend.set_event_id("z4");
+    befriend.set_user_id("zed");
+    befriend.set_signal(v1::FRIEND);
+    befriend.set_occurred_at_ms(kNow - 4000);
+    befriend.mutable_target()->set_kind(v1::ITEM_USER);
+    befriend.mutable_target()->set_id("ann");
+    events.push_back(befriend);
+    v1::Event follow = befriend;  // bob follows zed: zed is a popular person.
+    follow.set_event_id("b1");
+    follow.set_user_id("bob");
+    follow.set_signal(v1::FOLLOW);
+    follow.mutable_target()->set_id("zed");
+    events.push_back(follow);
+    ASSERT_EQ(Record(events).stored(), static_cast<int>(events.size()));
+    v1::RecordPushesRequest pushes;
+    v1::SentPush* sent = pushes.add_pushes();
+    sent->set_user_id("zed");
+    sent->set_purpose(v1::PUSH_CONTENT);
+    sent->mutable_item()->set_kind(v1::ITEM_POST);
+    sent->mutable_item()->set_id("p3");
+    sent->set_sent_at_ms(kNow - 1000);
+    v1::RecordPushesResponse recorded;
+    grpc::ClientContext push_context;
+    ASSERT_TRUE(
+        portrait_.push->RecordPushes(&push_context, pushes, &recorded).ok());
+    ASSERT_TRUE(portrait_.server->TrainModel().ok());
+  }
+
+  int ExportedPushes(const std::string& user) {
+    v1::ExportUserDataRequest request;
+    request.set_user_id(user);
+    grpc::ClientContext context;
+    auto reader = portrait_.profile->ExportUserData(&context, request);
+    v1::ExportPart part;
+    int pushes = 0;
+    while (reader->Read(&part)) pushes += part.has_push() ? 1 : 0;
+    EXPECT_TRUE(reader->Finish().ok());
+    return pushes;
+  }
+};
+
+TEST_F(AccountDeletionTest, EverythingOfTheUserGoesAndTheIdIsATombstone) {
+  ASSERT_TRUE(Holds(Recommend("ann", v1::PEOPLE), v1::ITEM_USER, "zed"));
+  ASSERT_TRUE(Holds(Recommend("bob", v1::FEED), v1::ITEM_POST, "zed-post"));
+  ASSERT_EQ(ExportedPushes("zed"), 1);
+
+  v1::DeleteUserResponse deleted;
+  ASSERT_TRUE(DeleteUser("zed", &deleted, v1::REQUESTER_PRIVACY_DESK).ok());
+  EXPECT_FALSE(deleted.replayed());
+  // A STRIP's components for each signal that held data (LIKE, SEARCH,
+  // FRIEND, and the rest granted by default), none for the others.
+  std::set<v1::Signal> stripped;
+  for (const v1::ErasureComponent& c : deleted.receipt().components()) {
+    stripped.insert(c.signal());
+    EXPECT_EQ(c.action(), v1::STRIP);
+  }
+  EXPECT_TRUE(stripped.count(v1::LIKE) && stripped.count(v1::SEARCH) &&
+              stripped.count(v1::FRIEND));
+  EXPECT_FALSE(stripped.count(v1::LOCATION)) << "never granted: no data";
+
+  // Nothing of zed's is stored or served.
+  for (v1::Signal signal : {v1::LIKE, v1::SEARCH, v1::FRIEND}) {
+    EXPECT_EQ(Stored("zed", signal), 0) << v1::Signal_Name(signal);
+  }
+  EXPECT_TRUE(Liked("zed").empty());
+  EXPECT_EQ(ExportedPushes("zed"), 0);
+  // Neither offered as a person nor through their post.
+  EXPECT_FALSE(Holds(Recommend("ann", v1::PEOPLE), v1::ITEM_USER, "zed"));
+  EXPECT_FALSE(Holds(Recommend("bob", v1::FEED), v1::ITEM_POST, "zed-post"));
+  // ann's own like of zed's post stays hers.
+  EXPECT_EQ(Stored("ann", v1::LIKE), 2);
+
+  // The ledger: a STRIP entry per signal that held data, then the account.
+  const std::vector<v1::LedgerEntry> ledger = Ledger("zed");
+  ASSERT_FALSE(ledger.empty());
+  EXPECT_TRUE(ledger.back().account_deletion());
+  EXPECT_EQ(ledger.back().new_value(), "deleted");
+  EXPECT_EQ(ledger.back().requester(), v1::REQUESTER_PRIVACY_DESK);
+  for (size_t i = 0; i + 1 < ledger.size(); ++i) {
+    EXPECT_EQ(ledger[i].change().signal().action(), v1::STRIP);
+    EXPECT_EQ(ledger[i].new_value(), "STRIPPED");
+    EXPECT_EQ(ledger[i].receipt_id(), deleted.receipt_id());
+  }
+
+  // The tombstone refuses everything that would bring zed back.
+  const v1::RecordEventsResponse late =
+      Record({Like("zed", "z9", "p3", kNow - 100)});
+  EXPECT_EQ(late.results(0).reason(), v1::ACCOUNT_DELETED);
+  v1::SetConsentRequest grant;
+  grant.set_user_id("zed");
+  grant.set_requester(v1::REQUESTER_USER);
+  grant.set_caller_id("deletion-test");
+  grant.set_request_id("after-deletion");
+  grant.set_policy_version(1);
+  grant.add_changes()->mutable_signal()->set_signal(v1::LIKE);
+  grant.mutable_changes(0)->mutable_signal()->set_grant(true);
+  v1::SetConsentResponse granted;
+  grpc::ClientContext consent_context;
+  EXPECT_EQ(portrait_.consent->SetConsent(&consent_context, grant, &granted)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::DeleteRecordResponse record;
+  EXPECT_EQ(Delete(Deletion("zed", v1::LIKE, "z1"), &record).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::Item person;
+  person.mutable_person()->set_user_id("zed");
+  const grpc::Status person_status = Upsert(person);
+  EXPECT_EQ(person_status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(person_status.error_message(),
+              HasSubstr("items[0].person.user_id: the account of zed"));
+  v1::Item post;
+  post.mutable_post()->set_post_id("zed-post-2");
+  post.mutable_post()->set_author_id("zed");
+  post.mutable_post()->set_created_at_ms(kNow);
+  const grpc::Status post_status = Upsert(post);
+  EXPECT_EQ(post_status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(post_status.error_message(), HasSubstr("post.author_id"));
+
+  // A retry is replayed; the receipt completes; a restart changes nothing.
+  v1::DeleteUserResponse again;
+  ASSERT_TRUE(DeleteUser("zed", &again).ok());
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(again.receipt_id(), deleted.receipt_id());
+  EXPECT_EQ(Ledger("zed").size(), ledger.size());
+  ASSERT_TRUE(portrait_.server->TrainModel().ok());
+  ASSERT_TRUE(portrait_.server->RunMaintenance().ok());
+  EXPECT_TRUE(Status(deleted.receipt_id()).complete())
+      << Status(deleted.receipt_id()).ShortDebugString();
+  portrait_.Stop();
+  ASSERT_TRUE(
+      portrait_.Start(dir_.path() + "/db", &clock_, dir_.path() + "/r"));
+  EXPECT_FALSE(Holds(Recommend("ann", v1::PEOPLE), v1::ITEM_USER, "zed"));
+  EXPECT_FALSE(Holds(Recommend("bob", v1::FEED), v1::ITEM_POST, "zed-post"));
+  EXPECT_EQ(Stored("zed", v1::LIKE), 0);
+  EXPECT_EQ(Record({Like("zed", "z10", "p3", kNow - 100)}).results(0).reason(),
+            v1::ACCOUNT_DELETED);
+}
+
+TEST_F(AccountDeletionTest, AnUnknownUserIsTombstonedToo) {
+  v1::DeleteUserResponse deleted;
+  ASSERT_TRUE(DeleteUser("nobody", &deleted).ok());
+  EXPECT_EQ(
+      Record({Like("nobody", "n1", "p1", kNow - 100)}).results(0).reason(),
+      v1::ACCOUNT_DELETED);
+  EXPECT_TRUE(Ledger("nobody").back().account_deletion());
+}
+
+TEST_F(AccountDeletionTest, MalformedDeletionsNameTheFieldAndDeleteNothing) {
+  const struct {
+    std::string user;
+    v1::Requester requester;
+    std::string caller;
+    std::string field;
+  } cases[] = {
+      {"not valid!", v1::REQUESTER_USER, "desk", "user_id"},
+      {"zed", v1::REQUESTER_SYSTEM, "desk", "requester"},
+      {"zed", v1::REQUESTER_UNSPECIFIED, "desk", "requester"},
+      {"zed", v1::REQUESTER_USER, "", "caller_id"},
+  };
+  for (const auto& c : cases) {
+    v1::DeleteUserResponse response;
+    const grpc::Status status =
+        DeleteUser(c.user, &response, c.requester, c.caller);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.field;
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+  EXPECT_EQ(Stored("zed", v1::LIKE), 2);
+  EXPECT_TRUE(Holds(Recommend("ann", v1::PEOPLE), v1::ITEM_USER, "zed"));
 }
 
 }  // namespace

@@ -23,6 +23,13 @@
 // once its receipt says the model is DONE every answer, the target's own
 // profile included, must be the same, and stay so after the event is sent
 // to A again (refused) and after a restart.
+//
+// And for deleting an account (ProfileService.DeleteUser): B never sees the
+// target user at all (no events, consent, person or authored posts; other
+// users' events that name them arrive in both); A sees everything, then
+// deletes the account. Once its receipt is DONE every other user's answers
+// must equal B's, also after more events (the target's refused by A) and
+// a restart.
 #include <grpcpp/grpcpp.h>
 
 #include <cmath>
@@ -108,9 +115,11 @@ struct Observation {
   std::vector<v1::GetProfileResponse> profiles;
 };
 
-Observation Observe(TestServer& s) {
+// Every user's but `skip`'s.
+Observation Observe(TestServer& s, const std::string& skip = "") {
   Observation o;
   for (int u = 0; u < kUsers; ++u) {
+    if (User(u) == skip) continue;
     for (v1::Surface surface : {v1::FEED, v1::BRANDS, v1::PEOPLE}) {
       v1::RecommendRequest request;
       request.set_user_id(User(u));
@@ -386,6 +395,96 @@ bool RunDeleteRecord(uint32_t seed, v1::Signal signal) {
   return differed;
 }
 
+// A sees the target user and deletes their account; B never sees them.
+// Returns whether A and B differed before the deletion.
+bool RunDeleteUser(uint32_t seed) {
+  TempDir dir;
+  FakeClock clock(kStartMs);
+  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
+  const std::string dir_a = dir.path() + "/a", dir_b = dir.path() + "/b";
+  TestServer a, b;
+  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
+    return false;
+  }
+  RandomWorld world(seed, v1::LIKE);
+  const int target_index = world.Pick(kUsers);
+  const std::string target = User(target_index);
+  {
+    v1::UpsertItemsRequest catalog = world.Catalog();
+    v1::UpsertItemsRequest without;
+    for (const v1::Item& item : catalog.items()) {
+      if (item.person().user_id() != target &&
+          item.post().author_id() != target) {
+        *without.add_items() = item;
+      }
+    }
+    for (auto [s, request] :
+         {std::pair{&a, &catalog}, std::pair{&b, &without}}) {
+      v1::UpsertItemsResponse response;
+      grpc::ClientContext context;
+      EXPECT_TRUE(s->ingest->UpsertItems(&context, *request, &response).ok());
+    }
+  }
+  for (int u = 0; u < kUsers; ++u) {
+    for (v1::Signal sensitive : {v1::LOCATION, v1::CONTACTS}) {
+      const auto request = SignalChange(User(u), sensitive, true,
+                                        v1::REVOCATION_ACTION_UNSPECIFIED,
+                                        absl::StrCat("opt-in-", sensitive));
+      SetConsent(a, request);
+      if (u != target_index) SetConsent(b, request);
+    }
+  }
+  clock.AdvanceMillis(1000);
+  auto send_both = [&](int rounds) {
+    for (int round = 0; round < rounds; ++round) {
+      std::vector<v1::Event> events =
+          world.Batch(40, clock.NowMillis(), target_index);
+      std::vector<v1::Event> without;
+      for (const v1::Event& e : events) {
+        if (e.user_id() != target) without.push_back(e);
+      }
+      Send(a, events);
+      Send(b, without);
+      clock.AdvanceMillis(60'000);
+    }
+  };
+  send_both(6);
+  Train(a);
+  Train(b);
+  const bool differed = !Same(Observe(a, target), Observe(b, target), target,
+                              v1::SIGNAL_UNSPECIFIED, false);
+  v1::DeleteUserRequest request;
+  request.set_user_id(target);
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("equivalence-test");
+  v1::DeleteUserResponse deleted;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = a.profile->DeleteUser(&context, request, &deleted);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(ModelState(a, deleted.receipt_id()), v1::PENDING);
+  Train(a);
+  Train(b);
+  EXPECT_EQ(ModelState(a, deleted.receipt_id()), v1::DONE);
+  EXPECT_TRUE(Same(Observe(a, target), Observe(b, target), target,
+                   v1::SIGNAL_UNSPECIFIED, true))
+      << "once the account deletion's receipt says the model is DONE";
+  send_both(1);
+  EXPECT_TRUE(Same(Observe(a, target), Observe(b, target), target,
+                   v1::SIGNAL_UNSPECIFIED, true))
+      << "after more events";
+  a.Stop();
+  b.Stop();
+  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
+    return differed;
+  }
+  EXPECT_TRUE(Same(Observe(a, target), Observe(b, target), target,
+                   v1::SIGNAL_UNSPECIFIED, true))
+      << "after restarting both";
+  return differed;
+}
+
 int Seeds() {
   const char* env = std::getenv("PORTRAIT_EQUIVALENCE_SEEDS");
   return env != nullptr ? std::max(1, std::atoi(env)) : 2;
@@ -440,6 +539,19 @@ TEST(StripEquivalenceTest, DeletingOneRecordEqualsNeverHavingIt) {
   std::printf("%d deletions; the deleted event changed answers in %d\n", runs,
               differed);
   EXPECT_GE(differed * 2, runs) << "the deleted events rarely mattered";
+}
+
+TEST(StripEquivalenceTest, DeletingAnAccountEqualsNeverHavingSeenIt) {
+  const int runs = 3 * Seeds();
+  int differed = 0;
+  for (int seed = 1; seed <= runs; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    differed += RunDeleteUser(seed * 7919) ? 1 : 0;
+    if (HasFatalFailure()) return;
+  }
+  std::printf("%d account deletions; the user changed others' answers in %d\n",
+              runs, differed);
+  EXPECT_EQ(differed, runs) << "the deleted user rarely mattered";
 }
 
 }  // namespace

@@ -261,6 +261,18 @@ absl::Status ApplyOne(const Context& ctx, const v1::ConsentChange& change,
   return Invalid(field, "has no change");
 }
 
+// A person or their representative, never the system itself.
+absl::Status ValidateRequester(v1::Requester requester) {
+  if (requester == v1::REQUESTER_UNSPECIFIED ||
+      requester == v1::REQUESTER_SYSTEM || !v1::Requester_IsValid(requester)) {
+    return Invalid("requester",
+                   absl::StrCat("must be REQUESTER_USER, REQUESTER_GUARDIAN or "
+                                "REQUESTER_PRIVACY_DESK, not ",
+                                requester));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
@@ -269,15 +281,7 @@ absl::Status ValidateSetConsent(const v1::SetConsentRequest& request,
   PORTRAIT_RETURN_IF_ERROR(ValidateId(request.caller_id(), "caller_id"));
   PORTRAIT_RETURN_IF_ERROR(
       ValidateId(request.request_id(), "request_id", kMaxRequestIdBytes));
-  if (request.requester() == v1::REQUESTER_UNSPECIFIED ||
-      request.requester() == v1::REQUESTER_SYSTEM ||
-      !v1::Requester_IsValid(request.requester())) {
-    return Invalid("requester",
-                   absl::StrCat("must be REQUESTER_USER, REQUESTER_GUARDIAN or "
-                                "REQUESTER_PRIVACY_DESK, "
-                                "not ",
-                                request.requester()));
-  }
+  PORTRAIT_RETURN_IF_ERROR(ValidateRequester(request.requester()));
   if (request.policy_version() < 1 ||
       request.policy_version() > policy.version()) {
     return Invalid(
@@ -308,15 +312,54 @@ absl::Status ValidateDeleteRecord(const v1::DeleteRecordRequest& request) {
   PORTRAIT_RETURN_IF_ERROR(
       ValidateId(request.event_id(), "event_id", kMaxEventIdBytes));
   PORTRAIT_RETURN_IF_ERROR(ValidateId(request.caller_id(), "caller_id"));
-  if (request.requester() == v1::REQUESTER_UNSPECIFIED ||
-      request.requester() == v1::REQUESTER_SYSTEM ||
-      !v1::Requester_IsValid(request.requester())) {
-    return Invalid("requester",
-                   absl::StrCat("must be REQUESTER_USER, REQUESTER_GUARDIAN or "
-                                "REQUESTER_PRIVACY_DESK, not ",
-                                request.requester()));
+  return ValidateRequester(request.requester());
+}
+
+absl::Status ValidateDeleteUser(const v1::DeleteUserRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(request.user_id(), "user_id"));
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(request.caller_id(), "caller_id"));
+  return ValidateRequester(request.requester());
+}
+
+absl::StatusOr<AppliedChanges> DeleteAccount(
+    const ConsentPolicy& policy, const v1::DeleteUserRequest& request,
+    int64_t now_ms, storage::ConsentRecord* record) {
+  // A STRIP of every signal, as SetConsent would apply it.
+  v1::SetConsentRequest strip_all;
+  strip_all.set_user_id(request.user_id());
+  strip_all.set_requester(request.requester());
+  strip_all.set_caller_id(request.caller_id());
+  strip_all.set_policy_version(policy.version());
+  for (int s = v1::Signal_MIN + 1; s <= v1::Signal_MAX; ++s) {
+    if (!v1::Signal_IsValid(s)) continue;
+    v1::SignalChange* change = strip_all.add_changes()->mutable_signal();
+    change->set_signal(static_cast<v1::Signal>(s));
+    change->set_action(v1::STRIP);
   }
-  return absl::OkStatus();
+  PORTRAIT_ASSIGN_OR_RETURN(
+      AppliedChanges applied,
+      ApplyChanges(policy, strip_all, now_ms, /*minor_by_stated_age=*/false,
+                   record));
+  // Signals that held nothing (DENIED, STRIPPED) changed nothing: no entry.
+  auto& entries = applied.entries;
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const v1::LedgerEntry& e) {
+                                 return e.old_value() == e.new_value();
+                               }),
+                entries.end());
+  record->clear_relationships();
+  record->set_account_deleted(true);
+  v1::LedgerEntry account;
+  account.set_at_ms(now_ms);
+  account.set_caller_id(request.caller_id());
+  account.set_requester(request.requester());
+  account.set_policy_version(policy.version());
+  account.set_account_deletion(true);
+  account.set_old_value("active");
+  account.set_new_value("deleted");
+  account.set_action(v1::STRIP);
+  entries.push_back(std::move(account));
+  return applied;
 }
 
 v1::LedgerEntry RecordDeletionEntry(const v1::DeleteRecordRequest& request,

@@ -35,6 +35,19 @@ struct AppliedChanges {
 // formed (see DeleteRecordRequest in consent.proto).
 absl::Status ValidateDeleteRecord(const v1::DeleteRecordRequest& request);
 
+// INVALID_ARGUMENT, naming the field, unless `request` is well formed (see
+// DeleteUserRequest in consent.proto).
+absl::Status ValidateDeleteUser(const v1::DeleteUserRequest& request);
+
+// Deletes the account in `*record` (a copy the caller writes only on
+// success): STRIPs every signal that holds data (an entry and a revocation
+// each), drops the user's relationships and marks the id deleted; the last
+// entry is the account's. REQUIRES: not already deleted, and a request that
+// passed ValidateDeleteUser.
+absl::StatusOr<AppliedChanges> DeleteAccount(
+    const ConsentPolicy& policy, const v1::DeleteUserRequest& request,
+    int64_t now_ms, storage::ConsentRecord* record);
+
 // The ledger entry of a DeleteRecord of the event at `occurred_at_ms`
 // (sequence and receipt_id are left for the ledger to fill).
 v1::LedgerEntry RecordDeletionEntry(const v1::DeleteRecordRequest& request,

@@ -107,9 +107,10 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
       c->set_deadline_ms(now_ms + duty.deadline_ms);
     }
   }
-  if (!commit.revocations.empty()) {
-    const RevocationCommit revocation{user, receipt.receipt_id(), first, now_ms,
-                                      commit.revocations};
+  if (!commit.revocations.empty() || commit.account_deletion) {
+    const RevocationCommit revocation{
+        user,   receipt.receipt_id(), first,
+        now_ms, commit.revocations,   commit.account_deletion};
     for (ConsentObserver* observer : options_.observers) {
       observer->AddToCommit(revocation, batch);
     }
@@ -210,17 +211,8 @@ absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
     if (!id_value.ok()) return id_value.status();
     if (!id_value->empty()) {
       // Deleted before: the tombstone holds the deletion's receipt id.
-      std::string receipt_user;
-      int64_t sequence = 0;
-      PORTRAIT_RETURN_IF_ERROR(
-          ParseReceiptId(*id_value, &receipt_user, &sequence));
-      PORTRAIT_ASSIGN_OR_RETURN(
-          std::string stored,
-          store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
-      PORTRAIT_ASSIGN_OR_RETURN(
-          storage::ReceiptRecord receipt,
-          ParseStored<storage::ReceiptRecord>(stored, "receipt"));
-      *response.mutable_receipt() = FromRecord(receipt);
+      PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                                ReadReceipt(*id_value));
       response.set_receipt_id(response.receipt().receipt_id());
       response.set_replayed(true);
       PORTRAIT_RETURN_IF_ERROR(
@@ -281,6 +273,71 @@ absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
   return response;
 }
 
+absl::StatusOr<v1::DeleteUserResponse> ConsentLedger::DeleteUser(
+    const v1::DeleteUserRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(ValidateDeleteUser(request));
+  const std::string& user = request.user_id();
+  bool erasure_pending = false;
+  v1::DeleteUserResponse response;
+  {
+    UserLocks::Guard guard = locks_->Lock(user);
+    const int64_t now_ms = clock_->NowMillis();
+    Commit commit;
+    commit.user_id = user;
+    PORTRAIT_ASSIGN_OR_RETURN(commit.before, ReadConsentRecord(store_, user));
+    if (commit.before.account_deleted()) {
+      PORTRAIT_ASSIGN_OR_RETURN(
+          *response.mutable_receipt(),
+          ReadReceipt(commit.before.deletion_receipt_id()));
+      response.set_receipt_id(response.receipt().receipt_id());
+      response.set_replayed(true);
+      PORTRAIT_RETURN_IF_ERROR(
+          NotifyCommitted(user, commit.before, response.receipt()));
+      return response;
+    }
+    commit.after = commit.before;
+    PORTRAIT_ASSIGN_OR_RETURN(
+        AppliedChanges applied,
+        DeleteAccount(*policy_, request, now_ms, &commit.after));
+    commit.entries = std::move(applied.entries);
+    commit.revocations = std::move(applied.revocations);
+    commit.account_deletion = true;
+    commit.after.set_deletion_receipt_id(
+        ReceiptId(user, commit.before.last_sequence() + 1));
+
+    WriteBatch batch;
+    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                              BuildCommit(commit, now_ms, &batch));
+    const std::string pushes = UserPrefix(user);
+    batch.DeleteRange(Column::kPush, pushes, PrefixEnd(pushes));
+    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+    PORTRAIT_RETURN_IF_ERROR(
+        NotifyCommitted(user, commit.after, response.receipt()));
+    response.set_receipt_id(response.receipt().receipt_id());
+    for (const v1::ErasureComponent& c : response.receipt().components()) {
+      erasure_pending |= c.state() == v1::PENDING;
+    }
+  }
+  if (erasure_pending && options_.on_background_work) {
+    options_.on_background_work();
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ErasureReceipt> ConsentLedger::ReadReceipt(
+    absl::string_view receipt_id) {
+  std::string user;
+  int64_t sequence = 0;
+  PORTRAIT_RETURN_IF_ERROR(ParseReceiptId(receipt_id, &user, &sequence));
+  PORTRAIT_ASSIGN_OR_RETURN(
+      std::string stored,
+      store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
+  PORTRAIT_ASSIGN_OR_RETURN(
+      storage::ReceiptRecord record,
+      ParseStored<storage::ReceiptRecord>(stored, "receipt"));
+  return FromRecord(record);
+}
+
 absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
     const v1::SetConsentRequest& request, const std::string& stored) {
   PORTRAIT_ASSIGN_OR_RETURN(
@@ -294,17 +351,9 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::Replay(
   v1::SetConsentResponse response;
   response.set_receipt_id(processed.receipt_id());
   response.set_replayed(true);
-  std::string user;
-  int64_t sequence = 0;
-  PORTRAIT_RETURN_IF_ERROR(
-      ParseReceiptId(processed.receipt_id(), &user, &sequence));
-  PORTRAIT_ASSIGN_OR_RETURN(
-      std::string receipt,
-      store_->Get(Column::kConsent, ReceiptKey(user, sequence)));
-  PORTRAIT_ASSIGN_OR_RETURN(
-      storage::ReceiptRecord record,
-      ParseStored<storage::ReceiptRecord>(receipt, "receipt"));
-  *response.mutable_receipt() = FromRecord(record);
+  PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                            ReadReceipt(processed.receipt_id()));
+  const std::string& user = request.user_id();
   PORTRAIT_ASSIGN_OR_RETURN(storage::ConsentRecord consent,
                             ReadConsentRecord(store_, user));
   PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user, consent, response.receipt()));

@@ -70,6 +70,14 @@ class ConsentLedger {
   absl::StatusOr<v1::DeleteRecordResponse> DeleteRecord(
       const v1::DeleteRecordRequest& request);
 
+  // Deletes the account (see DeleteUser in profile.proto): one synced batch
+  // strips every signal that holds data, deletes the push history, takes
+  // what the observers add (the person and their posts from the catalog)
+  // and marks the id deleted, with the ledger entries and one receipt.
+  // Idempotent by user_id.
+  absl::StatusOr<v1::DeleteUserResponse> DeleteUser(
+      const v1::DeleteUserRequest& request);
+
   // Strips every FROZEN signal whose retention deadline is at or before now
   // (at most `limit` per call), each as its own atomic commit with a ledger
   // entry by REQUESTER_SYSTEM. Returns how many were stripped.
@@ -85,12 +93,15 @@ class ConsentLedger {
     storage::ConsentRecord after;
     std::vector<v1::LedgerEntry> entries;
     std::vector<Revocation> revocations;
+    bool account_deletion = false;
   };
 
   // Builds the batch of `commit` (ledger, record, receipt, erasure, freeze
   // deadlines) into *batch and returns the receipt. REQUIRES: the user's lock.
   absl::StatusOr<v1::ErasureReceipt> BuildCommit(Commit& commit, int64_t now_ms,
                                                  WriteBatch* batch);
+  // The stored receipt `receipt_id`.
+  absl::StatusOr<v1::ErasureReceipt> ReadReceipt(absl::string_view receipt_id);
   absl::StatusOr<v1::SetConsentResponse> Replay(
       const v1::SetConsentRequest& request, const std::string& stored);
   absl::StatusOr<v1::ConsentSnapshot> Snapshot(

@@ -52,7 +52,10 @@ struct RevocationCommit {
   const std::string& receipt_id;
   int64_t receipt_sequence;
   int64_t now_ms;
-  const std::vector<Revocation>& revocations;  // Never empty.
+  // Never empty, except for the deletion of an account that held no data.
+  const std::vector<Revocation>& revocations;
+  // DeleteUser: the account itself goes too.
+  bool account_deletion = false;
 };
 
 class ConsentObserver {

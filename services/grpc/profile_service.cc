@@ -76,4 +76,13 @@ grpc::Status ProfileServiceImpl::DeleteRecord(
       response);
 }
 
+grpc::Status ProfileServiceImpl::DeleteUser(
+    grpc::ServerContext* context, const v1::DeleteUserRequest* request,
+    v1::DeleteUserResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) { return ledger_->DeleteUser(*request); },
+      response);
+}
+
 }  // namespace portrait

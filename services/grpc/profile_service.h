@@ -32,10 +32,13 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   grpc::Status GetHistory(grpc::ServerContext* context,
                           const v1::GetHistoryRequest* request,
                           v1::GetHistoryResponse* response) override;
-  // Like a revocation, never limited.
+  // Like revocations, never limited.
   grpc::Status DeleteRecord(grpc::ServerContext* context,
                             const v1::DeleteRecordRequest* request,
                             v1::DeleteRecordResponse* response) override;
+  grpc::Status DeleteUser(grpc::ServerContext* context,
+                          const v1::DeleteUserRequest* request,
+                          v1::DeleteUserResponse* response) override;
 
  private:
   Store* const store_;

@@ -1,11 +1,14 @@
 #include "services/ingest/catalog_writer.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "services/consent/consent_store.h"
 #include "services/ingest/validation.h"
 #include "services/storage/keys.h"
 #include "services/storage/records.h"
@@ -28,12 +31,22 @@ std::string KeyOf(const v1::Item& item) {
   return std::string();  // Unreachable after ValidateItems.
 }
 
+// The account an item belongs to: a person's id, a post's author; empty for
+// brands and posts without an author.
+const std::string& AccountOf(const v1::Item& item) {
+  static const std::string* const kNone = new std::string();
+  if (item.has_person()) return item.person().user_id();
+  if (item.has_post()) return item.post().author_id();
+  return *kNone;
+}
+
 }  // namespace
 
-CatalogWriter::CatalogWriter(Store* store, const Clock* clock,
+CatalogWriter::CatalogWriter(Store* store, const Clock* clock, UserLocks* locks,
                              const ContactHasher* contacts, Hooks hooks)
     : store_(store),
       clock_(clock),
+      locks_(locks),
       contacts_(contacts),
       hooks_(std::move(hooks)) {}
 
@@ -50,6 +63,24 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
     if (contacts_ == nullptr) return NoContactKey(field + ".contacts");
     PORTRAIT_RETURN_IF_ERROR(
         contacts_->HashContacts(items[i].mutable_person(), field));
+  }
+  std::vector<std::string> accounts;
+  for (const v1::Item& item : items) {
+    if (!AccountOf(item).empty()) accounts.push_back(AccountOf(item));
+  }
+  std::sort(accounts.begin(), accounts.end());
+  accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+  const UserLocks::Guard guard = locks_->Lock(
+      std::vector<absl::string_view>(accounts.begin(), accounts.end()));
+  PORTRAIT_ASSIGN_OR_RETURN(const auto records,
+                            ReadConsentRecords(store_, accounts));
+  for (int i = 0; i < items.size(); ++i) {
+    const std::string& account = AccountOf(items[i]);
+    if (account.empty() || !records.at(account).account_deleted()) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "items[", i, "].",
+        items[i].has_person() ? "person.user_id" : "post.author_id",
+        ": the account of ", account, " was deleted"));
   }
   WriteBatch batch;
   for (const v1::Item& item : items) {

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "portrait/v1/ingest.pb.h"
 #include "services/ingest/contacts.h"
+#include "services/locking/user_locks.h"
 #include "services/storage/store.h"
 
 namespace portrait {
@@ -25,15 +26,18 @@ class CatalogWriter {
         deleted;
   };
 
-  // `store` and `clock` must outlive the writer. Hooks may be empty.
-  // `contacts` hashes people's contacts; nullptr: the server has no contact
-  // key and refuses them.
-  CatalogWriter(Store* store, const Clock* clock,
+  // `store`, `clock` and `locks` must outlive the writer. Hooks may be
+  // empty. `contacts` hashes people's contacts; nullptr: the server has no
+  // contact key and refuses them.
+  CatalogWriter(Store* store, const Clock* clock, UserLocks* locks,
                 const ContactHasher* contacts = nullptr, Hooks hooks = {});
 
   // People are stored, and passed to the hook, with their contacts replaced
-  // by keyed hashes. Errors: INVALID_ARGUMENT (nothing written);
-  // FAILED_PRECONDITION for contacts without a contact key; storage errors.
+  // by keyed hashes. A person or a post's author whose account was deleted
+  // is refused under that user's lock, so an upsert cannot slip in beside a
+  // DeleteUser. Errors: INVALID_ARGUMENT (nothing written);
+  // FAILED_PRECONDITION for contacts without a contact key or an item of a
+  // deleted account (nothing written); storage errors.
   absl::StatusOr<v1::UpsertItemsResponse> Upsert(
       const v1::UpsertItemsRequest& request);
   absl::StatusOr<v1::DeleteItemsResponse> Delete(
@@ -45,6 +49,7 @@ class CatalogWriter {
  private:
   Store* const store_;
   const Clock* const clock_;
+  UserLocks* const locks_;
   const ContactHasher* const contacts_;
   const Hooks hooks_;
   // Serialises writes with their hooks (so derived state sees them in write

@@ -15,7 +15,8 @@ class CatalogWriterTest : public ::testing::Test {
  protected:
   MemoryStore store_;
   FakeClock clock_{kNow};
-  CatalogWriter writer_{&store_, &clock_};
+  UserLocks locks_;
+  CatalogWriter writer_{&store_, &clock_, &locks_};
 };
 
 v1::ItemRef Ref(v1::ItemKind kind, const std::string& id) {

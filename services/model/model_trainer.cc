@@ -283,6 +283,7 @@ std::vector<ErasureDuty> ModelTrainer::Duties() const {
 
 void ModelTrainer::AddToCommit(const RevocationCommit& commit,
                                WriteBatch* batch) {
+  if (commit.revocations.empty()) return;  // Nothing the model holds.
   storage::PendingModel waiting;
   waiting.set_user_id(commit.user_id);
   waiting.set_receipt_sequence(commit.receipt_sequence);

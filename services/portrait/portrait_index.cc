@@ -14,6 +14,26 @@
 
 namespace portrait {
 
+namespace {
+
+// What the catalog holds of an account: the person and the posts they
+// authored.
+std::vector<v1::ItemRef> ItemsOfAccount(const CatalogIndex& catalog,
+                                        const std::string& user_id) {
+  std::vector<v1::ItemRef> refs;
+  if (catalog.Person(user_id) != nullptr) {
+    v1::ItemRef& person = refs.emplace_back();
+    person.set_kind(v1::ITEM_USER);
+    person.set_id(user_id);
+  }
+  for (const auto& [neg_created, label] : catalog.PostsOfAuthor(user_id)) {
+    refs.push_back(LabelRef(label));
+  }
+  return refs;
+}
+
+}  // namespace
+
 int32_t ItemInterner::Intern(const std::string& label) {
   auto [it, inserted] =
       ids_.try_emplace(label, static_cast<int32_t>(labels_.size()));
@@ -208,6 +228,11 @@ absl::Status PortraitIndex::OnConsentCommitted(
     UserPortrait& user = state_.users[user_id];
     user.consent = record;
     user.needs_rebuild |= edited;
+    if (record.account_deleted()) {
+      for (const v1::ItemRef& ref : ItemsOfAccount(state_.catalog, user_id)) {
+        state_.catalog.Delete(ref);
+      }
+    }
     for (const v1::ErasureComponent& c : receipt.components()) {
       if (c.component() == erasure::kTrainedModel && c.state() == v1::PENDING) {
         state_.model_pending.insert(receipt.receipt_id());
@@ -274,6 +299,16 @@ absl::Status PortraitIndex::FinishReconcile(const std::string& user_id,
     Reconcile(user_id, state_.users[user_id], stored, &missing);
   }
   return absl::OkStatus();
+}
+
+void PortraitIndex::AddToCommit(const RevocationCommit& commit,
+                                WriteBatch* batch) {
+  if (!commit.account_deletion) return;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const v1::ItemRef& ref :
+       ItemsOfAccount(state_.catalog, commit.user_id)) {
+    batch->Delete(Column::kCatalog, CatalogKey(ref.kind(), ref.id()));
+  }
 }
 
 std::vector<ErasureDuty> PortraitIndex::Duties() const {

@@ -109,6 +109,9 @@ class PortraitIndex : public ConsentObserver {
   // The user's portrait and the shared models counted from portraits
   // forget inside OnConsentCommitted: DONE on the receipt.
   std::vector<ErasureDuty> Duties() const override;
+  // An account deletion also deletes the person's catalog entry and the
+  // posts they authored, in the same batch.
+  void AddToCommit(const RevocationCommit& commit, WriteBatch* batch) override;
   // Removes receipts a serving model now covers from model_pending.
   void ForgetCovered(const std::vector<std::string>& receipt_ids);
   void OnItemsUpserted(

@@ -136,8 +136,8 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   catalog_hooks.deleted = [index](const auto& refs) {
     index->OnItemsDeleted(refs);
   };
-  catalog_ = std::make_unique<CatalogWriter>(store_, clock_, contacts_.get(),
-                                             std::move(catalog_hooks));
+  catalog_ = std::make_unique<CatalogWriter>(
+      store_, clock_, locks_.get(), contacts_.get(), std::move(catalog_hooks));
   eraser_ = std::make_unique<DiskEraser>(store_, clock_, locks_.get());
 
   // Everything that must forget a revoked signal, registered once: the

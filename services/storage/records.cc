@@ -130,6 +130,7 @@ To CopyEntry(const From& from) {
   to.set_new_value(from.new_value());
   to.set_action(from.action());
   to.set_receipt_id(from.receipt_id());
+  to.set_account_deletion(from.account_deletion());
   if (from.has_record_deletion()) {
     *to.mutable_record_deletion() = from.record_deletion();
   }
