@@ -1,12 +1,19 @@
 // crash_loop: kill -9 fault test. Runs the real portraitd as a child process
-// under concurrent ingest and revocations, SIGKILLs it at a random moment,
-// restarts it on the same data directory, and checks that
+// under concurrent ingest, revocations, record deletions and an account
+// deletion per round, SIGKILLs it at a random moment, restarts it on the
+// same data directory, and checks that
 //  - every acknowledged revocation holds (state, and no stored event of a
 //    stripped signal);
 //  - the one revocation in flight at the kill was applied whole or not at
 //    all: retrying it is answered "replayed" exactly when its effect is
 //    there, and the ledger's last entry per signal matches the state;
 //  - every acknowledged event is still stored (where no strip removed it);
+//  - every acknowledged record deletion holds (a retry is answered
+//    "replayed", the event sent again is not stored), and the one in flight
+//    was applied whole or not at all;
+//  - every acknowledged account deletion holds (no event left, the id
+//    refuses events), and the one in flight at the kill had either erased
+//    every event of the account or none;
 //  - every receipt's on-disk erasure completes after the restart.
 // Exits 0 when every round passes. The test suite runs a few rounds;
 // `bazel run //tests:crash_loop -- --rounds=200` soaks.
@@ -110,6 +117,21 @@ struct Op {
   int64_t since_ms = 0;  // From the response, when acked.
 };
 
+// One DeleteRecord of the deleter thread.
+struct RecordDeletion {
+  v1::Event event;
+  bool acked = false;
+};
+
+// The account the deleter thread creates and deletes in a round.
+struct AccountDeletion {
+  std::string user;
+  bool filled = false;  // Its events were acknowledged,
+  int64_t stored = 0;   // this many.
+  bool requested = false;
+  bool acked = false;
+};
+
 // Everything the clients saw acknowledged, by user.
 struct Observed {
   std::mutex mu;
@@ -118,6 +140,13 @@ struct Observed {
   std::map<std::string, int64_t> inflight_searches;  // Sent, not answered.
   std::vector<std::string> receipts;
   std::map<std::string, bool> ever_stripped_like;
+  // STORED SEARCH events not yet picked for deletion, by user.
+  std::map<std::string, std::vector<v1::Event>> deletable;
+  // SEARCH events deleted (acknowledged, or in flight and then retried)
+  // since the last check of the counts, by user.
+  std::map<std::string, int64_t> deleted_searches;
+  std::vector<RecordDeletion> deletions;
+  std::vector<AccountDeletion> accounts;
 };
 
 std::string User(int i) { return absl::StrCat("user", i); }
@@ -153,6 +182,7 @@ void IngestLoop(const std::shared_ptr<grpc::Channel>& channel, int thread,
       if (e.signal() == v1::SEARCH &&
           response.results(i).outcome() == v1::STORED) {
         ++seen->acked_searches[e.user_id()];
+        seen->deletable[e.user_id()].push_back(e);
       }
     }
   }
@@ -197,10 +227,202 @@ void RevokeLoop(const std::shared_ptr<grpc::Channel>& channel, int round,
   }
 }
 
+v1::DeleteRecordRequest DeletionOf(const v1::Event& event) {
+  v1::DeleteRecordRequest request;
+  request.set_user_id(event.user_id());
+  request.set_signal(event.signal());
+  request.set_event_id(event.event_id());
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("crash-loop");
+  return request;
+}
+
+v1::DeleteUserRequest AccountDeletionOf(const std::string& user) {
+  v1::DeleteUserRequest request;
+  request.set_user_id(user);
+  request.set_requester(v1::REQUESTER_PRIVACY_DESK);
+  request.set_caller_id("crash-loop");
+  return request;
+}
+
+// Deletes stored searches one by one, and once in the round an account it
+// filled with events first.
+void DeleteLoop(const std::shared_ptr<grpc::Channel>& channel, int round,
+                std::atomic<bool>* stop, Observed* seen) {
+  auto profile = v1::ProfileService::NewStub(channel);
+  auto ingest = v1::IngestService::NewStub(channel);
+  std::mt19937 rng(round * 131 + absl::GetFlag(FLAGS_seed));
+  size_t account;
+  {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    seen->accounts.push_back({absl::StrCat("gone", round)});
+    account = seen->accounts.size() - 1;
+  }
+  const std::string gone = absl::StrCat("gone", round);
+  {
+    v1::RecordEventsRequest request;
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    for (int i = 0; i < 10; ++i) {
+      *request.add_events() = ConsentHarness::MakeEvent(
+          absl::StrCat(gone, "-", i), gone, i % 2 == 0 ? v1::LIKE : v1::SEARCH,
+          now - i);
+    }
+    v1::RecordEventsResponse response;
+    grpc::ClientContext context;
+    if (!ingest->RecordEvents(&context, request, &response).ok()) return;
+    std::lock_guard<std::mutex> lock(seen->mu);
+    seen->accounts[account].filled = true;
+    seen->accounts[account].stored = response.stored();
+  }
+  const int account_at = static_cast<int>(rng() % 20);
+  for (int n = 0; !stop->load(); ++n) {
+    if (n == account_at) {
+      {
+        std::lock_guard<std::mutex> lock(seen->mu);
+        seen->accounts[account].requested = true;
+      }
+      v1::DeleteUserResponse response;
+      grpc::ClientContext context;
+      if (!profile->DeleteUser(&context, AccountDeletionOf(gone), &response)
+               .ok()) {
+        return;
+      }
+      std::lock_guard<std::mutex> lock(seen->mu);
+      seen->accounts[account].acked = true;
+      seen->receipts.push_back(response.receipt_id());
+      continue;
+    }
+    size_t index;
+    {
+      std::lock_guard<std::mutex> lock(seen->mu);
+      std::vector<v1::Event>& pool = seen->deletable[User(rng() % kUsers)];
+      if (pool.empty()) continue;
+      const size_t pick = rng() % pool.size();
+      seen->deletions.push_back({pool[pick]});
+      pool.erase(pool.begin() + pick);
+      index = seen->deletions.size() - 1;
+    }
+    v1::DeleteRecordRequest request;
+    {
+      std::lock_guard<std::mutex> lock(seen->mu);
+      request = DeletionOf(seen->deletions[index].event);
+    }
+    v1::DeleteRecordResponse response;
+    grpc::ClientContext context;
+    if (!profile->DeleteRecord(&context, request, &response).ok()) return;
+    std::lock_guard<std::mutex> lock(seen->mu);
+    seen->deletions[index].acked = true;
+    ++seen->deleted_searches[request.user_id()];
+    seen->receipts.push_back(response.receipt_id());
+    absl::SleepFor(absl::Milliseconds(rng() % 5));
+  }
+}
+
 struct Stubs {
   std::unique_ptr<v1::ConsentService::Stub> consent;
   std::unique_ptr<v1::ProfileService::Stub> profile;
+  std::unique_ptr<v1::IngestService::Stub> ingest;
 };
+
+// The outcome of sending `event` again.
+v1::EventOutcome Resend(Stubs& stubs, const v1::Event& event) {
+  v1::RecordEventsRequest request;
+  *request.add_events() = event;
+  v1::RecordEventsResponse response;
+  grpc::ClientContext context;
+  if (!stubs.ingest->RecordEvents(&context, request, &response).ok()) {
+    return v1::EVENT_OUTCOME_UNSPECIFIED;
+  }
+  return response.results(0).outcome();
+}
+
+int64_t StoredEvents(Stubs& stubs, const std::string& user) {
+  v1::GetEventSummaryRequest request;
+  request.set_user_id(user);
+  v1::GetEventSummaryResponse summary;
+  grpc::ClientContext context;
+  if (!stubs.profile->GetEventSummary(&context, request, &summary).ok()) {
+    return -1;
+  }
+  int64_t n = 0;
+  for (const auto& s : summary.signals()) n += s.count();
+  return n;
+}
+
+// Checks the record deletions: the acknowledged ones hold and nothing
+// brings them back; the one in flight is retried (then it holds too).
+void VerifyDeletions(Stubs& stubs, Observed* seen) {
+  int resent = 0;
+  for (RecordDeletion& d : seen->deletions) {
+    const bool inflight = !d.acked;
+    v1::DeleteRecordResponse retry;
+    grpc::ClientContext context;
+    const grpc::Status status =
+        stubs.profile->DeleteRecord(&context, DeletionOf(d.event), &retry);
+    CHECK_OR_REPORT(status.ok(), "retry of the deletion of ",
+                    d.event.event_id(), ": ", status.error_message());
+    if (!status.ok()) continue;
+    if (inflight) {
+      ++(retry.replayed() ? inflight_committed : inflight_lost);
+      ++seen->deleted_searches[d.event.user_id()];
+      seen->receipts.push_back(retry.receipt_id());
+      d.acked = true;
+    } else {
+      CHECK_OR_REPORT(retry.replayed(), "acknowledged deletion of ",
+                      d.event.event_id(), " was not there after a restart");
+    }
+    // A producer's retry of a sample of deleted events: never stored again.
+    if (resent++ < 5) {
+      const v1::EventOutcome outcome = Resend(stubs, d.event);
+      CHECK_OR_REPORT(outcome == v1::REJECTED, "deleted event ",
+                      d.event.event_id(),
+                      " sent again: ", v1::EventOutcome_Name(outcome));
+    }
+  }
+  seen->deletions.clear();  // Held; checked once is enough.
+}
+
+// Checks the account deletions: whole or nothing at the kill, and held.
+void VerifyAccounts(Stubs& stubs, Observed* seen) {
+  for (AccountDeletion& a : seen->accounts) {
+    v1::GetConsentRequest get;
+    get.set_user_id(a.user);
+    v1::GetConsentResponse consent;
+    grpc::ClientContext context;
+    if (!stubs.consent->GetConsent(&context, get, &consent).ok()) {
+      CHECK_OR_REPORT(false, "GetConsent failed for ", a.user);
+      continue;
+    }
+    const bool deleted = consent.consent().account_deleted();
+    const int64_t stored = StoredEvents(stubs, a.user);
+    CHECK_OR_REPORT(deleted || !a.acked, a.user,
+                    ": acknowledged account deletion not there");
+    CHECK_OR_REPORT(deleted ? stored == 0 : (!a.filled || stored == a.stored),
+                    a.user, deleted ? ": deleted account" : ": live account",
+                    " has ", stored, " events, ", a.stored, " acknowledged");
+    if (!a.requested) continue;
+    v1::DeleteUserResponse retry;
+    grpc::ClientContext retry_context;
+    const grpc::Status status = stubs.profile->DeleteUser(
+        &retry_context, AccountDeletionOf(a.user), &retry);
+    CHECK_OR_REPORT(status.ok(), "retry of deleting ", a.user, ": ",
+                    status.error_message());
+    CHECK_OR_REPORT(retry.replayed() == deleted, a.user,
+                    ": retry replayed=", retry.replayed(),
+                    ", deleted=", deleted);
+    if (!a.acked) ++(deleted ? inflight_committed : inflight_lost);
+    seen->receipts.push_back(retry.receipt_id());
+    CHECK_OR_REPORT(StoredEvents(stubs, a.user) == 0, a.user,
+                    ": events left after the deletion");
+    const v1::EventOutcome late = Resend(
+        stubs,
+        ConsentHarness::MakeEvent(absl::StrCat(a.user, "-late"), a.user,
+                                  v1::LIKE, absl::ToUnixMillis(absl::Now())));
+    CHECK_OR_REPORT(late == v1::REJECTED, a.user, ": a late event was ",
+                    v1::EventOutcome_Name(late));
+  }
+  seen->accounts.clear();
+}
 
 v1::ConsentState StateOf(const v1::ConsentSnapshot& s, v1::Signal signal) {
   return s.signals(signal - 1).state();
@@ -290,14 +512,17 @@ void VerifyData(Stubs& stubs, const std::string& user, Observed* seen) {
                     ": LIKE event from before the grant survived");
   }
   const int64_t searches = stored[v1::SEARCH].count();
-  CHECK_OR_REPORT(searches >= seen->acked_searches[user] &&
-                      searches <= seen->acked_searches[user] +
-                                      seen->inflight_searches[user],
-                  user, ": ", searches, " SEARCH events stored, ",
-                  seen->acked_searches[user], " acknowledged");
+  const int64_t kept =
+      seen->acked_searches[user] - seen->deleted_searches[user];
+  CHECK_OR_REPORT(
+      searches >= kept && searches <= kept + seen->inflight_searches[user],
+      user, ": ", searches, " SEARCH events stored, ",
+      seen->acked_searches[user], " acknowledged, ",
+      seen->deleted_searches[user], " deleted");
   // Whatever was in flight is now known: count it as acknowledged.
   seen->acked_searches[user] = searches;
   seen->inflight_searches[user] = 0;
+  seen->deleted_searches[user] = 0;
 
   // Every page of the ledger (it outgrows one page in a long soak): gapless
   // from 1, and the newest entry of each signal agrees with the state.
@@ -360,6 +585,7 @@ int Run() {
     dir = mkdtemp(pattern);
   }
   Observed seen;
+  int acked_deletions = 0;
   std::mt19937 rng(absl::GetFlag(FLAGS_seed));
   const int rounds = absl::GetFlag(FLAGS_rounds);
   for (int round = 0; round <= rounds; ++round) {
@@ -373,11 +599,14 @@ int Run() {
       return EXIT_FAILURE;
     }
     Stubs stubs{v1::ConsentService::NewStub(channel),
-                v1::ProfileService::NewStub(channel)};
+                v1::ProfileService::NewStub(channel),
+                v1::IngestService::NewStub(channel)};
     const int before = failures;
     {
       std::lock_guard<std::mutex> lock(seen.mu);
       for (int u = 0; u < kUsers; ++u) VerifyUser(stubs, User(u), &seen);
+      VerifyDeletions(stubs, &seen);
+      VerifyAccounts(stubs, &seen);
       for (int u = 0; u < kUsers; ++u) VerifyData(stubs, User(u), &seen);
     }
     VerifyReceiptsComplete(stubs, seen.receipts);
@@ -398,6 +627,7 @@ int Run() {
       threads.emplace_back(IngestLoop, channel, round * 2 + t, &stop, &seen);
     }
     threads.emplace_back(RevokeLoop, channel, round, &stop, &seen);
+    threads.emplace_back(DeleteLoop, channel, round, &stop, &seen);
     absl::SleepFor(absl::Milliseconds(150 + rng() % 400));
     kill(child->pid, SIGKILL);
     waitpid(child->pid, nullptr, 0);
@@ -407,10 +637,17 @@ int Run() {
     for (auto& [user, ops] : seen.ops) {
       for (const Op& op : ops) acked += op.acked ? 1 : 0;
     }
+    for (const RecordDeletion& d : seen.deletions) {
+      acked_deletions += d.acked ? 1 : 0;
+    }
+    for (const AccountDeletion& a : seen.accounts) {
+      acked_deletions += a.acked ? 1 : 0;
+    }
     std::printf(
         "round %d: restart verified (%s), then killed under load; %d consent "
-        "ops acknowledged so far; in flight at a kill: %d committed, %d not\n",
-        round, failures == before ? "ok" : "VIOLATIONS", acked,
+        "ops and %d deletions acknowledged so far; in flight at a kill: %d "
+        "committed, %d not\n",
+        round, failures == before ? "ok" : "VIOLATIONS", acked, acked_deletions,
         inflight_committed, inflight_lost);
     std::fflush(stdout);
   }

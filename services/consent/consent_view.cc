@@ -132,6 +132,7 @@ v1::ConsentSnapshot ConsentView::Snapshot(absl::string_view user_id) const {
   }
   snapshot.set_minor(minor_);
   snapshot.set_guardian_consent(record_.guardian_consent());
+  snapshot.set_account_deleted(record_.account_deleted());
   return snapshot;
 }
 
