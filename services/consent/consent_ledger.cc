@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
@@ -93,6 +94,14 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
       batch->Delete(Column::kEvents, r.event_key);
       batch->Put(Column::kEventIds, EventIdKey(user, r.signal, r.event_id),
                  receipt.receipt_id());
+    } else if (r.before_ms > 0) {
+      events->set_before_ms(r.before_ms);
+      batch->DeleteRange(
+          Column::kEvents, UserSignalPrefix(user, r.signal),
+          EventKey(user, static_cast<uint8_t>(r.signal), r.before_ms, ""));
+      for (const std::string& id : r.expired_ids) {
+        batch->Delete(Column::kEventIds, EventIdKey(user, r.signal, id));
+      }
     } else if (r.erase) {
       AppendStripOps(user, r.signal, batch);
     }
@@ -467,6 +476,101 @@ absl::StatusOr<int> ConsentLedger::ExpireFrozen(int limit) {
   }
   if (any && options_.on_background_work) options_.on_background_work();
   return stripped_count;
+}
+
+absl::StatusOr<int> ConsentLedger::ExpireEvents(int limit) {
+  const int64_t now_ms = clock_->NowMillis();
+  // The oldest event of each user's signal comes first in its range: one
+  // look at it tells whether the range has expired events.
+  struct Due {
+    std::string user_id;
+    v1::Signal signal;
+    int64_t before_ms;
+  };
+  std::vector<Due> due;
+  std::string range;  // The user-signal prefix already looked at.
+  absl::Status parse_status;
+  PORTRAIT_RETURN_IF_ERROR(store_->Scan(
+      Column::kEvents, "", "", [&](absl::string_view key, absl::string_view) {
+        if (!range.empty() && absl::StartsWith(key, range)) return true;
+        absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
+        if (!parts.ok()) {
+          parse_status = parts.status();
+          return false;
+        }
+        range = UserSignalPrefix(parts->user_id, parts->signal);
+        const v1::Signal signal = static_cast<v1::Signal>(parts->signal);
+        const int64_t retention_ms = policy_->RetentionMs(signal);
+        if (retention_ms <= 0 || parts->occurred_at_ms >= now_ms - retention_ms)
+          return true;
+        due.push_back({parts->user_id, signal, now_ms - retention_ms});
+        return static_cast<int>(due.size()) < limit;
+      }));
+  PORTRAIT_RETURN_IF_ERROR(parse_status);
+  int erased_count = 0;
+  for (const Due& d : due) {
+    bool erased = false;
+    PORTRAIT_RETURN_IF_ERROR(
+        ExpireEventsOf(d.user_id, d.signal, d.before_ms, now_ms, &erased));
+    erased_count += erased ? 1 : 0;
+  }
+  if (erased_count > 0 && options_.on_background_work) {
+    options_.on_background_work();
+  }
+  return erased_count;
+}
+
+absl::Status ConsentLedger::ExpireEventsOf(const std::string& user_id,
+                                           v1::Signal signal, int64_t before_ms,
+                                           int64_t now_ms, bool* erased) {
+  UserLocks::Guard guard = locks_->Lock(user_id);
+  // Read again under the lock: a revocation may have erased them since.
+  const uint8_t s = static_cast<uint8_t>(signal);
+  std::vector<std::string> ids;
+  absl::Status parse_status;
+  PORTRAIT_RETURN_IF_ERROR(
+      store_->Scan(Column::kEvents, UserSignalPrefix(user_id, s),
+                   EventKey(user_id, s, before_ms, ""),
+                   [&](absl::string_view key, absl::string_view) {
+                     absl::StatusOr<EventKeyParts> parts = ParseEventKey(key);
+                     if (!parts.ok()) {
+                       parse_status = parts.status();
+                       return false;
+                     }
+                     ids.push_back(std::move(parts->event_id));
+                     return true;
+                   }));
+  PORTRAIT_RETURN_IF_ERROR(parse_status);
+  if (ids.empty()) return absl::OkStatus();
+  Commit commit;
+  commit.user_id = user_id;
+  PORTRAIT_ASSIGN_OR_RETURN(commit.before, ReadConsentRecord(store_, user_id));
+  commit.after = commit.before;
+  v1::LedgerEntry entry;
+  entry.set_at_ms(now_ms);
+  entry.set_caller_id("portrait-retention");
+  entry.set_requester(v1::REQUESTER_SYSTEM);
+  entry.set_request_id(absl::StrCat("retention-", before_ms));
+  entry.set_policy_version(policy_->version());
+  v1::EventsExpired* expired = entry.mutable_events_expired();
+  expired->set_signal(signal);
+  expired->set_before_ms(before_ms);
+  expired->set_events(static_cast<int64_t>(ids.size()));
+  entry.set_old_value("stored");
+  entry.set_new_value("expired");
+  entry.set_action(v1::STRIP);
+  commit.entries.push_back(std::move(entry));
+  Revocation revocation{signal, v1::STRIP, /*erase=*/true};
+  revocation.before_ms = before_ms;
+  revocation.expired_ids = std::move(ids);
+  commit.revocations.push_back(std::move(revocation));
+  WriteBatch batch;
+  PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
+                            BuildCommit(commit, now_ms, &batch));
+  PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user_id, commit.after, receipt));
+  *erased = true;
+  return absl::OkStatus();
 }
 
 absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,

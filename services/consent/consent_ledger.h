@@ -83,6 +83,14 @@ class ConsentLedger {
   // entry by REQUESTER_SYSTEM. Returns how many were stripped.
   absl::StatusOr<int> ExpireFrozen(int limit = 1000);
 
+  // Erases the raw events older than their signal's retention in the policy
+  // (at most `limit` user-signal ranges per call), each range as its own
+  // atomic commit with a ledger entry by REQUESTER_SYSTEM and a receipt whose
+  // components carry `before_ms`; the observers forget the events as for a
+  // STRIP of them. Reads every event key once. Returns how many ranges it
+  // erased from.
+  absl::StatusOr<int> ExpireEvents(int limit = 1000);
+
   const ConsentPolicy& policy() const { return *policy_; }
 
  private:
@@ -108,6 +116,9 @@ class ConsentLedger {
       absl::string_view user_id, const storage::ConsentRecord& record,
       int64_t now_ms);
   absl::Status ExpireOne(absl::string_view key, int64_t now_ms, bool* stripped);
+  // Erases `user_id`'s events of `signal` from before `before_ms`.
+  absl::Status ExpireEventsOf(const std::string& user_id, v1::Signal signal,
+                              int64_t before_ms, int64_t now_ms, bool* erased);
   // Tells every observer the user's new record. REQUIRES: the user's lock.
   absl::Status NotifyCommitted(const std::string& user_id,
                                const storage::ConsentRecord& record,

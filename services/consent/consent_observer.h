@@ -27,9 +27,13 @@ struct Revocation {
   // STRIP of data that was GRANTED or FROZEN: the raw events must go.
   bool erase = false;
   // DeleteRecord: only this one event goes (its kEvents key and event_id);
-  // both empty when the whole signal is revoked.
+  // its id stays as a tombstone. Both empty otherwise.
   std::string event_key;
   std::string event_id;
+  // Retention: only the events that occurred before this time go, with
+  // their ids (`expired_ids`). 0 otherwise.
+  int64_t before_ms = 0;
+  std::vector<std::string> expired_ids;
 };
 
 // One receipt component an observer answers for (a name from

@@ -27,6 +27,17 @@ void DiskEraser::AddToCommit(const RevocationCommit& commit,
   storage::PendingCompaction pending;
   for (const Revocation& r : commit.revocations) {
     if (!r.erase) continue;
+    if (r.before_ms > 0) {  // Retention: the expired events, all ids.
+      const std::string begin = UserSignalPrefix(commit.user_id, r.signal);
+      pending.add_columns(static_cast<int>(Column::kEvents));
+      pending.add_begins(begin);
+      pending.add_ends(EventKey(commit.user_id, static_cast<uint8_t>(r.signal),
+                                r.before_ms, ""));
+      pending.add_columns(static_cast<int>(Column::kEventIds));
+      pending.add_begins(begin);
+      pending.add_ends(PrefixEnd(begin));
+      continue;
+    }
     if (!r.event_key.empty()) {  // One event: [its key, the next key).
       pending.add_columns(static_cast<int>(Column::kEvents));
       pending.add_begins(r.event_key);

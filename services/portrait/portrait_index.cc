@@ -208,12 +208,13 @@ absl::Status PortraitIndex::OnEventsStored(
 absl::Status PortraitIndex::OnConsentCommitted(
     const std::string& user_id, const storage::ConsentRecord& record,
     const v1::ErasureReceipt& receipt) {
-  // A DeleteRecord's signal is rebuilt from the events still stored: the
-  // block and every shared count then hold exactly what they would had the
-  // event never arrived.
+  // The signal of a DeleteRecord or a retention sweep is rebuilt from the
+  // events still stored: the block and every shared count then hold exactly
+  // what they would had the erased events never arrived.
   SignalSet edited;
   for (const v1::ErasureComponent& c : receipt.components()) {
-    if (c.component() == erasure::kPortrait && !c.event_id().empty()) {
+    if (c.component() == erasure::kPortrait &&
+        (!c.event_id().empty() || c.before_ms() > 0)) {
       edited.Add(c.signal());
     }
   }

@@ -91,6 +91,7 @@ absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   retrain_after_ = options.retrain_after;
   retrain_debounce_ = options.retrain_debounce;
   disk_erasure_interval_ = options.disk_erasure_interval;
+  retention_sweep_interval_ = options.retention_sweep_interval;
   return absl::OkStatus();
 }
 
@@ -227,6 +228,11 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   absl::MutexLock lock(&maintenance_mu_);
   PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireFrozen().status());
   const int64_t now_ms = clock_->NowMillis();
+  if (now_ms >= next_retention_sweep_ms_) {
+    PORTRAIT_RETURN_IF_ERROR(ledger_->ExpireEvents().status());
+    next_retention_sweep_ms_ =
+        now_ms + absl::ToInt64Milliseconds(retention_sweep_interval_);
+  }
   if (now_ms >= next_disk_erasure_ms_) {
     PORTRAIT_RETURN_IF_ERROR(eraser_->RunPending().status());
     next_disk_erasure_ms_ =

@@ -94,6 +94,10 @@ class PortraitServer {
     // compactions (docs/BENCHMARKS.md, "Revocation latency"). Its promised
     // deadline is 24 h. Zero: whenever maintenance runs.
     absl::Duration disk_erasure_interval = absl::Seconds(60);
+    // The retention sweep (erasing raw events older than their signal's
+    // retention, ConsentLedger::ExpireEvents) reads every event key; it runs
+    // at most this often. Zero: whenever maintenance runs.
+    absl::Duration retention_sweep_interval = absl::Hours(1);
     // Threads that train the model (its hyper-parameters are in the
     // ranking configuration). The trained factors do not depend on it.
     int training_threads = 2;
@@ -129,7 +133,9 @@ class PortraitServer {
   // The port actually bound.
   int port() const { return port_; }
 
-  // Runs retention, on-disk erasure (when `disk_erasure_interval` passed
+  // Runs retention (frozen signals past their deadline; raw events past
+  // their signal's retention when `retention_sweep_interval` passed since
+  // the last sweep), on-disk erasure (when `disk_erasure_interval` passed
   // since it last ran) and (with auto_train, when due) model training now,
   // on the caller's thread (tests drive time with a FakeClock and call
   // this). Returns how soon to run it again: when training or on-disk
@@ -176,6 +182,9 @@ class PortraitServer {
   absl::Duration retrain_after_;
   absl::Duration retrain_debounce_;
   absl::Duration disk_erasure_interval_;
+  absl::Duration retention_sweep_interval_;
+  // When the retention sweep may run next (clock ms).
+  int64_t next_retention_sweep_ms_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   // When on-disk erasure may run next (clock ms).
   int64_t next_disk_erasure_ms_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
   std::unique_ptr<Recommender> recommender_;

@@ -131,6 +131,9 @@ To CopyEntry(const From& from) {
   to.set_action(from.action());
   to.set_receipt_id(from.receipt_id());
   to.set_account_deletion(from.account_deletion());
+  if (from.has_events_expired()) {
+    *to.mutable_events_expired() = from.events_expired();
+  }
   if (from.has_record_deletion()) {
     *to.mutable_record_deletion() = from.record_deletion();
   }
@@ -152,6 +155,7 @@ To CopyReceipt(const From& from) {
     copy->set_deadline_ms(c.deadline_ms());
     copy->set_done_at_ms(c.done_at_ms());
     copy->set_event_id(c.event_id());
+    copy->set_before_ms(c.before_ms());
   }
   return to;
 }

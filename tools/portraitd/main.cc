@@ -31,6 +31,9 @@ ABSL_FLAG(int, maintenance_interval_s, 60,
 ABSL_FLAG(int, disk_erasure_interval_s, 60,
           "on-disk erasure (compacting stripped ranges) runs at most this "
           "often, 0 to 3600; receipts promise it within 24 h");
+ABSL_FLAG(int, retention_sweep_interval_s, 3600,
+          "the sweep erasing raw events older than their signal's retention "
+          "runs at most this often, 0 to 86400 (0: every maintenance run)");
 ABSL_FLAG(int, training_threads, 2,
           "threads that train the model (1 to 64); its hyper-parameters are "
           "in the ranking configuration");
@@ -97,6 +100,15 @@ int main(int argc, char** argv) {
         disk_erasure_interval_s);
     return EXIT_FAILURE;
   }
+  const int retention_sweep_interval_s =
+      absl::GetFlag(FLAGS_retention_sweep_interval_s);
+  if (retention_sweep_interval_s < 0 || retention_sweep_interval_s > 86400) {
+    std::fprintf(
+        stderr,
+        "portraitd: --retention_sweep_interval_s is %d; must be 0 to 86400\n",
+        retention_sweep_interval_s);
+    return EXIT_FAILURE;
+  }
   if (absl::GetFlag(FLAGS_maintenance_interval_s) < 1) {
     std::fprintf(stderr, "portraitd: --maintenance_interval_s must be >= 1\n");
     return EXIT_FAILURE;
@@ -113,6 +125,7 @@ int main(int argc, char** argv) {
   options.maintenance_interval =
       absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
   options.disk_erasure_interval = absl::Seconds(disk_erasure_interval_s);
+  options.retention_sweep_interval = absl::Seconds(retention_sweep_interval_s);
   options.contact_country_code = absl::GetFlag(FLAGS_contact_country_code);
   options.max_concurrent_reads = absl::GetFlag(FLAGS_max_concurrent_reads);
   options.max_concurrent_writes = absl::GetFlag(FLAGS_max_concurrent_writes);
