@@ -88,9 +88,10 @@ std::optional<Child> StartServer(const std::string& dir, int round) {
     dup2(fileno(stdout), fileno(stderr));
     const std::string binary = absl::GetFlag(FLAGS_portraitd);
     const std::string data = "--data_dir=" + dir + "/db";
-    execl(binary.c_str(), binary.c_str(), "--listen=127.0.0.1:0", data.c_str(),
-          "--maintenance_interval_s=1", "--disk_erasure_interval_s=1",
-          "--block_cache_mb=8", static_cast<char*>(nullptr));
+    execl(binary.c_str(), binary.c_str(), "--listen=127.0.0.1:0",
+          "--plaintext_loopback", data.c_str(), "--maintenance_interval_s=1",
+          "--disk_erasure_interval_s=1", "--block_cache_mb=8",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   for (int i = 0; i < 200; ++i) {

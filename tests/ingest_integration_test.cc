@@ -222,6 +222,7 @@ TEST_F(IngestIntegrationTest, SecondServerOnSameDirectoryIsRefused) {
   StartServer();
   PortraitServer::Options options;
   options.listen_address = "127.0.0.1:0";
+  options.plaintext = true;
   options.data_dir = dir_.path() + "/db";
   auto second = PortraitServer::Start(options);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -257,6 +258,7 @@ TEST_F(IngestIntegrationTest, TakenPortIsRefused) {
   StartServer();
   PortraitServer::Options options;
   options.listen_address = absl::StrCat("127.0.0.1:", portrait_.server->port());
+  options.plaintext = true;
   options.data_dir = dir_.path() + "/other";
   auto second = PortraitServer::Start(options);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);

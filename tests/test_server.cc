@@ -19,6 +19,7 @@ PortraitServer::Options TestServerOptions(const std::string& data_dir,
   options.clock = clock;
   options.auto_train = false;
   // Tests call RunMaintenance when they want on-disk erasure to run.
+  options.plaintext = true;
   options.disk_erasure_interval = absl::ZeroDuration();
   options.retention_sweep_interval = absl::ZeroDuration();
   options.contact_key = kTestContactKey;

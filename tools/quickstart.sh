@@ -22,7 +22,7 @@ log=$(mktemp)
 # --disk_erasure_interval_s=1: it waits (5 s at most) for its revocation's
 # receipt to be complete, on-disk erasure included (the default pass runs
 # once a minute).
-bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 --retrain_after_s=5 \
+bazel-bin/tools/portraitd/portraitd --listen=127.0.0.1:0 --plaintext_loopback --retrain_after_s=5 \
   --disk_erasure_interval_s=1 --contact_key_file="$key" >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT

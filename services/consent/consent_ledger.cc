@@ -141,7 +141,8 @@ absl::StatusOr<v1::ErasureReceipt> ConsentLedger::BuildCommit(
 }
 
 absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
-    const v1::SetConsentRequest& request) {
+    const v1::SetConsentRequest& request,
+    const std::string& authenticated_caller) {
   PORTRAIT_RETURN_IF_ERROR(ValidateSetConsent(request, *policy_));
   const std::string& user = request.user_id();
   bool erasure_pending = false;
@@ -168,6 +169,9 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
         ApplyChanges(*policy_, request, now_ms, minor_by_age, &commit.after));
     commit.entries = std::move(applied.entries);
     commit.revocations = std::move(applied.revocations);
+    for (v1::LedgerEntry& e : commit.entries) {
+      e.set_authenticated_caller(authenticated_caller);
+    }
 
     WriteBatch batch;
     PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
@@ -194,7 +198,8 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
 }
 
 absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
-    const v1::DeleteRecordRequest& request) {
+    const v1::DeleteRecordRequest& request,
+    const std::string& authenticated_caller) {
   PORTRAIT_RETURN_IF_ERROR(ValidateDeleteRecord(request));
   const std::string& user = request.user_id();
   const v1::Signal signal = request.signal();
@@ -260,6 +265,7 @@ absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
     commit.after = record;
     commit.entries.push_back(RecordDeletionEntry(request, occurred_at_ms,
                                                  now_ms, policy_->version()));
+    commit.entries.back().set_authenticated_caller(authenticated_caller);
     Revocation revocation{signal, v1::STRIP, /*erase=*/true};
     revocation.event_key = event_key;
     revocation.event_id = request.event_id();
@@ -283,7 +289,8 @@ absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
 }
 
 absl::StatusOr<v1::DeleteUserResponse> ConsentLedger::DeleteUser(
-    const v1::DeleteUserRequest& request) {
+    const v1::DeleteUserRequest& request,
+    const std::string& authenticated_caller) {
   PORTRAIT_RETURN_IF_ERROR(ValidateDeleteUser(request));
   const std::string& user = request.user_id();
   bool erasure_pending = false;
@@ -309,6 +316,9 @@ absl::StatusOr<v1::DeleteUserResponse> ConsentLedger::DeleteUser(
         AppliedChanges applied,
         DeleteAccount(*policy_, request, now_ms, &commit.after));
     commit.entries = std::move(applied.entries);
+    for (v1::LedgerEntry& e : commit.entries) {
+      e.set_authenticated_caller(authenticated_caller);
+    }
     commit.revocations = std::move(applied.revocations);
     commit.account_deletion = true;
     commit.after.set_deletion_receipt_id(

@@ -48,8 +48,11 @@ class ConsentLedger {
                 const ConsentPolicy* policy, Options options);
 
   // See ConsentService.SetConsent in consent.proto for the codes.
+  // `authenticated_caller`, the identity the transport proved (empty
+  // without TLS), goes into every ledger entry, as for the deletions below.
   absl::StatusOr<v1::SetConsentResponse> SetConsent(
-      const v1::SetConsentRequest& request);
+      const v1::SetConsentRequest& request,
+      const std::string& authenticated_caller = "");
 
   // INVALID_ARGUMENT for a malformed user_id.
   absl::StatusOr<v1::ConsentSnapshot> GetConsent(absl::string_view user_id);
@@ -68,7 +71,8 @@ class ConsentLedger {
   // entry and writes the receipt; the observers then forget it as for a
   // STRIP of that one event. Idempotent by (user, signal, event_id).
   absl::StatusOr<v1::DeleteRecordResponse> DeleteRecord(
-      const v1::DeleteRecordRequest& request);
+      const v1::DeleteRecordRequest& request,
+      const std::string& authenticated_caller = "");
 
   // Deletes the account (see DeleteUser in profile.proto): one synced batch
   // strips every signal that holds data, deletes the push history, takes
@@ -76,7 +80,8 @@ class ConsentLedger {
   // and marks the id deleted, with the ledger entries and one receipt.
   // Idempotent by user_id.
   absl::StatusOr<v1::DeleteUserResponse> DeleteUser(
-      const v1::DeleteUserRequest& request);
+      const v1::DeleteUserRequest& request,
+      const std::string& authenticated_caller = "");
 
   // Strips every FROZEN signal whose retention deadline is at or before now
   // (at most `limit` per call), each as its own atomic commit with a ledger

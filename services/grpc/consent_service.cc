@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "services/grpc/access_control.h"
 #include "services/grpc/status_conversion.h"
 
 namespace portrait {
@@ -14,7 +15,9 @@ grpc::Status ConsentServiceImpl::SetConsent(
     v1::SetConsentResponse* response) {
   return AnswerWith(
       *context,
-      [&](const Cancellation&) { return ledger_->SetConsent(*request); },
+      [&](const Cancellation&) {
+        return ledger_->SetConsent(*request, CallerIdentity(*context));
+      },
       response);
 }
 

@@ -1,5 +1,6 @@
 #include "services/grpc/profile_service.h"
 
+#include "services/grpc/access_control.h"
 #include "services/grpc/status_conversion.h"
 #include "services/profile/event_summary.h"
 #include "services/profile/profile_builder.h"
@@ -72,7 +73,9 @@ grpc::Status ProfileServiceImpl::DeleteRecord(
     v1::DeleteRecordResponse* response) {
   return AnswerWith(
       *context,
-      [&](const Cancellation&) { return ledger_->DeleteRecord(*request); },
+      [&](const Cancellation&) {
+        return ledger_->DeleteRecord(*request, CallerIdentity(*context));
+      },
       response);
 }
 
@@ -81,7 +84,9 @@ grpc::Status ProfileServiceImpl::DeleteUser(
     v1::DeleteUserResponse* response) {
   return AnswerWith(
       *context,
-      [&](const Cancellation&) { return ledger_->DeleteUser(*request); },
+      [&](const Cancellation&) {
+        return ledger_->DeleteUser(*request, CallerIdentity(*context));
+      },
       response);
 }
 

@@ -8,13 +8,17 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "base/status_macros.h"
+#include "base/text_proto.h"
 #include "config/ranking_config.h"
 #include "services/consent/consent_ledger.h"
 #include "services/consent/disk_eraser.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
+#include "services/grpc/access_control.h"
 #include "services/grpc/call_limiter.h"
 #include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
@@ -63,8 +67,68 @@ absl::StatusOr<std::unique_ptr<PortraitServer>> PortraitServer::Start(
   return server;
 }
 
+namespace {
+
+// Whether `listen_address` ("host:port") names a loopback host.
+bool IsLoopback(absl::string_view listen_address) {
+  absl::string_view host = listen_address;
+  const size_t colon = host.rfind(':');
+  if (colon != absl::string_view::npos) host = host.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+// The listening port's credentials: mutual TLS with the access control, or
+// plaintext on loopback when asked for.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const PortraitServer::Options& options) {
+  const PortraitServer::Options::Tls& tls = options.tls;
+  const bool any_tls = !tls.cert_file.empty() || !tls.key_file.empty() ||
+                       !tls.client_ca_file.empty() ||
+                       !tls.access_config_file.empty();
+  if (options.plaintext) {
+    if (any_tls) {
+      return absl::InvalidArgumentError(
+          "plaintext and TLS files were both given; choose one");
+    }
+    if (!IsLoopback(options.listen_address)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "plaintext serving is only allowed on a loopback address, not ",
+          options.listen_address, "; configure TLS (docs/SECURITY.md)"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty() ||
+      tls.client_ca_file.empty() || tls.access_config_file.empty()) {
+    return absl::InvalidArgumentError(
+        "no TLS configured: give --tls_cert_file, --tls_key_file, "
+        "--tls_client_ca_file and --access_config (docs/SECURITY.md), or "
+        "--plaintext_loopback on a loopback address");
+  }
+  PORTRAIT_ASSIGN_OR_RETURN(const std::string cert,
+                            ReadTextFile(tls.cert_file));
+  PORTRAIT_ASSIGN_OR_RETURN(const std::string key, ReadTextFile(tls.key_file));
+  PORTRAIT_ASSIGN_OR_RETURN(const std::string ca,
+                            ReadTextFile(tls.client_ca_file));
+  PORTRAIT_ASSIGN_OR_RETURN(
+      std::shared_ptr<AccessControl> access,
+      LoadConfigFile(tls.access_config_file, "access configuration",
+                     &AccessControl::FromText));
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = ca;
+  ssl.pem_key_cert_pairs.push_back({key, cert});
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::SslServerCredentials(ssl);
+  credentials->SetAuthMetadataProcessor(std::move(access));
+  return credentials;
+}
+
+}  // namespace
+
 absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   clock_ = options.clock != nullptr ? options.clock : RealClock::Get();
+  PORTRAIT_ASSIGN_OR_RETURN(credentials_, ServerCredentialsFor(options));
   PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
                             LoadPolicy(options.policy_path));
   policy_ = std::make_unique<ConsentPolicy>(std::move(policy));
@@ -204,8 +268,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options.listen_address, credentials_, &port_);
   builder.RegisterService(ingest_service_.get());
   builder.RegisterService(profile_service_.get());
   builder.RegisterService(consent_service_.get());

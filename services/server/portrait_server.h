@@ -20,6 +20,7 @@
 
 namespace grpc {
 class Server;
+class ServerCredentials;
 class Service;
 }  // namespace grpc
 
@@ -55,6 +56,20 @@ class PortraitServer {
   struct Options {
     // host:port to listen on; port 0 picks a free one (see port()).
     std::string listen_address = "127.0.0.1:50051";
+    // Mutual TLS (docs/SECURITY.md): PEM files of the server's certificate
+    // chain and key, and of the CA that signs callers' certificates; the
+    // access configuration (portrait.v1.AccessConfig text) maps each
+    // caller's certificate identity to roles. All four, or `plaintext`.
+    struct Tls {
+      std::string cert_file;
+      std::string key_file;
+      std::string client_ca_file;
+      std::string access_config_file;
+    } tls;
+    // Serve without TLS and without access control: only allowed on a
+    // loopback address (127.0.0.0/8, ::1, localhost), for development,
+    // tests and benchmarks.
+    bool plaintext = false;
     // RocksDB directory; created if missing.
     std::string data_dir = "var/portrait";
     size_t block_cache_bytes = 64 << 20;
@@ -202,6 +217,9 @@ class PortraitServer {
   std::unique_ptr<RecommendServiceImpl> recommend_service_;
   std::unique_ptr<PushServiceImpl> push_service_;
   std::unique_ptr<grpc::Server> server_;
+  // The listening port's credentials (TLS with access control, or
+  // plaintext on loopback), from LoadConfiguration.
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
   // Stopped before the store closes. Serialises RunMaintenance with itself.
   std::unique_ptr<BackgroundWorker> maintenance_;
   // maintenance_, published for the ledger's callback once constructed (the

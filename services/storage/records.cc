@@ -131,6 +131,7 @@ To CopyEntry(const From& from) {
   to.set_action(from.action());
   to.set_receipt_id(from.receipt_id());
   to.set_account_deletion(from.account_deletion());
+  to.set_authenticated_caller(from.authenticated_caller());
   if (from.has_events_expired()) {
     *to.mutable_events_expired() = from.events_expired();
   }

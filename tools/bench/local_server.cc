@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<LocalServer>> LocalServer::Start(
     options.data_dir = absl::StrCat(pattern, "/db");
   }
   options.listen_address = "127.0.0.1:0";
+  options.plaintext = true;  // In-process, on loopback.
   if (options.contact_key.empty()) options.contact_key = kBenchContactKey;
   PORTRAIT_ASSIGN_OR_RETURN(local->server_, PortraitServer::Start(options));
   return local;

@@ -22,9 +22,9 @@ class LocalServer {
   // directory under /tmp, removed by the destructor.
   static absl::StatusOr<std::unique_ptr<LocalServer>> Start(
       const std::string& data_dir = "");
-  // The same with other options; listen_address is always loopback port 0,
-  // an empty data_dir means a scratch directory as above, and an empty
-  // contact_key kBenchContactKey.
+  // The same with other options; listen_address is always loopback port 0
+  // (plaintext), an empty data_dir means a scratch directory as above, and
+  // an empty contact_key kBenchContactKey.
   static absl::StatusOr<std::unique_ptr<LocalServer>> Start(
       PortraitServer::Options options);
   ~LocalServer();

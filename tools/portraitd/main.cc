@@ -17,6 +17,17 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to serve gRPC on; port 0 picks a free port");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of the server (mutual TLS, docs/SECURITY.md)");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of the server");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM certificate of the CA that signs callers' certificates");
+ABSL_FLAG(std::string, access_config, "",
+          "callers' certificate identities and their roles "
+          "(portrait.v1.AccessConfig text)");
+ABSL_FLAG(bool, plaintext_loopback, false,
+          "serve without TLS and access control; only on a loopback --listen "
+          "address (development)");
 ABSL_FLAG(std::string, data_dir, "var/portrait",
           "RocksDB data directory, created if missing");
 ABSL_FLAG(int, block_cache_mb, 64, "RocksDB block cache size, MiB");
@@ -115,6 +126,11 @@ int main(int argc, char** argv) {
   }
   portrait::PortraitServer::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls.access_config_file = absl::GetFlag(FLAGS_access_config);
+  options.plaintext = absl::GetFlag(FLAGS_plaintext_loopback);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
