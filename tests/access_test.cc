@@ -7,6 +7,7 @@
 //    no certificate, or plaintext, does not connect;
 //  - consent changes and deletions record the certificate's identity in the
 //    ledger;
+//  - one caller holds at most --max_streams_per_caller streams;
 //  - the server refuses to start in plaintext on a non-loopback address,
 //    without TLS or plaintext chosen, or with a malformed configuration.
 #include <google/protobuf/descriptor.h>
@@ -18,6 +19,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -245,6 +247,47 @@ TEST_F(AccessTest, TheLedgerRecordsTheCertificateIdentity) {
       EXPECT_EQ(e.caller_id(), claimed);
     }
   }
+}
+
+// A StreamEvents with no message, finished at once: its status.
+grpc::Status EmptyStream(v1::IngestService::Stub& stub) {
+  grpc::ClientContext context;
+  v1::StreamEventsResponse response;
+  auto writer = stub.StreamEvents(&context, &response);
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+TEST_F(AccessTest, OneCallerCannotHoldEveryStream) {
+  server_.reset();
+  PortraitServer::Options options = TlsOptions();
+  options.max_streams_per_caller = 1;
+  auto started = PortraitServer::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  server_ = std::move(*started);
+  auto pipeline = v1::IngestService::NewStub(ChannelAs("event-pipeline"));
+  auto admin = v1::IngestService::NewStub(ChannelAs("admin"));
+
+  // The pipeline holds one stream open.
+  grpc::ClientContext held_context;
+  v1::StreamEventsResponse held_response;
+  auto held = pipeline->StreamEvents(&held_context, &held_response);
+  // Its second is refused once the server holds the first.
+  grpc::Status second;
+  for (int i = 0; i < 250; ++i) {
+    second = EmptyStream(*pipeline);
+    if (!second.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(second.error_message(),
+              HasSubstr("--max_streams_per_caller): event-pipeline has 1"));
+  // Another caller is not affected.
+  EXPECT_TRUE(EmptyStream(*admin).ok());
+  // Once the first ends, the pipeline may stream again.
+  held->WritesDone();
+  EXPECT_TRUE(held->Finish().ok());
+  EXPECT_TRUE(EmptyStream(*pipeline).ok());
 }
 
 TEST_F(AccessTest, TheServerRefusesUnsafeOrMalformedSecurity) {

@@ -15,4 +15,26 @@ absl::StatusOr<CallLimiter::Slot> CallLimiter::Enter() {
   return Slot(&in_progress_);
 }
 
+absl::StatusOr<PerCallerLimiter::Slot> PerCallerLimiter::Enter(
+    const std::string& caller) {
+  if (caller.empty()) return Slot(nullptr, "");
+  absl::MutexLock lock(&mu_);
+  int& streams = streams_[caller];
+  if (streams >= limit_) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "streams per caller (portraitd --max_streams_per_caller): ", caller,
+        " has ", streams,
+        " streams open, the server's limit; finish one "
+        "first"));
+  }
+  ++streams;
+  return Slot(this, caller);
+}
+
+void PerCallerLimiter::Leave(const std::string& caller) {
+  absl::MutexLock lock(&mu_);
+  auto it = streams_.find(caller);
+  if (it != streams_.end() && --it->second == 0) streams_.erase(it);
+}
+
 }  // namespace portrait

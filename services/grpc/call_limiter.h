@@ -9,8 +9,11 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "services/grpc/status_conversion.h"
 
 namespace portrait {
@@ -51,9 +54,49 @@ class CallLimiter {
   std::atomic<int> in_progress_{0};
 };
 
+// At most N streams in progress per authenticated caller, so that one
+// caller cannot hold every stream the server can serve. Callers without an
+// identity (a plaintext loopback server) are not counted. Thread-safe.
+class PerCallerLimiter {
+ public:
+  // `limit` >= 1.
+  explicit PerCallerLimiter(int limit) : limit_(limit) {}
+
+  // Holds one of the caller's places until destroyed.
+  class Slot {
+   public:
+    Slot(PerCallerLimiter* limiter, std::string caller)
+        : limiter_(limiter), caller_(std::move(caller)) {}
+    Slot(Slot&& other) noexcept
+        : limiter_(std::exchange(other.limiter_, nullptr)),
+          caller_(std::move(other.caller_)) {}
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (limiter_ != nullptr) limiter_->Leave(caller_);
+    }
+
+   private:
+    PerCallerLimiter* limiter_;
+    std::string caller_;
+  };
+
+  // A place, or RESOURCE_EXHAUSTED naming the caller and the flag when the
+  // caller holds `limit` streams.
+  absl::StatusOr<Slot> Enter(const std::string& caller);
+
+ private:
+  void Leave(const std::string& caller);
+
+  const int limit_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, int> streams_ ABSL_GUARDED_BY(mu_);
+};
+
 // The server's limits, one per class of call.
 struct CallLimits {
-  CallLimits(int max_reads, int max_writes)
+  CallLimits(int max_reads, int max_writes, int max_streams_per_caller)
       : reads(
             "reads (Recommend, push candidates, profile, export, history; "
             "portraitd --max_concurrent_reads)",
@@ -61,13 +104,17 @@ struct CallLimits {
         writes(
             "writes (events, catalog, pushes, check-ins; portraitd "
             "--max_concurrent_writes)",
-            max_writes) {}
+            max_writes),
+        streams(max_streams_per_caller) {}
 
   // Reads that rank or scan: Recommend, push candidates and streams,
   // GetProfile, GetEventSummary, ExportUserData, GetHistory.
   CallLimiter reads;
   // Writes of events, catalog items, pushes and check-ins.
   CallLimiter writes;
+  // Streams (StreamEvents, StreamPushCandidates, ExportUserData) per
+  // caller, besides their class's limit.
+  PerCallerLimiter streams;
 };
 
 // AnswerWith (status_conversion.h) inside a place of `limiter`.

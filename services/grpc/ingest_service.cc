@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/grpc/access_control.h"
 #include "services/grpc/status_conversion.h"
 
 namespace portrait {
@@ -30,6 +31,9 @@ grpc::Status IngestServiceImpl::StreamEvents(
     grpc::ServerContext* context,
     grpc::ServerReader<v1::StreamEventsRequest>* reader,
     v1::StreamEventsResponse* response) {
+  absl::StatusOr<PerCallerLimiter::Slot> stream =
+      limits_->streams.Enter(CallerIdentity(*context));
+  if (!stream.ok()) return ToGrpcStatus(stream.status());
   absl::StatusOr<CallLimiter::Slot> slot = limits_->writes.Enter();
   if (!slot.ok()) return ToGrpcStatus(slot.status());
   const CallCancellation call(*context);

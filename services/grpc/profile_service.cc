@@ -45,6 +45,9 @@ grpc::Status ProfileServiceImpl::GetEventSummary(
 grpc::Status ProfileServiceImpl::ExportUserData(
     grpc::ServerContext* context, const v1::ExportUserDataRequest* request,
     grpc::ServerWriter<v1::ExportPart>* writer) {
+  absl::StatusOr<PerCallerLimiter::Slot> stream =
+      limits_->streams.Enter(CallerIdentity(*context));
+  if (!stream.ok()) return ToGrpcStatus(stream.status());
   absl::StatusOr<CallLimiter::Slot> slot = limits_->reads.Enter();
   if (!slot.ok()) return ToGrpcStatus(slot.status());
   const CallCancellation call(*context);

@@ -1,5 +1,6 @@
 #include "services/grpc/push_service.h"
 
+#include "services/grpc/access_control.h"
 #include "services/grpc/status_conversion.h"
 #include "services/push/push_feedback.h"
 
@@ -29,6 +30,9 @@ grpc::Status PushServiceImpl::StreamPushCandidates(
     grpc::ServerContext* context,
     const v1::StreamPushCandidatesRequest* request,
     grpc::ServerWriter<v1::UserPushCandidates>* writer) {
+  absl::StatusOr<PerCallerLimiter::Slot> stream =
+      limits_->streams.Enter(CallerIdentity(*context));
+  if (!stream.ok()) return ToGrpcStatus(stream.status());
   absl::StatusOr<CallLimiter::Slot> slot = limits_->reads.Enter();
   if (!slot.ok()) return ToGrpcStatus(slot.status());
   const CallCancellation call(*context);

@@ -145,6 +145,7 @@ absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   for (const auto& [value, name] :
        {std::pair{options.max_concurrent_reads, "max_concurrent_reads"},
         std::pair{options.max_concurrent_writes, "max_concurrent_writes"},
+        std::pair{options.max_streams_per_caller, "max_streams_per_caller"},
         std::pair{options.max_message_bytes, "max_message_bytes"}}) {
     if (value < 1) {
       return absl::InvalidArgumentError(
@@ -240,7 +241,8 @@ void PortraitServer::StartMaintenance(const Options& options) {
 
 absl::Status PortraitServer::Serve(const Options& options) {
   limits_ = std::make_unique<CallLimits>(options.max_concurrent_reads,
-                                         options.max_concurrent_writes);
+                                         options.max_concurrent_writes,
+                                         options.max_streams_per_caller);
   ingest_service_ = std::make_unique<IngestServiceImpl>(
       ingestor_.get(), catalog_.get(), limits_.get());
   exporter_ = std::make_unique<UserDataExporter>(

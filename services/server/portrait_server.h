@@ -95,6 +95,10 @@ class PortraitServer {
     // health checks are never limited.
     int max_concurrent_reads = 64;
     int max_concurrent_writes = 64;
+    // Streams one authenticated caller may hold open at once (beyond, its
+    // next is RESOURCE_EXHAUSTED); callers of a plaintext server are not
+    // counted.
+    int max_streams_per_caller = 8;
     // The largest request message accepted; a larger one is refused with
     // RESOURCE_EXHAUSTED.
     int max_message_bytes = 4 << 20;

@@ -60,6 +60,9 @@ ABSL_FLAG(std::string, contact_country_code, "86",
 ABSL_FLAG(int, max_concurrent_reads, 64,
           "Recommend, push candidate, profile, export and history calls in "
           "progress at once; more are refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_streams_per_caller, 8,
+          "streams (StreamEvents, StreamPushCandidates, ExportUserData) one "
+          "authenticated caller may hold open at once");
 ABSL_FLAG(int, max_concurrent_writes, 64,
           "event, catalog, push and check-in writes in progress at once; "
           "more are refused with RESOURCE_EXHAUSTED (consent calls and "
@@ -145,6 +148,7 @@ int main(int argc, char** argv) {
   options.contact_country_code = absl::GetFlag(FLAGS_contact_country_code);
   options.max_concurrent_reads = absl::GetFlag(FLAGS_max_concurrent_reads);
   options.max_concurrent_writes = absl::GetFlag(FLAGS_max_concurrent_writes);
+  options.max_streams_per_caller = absl::GetFlag(FLAGS_max_streams_per_caller);
   const int max_message_kb = absl::GetFlag(FLAGS_max_message_kb);
   if (max_message_kb < 1 || max_message_kb > 1024 * 1024) {
     std::fprintf(stderr,
