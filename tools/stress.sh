@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the concurrency, cancellation, fault and crash tests many times in a
-# row (default 20 each) to catch a test that fails once in a while. A test
-# that fails once is a bug: its log is printed and kept (tools/test.sh keeps
-# them under test-failures/ the same way).
+# Runs the concurrency, cancellation, fault, crash, deletion and access
+# tests many times in a row (default 20 each) to catch a test that fails
+# once in a while. A test that fails once is a bug: its log is printed and
+# kept (tools/test.sh keeps them under test-failures/ the same way).
 #   tools/stress.sh [--runs=N] [extra bazel flags]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,8 @@ targets=(
   //services/push:push_planner_test
   //tests:push_test
   //tests:crash_loop_test
+  //tests:access_test
+  //tests:deletion_test
 )
 bazel test --runs_per_test="$runs" --test_output=errors --keep_going \
   "${targets[@]}" "$@"

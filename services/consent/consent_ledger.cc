@@ -145,7 +145,6 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
     const std::string& authenticated_caller) {
   PORTRAIT_RETURN_IF_ERROR(ValidateSetConsent(request, *policy_));
   const std::string& user = request.user_id();
-  bool erasure_pending = false;
   v1::SetConsentResponse response;
   {
     UserLocks::Guard guard = locks_->Lock(user);
@@ -174,26 +173,18 @@ absl::StatusOr<v1::SetConsentResponse> ConsentLedger::SetConsent(
     }
 
     WriteBatch batch;
-    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
-                              BuildCommit(commit, now_ms, &batch));
     storage::RequestRecord processed;
     processed.set_fingerprint(Fingerprint(request));
-    processed.set_receipt_id(response.receipt().receipt_id());
+    processed.set_receipt_id(
+        ReceiptId(user, commit.before.last_sequence() + 1));
     batch.Put(Column::kConsent, request_key, processed.SerializeAsString());
-    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-    PORTRAIT_RETURN_IF_ERROR(
-        NotifyCommitted(user, commit.after, response.receipt()));
-
+    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                              WriteCommit(commit, now_ms, batch));
     response.set_receipt_id(response.receipt().receipt_id());
     PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_consent(),
                               Snapshot(user, commit.after, now_ms));
-    for (const v1::ErasureComponent& c : response.receipt().components()) {
-      erasure_pending |= c.state() == v1::PENDING;
-    }
   }
-  if (erasure_pending && options_.on_background_work) {
-    options_.on_background_work();
-  }
+  WakeIfPending(response.receipt());
   return response;
 }
 
@@ -208,7 +199,6 @@ absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
         absl::StrCat("event_id: user ", user, " has no stored ",
                      v1::Signal_Name(signal), " event ", request.event_id()));
   };
-  bool erasure_pending = false;
   v1::DeleteRecordResponse response;
   {
     UserLocks::Guard guard = locks_->Lock(user);
@@ -273,18 +263,10 @@ absl::StatusOr<v1::DeleteRecordResponse> ConsentLedger::DeleteRecord(
 
     WriteBatch batch;
     PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
-                              BuildCommit(commit, now_ms, &batch));
-    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-    PORTRAIT_RETURN_IF_ERROR(
-        NotifyCommitted(user, commit.after, response.receipt()));
+                              WriteCommit(commit, now_ms, batch));
     response.set_receipt_id(response.receipt().receipt_id());
-    for (const v1::ErasureComponent& c : response.receipt().components()) {
-      erasure_pending |= c.state() == v1::PENDING;
-    }
   }
-  if (erasure_pending && options_.on_background_work) {
-    options_.on_background_work();
-  }
+  WakeIfPending(response.receipt());
   return response;
 }
 
@@ -293,7 +275,6 @@ absl::StatusOr<v1::DeleteUserResponse> ConsentLedger::DeleteUser(
     const std::string& authenticated_caller) {
   PORTRAIT_RETURN_IF_ERROR(ValidateDeleteUser(request));
   const std::string& user = request.user_id();
-  bool erasure_pending = false;
   v1::DeleteUserResponse response;
   {
     UserLocks::Guard guard = locks_->Lock(user);
@@ -325,22 +306,33 @@ absl::StatusOr<v1::DeleteUserResponse> ConsentLedger::DeleteUser(
         ReceiptId(user, commit.before.last_sequence() + 1));
 
     WriteBatch batch;
-    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
-                              BuildCommit(commit, now_ms, &batch));
     const std::string pushes = UserPrefix(user);
     batch.DeleteRange(Column::kPush, pushes, PrefixEnd(pushes));
-    PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-    PORTRAIT_RETURN_IF_ERROR(
-        NotifyCommitted(user, commit.after, response.receipt()));
+    PORTRAIT_ASSIGN_OR_RETURN(*response.mutable_receipt(),
+                              WriteCommit(commit, now_ms, batch));
     response.set_receipt_id(response.receipt().receipt_id());
-    for (const v1::ErasureComponent& c : response.receipt().components()) {
-      erasure_pending |= c.state() == v1::PENDING;
+  }
+  WakeIfPending(response.receipt());
+  return response;
+}
+
+absl::StatusOr<v1::ErasureReceipt> ConsentLedger::WriteCommit(
+    Commit& commit, int64_t now_ms, WriteBatch& batch) {
+  PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
+                            BuildCommit(commit, now_ms, &batch));
+  PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
+  PORTRAIT_RETURN_IF_ERROR(
+      NotifyCommitted(commit.user_id, commit.after, receipt));
+  return receipt;
+}
+
+void ConsentLedger::WakeIfPending(const v1::ErasureReceipt& receipt) {
+  for (const v1::ErasureComponent& c : receipt.components()) {
+    if (c.state() == v1::PENDING && options_.on_background_work) {
+      options_.on_background_work();
+      return;
     }
   }
-  if (erasure_pending && options_.on_background_work) {
-    options_.on_background_work();
-  }
-  return response;
 }
 
 absl::StatusOr<v1::ErasureReceipt> ConsentLedger::ReadReceipt(
@@ -575,10 +567,7 @@ absl::Status ConsentLedger::ExpireEventsOf(const std::string& user_id,
   revocation.expired_ids = std::move(ids);
   commit.revocations.push_back(std::move(revocation));
   WriteBatch batch;
-  PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
-                            BuildCommit(commit, now_ms, &batch));
-  PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(user_id, commit.after, receipt));
+  PORTRAIT_RETURN_IF_ERROR(WriteCommit(commit, now_ms, batch).status());
   *erased = true;
   return absl::OkStatus();
 }
@@ -604,10 +593,7 @@ absl::Status ConsentLedger::ExpireOne(absl::string_view key, int64_t now_ms,
   PORTRAIT_RETURN_IF_ERROR(entry.status());
   commit.entries.push_back(std::move(*entry));
   commit.revocations.push_back({signal, v1::STRIP, /*erase=*/true});
-  PORTRAIT_ASSIGN_OR_RETURN(v1::ErasureReceipt receipt,
-                            BuildCommit(commit, now_ms, &batch));
-  PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-  PORTRAIT_RETURN_IF_ERROR(NotifyCommitted(due.user_id, commit.after, receipt));
+  PORTRAIT_RETURN_IF_ERROR(WriteCommit(commit, now_ms, batch).status());
   *stripped = true;
   return absl::OkStatus();
 }

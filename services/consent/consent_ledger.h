@@ -113,6 +113,14 @@ class ConsentLedger {
   // deadlines) into *batch and returns the receipt. REQUIRES: the user's lock.
   absl::StatusOr<v1::ErasureReceipt> BuildCommit(Commit& commit, int64_t now_ms,
                                                  WriteBatch* batch);
+  // BuildCommit into `batch` (which may hold the caller's own writes), one
+  // synced write, then the observers. Returns the receipt. REQUIRES: the
+  // user's lock.
+  absl::StatusOr<v1::ErasureReceipt> WriteCommit(Commit& commit, int64_t now_ms,
+                                                 WriteBatch& batch);
+  // Wakes the background work if `receipt` has PENDING components. Call
+  // without locks held.
+  void WakeIfPending(const v1::ErasureReceipt& receipt);
   // The stored receipt `receipt_id`.
   absl::StatusOr<v1::ErasureReceipt> ReadReceipt(absl::string_view receipt_id);
   absl::StatusOr<v1::SetConsentResponse> Replay(
