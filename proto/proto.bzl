@@ -36,3 +36,25 @@ def portrait_proto_library(name, protos, imports = [], deps = [], visibility = N
             "//third_party/system:protobuf",
         ],
     )
+
+def portrait_py_proto(name, protos):
+    """Python message and gRPC modules of `protos` (base names), generated
+    with Debian's protoc and grpc_python_plugin into portrait/v1/ under the
+    genfiles root: put `$(GENDIR)/proto` on PYTHONPATH and import
+    `portrait.v1.x_pb2` and `portrait.v1.x_pb2_grpc`."""
+    srcs = [p + ".proto" for p in protos]
+    outs = []
+    for p in protos:
+        outs += [p + "_pb2.py", p + "_pb2_grpc.py"]
+    native.genrule(
+        name = name,
+        srcs = srcs,
+        outs = outs,
+        cmd = " ".join([
+            "/usr/bin/protoc",
+            "--proto_path=proto",
+            "--python_out=$(GENDIR)/proto",
+            "--grpc_out=$(GENDIR)/proto",
+            "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin",
+        ] + ["$(location %s)" % s for s in srcs]),
+    )

@@ -9,7 +9,8 @@ PACKAGES=(
   g++ python3 procps git tzdata
   clang clang-format libclang-rt-14-dev pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libeigen3-dev libabsl-dev libssl-dev
+  librocksdb-dev libeigen3-dev libabsl-dev libssl-dev openssl
+  python3-grpcio python3-protobuf
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 

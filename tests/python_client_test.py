@@ -1,0 +1,132 @@
+"""The Python client (tools/python/portrait_client.py) against a real
+portraitd: an independent implementation of the wire contract ingests,
+revokes, gets a feed and push candidates, and sees the documented status
+codes. Run by tests:python_client_test with Debian's /usr/bin/python3:
+
+    python_client_test.py PORTRAITD_BINARY
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import grpc
+
+from portrait.v1 import common_pb2
+from portrait.v1 import consent_pb2
+from portrait.v1 import ingest_pb2
+from portrait.v1 import recommend_pb2
+from portrait_client import PortraitClient
+
+PORTRAITD = None  # Set from argv.
+
+
+class PythonClientTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.log_path = os.path.join(cls.dir.name, "portraitd.log")
+        cls.log = open(cls.log_path, "w")
+        cls.server = subprocess.Popen(
+            [PORTRAITD, "--listen=127.0.0.1:0", "--plaintext_loopback",
+             "--data_dir=" + os.path.join(cls.dir.name, "db"),
+             "--retrain_after_s=3600"],
+            stdout=cls.log, stderr=subprocess.STDOUT)
+        port = None
+        for _ in range(200):
+            with open(cls.log_path) as f:
+                m = re.search(r"serving on port (\d+)", f.read())
+            if m:
+                port = m.group(1)
+                break
+            if cls.server.poll() is not None:
+                break
+            time.sleep(0.05)
+        if port is None:
+            with open(cls.log_path) as f:
+                raise RuntimeError("portraitd did not start:\n" + f.read())
+        cls.client = PortraitClient.plaintext("127.0.0.1:" + port)
+        cls.client.wait_ready()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.log.close()
+        cls.dir.cleanup()
+
+    def test_ingest_revoke_recommend_push(self):
+        c = self.client
+        now = c.now_ms()
+        posts = ["py-p%d" % i for i in range(6)]
+        self.assertEqual(c.upsert_posts(posts, now - 3600_000).upserted, 6)
+        events = []
+        # Everyone likes p0..p2; "pyann" also p3; the others p4 and p5.
+        for u, user in enumerate(["pyann", "pybob", "pycid", "pydee"]):
+            liked = posts[:3] + (posts[3:4] if user == "pyann" else posts[4:])
+            for p in liked:
+                events.append(c.like("%s-%s" % (user, p), user, p,
+                                     now - 60_000 + u))
+        recorded = c.record_events(events)
+        self.assertEqual(recorded.stored, len(events))
+        # Idempotent: the same events again are duplicates.
+        self.assertEqual(c.record_events(events).duplicates, len(events))
+
+        feed = c.recommend("pyann")
+        self.assertTrue(feed.personalized)
+        self.assertGreater(len(feed.items), 0)
+        liked_reasons = [s for item in feed.items for r in item.reasons
+                         for s in r.signals if s == common_pb2.LIKE]
+        self.assertTrue(liked_reasons, "the feed cites LIKE before the strip")
+
+        revoked = c.revoke("pyann", common_pb2.LIKE, request_id="py-r1")
+        self.assertTrue(revoked.receipt_id)
+        self.assertEqual(
+            revoked.consent.signals[common_pb2.LIKE - 1].state,
+            consent_pb2.STRIPPED)
+        # The retry is answered from the first call.
+        self.assertTrue(
+            c.revoke("pyann", common_pb2.LIKE, request_id="py-r1").replayed)
+        after = c.recommend("pyann")
+        for item in after.items:
+            for reason in item.reasons:
+                self.assertNotIn(common_pb2.LIKE, reason.signals)
+        # A late like of the stripped signal is refused, not stored.
+        late = c.record_events([c.like("pyann-late", "pyann", posts[4],
+                                       c.now_ms())])
+        self.assertEqual(late.results[0].outcome, ingest_pb2.REJECTED)
+        self.assertEqual(late.results[0].reason, ingest_pb2.SIGNAL_STRIPPED)
+
+        push = c.push_candidates(["pybob", "pyann"])
+        self.assertEqual([u.user_id for u in push.users], ["pybob", "pyann"])
+        for user in push.users:
+            for item in user.candidates:
+                if user.user_id == "pyann":
+                    for reason in item.reasons:
+                        self.assertNotIn(common_pb2.LIKE, reason.signals)
+
+    def test_errors_carry_the_documented_codes(self):
+        c = self.client
+        with self.assertRaises(grpc.RpcError) as bad:
+            c.recommend("not valid!")
+        self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("user_id", bad.exception.details())
+        with self.assertRaises(grpc.RpcError) as no_surface:
+            c.recommend("pyann", surface=recommend_pb2.SURFACE_UNSPECIFIED)
+        self.assertEqual(no_surface.exception.code(),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(grpc.RpcError) as unknown:
+            c.consent.GetErasureStatus(
+                consent_pb2.GetErasureStatusRequest(receipt_id="pyann/999"),
+                timeout=10)
+        self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+
+
+if __name__ == "__main__":
+    PORTRAITD = sys.argv.pop(1)
+    unittest.main(verbosity=2)
