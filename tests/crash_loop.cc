@@ -98,7 +98,10 @@ std::optional<Child> StartServer(const std::string& dir, int round) {
     std::ifstream in(log);
     std::string line;
     while (std::getline(in, line)) {
-      if (std::sscanf(line.c_str(), "portraitd: serving on port %d",
+      // {"ts":…,"event":"serving","port":N,…}
+      const size_t at = line.find("\"event\":\"serving\",\"port\":");
+      if (at != std::string::npos &&
+          std::sscanf(line.c_str() + at, "\"event\":\"serving\",\"port\":%d",
                       &child.port) == 1) {
         return child;
       }

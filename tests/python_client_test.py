@@ -1,11 +1,15 @@
 """The Python client (tools/python/portrait_client.py) against a real
 portraitd: an independent implementation of the wire contract ingests,
 revokes, gets a feed and push candidates, and sees the documented status
-codes. Run by tests:python_client_test with Debian's /usr/bin/python3:
+codes. And portraitd's log, read as its operators would: one JSON object a
+line, an access line per call with the caller's request id, and none of the
+sensitive values the test planted in requests. Run by
+tests:python_client_test with Debian's /usr/bin/python3:
 
     python_client_test.py PORTRAITD_BINARY
 """
 
+import json
 import os
 import re
 import subprocess
@@ -40,7 +44,7 @@ class PythonClientTest(unittest.TestCase):
         port = None
         for _ in range(200):
             with open(cls.log_path) as f:
-                m = re.search(r"serving on port (\d+)", f.read())
+                m = re.search(r'"event":"serving","port":(\d+)', f.read())
             if m:
                 port = m.group(1)
                 break
@@ -125,6 +129,70 @@ class PythonClientTest(unittest.TestCase):
                 consent_pb2.GetErasureStatusRequest(receipt_id="pyann/999"),
                 timeout=10)
         self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+
+
+    def test_logs_are_json_and_hold_no_sensitive_value(self):
+        c = self.client
+        now = c.now_ms()
+        planted = ["planted-query-7391", "31.987654", "121.123456",
+                   "planted comment 5521", "13912345678", "planted@example.org"]
+        post = common_pb2.ItemRef(kind=common_pb2.ITEM_POST, id="py-p0")
+        events = [
+            ingest_pb2.Event(event_id="log-1", user_id="pylog",
+                             signal=common_pb2.SEARCH, occurred_at_ms=now,
+                             search=ingest_pb2.SearchPayload(query=planted[0])),
+            ingest_pb2.Event(event_id="log-2", user_id="pylog",
+                             signal=common_pb2.LOCATION, occurred_at_ms=now,
+                             location=ingest_pb2.LocationPayload(
+                                 latitude=31.987654, longitude=121.123456)),
+            ingest_pb2.Event(event_id="log-3", user_id="pylog",
+                             signal=common_pb2.COMMENT, occurred_at_ms=now,
+                             target=post,
+                             comment=ingest_pb2.CommentPayload(text=planted[3])),
+        ]
+        c.record_events(events)
+        # Contacts (this server has no contact key: refused, naming the field).
+        contacts = ingest_pb2.Event(
+            event_id="log-4", user_id="pylog", signal=common_pb2.CONTACTS,
+            occurred_at_ms=now, contacts=ingest_pb2.ContactsPayload(
+                contacts=["+86 139 1234 5678", planted[5]]))
+        with self.assertRaises(grpc.RpcError):
+            c.record_events([contacts])
+        # A malformed search that a careless log would echo.
+        too_long = ingest_pb2.Event(
+            event_id="log-5", user_id="pylog", signal=common_pb2.SEARCH,
+            occurred_at_ms=now,
+            search=ingest_pb2.SearchPayload(query=planted[0] * 40))
+        with self.assertRaises(grpc.RpcError):
+            c.record_events([too_long])
+        c.recommend_stub.Recommend(
+            recommend_pb2.RecommendRequest(user_id="pylog",
+                                           surface=recommend_pb2.FEED),
+            metadata=[("x-request-id", "py-req-42")], timeout=10)
+
+        time.sleep(0.2)  # The access line is written as the status is sent.
+        with open(self.log_path) as f:
+            lines = f.read().splitlines()
+        calls = []
+        for line in lines:
+            record = json.loads(line)  # Every line is one JSON object.
+            self.assertIn("event", record)
+            self.assertIn("ts", record)
+            if record["event"] == "call":
+                calls.append(record)
+        for value in planted:
+            for line in lines:
+                self.assertNotIn(value, line)
+        tagged = [r for r in calls if r["request_id"] == "py-req-42"]
+        self.assertEqual(len(tagged), 1)
+        self.assertEqual(tagged[0]["method"],
+                         "/portrait.v1.RecommendService/Recommend")
+        self.assertEqual(tagged[0]["code"], 0)
+        refused = [r for r in calls
+                   if r["method"] == "/portrait.v1.IngestService/RecordEvents"
+                   and r["code"] != 0]
+        self.assertGreaterEqual(len(refused), 2)
+        self.assertTrue(all(r["request_id"] for r in calls))
 
 
 if __name__ == "__main__":

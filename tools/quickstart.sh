@@ -28,7 +28,7 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=""
 for _ in $(seq 100); do
-  port=$(sed -n 's/^portraitd: serving on port \([0-9]*\).*/\1/p' "$log")
+  port=$(sed -n 's/.*"event":"serving","port":\([0-9]*\).*/\1/p' "$log")
   [ -n "$port" ] && break
   kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
   sleep 0.1

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/json_log.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
 #include "config/ranking_config.h"
@@ -19,6 +20,7 @@
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "services/grpc/access_control.h"
+#include "services/grpc/access_log.h"
 #include "services/grpc/call_limiter.h"
 #include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
@@ -230,8 +232,10 @@ void PortraitServer::StartMaintenance(const Options& options) {
         absl::StatusOr<absl::Duration> next = self->RunMaintenance();
         if (next.ok()) return *next;
         if (!self->stopping_.Check().ok()) return absl::ZeroDuration();
-        std::fprintf(stderr, "portraitd: maintenance: %s (will retry)\n",
-                     next.status().ToString().c_str());
+        JsonLog("maintenance_failed")
+            .Add("code", static_cast<int>(next.status().code()))
+            .Add("error", next.status().message())
+            .Write();
         return absl::Seconds(1);
       },
       options.maintenance_interval);
@@ -270,6 +274,13 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  if (options.access_log) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(std::make_unique<AccessLogFactory>());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.AddListeningPort(options.listen_address, credentials_, &port_);
   builder.RegisterService(ingest_service_.get());
   builder.RegisterService(profile_service_.get());
@@ -315,27 +326,23 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   if (due_ms == 0) {
     PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage,
                               trainer_->Train(stopping_));
-    std::printf(
-        "portraitd: model version %lld trained in %lld ms (%lld users, %lld "
-        "interactions, %d receipts completed)\n",
-        static_cast<long long>(lineage.version()),
-        static_cast<long long>(lineage.training_ms()),
-        static_cast<long long>(lineage.users()),
-        static_cast<long long>(lineage.interactions()),
-        lineage.receipts_covered_size());
-    std::fflush(stdout);
+    JsonLog("model_trained")
+        .Add("version", lineage.version())
+        .Add("training_ms", lineage.training_ms())
+        .Add("users", lineage.users())
+        .Add("interactions", lineage.interactions())
+        .Add("receipts_completed", lineage.receipts_covered_size())
+        .Write();
     due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
   }
   if (due_ms != 0) {
     const absl::Time start = absl::Now();
     const int64_t warmed = trainer_->Warm(stopping_);
     if (warmed > 0) {
-      std::printf(
-          "portraitd: EMBEDDING candidates of %lld users computed in %lld ms\n",
-          static_cast<long long>(warmed),
-          static_cast<long long>(
-              absl::ToInt64Milliseconds(absl::Now() - start)));
-      std::fflush(stdout);
+      JsonLog("model_warmed")
+          .Add("users", warmed)
+          .Add("ms", absl::ToInt64Milliseconds(absl::Now() - start))
+          .Write();
     }
     due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
   }

@@ -70,6 +70,8 @@ class PortraitServer {
     // loopback address (127.0.0.0/8, ::1, localhost), for development,
     // tests and benchmarks.
     bool plaintext = false;
+    // One JSON line per finished call on stdout (services/grpc/access_log.h).
+    bool access_log = false;
     // RocksDB directory; created if missing.
     std::string data_dir = "var/portrait";
     size_t block_cache_bytes = 64 << 20;

@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "base/json_log.h"
 #include "services/ingest/contacts.h"
 #include "services/server/portrait_server.h"
 
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   options.tls.access_config_file = absl::GetFlag(FLAGS_access_config);
   options.plaintext = absl::GetFlag(FLAGS_plaintext_loopback);
+  options.access_log = true;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
@@ -167,24 +169,28 @@ int main(int argc, char** argv) {
     }
     options.contact_key = *std::move(key);
   } else {
-    std::fprintf(stderr,
-                 "portraitd: no --contact_key_file: contacts are refused\n");
+    portrait::JsonLog("no_contact_key")
+        .Add("detail", "no --contact_key_file: contacts are refused")
+        .Write();
   }
   auto server = portrait::PortraitServer::Start(options);
   if (!server.ok()) {
-    std::fprintf(stderr, "portraitd: cannot start: %s\n",
-                 server.status().ToString().c_str());
+    portrait::JsonLog("cannot_start")
+        .Add("code", static_cast<int>(server.status().code()))
+        .Add("error", server.status().message())
+        .Write(stderr);
     return EXIT_FAILURE;
   }
-  std::printf("portraitd: serving on port %d, data in %s\n", (*server)->port(),
-              options.data_dir.c_str());
-  std::fflush(stdout);
+  portrait::JsonLog("serving")
+      .Add("port", (*server)->port())
+      .Add("data_dir", options.data_dir)
+      .Add("tls", options.plaintext ? "off" : "on")
+      .Write();
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::printf("portraitd: signal %d, shutting down\n", signal_number);
-  std::fflush(stdout);
+  portrait::JsonLog("shutting_down").Add("signal", signal_number).Write();
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_s)));
-  std::printf("portraitd: stopped cleanly\n");
+  portrait::JsonLog("stopped").Write();
   return EXIT_SUCCESS;
 }
