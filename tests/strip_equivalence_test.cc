@@ -208,6 +208,35 @@ bool Same(const Observation& a, const Observation& b, const std::string& target,
   return same;
 }
 
+// Both servers get the world's catalog and everyone's opt-in to the
+// sensitive signals, so that they carry data; B gets nothing of
+// `absent_from_b` (their person, their posts, their consent).
+void SeedBoth(RandomWorld& world, TestServer& a, TestServer& b,
+              const std::string& absent_from_b = "") {
+  v1::UpsertItemsRequest catalog = world.Catalog();
+  v1::UpsertItemsRequest without;
+  for (const v1::Item& item : catalog.items()) {
+    if (absent_from_b.empty() || (item.person().user_id() != absent_from_b &&
+                                  item.post().author_id() != absent_from_b)) {
+      *without.add_items() = item;
+    }
+  }
+  for (auto [s, request] : {std::pair{&a, &catalog}, std::pair{&b, &without}}) {
+    v1::UpsertItemsResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(s->ingest->UpsertItems(&context, *request, &response).ok());
+  }
+  for (int u = 0; u < kUsers; ++u) {
+    for (v1::Signal sensitive : {v1::LOCATION, v1::CONTACTS}) {
+      const auto request = SignalChange(User(u), sensitive, true,
+                                        v1::REVOCATION_ACTION_UNSPECIFIED,
+                                        absl::StrCat("opt-in-", sensitive));
+      SetConsent(a, request);
+      if (User(u) != absent_from_b) SetConsent(b, request);
+    }
+  }
+}
+
 struct Outcome {
   bool differed_before = false;
   // After the revocation, before retraining: only the old model can differ.
@@ -227,24 +256,7 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   RandomWorld world(seed, signal);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
-  {
-    const v1::UpsertItemsRequest catalog = world.Catalog();
-    for (TestServer* s : {&a, &b}) {
-      v1::UpsertItemsResponse response;
-      grpc::ClientContext context;
-      EXPECT_TRUE(s->ingest->UpsertItems(&context, catalog, &response).ok());
-    }
-  }
-  // Everyone opts in to the sensitive signals, so they carry data.
-  for (int u = 0; u < kUsers; ++u) {
-    for (v1::Signal sensitive : {v1::LOCATION, v1::CONTACTS}) {
-      const auto request = SignalChange(User(u), sensitive, true,
-                                        v1::REVOCATION_ACTION_UNSPECIFIED,
-                                        absl::StrCat("opt-in-", sensitive));
-      SetConsent(a, request);
-      SetConsent(b, request);
-    }
-  }
+  SeedBoth(world, a, b);
   clock.AdvanceMillis(1000);
   // Phase 1: B never sees the target's events of the signal.
   for (int round = 0; round < 6; ++round) {
@@ -323,23 +335,7 @@ bool RunDeleteRecord(uint32_t seed, v1::Signal signal) {
   RandomWorld world(seed, signal);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
-  {
-    const v1::UpsertItemsRequest catalog = world.Catalog();
-    for (TestServer* s : {&a, &b}) {
-      v1::UpsertItemsResponse response;
-      grpc::ClientContext context;
-      EXPECT_TRUE(s->ingest->UpsertItems(&context, catalog, &response).ok());
-    }
-  }
-  for (int u = 0; u < kUsers; ++u) {
-    for (v1::Signal sensitive : {v1::LOCATION, v1::CONTACTS}) {
-      const auto request = SignalChange(User(u), sensitive, true,
-                                        v1::REVOCATION_ACTION_UNSPECIFIED,
-                                        absl::StrCat("opt-in-", sensitive));
-      SetConsent(a, request);
-      SetConsent(b, request);
-    }
-  }
+  SeedBoth(world, a, b);
   clock.AdvanceMillis(1000);
   // The deleted event: the target's first of the signal from the third
   // round on, so that events of every user arrive before and after it.
@@ -409,31 +405,7 @@ bool RunDeleteUser(uint32_t seed) {
   RandomWorld world(seed, v1::LIKE);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
-  {
-    v1::UpsertItemsRequest catalog = world.Catalog();
-    v1::UpsertItemsRequest without;
-    for (const v1::Item& item : catalog.items()) {
-      if (item.person().user_id() != target &&
-          item.post().author_id() != target) {
-        *without.add_items() = item;
-      }
-    }
-    for (auto [s, request] :
-         {std::pair{&a, &catalog}, std::pair{&b, &without}}) {
-      v1::UpsertItemsResponse response;
-      grpc::ClientContext context;
-      EXPECT_TRUE(s->ingest->UpsertItems(&context, *request, &response).ok());
-    }
-  }
-  for (int u = 0; u < kUsers; ++u) {
-    for (v1::Signal sensitive : {v1::LOCATION, v1::CONTACTS}) {
-      const auto request = SignalChange(User(u), sensitive, true,
-                                        v1::REVOCATION_ACTION_UNSPECIFIED,
-                                        absl::StrCat("opt-in-", sensitive));
-      SetConsent(a, request);
-      if (u != target_index) SetConsent(b, request);
-    }
-  }
+  SeedBoth(world, a, b, /*absent_from_b=*/target);
   clock.AdvanceMillis(1000);
   auto send_both = [&](int rounds) {
     for (int round = 0; round < rounds; ++round) {
