@@ -1,5 +1,6 @@
-// Fuzzes request validation: arbitrary bytes as a RecordEventsRequest or an
-// UpsertItemsRequest, and as one address-book entry. Beyond not crashing,
+// Fuzzes request validation: arbitrary bytes as a RecordEventsRequest, an
+// UpsertItemsRequest, a DeleteRecordRequest or a DeleteUserRequest, and as
+// one address-book entry. Beyond not crashing,
 // it checks two promises: an entry the parser accepts always hashes, to a
 // canonical form of a known kind; and a batch validation accepts holds only
 // contacts the parser accepts.
@@ -10,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "portrait/v1/ingest.pb.h"
+#include "services/consent/consent_changes.h"
 #include "services/ingest/contacts.h"
 #include "services/ingest/validation.h"
 
@@ -56,6 +58,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   portrait::v1::UpsertItemsRequest items;
   if (items.ParseFromString(bytes)) {
     portrait::ValidateItems(items.items(), kNowMs).IgnoreError();
+  }
+  portrait::v1::DeleteRecordRequest deletion;
+  if (deletion.ParseFromString(bytes) &&
+      portrait::ValidateDeleteRecord(deletion).ok() &&
+      (deletion.signal() == portrait::v1::SIGNAL_UNSPECIFIED ||
+       deletion.event_id().empty())) {
+    std::abort();  // Accepted what the contract says is required.
+  }
+  portrait::v1::DeleteUserRequest account;
+  if (account.ParseFromString(bytes) &&
+      portrait::ValidateDeleteUser(account).ok() &&
+      (account.requester() == portrait::v1::REQUESTER_SYSTEM ||
+       account.caller_id().empty())) {
+    std::abort();
   }
   return 0;
 }

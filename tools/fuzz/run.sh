@@ -35,7 +35,7 @@ common=(services/storage/ids.cc)
 protos=("$gen"/proto/portrait/v1/{common,consent,ingest,policy,ranking,recommend,push,profile}.pb.cc
         "$gen"/proto/portrait/storage/records.pb.cc)
 declare -A sources=(
-  [request_validation]="services/ingest/validation.cc services/ingest/contacts.cc"
+  [request_validation]="services/ingest/validation.cc services/ingest/contacts.cc services/consent/consent_changes.cc services/consent/consent_view.cc services/consent/policy.cc base/text_proto.cc"
   [record_decoding]="services/storage/records.cc services/storage/keys.cc"
   [config_parsing]="config/ranking_config.cc services/consent/policy.cc base/text_proto.cc $gen/config/shipped_ranking.cc"
 )

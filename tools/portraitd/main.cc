@@ -29,6 +29,8 @@ ABSL_FLAG(std::string, access_config, "",
 ABSL_FLAG(bool, plaintext_loopback, false,
           "serve without TLS and access control; only on a loopback --listen "
           "address (development)");
+ABSL_FLAG(bool, access_log, true,
+          "one JSON line per finished call on stdout (docs/OPERATIONS.md)");
 ABSL_FLAG(std::string, data_dir, "var/portrait",
           "RocksDB data directory, created if missing");
 ABSL_FLAG(int, block_cache_mb, 64, "RocksDB block cache size, MiB");
@@ -135,7 +137,7 @@ int main(int argc, char** argv) {
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
   options.tls.access_config_file = absl::GetFlag(FLAGS_access_config);
   options.plaintext = absl::GetFlag(FLAGS_plaintext_loopback);
-  options.access_log = true;
+  options.access_log = absl::GetFlag(FLAGS_access_log);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
