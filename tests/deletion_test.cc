@@ -15,6 +15,7 @@
 // test's part.)
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -399,23 +400,29 @@ class AccountDeletionTest : public DeletionTest {
     ASSERT_TRUE(portrait_.server->TrainModel().ok());
   }
 
-  int ExportedPushes(const std::string& user) {
+  // How many parts of each kind the user's export has, and its consent.
+  std::map<int, int> ExportParts(const std::string& user,
+                                 v1::ConsentSnapshot* consent = nullptr) {
     v1::ExportUserDataRequest request;
     request.set_user_id(user);
     grpc::ClientContext context;
     auto reader = portrait_.profile->ExportUserData(&context, request);
     v1::ExportPart part;
-    int pushes = 0;
-    while (reader->Read(&part)) pushes += part.has_push() ? 1 : 0;
+    std::map<int, int> parts;
+    while (reader->Read(&part)) {
+      ++parts[part.part_case()];
+      if (part.has_consent() && consent != nullptr) *consent = part.consent();
+    }
     EXPECT_TRUE(reader->Finish().ok());
-    return pushes;
+    return parts;
   }
 };
 
 TEST_F(AccountDeletionTest, EverythingOfTheUserGoesAndTheIdIsATombstone) {
   ASSERT_TRUE(Holds(Recommend("ann", v1::PEOPLE), v1::ITEM_USER, "zed"));
   ASSERT_TRUE(Holds(Recommend("bob", v1::FEED), v1::ITEM_POST, "zed-post"));
-  ASSERT_EQ(ExportedPushes("zed"), 1);
+  ASSERT_EQ(ExportParts("zed")[v1::ExportPart::kPush], 1);
+  ASSERT_GT(ExportParts("zed")[v1::ExportPart::kEvent], 0);
 
   v1::DeleteUserResponse deleted;
   ASSERT_TRUE(DeleteUser("zed", &deleted, v1::REQUESTER_PRIVACY_DESK).ok());
@@ -436,7 +443,15 @@ TEST_F(AccountDeletionTest, EverythingOfTheUserGoesAndTheIdIsATombstone) {
     EXPECT_EQ(Stored("zed", signal), 0) << v1::Signal_Name(signal);
   }
   EXPECT_TRUE(Liked("zed").empty());
-  EXPECT_EQ(ExportedPushes("zed"), 0);
+  // The export of a deleted account: its ledger and receipts, nothing else.
+  v1::ConsentSnapshot consent;
+  std::map<int, int> exported = ExportParts("zed", &consent);
+  EXPECT_TRUE(consent.account_deleted());
+  EXPECT_EQ(exported[v1::ExportPart::kPush], 0);
+  EXPECT_EQ(exported[v1::ExportPart::kEvent], 0);
+  EXPECT_EQ(exported[v1::ExportPart::kContribution], 0);
+  EXPECT_GT(exported[v1::ExportPart::kLedgerEntry], 0);
+  EXPECT_EQ(exported[v1::ExportPart::kReceipt], 1);
   // Neither offered as a person nor through their post.
   EXPECT_FALSE(Holds(Recommend("ann", v1::PEOPLE), v1::ITEM_USER, "zed"));
   EXPECT_FALSE(Holds(Recommend("bob", v1::FEED), v1::ITEM_POST, "zed-post"));
