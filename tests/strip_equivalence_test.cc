@@ -208,6 +208,26 @@ bool Same(const Observation& a, const Observation& b, const std::string& target,
   return same;
 }
 
+// Two real servers, A and B, on one fake clock, each in its own directory,
+// with every candidate source weighted.
+struct ServerPair {
+  TempDir dir;
+  FakeClock clock{kStartMs};
+  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
+  TestServer a, b;
+
+  bool Start() {
+    return a.Start(dir.path() + "/a", &clock, ranking) &&
+           b.Start(dir.path() + "/b", &clock, ranking);
+  }
+  // Both stop and start again on their data.
+  bool Restart() {
+    a.Stop();
+    b.Stop();
+    return Start();
+  }
+};
+
 // Both servers get the world's catalog and everyone's opt-in to the
 // sensitive signals, so that they carry data; B gets nothing of
 // `absent_from_b` (their person, their posts, their consent).
@@ -245,14 +265,10 @@ struct Outcome {
 
 Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   Outcome outcome;
-  TempDir dir;
-  FakeClock clock(kStartMs);
-  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
-  const std::string dir_a = dir.path() + "/a", dir_b = dir.path() + "/b";
-  TestServer a, b;
-  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
-    return outcome;
-  }
+  ServerPair pair;
+  if (!pair.Start()) return outcome;
+  TestServer &a = pair.a, &b = pair.b;
+  FakeClock& clock = pair.clock;
   RandomWorld world(seed, signal);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
@@ -297,11 +313,7 @@ Outcome RunOne(uint32_t seed, v1::Signal signal, v1::RevocationAction action) {
   Send(b, later);
   EXPECT_TRUE(Same(Observe(a), Observe(b), target, signal, true))
       << "after more events";
-  a.Stop();
-  b.Stop();
-  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
-    return outcome;
-  }
+  if (!pair.Restart()) return outcome;
   EXPECT_TRUE(Same(Observe(a), Observe(b), target, signal, true))
       << "after restarting both";
   return outcome;
@@ -324,14 +336,10 @@ v1::DeleteRecordResponse DeleteRecord(TestServer& s, const v1::Event& event) {
 // A sees one more event of the target's (of `signal`) than B, then deletes
 // it. Returns whether A and B differed before the deletion.
 bool RunDeleteRecord(uint32_t seed, v1::Signal signal) {
-  TempDir dir;
-  FakeClock clock(kStartMs);
-  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
-  const std::string dir_a = dir.path() + "/a", dir_b = dir.path() + "/b";
-  TestServer a, b;
-  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
-    return false;
-  }
+  ServerPair pair;
+  if (!pair.Start()) return false;
+  TestServer &a = pair.a, &b = pair.b;
+  FakeClock& clock = pair.clock;
   RandomWorld world(seed, signal);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
@@ -380,11 +388,7 @@ bool RunDeleteRecord(uint32_t seed, v1::Signal signal) {
   EXPECT_TRUE(
       Same(Observe(a), Observe(b), target, v1::SIGNAL_UNSPECIFIED, true))
       << "after more events and the deleted one again";
-  a.Stop();
-  b.Stop();
-  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
-    return differed;
-  }
+  if (!pair.Restart()) return differed;
   EXPECT_TRUE(
       Same(Observe(a), Observe(b), target, v1::SIGNAL_UNSPECIFIED, true))
       << "after restarting both";
@@ -394,14 +398,10 @@ bool RunDeleteRecord(uint32_t seed, v1::Signal signal) {
 // A sees the target user and deletes their account; B never sees them.
 // Returns whether A and B differed before the deletion.
 bool RunDeleteUser(uint32_t seed) {
-  TempDir dir;
-  FakeClock clock(kStartMs);
-  const std::string ranking = WriteEverySourceRanking(dir.path() + "/ranking");
-  const std::string dir_a = dir.path() + "/a", dir_b = dir.path() + "/b";
-  TestServer a, b;
-  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
-    return false;
-  }
+  ServerPair pair;
+  if (!pair.Start()) return false;
+  TestServer &a = pair.a, &b = pair.b;
+  FakeClock& clock = pair.clock;
   RandomWorld world(seed, v1::LIKE);
   const int target_index = world.Pick(kUsers);
   const std::string target = User(target_index);
@@ -446,11 +446,7 @@ bool RunDeleteUser(uint32_t seed) {
   EXPECT_TRUE(Same(Observe(a, target), Observe(b, target), target,
                    v1::SIGNAL_UNSPECIFIED, true))
       << "after more events";
-  a.Stop();
-  b.Stop();
-  if (!a.Start(dir_a, &clock, ranking) || !b.Start(dir_b, &clock, ranking)) {
-    return differed;
-  }
+  if (!pair.Restart()) return differed;
   EXPECT_TRUE(Same(Observe(a, target), Observe(b, target), target,
                    v1::SIGNAL_UNSPECIFIED, true))
       << "after restarting both";
