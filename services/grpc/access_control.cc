@@ -48,12 +48,16 @@ bool RoleAllows(v1::Role role, absl::string_view method) {
   }
 }
 
-std::string CallerIdentity(const grpc::ServerContext& context) {
-  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth == nullptr || !auth->IsPeerAuthenticated()) return "";
-  const std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
+std::string PeerIdentity(const grpc::AuthContext& auth) {
+  if (!auth.IsPeerAuthenticated()) return "";
+  const std::vector<grpc::string_ref> identity = auth.GetPeerIdentity();
   return identity.empty() ? ""
                           : std::string(identity[0].data(), identity[0].size());
+}
+
+std::string CallerIdentity(const grpc::ServerContextBase& context) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  return auth == nullptr ? "" : PeerIdentity(*auth);
 }
 
 absl::StatusOr<std::shared_ptr<AccessControl>> AccessControl::Create(
@@ -100,10 +104,7 @@ grpc::Status AccessControl::Process(const InputMetadata& auth_metadata,
   if (path != auth_metadata.end()) {
     method.assign(path->second.data(), path->second.size());
   }
-  const std::vector<grpc::string_ref> identity = context->GetPeerIdentity();
-  const std::string caller =
-      identity.empty() ? ""
-                       : std::string(identity[0].data(), identity[0].size());
+  const std::string caller = PeerIdentity(*context);
   const auto roles = roles_.find(caller);
   if (caller.empty() || roles == roles_.end()) {
     return grpc::Status(

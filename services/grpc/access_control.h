@@ -28,9 +28,10 @@ namespace portrait {
 // Whether `role` may call `method` ("/package.Service/Method").
 bool RoleAllows(v1::Role role, absl::string_view method);
 
-// The verified identity of a call's caller ("" without client certificates:
-// a plaintext loopback server).
-std::string CallerIdentity(const grpc::ServerContext& context);
+// The verified identity of a call's caller: its certificate's common name
+// ("" without client certificates: a plaintext loopback server).
+std::string PeerIdentity(const grpc::AuthContext& auth);
+std::string CallerIdentity(const grpc::ServerContextBase& context);
 
 class AccessControl final : public grpc::AuthMetadataProcessor {
  public:

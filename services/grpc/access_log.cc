@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/json_log.h"
+#include "services/grpc/access_control.h"
 #include "services/storage/ids.h"
 
 namespace portrait {
@@ -43,17 +44,10 @@ class AccessLog final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
-      std::string caller;
-      if (const auto auth = info_->server_context()->auth_context();
-          auth != nullptr && auth->IsPeerAuthenticated()) {
-        const auto identity = auth->GetPeerIdentity();
-        if (!identity.empty())
-          caller.assign(identity[0].data(), identity[0].size());
-      }
       JsonLog("call")
           .Add("request_id", request_id_)
           .Add("method", info_->method())
-          .Add("caller", caller)
+          .Add("caller", CallerIdentity(*info_->server_context()))
           .Add("code", static_cast<int>(status.error_code()))
           .Add("ms", absl::ToDoubleMilliseconds(absl::Now() - start_))
           .Write();

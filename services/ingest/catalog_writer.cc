@@ -33,11 +33,10 @@ std::string KeyOf(const v1::Item& item) {
 
 // The account an item belongs to: a person's id, a post's author; empty for
 // brands and posts without an author.
-const std::string& AccountOf(const v1::Item& item) {
-  static const std::string* const kNone = new std::string();
+absl::string_view AccountOf(const v1::Item& item) {
   if (item.has_person()) return item.person().user_id();
   if (item.has_post()) return item.post().author_id();
-  return *kNone;
+  return "";
 }
 
 }  // namespace
@@ -66,7 +65,7 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
   }
   std::vector<std::string> accounts;
   for (const v1::Item& item : items) {
-    if (!AccountOf(item).empty()) accounts.push_back(AccountOf(item));
+    if (!AccountOf(item).empty()) accounts.emplace_back(AccountOf(item));
   }
   std::sort(accounts.begin(), accounts.end());
   accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
@@ -75,7 +74,7 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
   PORTRAIT_ASSIGN_OR_RETURN(const auto records,
                             ReadConsentRecords(store_, accounts));
   for (int i = 0; i < items.size(); ++i) {
-    const std::string& account = AccountOf(items[i]);
+    const absl::string_view account = AccountOf(items[i]);
     if (account.empty() || !records.at(account).account_deleted()) continue;
     return absl::FailedPreconditionError(absl::StrCat(
         "items[", i, "].",
