@@ -372,7 +372,7 @@ int64_t ModelTrainer::Warm(const Cancellation& cancel) {
 }
 
 std::shared_ptr<const ServingModel> ModelTrainer::current() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return current_;
 }
 

@@ -67,7 +67,13 @@ void UserPortrait::Engage(const std::string& label, int64_t at_ms,
   item.signals.Add(signal);
 }
 
+void UserPortrait::Changed() {
+  absl::MutexLock lock(&shares_memo_->mu);
+  shares_memo_->entries.clear();
+}
+
 void UserPortrait::Add(const v1::Event& event, const RankingConfig& config) {
+  Changed();
   SignalBlock& block = blocks_[event.signal()];
   ++block.events;
   const int64_t weight = WeightMilli(event.weight());
@@ -124,6 +130,7 @@ void UserPortrait::Add(const v1::Event& event, const RankingConfig& config) {
 
 void UserPortrait::Drop(v1::Signal signal, const RankingConfig& config) {
   if (blocks_.erase(signal) == 0) return;
+  Changed();
   engaged_.clear();
   by_recency_.clear();
   for (const auto& [s, block] : blocks_) {
@@ -161,6 +168,38 @@ std::vector<const std::string*> UserPortrait::RecentEngaged(int k) const {
     labels.push_back(&it->second);
   }
   return labels;
+}
+
+const RecentShares& UserPortrait::Shares(absl::string_view prefix, int k,
+                                         const RankingConfig& config) const {
+  const auto find = [&]() -> const RecentShares* {
+    shares_memo_->mu.AssertReaderHeld();
+    for (const auto& [key, shares] : shares_memo_->entries) {
+      if (key.first == prefix && key.second == k) return shares.get();
+    }
+    return nullptr;
+  };
+  {
+    absl::ReaderMutexLock lock(&shares_memo_->mu);
+    if (const RecentShares* found = find()) return *found;
+  }
+  absl::MutexLock lock(&shares_memo_->mu);
+  if (const RecentShares* found = find()) return *found;
+  auto computed = std::make_unique<RecentShares>();
+  if (!by_recency_.empty())
+    computed->reference_ms = -by_recency_.begin()->first;
+  double total = 0;
+  for (const std::string* label : RecentEngaged(k)) {
+    if (!absl::StartsWith(*label, prefix)) continue;
+    const double weight = EngagedWeight(*label, config, computed->reference_ms);
+    if (weight <= 0) continue;
+    computed->shares.emplace_back(label, weight);
+    total += weight;
+  }
+  for (auto& [label, share] : computed->shares) share /= total;
+  shares_memo_->entries.emplace_back(std::make_pair(std::string(prefix), k),
+                                     std::move(computed));
+  return *shares_memo_->entries.back().second;
 }
 
 int32_t UserPortrait::StatedBirthYear() const {

@@ -14,12 +14,15 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "config/ranking_config.h"
 #include "models/affinity.h"
 #include "portrait/storage/records.pb.h"
@@ -68,6 +71,16 @@ struct EngagedItem {
   SignalSet signals;
 };
 
+// The items of one kind among a user's most recently engaged ones, each
+// with its weight as a share of their total (UserPortrait::RecentShares).
+struct RecentShares {
+  // The newest engagement of the portrait: the shares are those at any
+  // time not before it (decay scales every weight alike).
+  int64_t reference_ms = std::numeric_limits<int64_t>::min();
+  // Newest first; the pointers are valid until the portrait changes.
+  std::vector<std::pair<const std::string*, double>> shares;
+};
+
 class UserPortrait {
  public:
   // Adds an event of an effective signal to its block.
@@ -102,6 +115,14 @@ class UserPortrait {
   // The `k` most recently engaged labels, newest first, ties by label.
   // The pointers are valid until the portrait changes.
   std::vector<const std::string*> RecentEngaged(int k) const;
+  // Of the `k` most recently engaged items, those whose label starts with
+  // `prefix`, with EngagedWeight(label, config, reference_ms) over the sum of
+  // it for all of them; weights that are not positive left out. Computed by
+  // the first reader after each change of the portrait, then shared; safe
+  // to call from concurrent readers. The result is valid until the portrait
+  // changes.
+  const RecentShares& Shares(absl::string_view prefix, int k,
+                             const RankingConfig& config) const;
   // The birth year of the newest statement that states one; 0 if none.
   int32_t StatedBirthYear() const;
 
@@ -116,10 +137,22 @@ class UserPortrait {
 
  private:
   void Engage(const std::string& label, int64_t at_ms, v1::Signal signal);
+  // Forgets what Shares computed; called on every change.
+  void Changed();
+
+  // Shares' results by (prefix, k): a few entries at most (one per caller).
+  struct SharesMemo {
+    absl::Mutex mu;
+    std::vector<std::pair<std::pair<std::string, int>,
+                          std::unique_ptr<const RecentShares>>>
+        entries ABSL_GUARDED_BY(mu);
+  };
 
   std::map<int, SignalBlock> blocks_;
   absl::flat_hash_map<std::string, EngagedItem> engaged_;
   std::set<std::pair<int64_t, std::string>> by_recency_;  // (-last_ms, label)
+  // A pointer so that the portrait stays movable.
+  std::unique_ptr<SharesMemo> shares_memo_ = std::make_unique<SharesMemo>();
 };
 
 }  // namespace portrait

@@ -291,26 +291,36 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
   const SignalSet signals = {v1::FRIEND};
   const std::string prefix = absl::StrCat(kind, ":");
   absl::flat_hash_map<const std::string*, double> sums;
-  std::vector<std::pair<const std::string*, double>> items;
+  RecentShares now;
   for (const UserPortrait* other : VisibleFriends(ctx)) {
-    items.clear();
-    double total = 0;
-    for (const std::string* label : other->RecentEngaged(kFriendItems)) {
-      if (!absl::StartsWith(*label, prefix)) continue;
-      const double weight =
-          other->EngagedWeight(*label, ctx.index.config(), ctx.now_ms);
-      if (weight <= 0) continue;
-      items.emplace_back(label, weight);
-      total += weight;
+    const RecentShares* shares =
+        &other->Shares(prefix, kFriendItems, ctx.index.config());
+    if (ctx.now_ms < shares->reference_ms) {
+      // An engagement "in the future" (clock skew) counts as now, which
+      // does not scale every weight alike: the shares as of now.
+      now.shares.clear();
+      double total = 0;
+      for (const auto& [label, share] : shares->shares) {
+        const double weight =
+            other->EngagedWeight(*label, ctx.index.config(), ctx.now_ms);
+        now.shares.emplace_back(label, weight);
+        total += weight;
+      }
+      for (auto& [label, share] : now.shares) share /= total;
+      shares = &now;
     }
-    for (const auto& [label, weight] : items) sums[label] += weight / total;
+    for (const auto& [label, share] : shares->shares) sums[label] += share;
   }
-  Ranked best;
-  best.reserve(sums.size());
-  for (const auto& [label, sum] : sums) best.emplace_back(*label, sum);
-  RankAndKeep(&best, PerSource(ctx));
+  // The best by sum, ties by label, before any label is copied.
+  std::vector<std::pair<const std::string*, double>> best(sums.begin(),
+                                                          sums.end());
+  const auto better = [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return *a.first < *b.first;
+  };
+  KeepBest(&best, PerSource(ctx), better);
   for (const auto& [label, sum] : best) {
-    AddRaw(table, label, v1::FRIENDS_ENGAGED, sum, signals);
+    AddRaw(table, *label, v1::FRIENDS_ENGAGED, sum, signals);
   }
 }
 

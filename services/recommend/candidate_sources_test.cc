@@ -68,6 +68,10 @@ class World {
     }
   }
 
+  void Add(const v1::Event& event) {
+    ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
+  }
+
   // Runs `source` for "seed" and returns its candidates sorted by label.
   template <typename Source>
   std::vector<Candidate> Run(Source source) {
@@ -160,6 +164,36 @@ TEST(CandidateSourcesTest, BrandSurfaceGetsNoPostCandidates) {
     AddEmbedding(ctx, v1::ITEM_BRAND, table);
   };
   EXPECT_TRUE(world.Run(source).empty());
+}
+
+TEST(CandidateSourcesTest, FriendsEngagedSumsEachFriendsSharesAsOfNow) {
+  constexpr int64_t kHalfLife = 720 * 3'600'000LL;  // taste_half_life_hours
+  World world(10);
+  for (const char* name : {"f0", "f1"}) {
+    v1::Event befriend =
+        PostLike(absl::StrCat("friend-", name), "seed", 0, kNow - kHalfLife);
+    befriend.set_signal(v1::FRIEND);
+    befriend.mutable_target()->set_kind(v1::ITEM_USER);
+    befriend.mutable_target()->set_id(name);
+    world.Add(befriend);
+  }
+  // f0: p35 a half-life ago (weight 1), p36 now (2): shares 1/3 and 2/3.
+  world.Add(PostLike("f0-a", "f0", 35, kNow - kHalfLife));
+  world.Add(PostLike("f0-b", "f0", 36, kNow));
+  // f1: p36 an hour ahead of the clock (counts as now: 2), p37 a half-life
+  // before now (1): 2/3 and 1/3 as of now, not as of the skewed newest.
+  world.Add(PostLike("f1-a", "f1", 36, kNow + 3'600'000));
+  world.Add(PostLike("f1-b", "f1", 37, kNow - kHalfLife));
+  const std::vector<Candidate> got =
+      world.Run([](const SourceContext& ctx, CandidateTable* table) {
+        AddFriendsEngaged(ctx, "post", table);
+      });
+  ASSERT_EQ(got.size(), 3u);
+  const double want[] = {1.0 / 3, 4.0 / 3, 1.0 / 3};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].key, absl::StrCat("post:p", 35 + i));
+    EXPECT_NEAR(got[i].raw[v1::FRIENDS_ENGAGED], want[i], 1e-12) << got[i].key;
+  }
 }
 
 }  // namespace
