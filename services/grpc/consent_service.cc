@@ -7,8 +7,9 @@
 
 namespace portrait {
 
-ConsentServiceImpl::ConsentServiceImpl(ConsentLedger* ledger)
-    : ledger_(ledger) {}
+ConsentServiceImpl::ConsentServiceImpl(ConsentLedger* ledger,
+                                       ServiceMetrics* metrics)
+    : ledger_(ledger), metrics_(metrics) {}
 
 grpc::Status ConsentServiceImpl::SetConsent(
     grpc::ServerContext* context, const v1::SetConsentRequest* request,
@@ -16,7 +17,10 @@ grpc::Status ConsentServiceImpl::SetConsent(
   return AnswerWith(
       *context,
       [&](const Cancellation&) {
-        return ledger_->SetConsent(*request, CallerIdentity(*context));
+        absl::StatusOr<v1::SetConsentResponse> answer =
+            ledger_->SetConsent(*request, CallerIdentity(*context));
+        if (answer.ok()) metrics_->CountConsent(*request, *answer);
+        return answer;
       },
       response);
 }

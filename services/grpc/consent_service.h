@@ -4,13 +4,14 @@
 
 #include "portrait/v1/consent.grpc.pb.h"
 #include "services/consent/consent_ledger.h"
+#include "services/grpc/service_metrics.h"
 
 namespace portrait {
 
 // Thread-safe. `ledger` must outlive it.
 class ConsentServiceImpl final : public v1::ConsentService::Service {
  public:
-  explicit ConsentServiceImpl(ConsentLedger* ledger);
+  ConsentServiceImpl(ConsentLedger* ledger, ServiceMetrics* metrics);
 
   grpc::Status SetConsent(grpc::ServerContext* context,
                           const v1::SetConsentRequest* request,
@@ -27,6 +28,7 @@ class ConsentServiceImpl final : public v1::ConsentService::Service {
 
  private:
   ConsentLedger* const ledger_;
+  ServiceMetrics* const metrics_;
 };
 
 }  // namespace portrait

@@ -15,15 +15,24 @@ constexpr int kMaxStreamRejections = 1000;
 }  // namespace
 
 IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
-                                     CatalogWriter* catalog, CallLimits* limits)
-    : ingestor_(ingestor), catalog_(catalog), limits_(limits) {}
+                                     CatalogWriter* catalog, CallLimits* limits,
+                                     ServiceMetrics* metrics)
+    : ingestor_(ingestor),
+      catalog_(catalog),
+      limits_(limits),
+      metrics_(metrics) {}
 
 grpc::Status IngestServiceImpl::RecordEvents(
     grpc::ServerContext* context, const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
   return AnswerWithin(
       limits_->writes, *context,
-      [&](const Cancellation&) { return ingestor_->Record(request->events()); },
+      [&](const Cancellation&) {
+        absl::StatusOr<v1::RecordEventsResponse> answer =
+            ingestor_->Record(request->events());
+        if (answer.ok()) metrics_->CountEvents(answer->results());
+        return answer;
+      },
       response);
 }
 
@@ -50,6 +59,7 @@ grpc::Status IngestServiceImpl::StreamEvents(
                        response->messages(), " earlier messages stored): ",
                        result.status().message())));
     }
+    metrics_->CountEvents(result->results());
     response->set_messages(response->messages() + 1);
     response->set_stored(response->stored() + result->stored());
     response->set_duplicates(response->duplicates() + result->duplicates());

@@ -5,6 +5,7 @@
 
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "services/grpc/call_limiter.h"
+#include "services/grpc/service_metrics.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
 
@@ -14,7 +15,7 @@ namespace portrait {
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
   IngestServiceImpl(EventIngestor* ingestor, CatalogWriter* catalog,
-                    CallLimits* limits);
+                    CallLimits* limits, ServiceMetrics* metrics);
 
   grpc::Status RecordEvents(grpc::ServerContext* context,
                             const v1::RecordEventsRequest* request,
@@ -33,6 +34,7 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   EventIngestor* const ingestor_;
   CatalogWriter* const catalog_;
   CallLimits* const limits_;
+  ServiceMetrics* const metrics_;
 };
 
 }  // namespace portrait

@@ -12,13 +12,15 @@ ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
                                        const Clock* clock,
                                        ConsentLedger* ledger,
                                        const UserDataExporter* exporter,
-                                       CallLimits* limits)
+                                       CallLimits* limits,
+                                       ServiceMetrics* metrics)
     : store_(store),
       index_(index),
       clock_(clock),
       ledger_(ledger),
       exporter_(exporter),
-      limits_(limits) {}
+      limits_(limits),
+      metrics_(metrics) {}
 
 grpc::Status ProfileServiceImpl::GetProfile(
     grpc::ServerContext* context, const v1::GetProfileRequest* request,
@@ -77,7 +79,12 @@ grpc::Status ProfileServiceImpl::DeleteRecord(
   return AnswerWith(
       *context,
       [&](const Cancellation&) {
-        return ledger_->DeleteRecord(*request, CallerIdentity(*context));
+        absl::StatusOr<v1::DeleteRecordResponse> answer =
+            ledger_->DeleteRecord(*request, CallerIdentity(*context));
+        if (answer.ok() && !answer->replayed()) {
+          metrics_->CountDeletion("record");
+        }
+        return answer;
       },
       response);
 }
@@ -88,7 +95,12 @@ grpc::Status ProfileServiceImpl::DeleteUser(
   return AnswerWith(
       *context,
       [&](const Cancellation&) {
-        return ledger_->DeleteUser(*request, CallerIdentity(*context));
+        absl::StatusOr<v1::DeleteUserResponse> answer =
+            ledger_->DeleteUser(*request, CallerIdentity(*context));
+        if (answer.ok() && !answer->replayed()) {
+          metrics_->CountDeletion("account");
+        }
+        return answer;
       },
       response);
 }

@@ -6,6 +6,7 @@
 #include "portrait/v1/profile.grpc.pb.h"
 #include "services/consent/consent_ledger.h"
 #include "services/grpc/call_limiter.h"
+#include "services/grpc/service_metrics.h"
 #include "services/portrait/portrait_index.h"
 #include "services/rights/user_export.h"
 #include "services/storage/store.h"
@@ -17,7 +18,8 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
  public:
   ProfileServiceImpl(Store* store, const PortraitIndex* index,
                      const Clock* clock, ConsentLedger* ledger,
-                     const UserDataExporter* exporter, CallLimits* limits);
+                     const UserDataExporter* exporter, CallLimits* limits,
+                     ServiceMetrics* metrics);
 
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const v1::GetProfileRequest* request,
@@ -47,6 +49,7 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   ConsentLedger* const ledger_;
   const UserDataExporter* const exporter_;
   CallLimits* const limits_;
+  ServiceMetrics* const metrics_;
 };
 
 }  // namespace portrait

@@ -8,12 +8,14 @@ namespace portrait {
 
 PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
                                  PushHistory* history, CheckInDesk* check_in,
-                                 EventIngestor* ingestor, CallLimits* limits)
+                                 EventIngestor* ingestor, CallLimits* limits,
+                                 ServiceMetrics* metrics)
     : planner_(planner),
       history_(history),
       check_in_(check_in),
       ingestor_(ingestor),
-      limits_(limits) {}
+      limits_(limits),
+      metrics_(metrics) {}
 
 grpc::Status PushServiceImpl::GetPushCandidates(
     grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -57,7 +59,10 @@ grpc::Status PushServiceImpl::RecordPushFeedback(
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) {
-        return portrait::RecordPushFeedback(*ingestor_, *request);
+        absl::StatusOr<v1::RecordEventsResponse> answer =
+            portrait::RecordPushFeedback(*ingestor_, *request);
+        if (answer.ok()) metrics_->CountEvents(answer->results());
+        return answer;
       },
       response);
 }

@@ -5,6 +5,7 @@
 
 #include "portrait/v1/push.grpc.pb.h"
 #include "services/grpc/call_limiter.h"
+#include "services/grpc/service_metrics.h"
 #include "services/ingest/event_ingestor.h"
 #include "services/push/check_in.h"
 #include "services/push/push_history.h"
@@ -17,7 +18,7 @@ class PushServiceImpl final : public v1::PushService::Service {
  public:
   PushServiceImpl(const PushPlanner* planner, PushHistory* history,
                   CheckInDesk* check_in, EventIngestor* ingestor,
-                  CallLimits* limits);
+                  CallLimits* limits, ServiceMetrics* metrics);
 
   grpc::Status GetPushCandidates(
       grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -42,6 +43,7 @@ class PushServiceImpl final : public v1::PushService::Service {
   CheckInDesk* const check_in_;
   EventIngestor* const ingestor_;
   CallLimits* const limits_;
+  ServiceMetrics* const metrics_;
 };
 
 }  // namespace portrait

@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/json_log.h"
+#include "base/metrics.h"
 #include "base/status_macros.h"
 #include "base/text_proto.h"
 #include "config/ranking_config.h"
@@ -27,6 +29,7 @@
 #include "services/grpc/profile_service.h"
 #include "services/grpc/push_service.h"
 #include "services/grpc/recommend_service.h"
+#include "services/grpc/service_metrics.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/contacts.h"
 #include "services/ingest/event_ingestor.h"
@@ -37,6 +40,8 @@
 #include "services/recommend/recommender.h"
 #include "services/rights/user_export.h"
 #include "services/server/background_worker.h"
+#include "services/server/metrics_http.h"
+#include "services/storage/keys.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/schema.h"
 
@@ -247,19 +252,23 @@ absl::Status PortraitServer::Serve(const Options& options) {
   limits_ = std::make_unique<CallLimits>(options.max_concurrent_reads,
                                          options.max_concurrent_writes,
                                          options.max_streams_per_caller);
+  metrics_ = std::make_unique<Metrics>();
+  service_metrics_ = std::make_unique<ServiceMetrics>(metrics_.get());
+  RegisterGauges();
   ingest_service_ = std::make_unique<IngestServiceImpl>(
-      ingestor_.get(), catalog_.get(), limits_.get());
+      ingestor_.get(), catalog_.get(), limits_.get(), service_metrics_.get());
   exporter_ = std::make_unique<UserDataExporter>(
       store_, locks_.get(), ledger_.get(), index_.get(), clock_);
   profile_service_ = std::make_unique<ProfileServiceImpl>(
       store_, index_.get(), clock_, ledger_.get(), exporter_.get(),
-      limits_.get());
+      limits_.get(), service_metrics_.get());
   recommend_service_ =
       std::make_unique<RecommendServiceImpl>(recommender_.get(), limits_.get());
-  consent_service_ = std::make_unique<ConsentServiceImpl>(ledger_.get());
+  consent_service_ = std::make_unique<ConsentServiceImpl>(
+      ledger_.get(), service_metrics_.get());
   push_service_ = std::make_unique<PushServiceImpl>(
       push_planner_.get(), push_history_.get(), check_in_.get(),
-      ingestor_.get(), limits_.get());
+      ingestor_.get(), limits_.get(), service_metrics_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -274,13 +283,15 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 8);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<CallMetricsFactory>(service_metrics_.get()));
   if (options.access_log) {
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
     interceptors.push_back(std::make_unique<AccessLogFactory>());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(options.listen_address, credentials_, &port_);
   builder.RegisterService(ingest_service_.get());
   builder.RegisterService(profile_service_.get());
@@ -297,6 +308,11 @@ absl::Status PortraitServer::Serve(const Options& options) {
         " (is the port taken by another process, or the address invalid?)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
+  if (!options.metrics_listen.empty()) {
+    PORTRAIT_ASSIGN_OR_RETURN(
+        metrics_http_, MetricsHttp::Start(options.metrics_listen,
+                                          [this] { return RenderMetrics(); }));
+  }
   return absl::OkStatus();
 }
 
@@ -369,6 +385,7 @@ void PortraitServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   stopping_.Cancel();
+  metrics_http_.reset();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() +
@@ -378,6 +395,101 @@ void PortraitServer::Shutdown(absl::Duration grace) {
   maintenance_.reset();
   // Destroying the store flushes and closes RocksDB.
   owned_store_.reset();
+}
+
+int PortraitServer::metrics_port() const {
+  return metrics_http_ != nullptr ? metrics_http_->port() : 0;
+}
+
+std::string PortraitServer::RenderMetrics() const { return metrics_->Render(); }
+
+void PortraitServer::RegisterGauges() {
+  using Samples = std::vector<std::pair<LabelValues, double>>;
+  const auto model_field = [this](auto read) {
+    return [this, read]() -> Samples {
+      const std::shared_ptr<const ServingModel> model = trainer_->current();
+      if (model == nullptr) return {};
+      return {{{}, read(model->lineage)}};
+    };
+  };
+  metrics_->AddGauge("portrait_model_version",
+                     "Version of the trained model serving.", {},
+                     model_field([](const storage::ModelRecord& r) {
+                       return static_cast<double>(r.version());
+                     }));
+  metrics_->AddGauge(
+      "portrait_model_age_seconds", "Time since the serving model was trained.",
+      {}, model_field([this](const storage::ModelRecord& r) {
+        return (clock_->NowMillis() - r.trained_at_ms()) / 1000.0;
+      }));
+  metrics_->AddGauge("portrait_model_training_seconds",
+                     "How long training the serving model took.", {},
+                     model_field([](const storage::ModelRecord& r) {
+                       return r.training_ms() / 1000.0;
+                     }));
+  // Receipts with work left: a model that still holds the revoked data, or
+  // a compaction of its files still to run. Read from storage at each scrape.
+  const auto pending = [this]() -> absl::StatusOr<std::vector<std::string>> {
+    std::set<std::string> ids;
+    for (absl::string_view prefix :
+         {kPendingModelPrefix, kPendingCompactionPrefix}) {
+      const std::string begin(prefix);
+      PORTRAIT_RETURN_IF_ERROR(
+          store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
+                       [&](absl::string_view key, absl::string_view) {
+                         ids.insert(std::string(key.substr(prefix.size())));
+                         return true;
+                       }));
+    }
+    return std::vector<std::string>(ids.begin(), ids.end());
+  };
+  metrics_->AddGauge(
+      "portrait_erasure_receipts_pending",
+      "Erasure receipts with a component not yet DONE (the trained model or "
+      "on-disk compaction).",
+      {}, [pending]() -> Samples {
+        absl::StatusOr<std::vector<std::string>> ids = pending();
+        if (!ids.ok()) return {};
+        return {{{}, static_cast<double>(ids->size())}};
+      });
+  metrics_->AddGauge(
+      "portrait_erasure_oldest_pending_age_seconds",
+      "Age of the oldest erasure receipt still pending; 0 when none is.", {},
+      [this, pending]() -> Samples {
+        absl::StatusOr<std::vector<std::string>> ids = pending();
+        if (!ids.ok()) return {};
+        int64_t oldest_ms = clock_->NowMillis();
+        for (const std::string& id : *ids) {
+          absl::StatusOr<v1::GetErasureStatusResponse> status =
+              ledger_->GetErasureStatus(id);
+          if (status.ok()) {
+            oldest_ms = std::min(oldest_ms, status->receipt().created_at_ms());
+          }
+        }
+        return {{{}, (clock_->NowMillis() - oldest_ms) / 1000.0}};
+      });
+  if (owned_store_ != nullptr) {
+    for (const bool live : {false, true}) {
+      metrics_->AddGauge(
+          live ? "portrait_rocksdb_live_data_bytes"
+               : "portrait_rocksdb_sst_bytes",
+          live ? "RocksDB's estimate of the live data of a column family."
+               : "Size of a column family's SST files.",
+          {"column"}, [this, live]() -> Samples {
+            Samples samples;
+            for (int c = 0; c < kNumColumns; ++c) {
+              const Column column = static_cast<Column>(c);
+              const RocksDbStore::ColumnSizes sizes =
+                  owned_store_->Sizes(column);
+              samples.push_back(
+                  {{std::string(ColumnName(column))},
+                   static_cast<double>(live ? sizes.live_data_bytes
+                                            : sizes.sst_bytes)});
+            }
+            return samples;
+          });
+    }
+  }
 }
 
 }  // namespace portrait

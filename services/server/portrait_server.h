@@ -46,7 +46,10 @@ class PushServiceImpl;
 class RankingConfig;
 class RecommendServiceImpl;
 class Recommender;
+class Metrics;
+class MetricsHttp;
 class RocksDbStore;
+class ServiceMetrics;
 class Store;
 class UserDataExporter;
 class UserLocks;
@@ -72,6 +75,9 @@ class PortraitServer {
     bool plaintext = false;
     // One JSON line per finished call on stdout (services/grpc/access_log.h).
     bool access_log = false;
+    // Serves GET /metrics (Prometheus text) on this "host:port" when not
+    // empty (services/server/metrics_http.h; docs/OPERATIONS.md#metrics).
+    std::string metrics_listen;
     // RocksDB directory; created if missing.
     std::string data_dir = "var/portrait";
     size_t block_cache_bytes = 64 << 20;
@@ -153,6 +159,10 @@ class PortraitServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The metrics port bound; 0 without Options.metrics_listen.
+  int metrics_port() const;
+  // The metrics page as GET /metrics serves it.
+  std::string RenderMetrics() const;
 
   // Runs retention (frozen signals past their deadline; raw events past
   // their signal's retention when `retention_sweep_interval` passed since
@@ -185,6 +195,8 @@ class PortraitServer {
   absl::Status BuildCore(const Options& options);
   void StartMaintenance(const Options& options);
   absl::Status Serve(const Options& options);
+  // The gauges of RenderMetrics: the model, pending erasures, storage.
+  void RegisterGauges();
 
   // Constant after Start.
   int port_ = 0;
@@ -222,7 +234,11 @@ class PortraitServer {
   std::unique_ptr<ConsentServiceImpl> consent_service_;
   std::unique_ptr<RecommendServiceImpl> recommend_service_;
   std::unique_ptr<PushServiceImpl> push_service_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<ServiceMetrics> service_metrics_;
   std::unique_ptr<grpc::Server> server_;
+  // Stopped before anything its gauges read goes away.
+  std::unique_ptr<MetricsHttp> metrics_http_;
   // The listening port's credentials (TLS with access control, or
   // plaintext on loopback), from LoadConfiguration.
   std::shared_ptr<grpc::ServerCredentials> credentials_;

@@ -137,6 +137,16 @@ absl::Status RocksDbStore::Flush() {
   return FromRocks(db_->Flush(options, handles_), "flushing");
 }
 
+RocksDbStore::ColumnSizes RocksDbStore::Sizes(Column column) const {
+  ColumnSizes sizes;
+  rocksdb::ColumnFamilyHandle* family = handles_[static_cast<int>(column)];
+  db_->GetIntProperty(family, rocksdb::DB::Properties::kTotalSstFilesSize,
+                      &sizes.sst_bytes);
+  db_->GetIntProperty(family, rocksdb::DB::Properties::kEstimateLiveDataSize,
+                      &sizes.live_data_bytes);
+  return sizes;
+}
+
 absl::StatusOr<std::string> RocksDbStore::Get(Column column,
                                               absl::string_view key) {
   std::string value;

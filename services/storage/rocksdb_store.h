@@ -3,6 +3,7 @@
 #ifndef PORTRAIT_SERVICES_STORAGE_ROCKSDB_STORE_H_
 #define PORTRAIT_SERVICES_STORAGE_ROCKSDB_STORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,14 @@ class RocksDbStore : public Store {
 
   // Flushes memtables to SST files; the WAL already makes writes durable.
   absl::Status Flush();
+
+  // Sizes of a column family, for metrics: its SST files on disk, and
+  // RocksDB's estimate of the live data in them.
+  struct ColumnSizes {
+    uint64_t sst_bytes = 0;
+    uint64_t live_data_bytes = 0;
+  };
+  ColumnSizes Sizes(Column column) const;
 
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db,

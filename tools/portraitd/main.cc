@@ -31,6 +31,9 @@ ABSL_FLAG(bool, plaintext_loopback, false,
           "address (development)");
 ABSL_FLAG(bool, access_log, true,
           "one JSON line per finished call on stdout (docs/OPERATIONS.md)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port for GET /metrics (Prometheus text exposition); empty: "
+          "no metrics port (docs/OPERATIONS.md#metrics)");
 ABSL_FLAG(std::string, data_dir, "var/portrait",
           "RocksDB data directory, created if missing");
 ABSL_FLAG(int, block_cache_mb, 64, "RocksDB block cache size, MiB");
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
   options.tls.access_config_file = absl::GetFlag(FLAGS_access_config);
   options.plaintext = absl::GetFlag(FLAGS_plaintext_loopback);
   options.access_log = absl::GetFlag(FLAGS_access_log);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
@@ -187,6 +191,7 @@ int main(int argc, char** argv) {
       .Add("port", (*server)->port())
       .Add("data_dir", options.data_dir)
       .Add("tls", options.plaintext ? "off" : "on")
+      .Add("metrics_port", (*server)->metrics_port())
       .Write();
 
   int signal_number = 0;
