@@ -26,6 +26,7 @@
 #include "base/text_proto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "portrait/v1/admin.grpc.pb.h"
 #include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "portrait/v1/profile.grpc.pb.h"
@@ -59,7 +60,7 @@ const std::map<std::string, std::set<std::string>>& Granted() {
   return *granted;
 }
 
-// Every method the server hosts: the five services' from their descriptors,
+// Every method the server hosts: the six services' from their descriptors,
 // the health check and server reflection.
 std::vector<std::pair<std::string, std::string>> AllMethods() {
   std::vector<std::pair<std::string, std::string>> methods;  // service, path
@@ -67,7 +68,8 @@ std::vector<std::pair<std::string, std::string>> AllMethods() {
                                   v1::ConsentService::service_full_name(),
                                   v1::ProfileService::service_full_name(),
                                   v1::RecommendService::service_full_name(),
-                                  v1::PushService::service_full_name()}) {
+                                  v1::PushService::service_full_name(),
+                                  v1::AdminService::service_full_name()}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
             name);
@@ -158,7 +160,7 @@ TempDir* AccessTest::certs_ = nullptr;
 
 TEST_F(AccessTest, EachRoleIsRefusedEveryMethodItDoesNotHold) {
   const auto methods = AllMethods();
-  ASSERT_GE(methods.size(), 22u);
+  ASSERT_GE(methods.size(), 23u);
   for (const auto& [role, services] : Granted()) {
     const auto channel = ChannelAs(role);
     int allowed = 0, refused = 0;

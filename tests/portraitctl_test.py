@@ -20,6 +20,7 @@ PORTRAITD = None  # Set from argv.
 PORTRAITCTL = None
 
 import portraitctl  # For its parser and exit statuses only.
+from portrait.v1 import admin_pb2
 from portrait.v1 import consent_pb2
 from portrait.v1 import ingest_pb2
 from portrait.v1 import profile_pb2
@@ -119,8 +120,8 @@ class PortraitctlTest(unittest.TestCase):
 
     def test_every_rpc_has_a_subcommand_and_every_subcommand_a_help(self):
         methods = set()
-        for module in (consent_pb2, ingest_pb2, profile_pb2, push_pb2,
-                       recommend_pb2):
+        for module in (admin_pb2, consent_pb2, ingest_pb2, profile_pb2,
+                       push_pb2, recommend_pb2):
             for service in module.DESCRIPTOR.services_by_name.values():
                 methods.update(m.name for m in service.methods)
         helps = []

@@ -26,6 +26,9 @@ targets=(
   //tests:crash_loop_test
   //tests:access_test
   //tests:deletion_test
+  //services/portrait:user_portrait_test
+  //tests:metrics_test
+  //tests:backup_test
 )
 bazel test --runs_per_test="$runs" --test_output=errors --keep_going \
   "${targets[@]}" "$@"

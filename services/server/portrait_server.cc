@@ -23,6 +23,7 @@
 #include "services/consent/shipped_policy.h"
 #include "services/grpc/access_control.h"
 #include "services/grpc/access_log.h"
+#include "services/grpc/admin_service.h"
 #include "services/grpc/call_limiter.h"
 #include "services/grpc/consent_service.h"
 #include "services/grpc/ingest_service.h"
@@ -269,6 +270,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
   push_service_ = std::make_unique<PushServiceImpl>(
       push_planner_.get(), push_history_.get(), check_in_.get(),
       ingestor_.get(), limits_.get(), service_metrics_.get());
+  admin_service_ =
+      std::make_unique<AdminServiceImpl>(owned_store_.get(), clock_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -298,6 +301,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.RegisterService(consent_service_.get());
   builder.RegisterService(recommend_service_.get());
   builder.RegisterService(push_service_.get());
+  builder.RegisterService(admin_service_.get());
   for (grpc::Service* service : options.extra_services) {
     builder.RegisterService(service);
   }

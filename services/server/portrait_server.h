@@ -39,6 +39,7 @@ class IngestServiceImpl;
 class ModelTrainer;
 class PortraitIndex;
 class ProfileServiceImpl;
+class AdminServiceImpl;
 class CheckInDesk;
 class PushHistory;
 class PushPlanner;
@@ -234,6 +235,7 @@ class PortraitServer {
   std::unique_ptr<ConsentServiceImpl> consent_service_;
   std::unique_ptr<RecommendServiceImpl> recommend_service_;
   std::unique_ptr<PushServiceImpl> push_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ServiceMetrics> service_metrics_;
   std::unique_ptr<grpc::Server> server_;

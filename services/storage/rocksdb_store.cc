@@ -11,6 +11,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace portrait {
@@ -135,6 +136,30 @@ absl::Status RocksDbStore::Flush() {
   rocksdb::FlushOptions options;
   options.wait = true;
   return FromRocks(db_->Flush(options, handles_), "flushing");
+}
+
+absl::Status RocksDbStore::Checkpoint(const std::string& directory) {
+  std::error_code error;
+  if (std::filesystem::exists(directory, error)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("directory: ", directory, " exists already"));
+  }
+  const std::filesystem::path parent =
+      std::filesystem::path(directory).parent_path();
+  if (!std::filesystem::is_directory(parent, error)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "directory: the parent ", parent.string(), " is not a directory"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  PORTRAIT_RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  const std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  const rocksdb::Status s = checkpoint->CreateCheckpoint(directory);
+  if (!s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("checkpoint to ", directory, ": ", s.ToString()));
+  }
+  return absl::OkStatus();
 }
 
 RocksDbStore::ColumnSizes RocksDbStore::Sizes(Column column) const {

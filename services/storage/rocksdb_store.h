@@ -66,6 +66,12 @@ class RocksDbStore : public Store {
   };
   ColumnSizes Sizes(Column column) const;
 
+  // Writes a consistent, openable copy of the database to `directory`,
+  // which must not exist (RocksDB checkpoint: SST files hard-linked where
+  // the file system allows). ALREADY_EXISTS, FAILED_PRECONDITION (no
+  // parent directory) or INTERNAL, naming the directory.
+  absl::Status Checkpoint(const std::string& directory);
+
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db,
                std::vector<rocksdb::ColumnFamilyHandle*> handles);

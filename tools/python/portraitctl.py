@@ -29,6 +29,8 @@ import uuid
 import grpc
 from google.protobuf import json_format
 
+from portrait.v1 import admin_pb2
+from portrait.v1 import admin_pb2_grpc
 from portrait.v1 import common_pb2
 from portrait.v1 import consent_pb2
 from portrait.v1 import consent_pb2_grpc
@@ -536,6 +538,16 @@ def check_in(ctl, args):
                     ("stored cell", response.stored_cell or "-")])
 
 
+def admin_checkpoint(ctl, args):
+    response = ctl.admin.CreateCheckpoint(
+        admin_pb2.CreateCheckpointRequest(directory=args.directory),
+        timeout=ctl.timeout)
+    if ctl.out.as_json:
+        return ctl.out.message(response)
+    ctl.out.fields([("checkpoint", response.directory),
+                    ("taken", when(response.created_at_ms))])
+
+
 # ---- Ingest ---------------------------------------------------------------
 
 CSV_COLUMNS = ("event_id", "user_id", "signal", "target_kind", "target_id",
@@ -890,6 +902,20 @@ def build_parser():
     c.add_argument("file", help="the file, or - for standard input")
     c.set_defaults(run=push_feedback)
 
+    admin = commands.add_parser("admin", help="the server itself")
+    admin_commands = admin.add_subparsers(dest="subcommand",
+                                          metavar="SUBCOMMAND",
+                                          parser_class=Parser)
+    admin_commands.required = True
+    c = admin_commands.add_parser(
+        "checkpoint", help="a consistent copy of the database on the "
+                           "server's machine (CreateCheckpoint)",
+        description="Writes a RocksDB checkpoint into DIRECTORY (absolute, "
+                    "not existing yet, on the server's machine). See "
+                    "docs/OPERATIONS.md#backups before restoring one.")
+    c.add_argument("directory")
+    c.set_defaults(run=admin_checkpoint)
+
     c = commands.add_parser(
         "checkin", help="is the user within the merchant's radius (CheckIn)")
     c.add_argument("user")
@@ -945,6 +971,7 @@ class Ctl:
         self.ingest = ingest_pb2_grpc.IngestServiceStub(channel)
         self.recommend = recommend_pb2_grpc.RecommendServiceStub(channel)
         self.push = push_pb2_grpc.PushServiceStub(channel)
+        self.admin = admin_pb2_grpc.AdminServiceStub(channel)
 
     def usage(self, message):
         self.parser.error(message)
