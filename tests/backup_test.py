@@ -10,11 +10,9 @@ ids) erases the data again. Run by tests:backup_test with Debian's
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import grpc
@@ -22,43 +20,10 @@ import grpc
 from portrait.v1 import common_pb2
 from portrait.v1 import profile_pb2
 from portrait_client import PortraitClient
+from portraitd_process import Portraitd
 
 PORTRAITD = None  # Set from argv.
 PORTRAITCTL = None
-
-
-class Server:
-    """A portraitd on `data_dir`, plaintext on loopback."""
-
-    def __init__(self, data_dir, log_path):
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [PORTRAITD, "--listen=127.0.0.1:0", "--plaintext_loopback",
-             "--data_dir=" + data_dir, "--retrain_after_s=3600"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        port = None
-        for _ in range(300):
-            with open(log_path) as f:
-                m = re.search(r'"event":"serving","port":(\d+)', f.read())
-            if m:
-                port = m.group(1)
-                break
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        if port is None:
-            with open(log_path) as f:
-                raise RuntimeError("portraitd did not start:\n" + f.read())
-        self.target = "127.0.0.1:" + port
-        self.client = PortraitClient.plaintext(self.target)
-        self.client.wait_ready()
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
-        return self.process.returncode
 
 
 class BackupTest(unittest.TestCase):
@@ -69,7 +34,7 @@ class BackupTest(unittest.TestCase):
 
     def tearDown(self):
         for server in self.servers:
-            if server.process.poll() is None:
+            if server.running():
                 server.stop()
         self.dir.cleanup()
 
@@ -77,7 +42,11 @@ class BackupTest(unittest.TestCase):
         return os.path.join(self.dir.name, name)
 
     def start(self, data_dir):
-        server = Server(data_dir, self.path("log-%d" % len(self.servers)))
+        server = Portraitd(PORTRAITD, data_dir,
+                           self.path("log-%d" % len(self.servers)),
+                           "--retrain_after_s=3600")
+        server.client = PortraitClient.plaintext(server.target)
+        server.client.wait_ready()
         self.servers.append(server)
         return server
 

@@ -9,7 +9,6 @@ calls are made. Run by tests:metrics_test with Debian's /usr/bin/python3:
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import urllib.request
 
 from portrait.v1 import common_pb2
 from portrait_client import PortraitClient
+from portraitd_process import Portraitd
 
 PORTRAITD = None  # Set from argv.
 PROMETHEUS = "/usr/bin/prometheus"
@@ -51,23 +51,16 @@ class MetricsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.TemporaryDirectory()
-        cls.processes = []
-        log_path = os.path.join(cls.dir.name, "portraitd.log")
-        cls.start([PORTRAITD, "--listen=127.0.0.1:0", "--plaintext_loopback",
-                   "--metrics_listen=127.0.0.1:0",
-                   "--data_dir=" + os.path.join(cls.dir.name, "db"),
-                   "--retrain_after_s=3600",
-                   # The on-disk part of an erasure stays pending throughout.
-                   "--disk_erasure_interval_s=3600"], log_path)
-
-        def serving():
-            with open(log_path) as f:
-                return re.search(r'"event":"serving","port":(\d+).*'
-                                 r'"metrics_port":(\d+)', f.read())
-        m = wait_for("portraitd's serving line", serving)
-        cls.client = PortraitClient.plaintext("127.0.0.1:" + m.group(1))
+        cls.server = Portraitd(
+            PORTRAITD, os.path.join(cls.dir.name, "db"),
+            os.path.join(cls.dir.name, "portraitd.log"),
+            "--metrics_listen=127.0.0.1:0", "--retrain_after_s=3600",
+            # The on-disk part of an erasure stays pending throughout.
+            "--disk_erasure_interval_s=3600")
+        cls.client = PortraitClient.plaintext(cls.server.target)
         cls.client.wait_ready()
-        cls.metrics_url = "http://127.0.0.1:%s/metrics" % m.group(2)
+        metrics_port = cls.server.metrics_port
+        cls.metrics_url = "http://127.0.0.1:%d/metrics" % metrics_port
 
         cls.prometheus_port = free_port()
         config = os.path.join(cls.dir.name, "prometheus.yml")
@@ -75,24 +68,21 @@ class MetricsTest(unittest.TestCase):
             f.write("global:\n  scrape_interval: 1s\n"
                     "scrape_configs:\n  - job_name: portrait\n"
                     "    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%s']\n" % m.group(2))
-        cls.start([PROMETHEUS, "--config.file=" + config,
-                   "--storage.tsdb.path=" + os.path.join(cls.dir.name, "tsdb"),
-                   "--web.listen-address=127.0.0.1:%d" % cls.prometheus_port],
-                  os.path.join(cls.dir.name, "prometheus.log"))
-
-    @classmethod
-    def start(cls, argv, log_path):
-        log = open(log_path, "w")
-        cls.processes.append((subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT), log))
+                    "      - targets: ['127.0.0.1:%d']\n" % metrics_port)
+        cls.prometheus_log = open(
+            os.path.join(cls.dir.name, "prometheus.log"), "w")
+        cls.prometheus = subprocess.Popen(
+            [PROMETHEUS, "--config.file=" + config,
+             "--storage.tsdb.path=" + os.path.join(cls.dir.name, "tsdb"),
+             "--web.listen-address=127.0.0.1:%d" % cls.prometheus_port],
+            stdout=cls.prometheus_log, stderr=subprocess.STDOUT)
 
     @classmethod
     def tearDownClass(cls):
-        for process, log in reversed(cls.processes):
-            process.terminate()
-            process.wait(timeout=30)
-            log.close()
+        cls.prometheus.terminate()
+        cls.prometheus.wait(timeout=30)
+        cls.prometheus_log.close()
+        cls.server.stop()
         cls.dir.cleanup()
 
     def query(self, expression):

@@ -20,6 +20,7 @@ PORTRAITD = None  # Set from argv.
 PORTRAITCTL = None
 
 import portraitctl  # For its parser and exit statuses only.
+from portraitd_process import Portraitd
 from portrait.v1 import admin_pb2
 from portrait.v1 import consent_pb2
 from portrait.v1 import ingest_pb2
@@ -39,26 +40,9 @@ class PortraitctlTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.TemporaryDirectory()
-        cls.log_path = os.path.join(cls.dir.name, "portraitd.log")
-        cls.log = open(cls.log_path, "w")
-        cls.server = subprocess.Popen(
-            [PORTRAITD, "--listen=127.0.0.1:0", "--plaintext_loopback",
-             "--data_dir=" + os.path.join(cls.dir.name, "db"),
-             "--retrain_after_s=3600"],
-            stdout=cls.log, stderr=subprocess.STDOUT)
-        cls.port = None
-        for _ in range(200):
-            with open(cls.log_path) as f:
-                m = re.search(r'"event":"serving","port":(\d+)', f.read())
-            if m:
-                cls.port = m.group(1)
-                break
-            if cls.server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if cls.port is None:
-            with open(cls.log_path) as f:
-                raise RuntimeError("portraitd did not start:\n" + f.read())
+        cls.server = Portraitd(PORTRAITD, os.path.join(cls.dir.name, "db"),
+                               os.path.join(cls.dir.name, "portraitd.log"),
+                               "--retrain_after_s=3600")
         cls.now_ms = int(time.time() * 1000)
         # The catalog: posts p1..p6 by authors a1 / a2.
         items = cls.write("items.jsonl", "\n".join(
@@ -70,9 +54,7 @@ class PortraitctlTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        cls.server.wait(timeout=30)
-        cls.log.close()
+        cls.server.stop()
         cls.dir.cleanup()
 
     @classmethod
@@ -87,7 +69,7 @@ class PortraitctlTest(unittest.TestCase):
         """Runs portraitctl; returns (exit status, stdout, stderr)."""
         run = subprocess.run(
             [sys.executable, PORTRAITCTL,
-             "--target=" + (target or "127.0.0.1:" + cls.port)] + list(args),
+             "--target=" + (target or cls.server.target)] + list(args),
             capture_output=True, text=True, timeout=60)
         return run.returncode, run.stdout, run.stderr
 
@@ -210,6 +192,25 @@ class PortraitctlTest(unittest.TestCase):
         self.assertEqual(self.summary(out)["duplicates"], 3)
         events = self.json_lines("profile", "summary", "in1")[0]
         self.assertEqual(events["total_events"], "3")
+        # Search history (GetHistory keeps SEARCH and BROWSE): a page of
+        # 2, then every page.
+        searches = self.write("searches.jsonl", "".join(json.dumps({
+            "event_id": "hs-%d" % i, "user_id": "in1", "signal": "SEARCH",
+            "occurred_at_ms": self.now_ms - 10000 * i,
+            "search": {"query": "red shoes %d" % i}}) + "\n"
+            for i in range(1, 4)))
+        self.check_ok("ingest", searches)
+        page = self.check_ok("profile", "history", "in1", "search",
+                             "--page-size", "2")
+        self.assertEqual(len(re.findall(r"(?m)^hs-\d", page)), 2)
+        self.assertIn("(more: --all)", page)
+        every = self.check_ok("profile", "history", "in1", "search",
+                              "--page-size", "2", "--all")
+        self.assertEqual(len(re.findall(r"(?m)^hs-\d", every)), 3)
+        self.assertNotIn("(more", every)
+        pages = self.json_lines("profile", "history", "in1", "search",
+                                "--page-size", "2", "--all")
+        self.assertEqual([len(p["entries"]) for p in pages], [2, 1])
         # The readable summary.
         text = self.check_ok("ingest", self.write(
             "more.jsonl", json.dumps({

@@ -11,8 +11,6 @@ tests:python_client_test with Debian's /usr/bin/python3:
 
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +23,7 @@ from portrait.v1 import consent_pb2
 from portrait.v1 import ingest_pb2
 from portrait.v1 import recommend_pb2
 from portrait_client import PortraitClient
+from portraitd_process import Portraitd
 
 PORTRAITD = None  # Set from argv.
 
@@ -35,33 +34,14 @@ class PythonClientTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.TemporaryDirectory()
         cls.log_path = os.path.join(cls.dir.name, "portraitd.log")
-        cls.log = open(cls.log_path, "w")
-        cls.server = subprocess.Popen(
-            [PORTRAITD, "--listen=127.0.0.1:0", "--plaintext_loopback",
-             "--data_dir=" + os.path.join(cls.dir.name, "db"),
-             "--retrain_after_s=3600"],
-            stdout=cls.log, stderr=subprocess.STDOUT)
-        port = None
-        for _ in range(200):
-            with open(cls.log_path) as f:
-                m = re.search(r'"event":"serving","port":(\d+)', f.read())
-            if m:
-                port = m.group(1)
-                break
-            if cls.server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if port is None:
-            with open(cls.log_path) as f:
-                raise RuntimeError("portraitd did not start:\n" + f.read())
-        cls.client = PortraitClient.plaintext("127.0.0.1:" + port)
+        cls.server = Portraitd(PORTRAITD, os.path.join(cls.dir.name, "db"),
+                               cls.log_path, "--retrain_after_s=3600")
+        cls.client = PortraitClient.plaintext(cls.server.target)
         cls.client.wait_ready()
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        cls.server.wait(timeout=30)
-        cls.log.close()
+        cls.server.stop()
         cls.dir.cleanup()
 
     def test_ingest_revoke_recommend_push(self):

@@ -226,23 +226,28 @@ def consent_set(ctl, args):
     print_receipt(ctl.out, response)
 
 
-def consent_history(ctl, args):
-    token = ""
-    entries = []
+def all_pages(ctl, call, request, follow):
+    """The pages `call` answers for `request` (with --json, each printed):
+    the first, and with `follow` every next one."""
+    pages = []
     while True:
-        response = ctl.consent.GetConsentHistory(
-            consent_pb2.GetConsentHistoryRequest(
-                user_id=args.user, page_size=args.page_size,
-                page_token=token),
-            timeout=ctl.timeout)
+        response = call(request, timeout=ctl.timeout)
         if ctl.out.as_json:
             ctl.out.message(response)
-        entries.extend(response.entries)
-        token = response.next_page_token
-        if not token or not args.all:
-            break
+        pages.append(response)
+        request.page_token = response.next_page_token
+        if not request.page_token or not follow:
+            return pages
+
+
+def consent_history(ctl, args):
+    pages = all_pages(ctl, ctl.consent.GetConsentHistory,
+                      consent_pb2.GetConsentHistoryRequest(
+                          user_id=args.user, page_size=args.page_size),
+                      args.all)
     if ctl.out.as_json:
         return
+    entries = [e for page in pages for e in page.entries]
     ctl.out.table(
         ["seq", "at", "change", "old", "new", "action", "receipt", "caller",
          "authenticated"],
@@ -252,8 +257,8 @@ def consent_history(ctl, args):
           if e.action else "-",
           e.receipt_id or "-", e.caller_id or "-",
           e.authenticated_caller or "-"] for e in entries])
-    if token:
-        ctl.out.stream.write("(more: --all, or page_token %s)\n" % token)
+    if pages[-1].next_page_token:
+        ctl.out.stream.write("(more: --all)\n")
 
 
 def ledger_change(entry):
@@ -394,31 +399,22 @@ def profile_summary(ctl, args):
 
 
 def profile_history(ctl, args):
-    token = ""
-    entries = []
-    while True:
-        response = ctl.profile.GetHistory(
-            profile_pb2.GetHistoryRequest(user_id=args.user,
-                                          signal=args.signal,
-                                          page_size=args.page_size,
-                                          page_token=token),
-            timeout=ctl.timeout)
-        if ctl.out.as_json:
-            ctl.out.message(response)
-        entries.extend(response.entries)
-        token = response.next_page_token
-        if not token or not args.all:
-            break
+    pages = all_pages(ctl, ctl.profile.GetHistory,
+                      profile_pb2.GetHistoryRequest(
+                          user_id=args.user, signal=args.signal,
+                          page_size=args.page_size),
+                      args.all)
     if ctl.out.as_json:
         return
-    ctl.out.fields([("signal state",
-                     name_of(consent_pb2.ConsentState, response.signal_state))])
+    entries = [e for page in pages for e in page.entries]
+    ctl.out.fields([("signal state", name_of(consent_pb2.ConsentState,
+                                             pages[-1].signal_state))])
     ctl.out.stream.write("\n")
     ctl.out.table(["event", "at", "item", "query"],
                   [[e.event_id, when(e.occurred_at_ms),
                     item_text(e.item) if e.HasField("item") else "-",
                     e.query or "-"] for e in entries])
-    if token:
+    if pages[-1].next_page_token:
         ctl.out.stream.write("(more: --all)\n")
 
 
