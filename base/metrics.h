@@ -9,7 +9,7 @@
 //
 // Families are declared once, before use, and live as long as the Metrics.
 // Adding to a counter or observing a histogram takes the family's lock and
-// one hash lookup. Gauges are read by their callback at each Render.
+// one map lookup. Gauges are read by their callback at each Render.
 // Thread-safe.
 #ifndef PORTRAIT_BASE_METRICS_H_
 #define PORTRAIT_BASE_METRICS_H_

@@ -177,6 +177,23 @@ class MetricsTest(unittest.TestCase):
             self.sample(page, "portrait_model_training_seconds"), 0)
         self.assertLess(self.sample(page, "portrait_model_age_seconds"), 60)
 
+    def test_a_metrics_port_taken_stops_the_start(self):
+        log_path = os.path.join(self.dir.name, "second.log")
+        with open(log_path, "w") as log:
+            second = subprocess.run(
+                [PORTRAITD, "--listen=127.0.0.1:0", "--plaintext_loopback",
+                 "--data_dir=" + os.path.join(self.dir.name, "second"),
+                 "--metrics_listen=127.0.0.1:%d" % self.server.metrics_port],
+                stdout=log, stderr=subprocess.STDOUT, timeout=60)
+        self.assertNotEqual(second.returncode, 0)
+        with open(log_path) as f:
+            lines = [json.loads(line) for line in f if line.startswith("{")]
+        failed = [l for l in lines if l["event"] == "cannot_start"]
+        self.assertEqual(len(failed), 1, lines)
+        self.assertEqual(failed[0]["code"], 14)  # UNAVAILABLE
+        self.assertIn("--metrics_listen", failed[0]["error"])
+        self.assertIn(str(self.server.metrics_port), failed[0]["error"])
+
 
 if __name__ == "__main__":
     PORTRAITD = sys.argv.pop(1)
