@@ -9,7 +9,8 @@ Readable tables by default; --json prints each response as proto3 JSON
     1            a local error: a file unreadable or a line malformed
                  (nothing was sent)
     2            usage: an unknown command, flag or value
-    3            ingest finished but the server rejected some events
+    3            ingest (or push feedback) finished, and the server rejected
+                 some events
     10 + code    the server answered with gRPC status `code`
                  (13 INVALID_ARGUMENT, 15 NOT_FOUND, 17 PERMISSION_DENIED,
                  19 FAILED_PRECONDITION, 24 UNAVAILABLE, 26 UNAUTHENTICATED, ...)
@@ -47,7 +48,9 @@ EXIT_LOCAL = 1
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
 EXIT_STATUS_BASE = 10
-MAX_EVENTS_PER_REQUEST = 1000  # IngestService's limit (docs/LIMITS.md).
+# The server's limits per request (services/ingest/validation.h).
+MAX_EVENTS_PER_REQUEST = 1000
+MAX_ITEMS_PER_REQUEST = 1000
 
 
 class LocalError(Exception):
@@ -431,10 +434,10 @@ def item_ref(text):
 def items_upsert(ctl, args):
     items = read_jsonl(args.file, ingest_pb2.Item)
     upserted = 0
-    for begin in range(0, len(items), MAX_EVENTS_PER_REQUEST):
+    for begin in range(0, len(items), MAX_ITEMS_PER_REQUEST):
         response = ctl.ingest.UpsertItems(
             ingest_pb2.UpsertItemsRequest(
-                items=items[begin:begin + MAX_EVENTS_PER_REQUEST]),
+                items=items[begin:begin + MAX_ITEMS_PER_REQUEST]),
             timeout=ctl.timeout)
         upserted += response.upserted
     if ctl.out.as_json:
