@@ -708,6 +708,16 @@ class Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def command_group(commands, name, help):
+    """A command with subcommands (consent get, consent set, ...)."""
+    group = commands.add_parser(name, help=help)
+    subcommands = group.add_subparsers(dest="subcommand",
+                                       metavar="SUBCOMMAND",
+                                       parser_class=Parser)
+    subcommands.required = True
+    return subcommands
+
+
 def build_parser():
     signal = enum_arg(common_pb2.Signal)
     requester = enum_arg(consent_pb2.Requester, "REQUESTER_")
@@ -734,11 +744,8 @@ def build_parser():
                                 parser_class=Parser)
     commands.required = True
 
-    consent = commands.add_parser("consent", help="consent and erasure")
-    consent_commands = consent.add_subparsers(dest="subcommand",
-                                              metavar="SUBCOMMAND",
-                                              parser_class=Parser)
-    consent_commands.required = True
+    consent_commands = command_group(commands, "consent",
+                                     "consent and erasure")
     c = consent_commands.add_parser("get", help="a user's consent (GetConsent)")
     c.add_argument("user")
     c.set_defaults(run=consent_get)
@@ -787,11 +794,8 @@ def build_parser():
     c.add_argument("receipt")
     c.set_defaults(run=consent_erasure)
 
-    profile = commands.add_parser("profile", help="profiles and user data")
-    profile_commands = profile.add_subparsers(dest="subcommand",
-                                              metavar="SUBCOMMAND",
-                                              parser_class=Parser)
-    profile_commands.required = True
+    profile_commands = command_group(commands, "profile",
+                                     "profiles and user data")
     c = profile_commands.add_parser("show", help="a profile (GetProfile)")
     c.add_argument("user")
     c.add_argument("--features", type=int, default=5,
@@ -836,11 +840,7 @@ def build_parser():
     c.add_argument("--all", action="store_true", help="follow every page")
     c.set_defaults(run=profile_history)
 
-    items = commands.add_parser("items", help="the catalog")
-    items_commands = items.add_subparsers(dest="subcommand",
-                                          metavar="SUBCOMMAND",
-                                          parser_class=Parser)
-    items_commands.required = True
+    items_commands = command_group(commands, "items", "the catalog")
     c = items_commands.add_parser(
         "upsert", help="posts, brands and people from JSON lines, one "
                        "portrait.v1.Item a line (UpsertItems)")
@@ -857,11 +857,7 @@ def build_parser():
     c.add_argument("--limit", type=int, default=10)
     c.set_defaults(run=recommend)
 
-    push = commands.add_parser("push", help="push candidates")
-    push_commands = push.add_subparsers(dest="subcommand",
-                                        metavar="SUBCOMMAND",
-                                        parser_class=Parser)
-    push_commands.required = True
+    push_commands = command_group(commands, "push", "push candidates")
     c = push_commands.add_parser(
         "candidates", help="push candidates of users (GetPushCandidates)")
     c.add_argument("users", nargs="+", metavar="USER")
@@ -901,11 +897,7 @@ def build_parser():
     c.add_argument("file", help="the file, or - for standard input")
     c.set_defaults(run=push_feedback)
 
-    admin = commands.add_parser("admin", help="the server itself")
-    admin_commands = admin.add_subparsers(dest="subcommand",
-                                          metavar="SUBCOMMAND",
-                                          parser_class=Parser)
-    admin_commands.required = True
+    admin_commands = command_group(commands, "admin", "the server itself")
     c = admin_commands.add_parser(
         "checkpoint", help="a consistent copy of the database on the "
                            "server's machine (CreateCheckpoint)",
