@@ -3,7 +3,7 @@ an operator runs it: a separate process per command, its output and its
 exit status read back. Run by tests:portraitctl_test with Debian's
 /usr/bin/python3:
 
-    portraitctl_test.py PORTRAITD_BINARY PORTRAITCTL_PY
+    portraitctl_test.py PORTRAITD_BINARY PORTRAITCTL_PY MAKE_DEV_CERTS_SH
 """
 
 import json
@@ -18,6 +18,7 @@ import unittest
 
 PORTRAITD = None  # Set from argv.
 PORTRAITCTL = None
+MAKE_DEV_CERTS = None
 
 import portraitctl  # For its parser and exit statuses only.
 from portraitd_process import Portraitd
@@ -287,7 +288,68 @@ class PortraitctlTest(unittest.TestCase):
                          r"account deleted\s+yes")
 
 
+class PortraitctlTlsTest(unittest.TestCase):
+    """portraitctl with client certificates against a server with mutual
+    TLS: each role reaches its own methods only."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.certs = os.path.join(cls.dir.name, "certs")
+        subprocess.run([MAKE_DEV_CERTS, cls.certs], check=True,
+                       capture_output=True, timeout=60)
+        cls.server = Portraitd(PORTRAITD, os.path.join(cls.dir.name, "db"),
+                               os.path.join(cls.dir.name, "portraitd.log"),
+                               certs=cls.certs)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.dir.cleanup()
+
+    def ctl_as(self, who, *args):
+        tls = ["--ca=%s/ca.pem" % self.certs,
+               "--cert=%s/%s.pem" % (self.certs, who),
+               "--key=%s/%s.key" % (self.certs, who)]
+        run = subprocess.run(
+            [sys.executable, PORTRAITCTL, "--target=" + self.server.target] +
+            tls + list(args), capture_output=True, text=True, timeout=60)
+        return run.returncode, run.stdout, run.stderr
+
+    def test_each_role_reaches_its_own_methods(self):
+        code, out, err = self.ctl_as("privacy-desk", "consent", "get", "u1")
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out, r"user\s+u1")
+        code, out, err = self.ctl_as("privacy-desk", "recommend", "u1")
+        self.assertEqual(code, 10 + 7, err)  # PERMISSION_DENIED
+        self.assertIn("Recommend", err)
+        self.assertIn("ROLE_PRIVACY_DESK", err)
+        code, out, err = self.ctl_as("feed", "recommend", "u1")
+        self.assertEqual(code, 0, err)
+        backup = os.path.join(self.dir.name, "backup")
+        code, out, err = self.ctl_as("privacy-desk", "admin", "checkpoint",
+                                     backup)
+        self.assertEqual(code, 10 + 7, err)
+        self.assertFalse(os.path.exists(backup))
+        code, out, err = self.ctl_as("admin", "admin", "checkpoint", backup)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(os.path.isdir(backup))
+        code, out, err = self.ctl_as("stranger", "consent", "get", "u1")
+        self.assertEqual(code, 10 + 16, err)  # UNAUTHENTICATED
+
+    def test_certificate_flag_mistakes_are_local(self):
+        run = subprocess.run(
+            [sys.executable, PORTRAITCTL, "--target=" + self.server.target,
+             "--ca=%s/ca.pem" % self.certs, "consent", "get", "u1"],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(run.returncode, portraitctl.EXIT_USAGE, run.stderr)
+        self.assertIn("--ca, --cert and --key go together", run.stderr)
+        code, out, err = self.ctl_as("nobody", "consent", "get", "u1")
+        self.assertEqual(code, portraitctl.EXIT_LOCAL, err)
+        self.assertIn("nobody.pem", err)
+
+
 if __name__ == "__main__":
-    PORTRAITD, PORTRAITCTL = sys.argv[1], sys.argv[2]
-    del sys.argv[1:3]
+    PORTRAITD, PORTRAITCTL, MAKE_DEV_CERTS = sys.argv[1:4]
+    del sys.argv[1:4]
     unittest.main()

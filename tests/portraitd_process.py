@@ -1,5 +1,5 @@
-"""Test helper for the Python tests: a portraitd process, plaintext on
-loopback, its ports read from its `serving` log line."""
+"""Test helper for the Python tests: a portraitd process on loopback,
+plaintext or with mutual TLS, its ports read from its `serving` log line."""
 
 import re
 import subprocess
@@ -9,14 +9,21 @@ import time
 class Portraitd:
     """Starts `binary` on `data_dir` with `flags`, logging to `log_path`,
     and waits until it serves (RuntimeError with its log if it exits or
-    does not within 15 s)."""
+    does not within 15 s). With `certs`, a directory made by
+    tools/make_dev_certs.sh, it serves mutual TLS with that directory's
+    certificates and access configuration; else plaintext."""
 
-    def __init__(self, binary, data_dir, log_path, *flags):
+    def __init__(self, binary, data_dir, log_path, *flags, certs=None):
         self.log_path = log_path
         self.log = open(log_path, "w")
+        security = ["--plaintext_loopback"] if certs is None else [
+            "--tls_cert_file=%s/server.pem" % certs,
+            "--tls_key_file=%s/server.key" % certs,
+            "--tls_client_ca_file=%s/ca.pem" % certs,
+            "--access_config=%s/access.textproto" % certs]
         self.process = subprocess.Popen(
-            [binary, "--listen=127.0.0.1:0", "--plaintext_loopback",
-             "--data_dir=" + data_dir] + list(flags),
+            [binary, "--listen=127.0.0.1:0", "--data_dir=" + data_dir] +
+            security + list(flags),
             stdout=self.log, stderr=subprocess.STDOUT)
         serving = None
         deadline = time.time() + 15
