@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "portrait/v1/common.pb.h"
@@ -12,29 +13,6 @@ namespace portrait {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
-
-// grpc::StatusCode's names, as grpc.Status names them.
-const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
-}
 
 class CallMetrics final : public grpc::experimental::Interceptor {
  public:
@@ -86,7 +64,9 @@ ServiceMetrics::ServiceMetrics(Metrics* metrics)
 
 void ServiceMetrics::CountCall(const std::string& method, grpc::StatusCode code,
                                double seconds) {
-  calls_->Add({method, CodeName(code)});
+  // gRPC's codes are absl's, number for number and name for name.
+  calls_->Add(
+      {method, absl::StatusCodeToString(static_cast<absl::StatusCode>(code))});
   call_seconds_->Observe({method}, seconds);
 }
 
