@@ -185,21 +185,30 @@ const RecentShares& UserPortrait::Shares(absl::string_view prefix, int k,
   }
   absl::MutexLock lock(&shares_memo_->mu);
   if (const RecentShares* found = find()) return *found;
-  auto computed = std::make_unique<RecentShares>();
-  if (!by_recency_.empty())
-    computed->reference_ms = -by_recency_.begin()->first;
+  const int64_t newest = by_recency_.empty()
+                             ? std::numeric_limits<int64_t>::min()
+                             : -by_recency_.begin()->first;
+  shares_memo_->entries.emplace_back(
+      std::make_pair(std::string(prefix), k),
+      std::make_unique<RecentShares>(SharesAt(prefix, k, config, newest)));
+  return *shares_memo_->entries.back().second;
+}
+
+RecentShares UserPortrait::SharesAt(absl::string_view prefix, int k,
+                                    const RankingConfig& config,
+                                    int64_t at_ms) const {
+  RecentShares computed;
+  computed.reference_ms = at_ms;
   double total = 0;
   for (const std::string* label : RecentEngaged(k)) {
     if (!absl::StartsWith(*label, prefix)) continue;
-    const double weight = EngagedWeight(*label, config, computed->reference_ms);
+    const double weight = EngagedWeight(*label, config, at_ms);
     if (weight <= 0) continue;
-    computed->shares.emplace_back(label, weight);
+    computed.shares.emplace_back(label, weight);
     total += weight;
   }
-  for (auto& [label, share] : computed->shares) share /= total;
-  shares_memo_->entries.emplace_back(std::make_pair(std::string(prefix), k),
-                                     std::move(computed));
-  return *shares_memo_->entries.back().second;
+  for (auto& [label, share] : computed.shares) share /= total;
+  return computed;
 }
 
 int32_t UserPortrait::StatedBirthYear() const {

@@ -116,11 +116,15 @@ class UserPortrait {
   // The pointers are valid until the portrait changes.
   std::vector<const std::string*> RecentEngaged(int k) const;
   // Of the `k` most recently engaged items, those whose label starts with
-  // `prefix`, with EngagedWeight(label, config, reference_ms) over the sum of
-  // it for all of them; weights that are not positive left out. Computed by
-  // the first reader after each change of the portrait, then shared; safe
-  // to call from concurrent readers. The result is valid until the portrait
-  // changes.
+  // `prefix`, with EngagedWeight(label, config, at_ms) over the sum of it
+  // for all of them; weights that are not positive left out. Computed
+  // afresh; reference_ms is `at_ms`.
+  RecentShares SharesAt(absl::string_view prefix, int k,
+                        const RankingConfig& config, int64_t at_ms) const;
+  // SharesAt the newest engagement (the shares at any later time). Computed
+  // by the first reader after each change of the portrait, then shared;
+  // safe to call from concurrent readers. The result is valid until the
+  // portrait changes.
   const RecentShares& Shares(absl::string_view prefix, int k,
                              const RankingConfig& config) const;
   // The birth year of the newest statement that states one; 0 if none.

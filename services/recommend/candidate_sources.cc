@@ -298,15 +298,8 @@ void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
     if (ctx.now_ms < shares->reference_ms) {
       // An engagement "in the future" (clock skew) counts as now, which
       // does not scale every weight alike: the shares as of now.
-      now.shares.clear();
-      double total = 0;
-      for (const auto& [label, share] : shares->shares) {
-        const double weight =
-            other->EngagedWeight(*label, ctx.index.config(), ctx.now_ms);
-        now.shares.emplace_back(label, weight);
-        total += weight;
-      }
-      for (auto& [label, share] : now.shares) share /= total;
+      now =
+          other->SharesAt(prefix, kFriendItems, ctx.index.config(), ctx.now_ms);
       shares = &now;
     }
     for (const auto& [label, share] : shares->shares) sums[label] += share;
