@@ -19,21 +19,33 @@ bool LoadWorld(const std::shared_ptr<grpc::Channel>& channel,
   for (const v1::UpsertItemsRequest& batch : world.Catalog()) {
     v1::UpsertItemsResponse response;
     grpc::ClientContext context;
-    if (!ingest->UpsertItems(&context, batch, &response).ok()) return false;
+    const grpc::Status status = ingest->UpsertItems(&context, batch, &response);
+    if (!status.ok()) {
+      std::fprintf(stderr, "load_world: UpsertItems failed (code %d): %s\n",
+                   status.error_code(), status.error_message().c_str());
+      return false;
+    }
   }
   const std::vector<v1::SetConsentRequest> opt_ins = world.OptIns();
   std::atomic<size_t> next{0};
+  std::atomic<size_t> refused{0};
   std::vector<std::thread> granters;
   for (int t = 0; t < 4; ++t) {
     granters.emplace_back([&] {
       for (size_t i = next++; i < opt_ins.size(); i = next++) {
         v1::SetConsentResponse response;
         grpc::ClientContext context;
-        (void)consent->SetConsent(&context, opt_ins[i], &response);
+        if (!consent->SetConsent(&context, opt_ins[i], &response).ok())
+          ++refused;
       }
     });
   }
   for (std::thread& t : granters) t.join();
+  if (refused > 0) {
+    std::fprintf(stderr, "load_world: %zu of %zu opt-ins refused\n",
+                 refused.load(), opt_ins.size());
+    return false;
+  }
   const absl::Time start = absl::Now();
   v1::StreamEventsResponse summary;
   grpc::ClientContext context;

@@ -11,8 +11,9 @@
 
 namespace portrait {
 
-// Prints one line with what was stored and refused, and the rate. False if
-// a catalog upsert or the event stream failed.
+// Prints one line with what was stored and refused, and the rate. False,
+// after a line on stderr saying why, if a catalog upsert, an opt-in or the
+// event stream failed.
 bool LoadWorld(const std::shared_ptr<grpc::Channel>& channel,
                SyntheticWorld& world);
 
