@@ -5,12 +5,15 @@
 
 namespace portrait {
 
-AdminServiceImpl::AdminServiceImpl(RocksDbStore* store, const Clock* clock)
-    : store_(store), clock_(clock) {}
+AdminServiceImpl::AdminServiceImpl(RocksDbStore* store, const Clock* clock,
+                                   const ShardGuard* shard)
+    : shard_(shard), store_(store), clock_(clock) {}
 
 grpc::Status AdminServiceImpl::CreateCheckpoint(
     grpc::ServerContext* context, const v1::CreateCheckpointRequest* request,
     v1::CreateCheckpointResponse* response) {
+  if (grpc::Status routed = shard_->ShardCall(*context); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) -> absl::StatusOr<v1::CreateCheckpointResponse> {

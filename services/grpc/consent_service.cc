@@ -8,12 +8,15 @@
 namespace portrait {
 
 ConsentServiceImpl::ConsentServiceImpl(ConsentLedger* ledger,
-                                       ServiceMetrics* metrics)
-    : ledger_(ledger), metrics_(metrics) {}
+                                       ServiceMetrics* metrics,
+                                       const ShardGuard* shard)
+    : shard_(shard), ledger_(ledger), metrics_(metrics) {}
 
 grpc::Status ConsentServiceImpl::SetConsent(
     grpc::ServerContext* context, const v1::SetConsentRequest* request,
     v1::SetConsentResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) {
@@ -28,6 +31,8 @@ grpc::Status ConsentServiceImpl::SetConsent(
 grpc::Status ConsentServiceImpl::GetConsent(
     grpc::ServerContext* context, const v1::GetConsentRequest* request,
     v1::GetConsentResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) {
@@ -39,6 +44,8 @@ grpc::Status ConsentServiceImpl::GetConsent(
 grpc::Status ConsentServiceImpl::GetConsentHistory(
     grpc::ServerContext* context, const v1::GetConsentHistoryRequest* request,
     v1::GetConsentHistoryResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) { return ledger_->GetHistory(*request); },
@@ -48,6 +55,8 @@ grpc::Status ConsentServiceImpl::GetConsentHistory(
 grpc::Status ConsentServiceImpl::GetErasureStatus(
     grpc::ServerContext* context, const v1::GetErasureStatusRequest* request,
     v1::GetErasureStatusResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) {

@@ -5,13 +5,15 @@
 #include "portrait/v1/consent.grpc.pb.h"
 #include "services/consent/consent_ledger.h"
 #include "services/grpc/service_metrics.h"
+#include "services/grpc/shard_guard.h"
 
 namespace portrait {
 
 // Thread-safe. `ledger` must outlive it.
 class ConsentServiceImpl final : public v1::ConsentService::Service {
  public:
-  ConsentServiceImpl(ConsentLedger* ledger, ServiceMetrics* metrics);
+  ConsentServiceImpl(ConsentLedger* ledger, ServiceMetrics* metrics,
+                     const ShardGuard* shard);
 
   grpc::Status SetConsent(grpc::ServerContext* context,
                           const v1::SetConsentRequest* request,
@@ -27,6 +29,7 @@ class ConsentServiceImpl final : public v1::ConsentService::Service {
       v1::GetErasureStatusResponse* response) override;
 
  private:
+  const ShardGuard* const shard_;
   ConsentLedger* const ledger_;
   ServiceMetrics* const metrics_;
 };

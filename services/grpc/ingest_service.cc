@@ -16,8 +16,10 @@ constexpr int kMaxStreamRejections = 1000;
 
 IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
                                      CatalogWriter* catalog, CallLimits* limits,
-                                     ServiceMetrics* metrics)
-    : ingestor_(ingestor),
+                                     ServiceMetrics* metrics,
+                                     const ShardGuard* shard)
+    : shard_(shard),
+      ingestor_(ingestor),
       catalog_(catalog),
       limits_(limits),
       metrics_(metrics) {}
@@ -25,6 +27,8 @@ IngestServiceImpl::IngestServiceImpl(EventIngestor* ingestor,
 grpc::Status IngestServiceImpl::RecordEvents(
     grpc::ServerContext* context, const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) {
@@ -50,6 +54,14 @@ grpc::Status IngestServiceImpl::StreamEvents(
   while (reader->Read(&message)) {
     // Once nobody waits, a message read is not recorded: as if never sent.
     const absl::Status wanted = call.Check();
+    if (grpc::Status routed = shard_->UserCall(*context, message);
+        !routed.ok()) {
+      return grpc::Status(
+          routed.error_code(),
+          absl::StrCat("message ", response->messages(), " of the stream (",
+                       response->messages(),
+                       " earlier messages stored): ", routed.error_message()));
+    }
     absl::StatusOr<v1::RecordEventsResponse> result =
         wanted.ok() ? ingestor_->Record(message.events()) : wanted;
     if (!result.ok()) {
@@ -76,6 +88,8 @@ grpc::Status IngestServiceImpl::StreamEvents(
 grpc::Status IngestServiceImpl::UpsertItems(
     grpc::ServerContext* context, const v1::UpsertItemsRequest* request,
     v1::UpsertItemsResponse* response) {
+  if (grpc::Status routed = shard_->ShardCall(*context); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) { return catalog_->Upsert(*request); },
@@ -85,6 +99,8 @@ grpc::Status IngestServiceImpl::UpsertItems(
 grpc::Status IngestServiceImpl::DeleteItems(
     grpc::ServerContext* context, const v1::DeleteItemsRequest* request,
     v1::DeleteItemsResponse* response) {
+  if (grpc::Status routed = shard_->ShardCall(*context); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) { return catalog_->Delete(*request); },

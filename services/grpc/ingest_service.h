@@ -6,6 +6,7 @@
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "services/grpc/call_limiter.h"
 #include "services/grpc/service_metrics.h"
+#include "services/grpc/shard_guard.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/event_ingestor.h"
 
@@ -15,7 +16,8 @@ namespace portrait {
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
   IngestServiceImpl(EventIngestor* ingestor, CatalogWriter* catalog,
-                    CallLimits* limits, ServiceMetrics* metrics);
+                    CallLimits* limits, ServiceMetrics* metrics,
+                    const ShardGuard* shard);
 
   grpc::Status RecordEvents(grpc::ServerContext* context,
                             const v1::RecordEventsRequest* request,
@@ -31,6 +33,7 @@ class IngestServiceImpl final : public v1::IngestService::Service {
                            v1::DeleteItemsResponse* response) override;
 
  private:
+  const ShardGuard* const shard_;
   EventIngestor* const ingestor_;
   CatalogWriter* const catalog_;
   CallLimits* const limits_;

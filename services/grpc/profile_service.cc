@@ -8,13 +8,12 @@
 
 namespace portrait {
 
-ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
-                                       const Clock* clock,
-                                       ConsentLedger* ledger,
-                                       const UserDataExporter* exporter,
-                                       CallLimits* limits,
-                                       ServiceMetrics* metrics)
-    : store_(store),
+ProfileServiceImpl::ProfileServiceImpl(
+    Store* store, const PortraitIndex* index, const Clock* clock,
+    ConsentLedger* ledger, const UserDataExporter* exporter, CallLimits* limits,
+    ServiceMetrics* metrics, const ShardGuard* shard)
+    : shard_(shard),
+      store_(store),
       index_(index),
       clock_(clock),
       ledger_(ledger),
@@ -25,6 +24,8 @@ ProfileServiceImpl::ProfileServiceImpl(Store* store, const PortraitIndex* index,
 grpc::Status ProfileServiceImpl::GetProfile(
     grpc::ServerContext* context, const v1::GetProfileRequest* request,
     v1::GetProfileResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->reads, *context,
       [&](const Cancellation&) {
@@ -36,6 +37,8 @@ grpc::Status ProfileServiceImpl::GetProfile(
 grpc::Status ProfileServiceImpl::GetEventSummary(
     grpc::ServerContext* context, const v1::GetEventSummaryRequest* request,
     v1::GetEventSummaryResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->reads, *context,
       [&](const Cancellation& call) {
@@ -47,6 +50,8 @@ grpc::Status ProfileServiceImpl::GetEventSummary(
 grpc::Status ProfileServiceImpl::ExportUserData(
     grpc::ServerContext* context, const v1::ExportUserDataRequest* request,
     grpc::ServerWriter<v1::ExportPart>* writer) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   absl::StatusOr<PerCallerLimiter::Slot> stream =
       limits_->streams.Enter(CallerIdentity(*context));
   if (!stream.ok()) return ToGrpcStatus(stream.status());
@@ -65,6 +70,8 @@ grpc::Status ProfileServiceImpl::ExportUserData(
 grpc::Status ProfileServiceImpl::GetHistory(
     grpc::ServerContext* context, const v1::GetHistoryRequest* request,
     v1::GetHistoryResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->reads, *context,
       [&](const Cancellation&) {
@@ -76,6 +83,8 @@ grpc::Status ProfileServiceImpl::GetHistory(
 grpc::Status ProfileServiceImpl::DeleteRecord(
     grpc::ServerContext* context, const v1::DeleteRecordRequest* request,
     v1::DeleteRecordResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) {
@@ -92,6 +101,8 @@ grpc::Status ProfileServiceImpl::DeleteRecord(
 grpc::Status ProfileServiceImpl::DeleteUser(
     grpc::ServerContext* context, const v1::DeleteUserRequest* request,
     v1::DeleteUserResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWith(
       *context,
       [&](const Cancellation&) {

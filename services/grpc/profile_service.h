@@ -7,6 +7,7 @@
 #include "services/consent/consent_ledger.h"
 #include "services/grpc/call_limiter.h"
 #include "services/grpc/service_metrics.h"
+#include "services/grpc/shard_guard.h"
 #include "services/portrait/portrait_index.h"
 #include "services/rights/user_export.h"
 #include "services/storage/store.h"
@@ -19,7 +20,7 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
   ProfileServiceImpl(Store* store, const PortraitIndex* index,
                      const Clock* clock, ConsentLedger* ledger,
                      const UserDataExporter* exporter, CallLimits* limits,
-                     ServiceMetrics* metrics);
+                     ServiceMetrics* metrics, const ShardGuard* shard);
 
   grpc::Status GetProfile(grpc::ServerContext* context,
                           const v1::GetProfileRequest* request,
@@ -43,6 +44,7 @@ class ProfileServiceImpl final : public v1::ProfileService::Service {
                           v1::DeleteUserResponse* response) override;
 
  private:
+  const ShardGuard* const shard_;
   Store* const store_;
   const PortraitIndex* const index_;
   const Clock* const clock_;

@@ -9,8 +9,10 @@ namespace portrait {
 PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
                                  PushHistory* history, CheckInDesk* check_in,
                                  EventIngestor* ingestor, CallLimits* limits,
-                                 ServiceMetrics* metrics)
-    : planner_(planner),
+                                 ServiceMetrics* metrics,
+                                 const ShardGuard* shard)
+    : shard_(shard),
+      planner_(planner),
       history_(history),
       check_in_(check_in),
       ingestor_(ingestor),
@@ -20,6 +22,8 @@ PushServiceImpl::PushServiceImpl(const PushPlanner* planner,
 grpc::Status PushServiceImpl::GetPushCandidates(
     grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
     v1::GetPushCandidatesResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->reads, *context,
       [&](const Cancellation& call) {
@@ -32,6 +36,8 @@ grpc::Status PushServiceImpl::StreamPushCandidates(
     grpc::ServerContext* context,
     const v1::StreamPushCandidatesRequest* request,
     grpc::ServerWriter<v1::UserPushCandidates>* writer) {
+  if (grpc::Status routed = shard_->ShardCall(*context); !routed.ok())
+    return routed;
   absl::StatusOr<PerCallerLimiter::Slot> stream =
       limits_->streams.Enter(CallerIdentity(*context));
   if (!stream.ok()) return ToGrpcStatus(stream.status());
@@ -47,6 +53,8 @@ grpc::Status PushServiceImpl::StreamPushCandidates(
 grpc::Status PushServiceImpl::RecordPushes(
     grpc::ServerContext* context, const v1::RecordPushesRequest* request,
     v1::RecordPushesResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) { return history_->Record(*request); },
@@ -56,6 +64,8 @@ grpc::Status PushServiceImpl::RecordPushes(
 grpc::Status PushServiceImpl::RecordPushFeedback(
     grpc::ServerContext* context, const v1::RecordPushFeedbackRequest* request,
     v1::RecordEventsResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) {
@@ -70,6 +80,8 @@ grpc::Status PushServiceImpl::RecordPushFeedback(
 grpc::Status PushServiceImpl::CheckIn(grpc::ServerContext* context,
                                       const v1::CheckInRequest* request,
                                       v1::CheckInResponse* response) {
+  if (grpc::Status routed = shard_->UserCall(*context, *request); !routed.ok())
+    return routed;
   return AnswerWithin(
       limits_->writes, *context,
       [&](const Cancellation&) { return check_in_->CheckIn(*request); },

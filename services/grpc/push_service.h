@@ -6,6 +6,7 @@
 #include "portrait/v1/push.grpc.pb.h"
 #include "services/grpc/call_limiter.h"
 #include "services/grpc/service_metrics.h"
+#include "services/grpc/shard_guard.h"
 #include "services/ingest/event_ingestor.h"
 #include "services/push/check_in.h"
 #include "services/push/push_history.h"
@@ -18,7 +19,8 @@ class PushServiceImpl final : public v1::PushService::Service {
  public:
   PushServiceImpl(const PushPlanner* planner, PushHistory* history,
                   CheckInDesk* check_in, EventIngestor* ingestor,
-                  CallLimits* limits, ServiceMetrics* metrics);
+                  CallLimits* limits, ServiceMetrics* metrics,
+                  const ShardGuard* shard);
 
   grpc::Status GetPushCandidates(
       grpc::ServerContext* context, const v1::GetPushCandidatesRequest* request,
@@ -38,6 +40,7 @@ class PushServiceImpl final : public v1::PushService::Service {
                        v1::CheckInResponse* response) override;
 
  private:
+  const ShardGuard* const shard_;
   const PushPlanner* const planner_;
   PushHistory* const history_;
   CheckInDesk* const check_in_;

@@ -31,6 +31,7 @@
 #include "services/grpc/push_service.h"
 #include "services/grpc/recommend_service.h"
 #include "services/grpc/service_metrics.h"
+#include "services/grpc/shard_guard.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/contacts.h"
 #include "services/ingest/event_ingestor.h"
@@ -42,6 +43,7 @@
 #include "services/rights/user_export.h"
 #include "services/server/background_worker.h"
 #include "services/server/metrics_http.h"
+#include "services/storage/ids.h"
 #include "services/storage/keys.h"
 #include "services/storage/rocksdb_store.h"
 #include "services/storage/schema.h"
@@ -136,6 +138,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 
 absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   clock_ = options.clock != nullptr ? options.clock : RealClock::Get();
+  if (!options.shard_name.empty()) {
+    PORTRAIT_RETURN_IF_ERROR(ValidateId(options.shard_name, "shard_name"));
+  }
   PORTRAIT_ASSIGN_OR_RETURN(credentials_, ServerCredentialsFor(options));
   PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
                             LoadPolicy(options.policy_path));
@@ -256,22 +261,25 @@ absl::Status PortraitServer::Serve(const Options& options) {
   metrics_ = std::make_unique<Metrics>();
   service_metrics_ = std::make_unique<ServiceMetrics>(metrics_.get());
   RegisterGauges();
+  shard_guard_ = std::make_unique<ShardGuard>(options.shard_name);
+  const ShardGuard* shard = shard_guard_.get();
   ingest_service_ = std::make_unique<IngestServiceImpl>(
-      ingestor_.get(), catalog_.get(), limits_.get(), service_metrics_.get());
+      ingestor_.get(), catalog_.get(), limits_.get(), service_metrics_.get(),
+      shard);
   exporter_ = std::make_unique<UserDataExporter>(
       store_, locks_.get(), ledger_.get(), index_.get(), clock_);
   profile_service_ = std::make_unique<ProfileServiceImpl>(
       store_, index_.get(), clock_, ledger_.get(), exporter_.get(),
-      limits_.get(), service_metrics_.get());
-  recommend_service_ =
-      std::make_unique<RecommendServiceImpl>(recommender_.get(), limits_.get());
+      limits_.get(), service_metrics_.get(), shard);
+  recommend_service_ = std::make_unique<RecommendServiceImpl>(
+      recommender_.get(), limits_.get(), shard);
   consent_service_ = std::make_unique<ConsentServiceImpl>(
-      ledger_.get(), service_metrics_.get());
+      ledger_.get(), service_metrics_.get(), shard);
   push_service_ = std::make_unique<PushServiceImpl>(
       push_planner_.get(), push_history_.get(), check_in_.get(),
-      ingestor_.get(), limits_.get(), service_metrics_.get());
+      ingestor_.get(), limits_.get(), service_metrics_.get(), shard);
   admin_service_ =
-      std::make_unique<AdminServiceImpl>(owned_store_.get(), clock_);
+      std::make_unique<AdminServiceImpl>(owned_store_.get(), clock_, shard);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

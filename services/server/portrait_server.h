@@ -51,6 +51,7 @@ class Metrics;
 class MetricsHttp;
 class RocksDbStore;
 class ServiceMetrics;
+class ShardGuard;
 class Store;
 class UserDataExporter;
 class UserLocks;
@@ -76,6 +77,11 @@ class PortraitServer {
     bool plaintext = false;
     // One JSON line per finished call on stdout (services/grpc/access_log.h).
     bool access_log = false;
+    // This server's name among the shards of a cluster behind a proxy
+    // (docs/SCALING.md): it then accepts only calls the proxy routed to it,
+    // each about the one user it was routed by (services/grpc/shard_guard.h).
+    // Empty: not sharded.
+    std::string shard_name;
     // Serves GET /metrics (Prometheus text) on this "host:port" when not
     // empty (services/server/metrics_http.h; docs/OPERATIONS.md#metrics).
     std::string metrics_listen;
@@ -230,6 +236,7 @@ class PortraitServer {
   std::unique_ptr<ConsentLedger> ledger_;
   std::unique_ptr<DiskEraser> eraser_;
   std::unique_ptr<UserDataExporter> exporter_;
+  std::unique_ptr<ShardGuard> shard_guard_;
   std::unique_ptr<IngestServiceImpl> ingest_service_;
   std::unique_ptr<ProfileServiceImpl> profile_service_;
   std::unique_ptr<ConsentServiceImpl> consent_service_;

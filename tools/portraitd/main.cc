@@ -31,6 +31,10 @@ ABSL_FLAG(bool, plaintext_loopback, false,
           "address (development)");
 ABSL_FLAG(bool, access_log, true,
           "one JSON line per finished call on stdout (docs/OPERATIONS.md)");
+ABSL_FLAG(std::string, shard_name, "",
+          "this server's name among the shards of a cluster behind HAProxy "
+          "(docs/SCALING.md): it accepts only calls routed to it, each about "
+          "one user; empty: not sharded");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port for GET /metrics (Prometheus text exposition); empty: "
           "no metrics port (docs/OPERATIONS.md#metrics)");
@@ -142,6 +146,7 @@ int main(int argc, char** argv) {
   options.plaintext = absl::GetFlag(FLAGS_plaintext_loopback);
   options.access_log = absl::GetFlag(FLAGS_access_log);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.shard_name = absl::GetFlag(FLAGS_shard_name);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
@@ -192,6 +197,7 @@ int main(int argc, char** argv) {
       .Add("data_dir", options.data_dir)
       .Add("tls", options.plaintext ? "off" : "on")
       .Add("metrics_port", (*server)->metrics_port())
+      .Add("shard", options.shard_name)
       .Write();
 
   int signal_number = 0;
