@@ -10,7 +10,7 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libeigen3-dev libabsl-dev libssl-dev openssl
-  python3-grpcio python3-protobuf libcivetweb-dev prometheus
+  python3-grpcio python3-protobuf libcivetweb-dev prometheus haproxy
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
 )
 

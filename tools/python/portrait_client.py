@@ -11,8 +11,13 @@ integrator in another language would: it shares no code with the server.
     client.recommend("ann")
 
 With mutual TLS (docs/SECURITY.md), PortraitClient.tls(target, ca, cert, key).
+Through the HAProxy of a sharded cluster (docs/SCALING.md),
+PortraitClient.cluster(proxy_target, shard_names): each call is routed by
+the user it is about, catalog writes go to every shard, and events are sent
+one user per call.
 """
 
+import collections
 import time
 
 import grpc
@@ -29,12 +34,67 @@ from portrait.v1 import recommend_pb2
 from portrait.v1 import recommend_pb2_grpc
 
 
+# The metadata a cluster's proxy routes by (services/grpc/shard_guard.h).
+ROUTED_USER = "x-portrait-user"
+TO_SHARD = "x-portrait-to-shard"
+
+
+def user_of(message):
+    """The first user_id (or user_ids entry) in `message`, at any depth;
+    None if it has none."""
+    for field, value in message.ListFields():
+        if field.name in ("user_id", "user_ids"):
+            if isinstance(value, str):
+                return value
+            if len(value) > 0:
+                return value[0]
+        elif field.message_type is not None:
+            values = value if field.label == field.LABEL_REPEATED else [value]
+            for sub in values:
+                found = user_of(sub)
+                if found is not None:
+                    return found
+    return None
+
+
+class _CallDetails(
+        collections.namedtuple(
+            "_CallDetails", ("method", "timeout", "metadata", "credentials",
+                             "wait_for_ready", "compression")),
+        grpc.ClientCallDetails):
+    pass
+
+
+class _RouteByUser(grpc.UnaryUnaryClientInterceptor,
+                   grpc.UnaryStreamClientInterceptor):
+    """Adds x-portrait-user, from the request, to calls that lack it."""
+
+    @staticmethod
+    def _routed(details, request):
+        metadata = list(details.metadata or [])
+        user = user_of(request)
+        if user is not None and not any(key in (ROUTED_USER, TO_SHARD)
+                                        for key, _ in metadata):
+            metadata.append((ROUTED_USER, user))
+        return _CallDetails(details.method, details.timeout, metadata,
+                            details.credentials, details.wait_for_ready,
+                            details.compression)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._routed(details, request), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._routed(details, request), request)
+
+
 class PortraitClient:
     """One channel and a stub per service. Calls raise grpc.RpcError."""
 
-    def __init__(self, channel, timeout_s=10.0):
+    def __init__(self, channel, timeout_s=10.0, shards=()):
         self.channel = channel
         self.timeout_s = timeout_s
+        # The shard names of a cluster; empty for one server.
+        self.shards = list(shards)
         self.ingest = ingest_pb2_grpc.IngestServiceStub(channel)
         self.consent = consent_pb2_grpc.ConsentServiceStub(channel)
         self.profile = profile_pb2_grpc.ProfileServiceStub(channel)
@@ -53,6 +113,13 @@ class PortraitClient:
             root_certificates=ca_pem, private_key=key_pem,
             certificate_chain=cert_pem)
         return cls(grpc.secure_channel(target, credentials), **kwargs)
+
+    @classmethod
+    def cluster(cls, proxy_target, shards, **kwargs):
+        """The HAProxy of a cluster whose shards are named `shards`."""
+        channel = grpc.intercept_channel(grpc.insecure_channel(proxy_target),
+                                         _RouteByUser())
+        return cls(channel, shards=shards, **kwargs)
 
     def wait_ready(self, timeout_s=10.0):
         grpc.channel_ready_future(self.channel).result(timeout=timeout_s)
@@ -73,13 +140,36 @@ class PortraitClient:
         items = [ingest_pb2.Item(post=ingest_pb2.Post(
             post_id=p, created_at_ms=created_at_ms, tags=list(tags)))
                  for p in post_ids]
-        return self.ingest.UpsertItems(
-            ingest_pb2.UpsertItemsRequest(items=items), timeout=self.timeout_s)
+        request = ingest_pb2.UpsertItemsRequest(items=items)
+        if not self.shards:
+            return self.ingest.UpsertItems(request, timeout=self.timeout_s)
+        # Every shard holds the whole catalog; an upsert is idempotent, so
+        # after a failure the whole call can be repeated.
+        for shard in self.shards:
+            response = self.ingest.UpsertItems(
+                request, metadata=[(TO_SHARD, shard)], timeout=self.timeout_s)
+        return response
 
     def record_events(self, events):
-        return self.ingest.RecordEvents(
-            ingest_pb2.RecordEventsRequest(events=events),
-            timeout=self.timeout_s)
+        """One call, or in a cluster one call per user (in the order each
+        user first appears): the counts summed, the results in call order."""
+        if not self.shards:
+            return self.ingest.RecordEvents(
+                ingest_pb2.RecordEventsRequest(events=events),
+                timeout=self.timeout_s)
+        by_user = {}
+        for event in events:
+            by_user.setdefault(event.user_id, []).append(event)
+        total = ingest_pb2.RecordEventsResponse()
+        for user_events in by_user.values():
+            response = self.ingest.RecordEvents(
+                ingest_pb2.RecordEventsRequest(events=user_events),
+                timeout=self.timeout_s)
+            total.stored += response.stored
+            total.duplicates += response.duplicates
+            total.rejected += response.rejected
+            total.results.extend(response.results)
+        return total
 
     def revoke(self, user_id, signal, request_id, action=consent_pb2.STRIP,
                caller_id="python-client"):
