@@ -38,10 +38,13 @@ class CoEngagement {
   // Number of items with a nonzero count.
   size_t items() const { return item_counts_.size(); }
 
- private:
+  // Adds `delta` users to a pair's count (both orders) or an item's: for
+  // counts summed from elsewhere (another shard's users). The caller keeps
+  // every count the sum of users that hold it (never below zero).
   void AddPair(int32_t a, int32_t b, int32_t delta);
   void AddItem(int32_t item, int32_t delta);
 
+ private:
   absl::flat_hash_map<int32_t, int32_t> item_counts_;
   absl::flat_hash_map<int32_t, Neighbours> pairs_;
 };

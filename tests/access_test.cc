@@ -32,6 +32,7 @@
 #include "portrait/v1/profile.grpc.pb.h"
 #include "portrait/v1/push.grpc.pb.h"
 #include "portrait/v1/recommend.grpc.pb.h"
+#include "portrait/v1/shard.grpc.pb.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
 
@@ -56,11 +57,12 @@ const std::map<std::string, std::set<std::string>>& Granted() {
           {"privacy-desk",
            {"portrait.v1.ProfileService", "portrait.v1.ConsentService",
             "grpc.health.v1.Health"}},
+          {"shard-peer", {"portrait.v1.ShardService", "grpc.health.v1.Health"}},
       };
   return *granted;
 }
 
-// Every method the server hosts: the six services' from their descriptors,
+// Every method the server hosts: the seven services' from their descriptors,
 // the health check and server reflection.
 std::vector<std::pair<std::string, std::string>> AllMethods() {
   std::vector<std::pair<std::string, std::string>> methods;  // service, path
@@ -69,7 +71,8 @@ std::vector<std::pair<std::string, std::string>> AllMethods() {
                                   v1::ProfileService::service_full_name(),
                                   v1::RecommendService::service_full_name(),
                                   v1::PushService::service_full_name(),
-                                  v1::AdminService::service_full_name()}) {
+                                  v1::AdminService::service_full_name(),
+                                  v1::ShardService::service_full_name()}) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
             name);
@@ -160,7 +163,7 @@ TempDir* AccessTest::certs_ = nullptr;
 
 TEST_F(AccessTest, EachRoleIsRefusedEveryMethodItDoesNotHold) {
   const auto methods = AllMethods();
-  ASSERT_GE(methods.size(), 23u);
+  ASSERT_EQ(methods.size(), 24u);
   for (const auto& [role, services] : Granted()) {
     const auto channel = ChannelAs(role);
     int allowed = 0, refused = 0;

@@ -40,11 +40,13 @@ sign() {
   rm -f "$1.csr" "$1.ext"
 }
 
+# Also a client: a shard calls the other shards of its cluster with it.
 sign server "subjectAltName=DNS:localhost,IP:127.0.0.1
-extendedKeyUsage=serverAuth"
+extendedKeyUsage=serverAuth,clientAuth"
 roles=(feed:ROLE_FEED push-scheduler:ROLE_PUSH_SCHEDULER
        toggle-handler:ROLE_TOGGLE_HANDLER event-pipeline:ROLE_EVENT_PIPELINE
-       privacy-desk:ROLE_PRIVACY_DESK admin:ROLE_ADMIN)
+       privacy-desk:ROLE_PRIVACY_DESK admin:ROLE_ADMIN
+       shard-peer:ROLE_SHARD_PEER)
 {
   echo "# Development callers (tools/make_dev_certs.sh)."
   for entry in "${roles[@]}"; do
@@ -52,6 +54,7 @@ roles=(feed:ROLE_FEED push-scheduler:ROLE_PUSH_SCHEDULER
     sign "$name" "extendedKeyUsage=clientAuth"
     echo "callers { identity: \"$name\" roles: ${entry#*:} }"
   done
+  echo "callers { identity: \"server\" roles: ROLE_SHARD_PEER }"
 } >access.textproto
 sign stranger "extendedKeyUsage=clientAuth"
 rm -f ca.srl

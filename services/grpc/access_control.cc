@@ -40,6 +40,8 @@ bool RoleAllows(v1::Role role, absl::string_view method) {
       return service == "portrait.v1.ConsentService";
     case v1::ROLE_EVENT_PIPELINE:
       return service == "portrait.v1.IngestService";
+    case v1::ROLE_SHARD_PEER:
+      return service == "portrait.v1.ShardService";
     case v1::ROLE_PRIVACY_DESK:
       return service == "portrait.v1.ProfileService" ||
              service == "portrait.v1.ConsentService";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -109,8 +110,111 @@ void PortraitIndex::SyncShared(const std::string& user_id,
 }
 
 void PortraitIndex::CountsChanged() {
+  ++own_version_;
   absl::MutexLock lock(&cache_mu_);
   top_cache_.clear();
+}
+
+v1::Contribution PortraitIndex::OwnContribution() const {
+  absl::ReaderMutexLock lock(&mu_);
+  // From the users themselves: state_.popularity and state_.co also hold
+  // the other shards' counts.
+  absl::btree_map<std::string, int32_t> popularity, co_items;
+  absl::btree_map<std::pair<std::string, std::string>, int32_t> co_pairs;
+  for (const auto& [id, user] : state_.users) {
+    for (const auto& [label, item] : user.engaged()) ++popularity[label];
+  }
+  for (const auto& [id, set] : state_.co_sets) {
+    for (size_t i = 0; i < set.size(); ++i) {
+      const std::string& a = state_.items.Label(set[i]);
+      ++co_items[a];
+      for (size_t j = i + 1; j < set.size(); ++j) {
+        const std::string& b = state_.items.Label(set[j]);
+        ++co_pairs[a < b ? std::make_pair(a, b) : std::make_pair(b, a)];
+      }
+    }
+  }
+  v1::Contribution out;
+  out.set_version(own_version_);
+  for (const auto& [label, count] : popularity) {
+    v1::LabelCount* entry = out.add_popularity();
+    entry->set_label(label);
+    entry->set_count(count);
+  }
+  for (const auto& [label, count] : co_items) {
+    v1::LabelCount* entry = out.add_co_items();
+    entry->set_label(label);
+    entry->set_count(count);
+  }
+  for (const auto& [pair, count] : co_pairs) {
+    v1::PairCount* entry = out.add_co_pairs();
+    entry->set_a(pair.first);
+    entry->set_b(pair.second);
+    entry->set_count(count);
+  }
+  absl::btree_map<std::string, uint64_t> applied;
+  for (const auto& [shard, counts] : peers_) applied[shard] = counts.version;
+  for (const auto& [shard, version] : applied) {
+    v1::AppliedContribution* entry = out.add_applied();
+    entry->set_shard(shard);
+    entry->set_version(version);
+  }
+  return out;
+}
+
+void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
+  PeerCounts next;
+  next.version = contribution.version();
+  for (const v1::LabelCount& entry : contribution.popularity())
+    next.popularity[entry.label()] += entry.count();
+  for (const v1::LabelCount& entry : contribution.co_items())
+    next.co_items[entry.label()] += entry.count();
+  for (const v1::PairCount& entry : contribution.co_pairs()) {
+    next.co_pairs[entry.a() < entry.b()
+                      ? std::make_pair(entry.a(), entry.b())
+                      : std::make_pair(entry.b(), entry.a())] += entry.count();
+  }
+  absl::MutexLock lock(&mu_);
+  PeerCounts& previous = peers_[contribution.shard()];
+  // The difference of two label -> count maps, applied by `add`.
+  const auto apply = [](const auto& before, const auto& after, auto add) {
+    bool changed = false;
+    for (const auto& [key, count] : after) {
+      const auto old = before.find(key);
+      const int32_t delta = count - (old == before.end() ? 0 : old->second);
+      if (delta != 0) add(key, delta), changed = true;
+    }
+    for (const auto& [key, count] : before) {
+      if (!after.contains(key)) add(key, -count), changed = true;
+    }
+    return changed;
+  };
+  mu_.AssertHeld();
+  bool changed = apply(previous.popularity, next.popularity,
+                       [&](const std::string& label, int32_t delta) {
+                         mu_.AssertHeld();
+                         int32_t& count = state_.popularity[label];
+                         count += delta;
+                         if (count == 0) state_.popularity.erase(label);
+                       });
+  changed |= apply(previous.co_items, next.co_items,
+                   [&](const std::string& label, int32_t delta) {
+                     mu_.AssertHeld();
+                     state_.co.AddItem(state_.items.Intern(label), delta);
+                   });
+  changed |= apply(
+      previous.co_pairs, next.co_pairs,
+      [&](const std::pair<std::string, std::string>& pair, int32_t delta) {
+        mu_.AssertHeld();
+        state_.co.AddPair(state_.items.Intern(pair.first),
+                          state_.items.Intern(pair.second), delta);
+      });
+  previous = std::move(next);
+  if (!changed) return;
+  ++state_.generation;
+  absl::MutexLock cache_lock(&cache_mu_);
+  top_cache_.clear();
+  neighbour_cache_.clear();
 }
 
 void PortraitIndex::SyncCoSet(const std::string& user_id,
@@ -127,6 +231,7 @@ void PortraitIndex::SyncCoSet(const std::string& user_id,
     return;
   }
   state_.co.Replace(current, ids);
+  ++own_version_;
   {
     // Similarities depend on every item's count: any change stales them all.
     absl::MutexLock lock(&cache_mu_);

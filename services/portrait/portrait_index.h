@@ -32,6 +32,7 @@
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/consent.pb.h"
 #include "portrait/v1/ingest.pb.h"
+#include "portrait/v1/shard.pb.h"
 #include "services/consent/consent_observer.h"
 #include "services/consent/consent_view.h"
 #include "services/consent/policy.h"
@@ -152,7 +153,25 @@ class PortraitIndex : public ConsentObserver {
   const RankingConfig& config() const { return *config_; }
   const ConsentPolicy& policy() const { return *policy_; }
 
+  // Sharded clusters (docs/SCALING.md). What this shard's own users add to
+  // popularity and co-engagement, sorted, with the version of those counts
+  // and the versions of the other shards' contributions applied.
+  v1::Contribution OwnContribution() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Serves from `contribution`, another shard's, instead of that shard's
+  // previous one: adds the difference of every count, so that popularity
+  // and co-engagement are this shard's users' counts plus the latest of
+  // every other shard's.
+  void ApplyContribution(const v1::Contribution& contribution)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
+  // Another shard's counts as last applied.
+  struct PeerCounts {
+    uint64_t version = 0;
+    absl::flat_hash_map<std::string, int32_t> popularity;
+    absl::flat_hash_map<std::string, int32_t> co_items;
+    absl::flat_hash_map<std::pair<std::string, std::string>, int32_t> co_pairs;
+  };
   struct SharedKeys {
     std::set<std::string> engaged;
     std::set<std::string> followed;
@@ -205,6 +224,10 @@ class PortraitIndex : public ConsentObserver {
   IndexState state_ ABSL_GUARDED_BY(mu_);
   // AddToUser changed a popularity or follower count in this batch.
   bool counts_changed_ ABSL_GUARDED_BY(mu_) = false;
+  // Changes with this shard's own popularity and co-engagement counts.
+  uint64_t own_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // By shard name.
+  absl::flat_hash_map<std::string, PeerCounts> peers_ ABSL_GUARDED_BY(mu_);
 
   // Filled by readers, emptied by writers (which hold mu_ exclusively).
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);

@@ -2,8 +2,12 @@
 // cached rankings.
 #include "services/portrait/portrait_index.h"
 
+#include <map>
+#include <random>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -129,6 +133,91 @@ TEST_F(PortraitIndexTest, TopByCountIsCachedPerLength) {
     EXPECT_EQ((*three)[2], std::make_pair(std::string("post:p2"), 2));
     EXPECT_EQ(index_.TopByCount(state, "post", 1)->size(), 1u);
   });
+}
+
+// Popularity and co-engagement of an index, by label: what Recommend reads.
+struct SharedCounts {
+  std::vector<std::pair<std::string, int32_t>> top;
+  std::map<std::string, std::vector<std::pair<std::string, double>>> nearest;
+  bool operator==(const SharedCounts& other) const {
+    return top == other.top && nearest == other.nearest;
+  }
+};
+
+SharedCounts CountsOf(const PortraitIndex& index, int posts) {
+  return index.Read([&](const IndexState& state) {
+    SharedCounts counts;
+    counts.top = *index.TopByCount(state, "post", 1000);
+    for (int p = 0; p < posts; ++p) {
+      const std::string label = absl::StrCat("post:p", p);
+      const int32_t id = state.items.Find(label);
+      if (id < 0) continue;
+      for (const auto& [neighbour, similarity] :
+           *index.NearestNeighbours(state, id)) {
+        counts.nearest[label].emplace_back(state.items.Label(neighbour),
+                                           similarity);
+      }
+    }
+    return counts;
+  });
+}
+
+// Two shards, each applying the other's contribution, count exactly what
+// one index of every user counts, before and after a revocation on one of
+// them; applying the same contribution again changes nothing.
+TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  FakeClock clock(kNow);
+  MemoryStore whole_store, store0, store1;
+  PortraitIndex whole(&whole_store, &clock, &policy, &RankingConfig::Shipped());
+  PortraitIndex shard0(&store0, &clock, &policy, &RankingConfig::Shipped());
+  PortraitIndex shard1(&store1, &clock, &policy, &RankingConfig::Shipped());
+  constexpr int kPosts = 15;
+  std::mt19937 rng(5);
+  for (int u = 0; u < 12; ++u) {
+    const std::string user = absl::StrCat("u", u);
+    MemoryStore& store = u % 2 == 0 ? store0 : store1;
+    PortraitIndex& shard = u % 2 == 0 ? shard0 : shard1;
+    for (int e = 0; e < 6; ++e) {
+      const v1::Event like =
+          PostLike(absl::StrCat(user, "-", e), user,
+                   static_cast<int>(rng() % kPosts), kNow - 1000 * (e + 1));
+      Store(whole_store, whole, like);
+      Store(store, shard, like);
+    }
+  }
+  const auto exchange = [&] {
+    v1::Contribution from0 = shard0.OwnContribution();
+    from0.set_shard("s0");
+    v1::Contribution from1 = shard1.OwnContribution();
+    from1.set_shard("s1");
+    shard0.ApplyContribution(from1);
+    shard1.ApplyContribution(from0);
+  };
+  ASSERT_FALSE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
+  exchange();
+  EXPECT_TRUE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
+  EXPECT_TRUE(CountsOf(shard1, kPosts) == CountsOf(whole, kPosts));
+  // What a shard contributes is its own users' counts only.
+  EXPECT_EQ(shard0.OwnContribution().co_pairs_size(), [&] {
+    PortraitIndex alone(&store0, &clock, &policy, &RankingConfig::Shipped());
+    EXPECT_TRUE(alone.Load().ok());
+    return alone.OwnContribution().co_pairs_size();
+  }());
+  exchange();
+  EXPECT_TRUE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
+
+  // u1 (on shard 1) freezes LIKE: shard 0 learns it at the next exchange.
+  ASSERT_TRUE(whole.OnConsentCommitted("u1", WithLikes(v1::FROZEN), {}).ok());
+  ASSERT_TRUE(shard1.OnConsentCommitted("u1", WithLikes(v1::FROZEN), {}).ok());
+  EXPECT_TRUE(CountsOf(shard1, kPosts) == CountsOf(whole, kPosts));
+  EXPECT_FALSE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
+  exchange();
+  EXPECT_TRUE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
+  const v1::Contribution applied = shard0.OwnContribution();
+  ASSERT_EQ(applied.applied_size(), 1);
+  EXPECT_EQ(applied.applied(0).shard(), "s1");
+  EXPECT_EQ(applied.applied(0).version(), shard1.OwnContribution().version());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "services/grpc/recommend_service.h"
 #include "services/grpc/service_metrics.h"
 #include "services/grpc/shard_guard.h"
+#include "services/grpc/shard_service.h"
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/contacts.h"
 #include "services/ingest/event_ingestor.h"
@@ -43,6 +44,7 @@
 #include "services/rights/user_export.h"
 #include "services/server/background_worker.h"
 #include "services/server/metrics_http.h"
+#include "services/server/peer_sync.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
 #include "services/storage/rocksdb_store.h"
@@ -134,12 +136,50 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
   return credentials;
 }
 
+// How a shard calls its peers: plaintext like itself, or with its own
+// certificate and key, trusting the CA that signs its callers.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentialsFor(
+    const PortraitServer::Options& options) {
+  if (options.plaintext) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  PORTRAIT_ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                            ReadTextFile(options.tls.client_ca_file));
+  PORTRAIT_ASSIGN_OR_RETURN(ssl.pem_private_key,
+                            ReadTextFile(options.tls.key_file));
+  PORTRAIT_ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                            ReadTextFile(options.tls.cert_file));
+  return grpc::SslCredentials(ssl);
+}
+
 }  // namespace
 
 absl::Status PortraitServer::LoadConfiguration(const Options& options) {
   clock_ = options.clock != nullptr ? options.clock : RealClock::Get();
   if (!options.shard_name.empty()) {
     PORTRAIT_RETURN_IF_ERROR(ValidateId(options.shard_name, "shard_name"));
+  }
+  if (!options.peers.empty() && options.shard_name.empty()) {
+    return absl::InvalidArgumentError(
+        "peers: given, but shard_name is empty; only a shard has peers");
+  }
+  for (size_t i = 0; i < options.peers.size(); ++i) {
+    const std::string field = absl::StrCat("peers[", i, "]");
+    PORTRAIT_RETURN_IF_ERROR(
+        ValidateId(options.peers[i].name, absl::StrCat(field, ".name")));
+    if (options.peers[i].name == options.shard_name) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".name: is ", options.shard_name, ", this shard's own"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (options.peers[j].name == options.peers[i].name) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".name: ", options.peers[i].name, " is named twice"));
+      }
+    }
+    if (options.peers[i].address.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".address: is empty"));
+    }
   }
   PORTRAIT_ASSIGN_OR_RETURN(credentials_, ServerCredentialsFor(options));
   PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
@@ -280,6 +320,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
       ingestor_.get(), limits_.get(), service_metrics_.get(), shard);
   admin_service_ =
       std::make_unique<AdminServiceImpl>(owned_store_.get(), clock_, shard);
+  shard_service_ = std::make_unique<ShardServiceImpl>(index_.get(), shard);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -310,6 +351,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
   builder.RegisterService(recommend_service_.get());
   builder.RegisterService(push_service_.get());
   builder.RegisterService(admin_service_.get());
+  builder.RegisterService(shard_service_.get());
   for (grpc::Service* service : options.extra_services) {
     builder.RegisterService(service);
   }
@@ -324,6 +366,17 @@ absl::Status PortraitServer::Serve(const Options& options) {
     PORTRAIT_ASSIGN_OR_RETURN(
         metrics_http_, MetricsHttp::Start(options.metrics_listen,
                                           [this] { return RenderMetrics(); }));
+  }
+  if (!options.peers.empty()) {
+    PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
+                              PeerCredentialsFor(options));
+    std::vector<PeerSync::Peer> peers;
+    for (const Options::Peer& p : options.peers) {
+      peers.push_back({p.name, p.address});
+    }
+    peer_sync_ =
+        std::make_unique<PeerSync>(options.shard_name, peers, peer,
+                                   index_.get(), options.peer_sync_interval);
   }
   return absl::OkStatus();
 }
@@ -404,6 +457,7 @@ void PortraitServer::Shutdown(absl::Duration grace) {
                       absl::ToChronoMilliseconds(grace));
     server_->Wait();
   }
+  peer_sync_.reset();
   maintenance_.reset();
   // Destroying the store flushes and closes RocksDB.
   owned_store_.reset();

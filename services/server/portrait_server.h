@@ -52,6 +52,8 @@ class MetricsHttp;
 class RocksDbStore;
 class ServiceMetrics;
 class ShardGuard;
+class ShardServiceImpl;
+class PeerSync;
 class Store;
 class UserDataExporter;
 class UserLocks;
@@ -82,6 +84,18 @@ class PortraitServer {
     // each about the one user it was routed by (services/grpc/shard_guard.h).
     // Empty: not sharded.
     std::string shard_name;
+    // The cluster's other shards, by name, with the address each listens
+    // on (reached directly, not through the proxy, with this server's own
+    // credentials: plaintext, or its TLS certificate as the client's, the
+    // client CA as the peers' CA). Their popularity and co-engagement
+    // counts are fetched every `peer_sync_interval` and served summed with
+    // this shard's (services/server/peer_sync.h). Requires shard_name.
+    struct Peer {
+      std::string name;
+      std::string address;
+    };
+    std::vector<Peer> peers;
+    absl::Duration peer_sync_interval = absl::Seconds(1);
     // Serves GET /metrics (Prometheus text) on this "host:port" when not
     // empty (services/server/metrics_http.h; docs/OPERATIONS.md#metrics).
     std::string metrics_listen;
@@ -243,6 +257,8 @@ class PortraitServer {
   std::unique_ptr<RecommendServiceImpl> recommend_service_;
   std::unique_ptr<PushServiceImpl> push_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
+  std::unique_ptr<ShardServiceImpl> shard_service_;
+  std::unique_ptr<PeerSync> peer_sync_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ServiceMetrics> service_metrics_;
   std::unique_ptr<grpc::Server> server_;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -35,6 +36,12 @@ ABSL_FLAG(std::string, shard_name, "",
           "this server's name among the shards of a cluster behind HAProxy "
           "(docs/SCALING.md): it accepts only calls routed to it, each about "
           "one user; empty: not sharded");
+ABSL_FLAG(std::vector<std::string>, peers, {},
+          "the cluster's other shards, NAME=HOST:PORT,... (their "
+          "--shard_name and listening address): their popularity and "
+          "co-engagement counts are served summed with this shard's");
+ABSL_FLAG(int, peer_sync_ms, 1000,
+          "how often the other shards' counts are fetched (100 to 60000)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port for GET /metrics (Prometheus text exposition); empty: "
           "no metrics port (docs/OPERATIONS.md#metrics)");
@@ -147,6 +154,24 @@ int main(int argc, char** argv) {
   options.access_log = absl::GetFlag(FLAGS_access_log);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.shard_name = absl::GetFlag(FLAGS_shard_name);
+  for (const std::string& peer : absl::GetFlag(FLAGS_peers)) {
+    const size_t equals = peer.find('=');
+    if (equals == std::string::npos || equals == 0 ||
+        equals + 1 == peer.size()) {
+      std::fprintf(stderr, "portraitd: --peers: \"%s\" is not NAME=HOST:PORT\n",
+                   peer.c_str());
+      return EXIT_FAILURE;
+    }
+    options.peers.push_back({peer.substr(0, equals), peer.substr(equals + 1)});
+  }
+  const int peer_sync_ms = absl::GetFlag(FLAGS_peer_sync_ms);
+  if (peer_sync_ms < 100 || peer_sync_ms > 60000) {
+    std::fprintf(stderr,
+                 "portraitd: --peer_sync_ms is %d; must be 100 to 60000\n",
+                 peer_sync_ms);
+    return EXIT_FAILURE;
+  }
+  options.peer_sync_interval = absl::Milliseconds(peer_sync_ms);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;

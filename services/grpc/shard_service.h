@@ -1,0 +1,31 @@
+// gRPC adapter of ShardService (between the shards of a cluster,
+// docs/SCALING.md): a shard's contribution to the shared models. Called by
+// the other shards directly, not through the proxy.
+#ifndef PORTRAIT_SERVICES_GRPC_SHARD_SERVICE_H_
+#define PORTRAIT_SERVICES_GRPC_SHARD_SERVICE_H_
+
+#include "portrait/v1/shard.grpc.pb.h"
+#include "services/grpc/shard_guard.h"
+#include "services/portrait/portrait_index.h"
+
+namespace portrait {
+
+// Thread-safe. Both must outlive it.
+class ShardServiceImpl final : public v1::ShardService::Service {
+ public:
+  ShardServiceImpl(const PortraitIndex* index, const ShardGuard* shard);
+
+  // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
+  // if the asking shard's name is malformed or this shard's own.
+  grpc::Status GetContribution(grpc::ServerContext* context,
+                               const v1::GetContributionRequest* request,
+                               v1::Contribution* response) override;
+
+ private:
+  const PortraitIndex* const index_;
+  const ShardGuard* const shard_;
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_GRPC_SHARD_SERVICE_H_

@@ -1,0 +1,74 @@
+#include "services/server/peer_sync.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "base/json_log.h"
+
+namespace portrait {
+
+PeerSync::PeerSync(std::string own_name, const std::vector<Peer>& peers,
+                   const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                   PortraitIndex* index, absl::Duration interval)
+    : own_name_(std::move(own_name)),
+      index_(index),
+      deadline_(std::max(interval, absl::Seconds(5))) {
+  for (const Peer& peer : peers) {
+    links_.push_back({peer, v1::ShardService::NewStub(grpc::CreateChannel(
+                                peer.address, credentials))});
+  }
+  worker_ = std::make_unique<BackgroundWorker>(
+      [this] {
+        FetchAll();
+        return absl::InfiniteDuration();
+      },
+      interval);
+  worker_->Notify();
+}
+
+PeerSync::~PeerSync() { worker_.reset(); }
+
+void PeerSync::FetchAll() {
+  for (Link& link : links_) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         absl::ToChronoMilliseconds(deadline_));
+    v1::GetContributionRequest request;
+    request.set_shard(own_name_);
+    v1::Contribution contribution;
+    const grpc::Status status =
+        link.stub->GetContribution(&context, request, &contribution);
+    if (status.ok() && contribution.shard() != link.peer.name) {
+      // A misconfigured address: never count one shard's users twice.
+      if (!link.failing) {
+        JsonLog("peer_misnamed")
+            .Add("peer", link.peer.name)
+            .Add("address", link.peer.address)
+            .Add("answered_as", contribution.shard())
+            .Write();
+      }
+      link.failing = true;
+      continue;
+    }
+    if (!status.ok()) {
+      if (!link.failing) {
+        JsonLog("peer_unreachable")
+            .Add("peer", link.peer.name)
+            .Add("address", link.peer.address)
+            .Add("code", static_cast<int>(status.error_code()))
+            .Add("error", status.error_message())
+            .Write();
+      }
+      link.failing = true;
+      continue;
+    }
+    if (link.failing) {
+      JsonLog("peer_reachable").Add("peer", link.peer.name).Write();
+      link.failing = false;
+    }
+    index_->ApplyContribution(contribution);
+  }
+}
+
+}  // namespace portrait

@@ -1,0 +1,55 @@
+// PeerSync: makes a shard of a cluster (docs/SCALING.md) serve popularity and
+// co-engagement summed over every shard. Each interval it fetches every
+// other shard's contribution (ShardService.GetContribution) and applies it
+// to the index (PortraitIndex::ApplyContribution). A shard it cannot reach
+// keeps its last contribution; the first failure and the recovery are each
+// logged once (JSON lines "peer_unreachable", "peer_reachable").
+#ifndef PORTRAIT_SERVICES_SERVER_PEER_SYNC_H_
+#define PORTRAIT_SERVICES_SERVER_PEER_SYNC_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "portrait/v1/shard.grpc.pb.h"
+#include "services/portrait/portrait_index.h"
+#include "services/server/background_worker.h"
+
+namespace portrait {
+
+class PeerSync {
+ public:
+  struct Peer {
+    std::string name;     // Its --shard_name.
+    std::string address;  // host:port, reached directly (not by the proxy).
+  };
+
+  // Starts fetching at once, then every `interval`. `index` must outlive it.
+  PeerSync(std::string own_name, const std::vector<Peer>& peers,
+           const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+           PortraitIndex* index, absl::Duration interval);
+  // Lets a fetch in progress finish (each has a deadline), then stops.
+  ~PeerSync();
+
+ private:
+  struct Link {
+    Peer peer;
+    std::unique_ptr<v1::ShardService::Stub> stub;
+    bool failing = false;  // Only the worker thread touches it.
+  };
+
+  void FetchAll();
+
+  const std::string own_name_;
+  PortraitIndex* const index_;
+  const absl::Duration deadline_;
+  std::vector<Link> links_;
+  std::unique_ptr<BackgroundWorker> worker_;  // Last: starts after the rest.
+};
+
+}  // namespace portrait
+
+#endif  // PORTRAIT_SERVICES_SERVER_PEER_SYNC_H_
