@@ -1,8 +1,10 @@
 """A cluster on loopback, as docs/SCALING.md describes it: three portraitd
 shards behind Debian's HAProxy 2.6 (h2c, consistent hashing on
-x-portrait-user), driven through the proxy by the Python client. Checks
+x-portrait-user), each summing the others' popularity and co-engagement
+counts (--peers), driven through the proxy by the Python client. Checks
 that each user's data lives on exactly one shard, that the shards share the
-load, that a STRIP through the proxy leaves every answer equal to a cluster
+load, that one shard's users move the other shards' answers, that a STRIP
+through the proxy leaves every answer on every shard equal to a cluster
 that never saw the data, and that with one shard killed (kill -9) the other
 shards' users are served while the dead shard's users get UNAVAILABLE.
 
@@ -27,6 +29,8 @@ from portrait.v1 import consent_pb2
 from portrait.v1 import profile_pb2
 from portrait.v1 import profile_pb2_grpc
 from portrait.v1 import recommend_pb2
+from portrait.v1 import shard_pb2
+from portrait.v1 import shard_pb2_grpc
 from portrait_client import PortraitClient, ROUTED_USER
 from portraitd_process import Portraitd
 
@@ -49,12 +53,17 @@ class Cluster:
 
     def __init__(self, directory):
         os.makedirs(directory)
+        ports = {name: free_port() for name in SHARDS}
         self.shards = {}
         for name in SHARDS:
+            peers = ",".join("%s=127.0.0.1:%d" % (peer, ports[peer])
+                             for peer in SHARDS if peer != name)
             self.shards[name] = Portraitd(
                 PORTRAITD, os.path.join(directory, name),
                 os.path.join(directory, name + ".log"),
-                "--shard_name=" + name, "--ranking=" + RANKING)
+                "--listen=127.0.0.1:%d" % ports[name], "--shard_name=" + name,
+                "--peers=" + peers, "--peer_sync_ms=100",
+                "--ranking=" + RANKING)
         self.port = free_port()
         config = subprocess.run(
             [sys.executable, HAPROXY_CONFIG,
@@ -83,6 +92,30 @@ class Cluster:
                 timeout=10).total_events
         finally:
             channel.close()
+
+    def contribution(self, name):
+        channel = grpc.insecure_channel(self.shards[name].target)
+        try:
+            return shard_pb2_grpc.ShardServiceStub(channel).GetContribution(
+                shard_pb2.GetContributionRequest(shard="cluster-test"),
+                timeout=10)
+        finally:
+            channel.close()
+
+    def settle(self, timeout_s=20):
+        """Waits until every shard serves every other shard's current
+        counts."""
+        deadline = time.time() + timeout_s
+        while True:
+            seen = {name: self.contribution(name) for name in SHARDS}
+            versions = {name: c.version for name, c in seen.items()}
+            if all({a.shard: a.version for a in c.applied} ==
+                   {peer: versions[peer] for peer in SHARDS if peer != name}
+                   for name, c in seen.items()):
+                return
+            if time.time() > deadline:
+                raise AssertionError("the shards did not settle: %s" % seen)
+            time.sleep(0.05)
 
     def owners(self):
         """For each user, the shards that hold events of theirs."""
@@ -136,6 +169,15 @@ class ClusterTest(unittest.TestCase):
         cls.never = cls.start("never")
         world(cls.saw.client, with_stripped_likes=True)
         world(cls.never.client, with_stripped_likes=False)
+        cls.saw.settle()
+        cls.never.settle()
+        # One server of every user, for what the cluster's sums must equal.
+        cls.single = Portraitd(PORTRAITD, os.path.join(cls.dir.name, "one"),
+                               os.path.join(cls.dir.name, "one.log"),
+                               "--ranking=" + RANKING)
+        cls.single.client = PortraitClient.plaintext(cls.single.target)
+        cls.single.client.wait_ready()
+        world(cls.single.client, with_stripped_likes=True)
         cls.owner = cls.saw.owners()
         cls.never_owner = cls.never.owners()
 
@@ -147,6 +189,7 @@ class ClusterTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.single.stop()
         for cluster in cls.clusters:
             cluster.stop()
         cls.dir.cleanup()
@@ -170,11 +213,28 @@ class ClusterTest(unittest.TestCase):
                 profile_pb2.GetEventSummaryRequest(user_id=user), timeout=10)
             self.assertEqual(summary.total_events, 6, user)
 
+    def single_feed(self, user):
+        answer = self.single.client.recommend(user, limit=10)
+        return [(item.item.kind, item.item.id) for item in answer.items]
+
     def test_b_a_strip_answers_as_if_never_seen(self):
+        # Summed over the shards, the counts are one server's: every feed
+        # is the one a single server of all users gives.
+        for user in USERS:
+            self.assertEqual(self.saw.feed(user), self.single_feed(user), user)
         before = self.saw.feed(STRIPPED)
+        # The stripped user's likes move answers on the other shards too:
+        # they count in every shard's popularity and co-engagement.
+        elsewhere = [user for user in USERS
+                     if self.owner[user] != self.owner[STRIPPED]]
+        self.assertTrue(any(self.saw.feed(user) != self.never.feed(user)
+                            for user in elsewhere))
         strip = strip_likes(self.saw.client)
         self.assertFalse(strip.replayed)
         strip_likes(self.never.client)
+        strip_likes(self.single.client)
+        self.saw.settle()
+        self.never.settle()
         self.assertEqual(self.saw.direct(self.owner[STRIPPED][0], STRIPPED), 0)
         for user in USERS:
             for surface in (recommend_pb2.FEED, recommend_pb2.PEOPLE):
@@ -182,6 +242,7 @@ class ClusterTest(unittest.TestCase):
                                  self.never.feed(user, surface),
                                  "%s on %s, surface %d"
                                  % (user, self.owner[user], surface))
+            self.assertEqual(self.saw.feed(user), self.single_feed(user), user)
         self.assertNotEqual(before, [], "the stripped user had a feed")
         # The receipt is found on the user's shard, through the proxy.
         status = self.saw.client.consent.GetErasureStatus(
