@@ -244,11 +244,27 @@ class ClusterTest(unittest.TestCase):
                                  % (user, self.owner[user], surface))
             self.assertEqual(self.saw.feed(user), self.single_feed(user), user)
         self.assertNotEqual(before, [], "the stripped user had a feed")
-        # The receipt is found on the user's shard, through the proxy.
-        status = self.saw.client.consent.GetErasureStatus(
-            consent_pb2.GetErasureStatusRequest(receipt_id=strip.receipt_id),
-            metadata=[(ROUTED_USER, STRIPPED)], timeout=10)
-        self.assertEqual(status.receipt.user_id, STRIPPED)
+        # The receipt, found on the user's shard through the proxy, says
+        # when the other shards stopped serving the stripped likes.
+        self.assertEqual(self.peer_state(self.saw, STRIPPED, strip),
+                         consent_pb2.DONE)
+
+    def peer_state(self, cluster, user, revocation, wait_s=10):
+        """The peer_shards component's state on the receipt, once DONE or
+        after `wait_s`."""
+        deadline = time.time() + wait_s
+        while True:
+            status = cluster.client.consent.GetErasureStatus(
+                consent_pb2.GetErasureStatusRequest(
+                    receipt_id=revocation.receipt_id),
+                metadata=[(ROUTED_USER, user)], timeout=10)
+            self.assertEqual(status.receipt.user_id, user)
+            peers = [c for c in status.receipt.components
+                     if c.component == "peer_shards"]
+            self.assertEqual(len(peers), 1, status)
+            if peers[0].state == consent_pb2.DONE or time.time() > deadline:
+                return peers[0].state
+            time.sleep(0.05)
 
     def test_c_a_dead_shard_fails_only_its_users(self):
         dead = self.owner[USERS[0]][0]
@@ -272,6 +288,14 @@ class ClusterTest(unittest.TestCase):
                 served += 1
         self.assertGreater(failed, 0)
         self.assertGreater(served, 0)
+        # A revocation on a live shard: its other components are done, but
+        # the dead shard cannot say it forgot, so the receipt says PENDING.
+        alive = next(user for user in USERS
+                     if self.owner[user] != [dead] and user != STRIPPED)
+        strip = self.saw.client.revoke(alive, common_pb2.LIKE,
+                                       request_id=alive + "-strip")
+        self.assertEqual(self.peer_state(self.saw, alive, strip, wait_s=1),
+                         consent_pb2.PENDING)
 
 
 if __name__ == "__main__":

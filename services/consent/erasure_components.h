@@ -21,6 +21,10 @@ inline constexpr char kFollowers[] = "followers";
 // The trained model: DONE once a version trained without the data serves
 // (ModelTrainer).
 inline constexpr char kTrainedModel[] = "trained_model";
+// In a cluster, the other shards' copies of this shard's popularity and
+// co-engagement counts: DONE once every peer serves counts taken after the
+// revocation (PeerErasure).
+inline constexpr char kPeerShards[] = "peer_shards";
 
 }  // namespace erasure
 }  // namespace portrait

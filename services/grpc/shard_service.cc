@@ -1,14 +1,16 @@
 #include "services/grpc/shard_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/json_log.h"
 #include "services/grpc/status_conversion.h"
 #include "services/storage/ids.h"
 
 namespace portrait {
 
 ShardServiceImpl::ShardServiceImpl(const PortraitIndex* index,
-                                   const ShardGuard* shard)
-    : index_(index), shard_(shard) {}
+                                   const ShardGuard* shard,
+                                   PeerErasure* erasure)
+    : index_(index), shard_(shard), erasure_(erasure) {}
 
 grpc::Status ShardServiceImpl::GetContribution(
     grpc::ServerContext* context, const v1::GetContributionRequest* request,
@@ -17,7 +19,7 @@ grpc::Status ShardServiceImpl::GetContribution(
       *context,
       [&](const Cancellation&) -> absl::StatusOr<v1::Contribution> {
         const std::string& own = shard_->shard_name();
-        if (own.empty()) {
+        if (own.empty() || erasure_ == nullptr) {
           return absl::FailedPreconditionError(
               "this server is not a shard of a cluster (no --shard_name)");
         }
@@ -29,8 +31,20 @@ grpc::Status ShardServiceImpl::GetContribution(
           return absl::InvalidArgumentError(
               absl::StrCat("shard: is ", own, ", this shard's own name"));
         }
+        if (absl::Status noted = erasure_->Reported(request->shard(),
+                                                    request->applied_instance(),
+                                                    request->applied_version());
+            !noted.ok()) {
+          // The receipts wait for the next report; the counts still go.
+          JsonLog("peer_receipts_failed")
+              .Add("peer", request->shard())
+              .Add("code", static_cast<int>(noted.code()))
+              .Add("error", noted.message())
+              .Write();
+        }
         v1::Contribution contribution = index_->OwnContribution();
         contribution.set_shard(own);
+        contribution.set_instance(erasure_->instance());
         return contribution;
       },
       response);

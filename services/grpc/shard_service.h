@@ -5,6 +5,7 @@
 #define PORTRAIT_SERVICES_GRPC_SHARD_SERVICE_H_
 
 #include "portrait/v1/shard.grpc.pb.h"
+#include "services/cluster/peer_erasure.h"
 #include "services/grpc/shard_guard.h"
 #include "services/portrait/portrait_index.h"
 
@@ -13,8 +14,11 @@ namespace portrait {
 // Thread-safe. Both must outlive it.
 class ShardServiceImpl final : public v1::ShardService::Service {
  public:
-  ShardServiceImpl(const PortraitIndex* index, const ShardGuard* shard);
+  // `erasure` is null on a server that is not a shard.
+  ShardServiceImpl(const PortraitIndex* index, const ShardGuard* shard,
+                   PeerErasure* erasure);
 
+  // Takes note of the version the asking shard serves (PeerErasure).
   // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
   // if the asking shard's name is malformed or this shard's own.
   grpc::Status GetContribution(grpc::ServerContext* context,
@@ -24,6 +28,7 @@ class ShardServiceImpl final : public v1::ShardService::Service {
  private:
   const PortraitIndex* const index_;
   const ShardGuard* const shard_;
+  PeerErasure* const erasure_;
 };
 
 }  // namespace portrait

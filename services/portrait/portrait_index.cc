@@ -162,6 +162,11 @@ v1::Contribution PortraitIndex::OwnContribution() const {
   return out;
 }
 
+uint64_t PortraitIndex::OwnVersion() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return own_version_;
+}
+
 void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
   PeerCounts next;
   next.version = contribution.version();

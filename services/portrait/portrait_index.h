@@ -163,6 +163,8 @@ class PortraitIndex : public ConsentObserver {
   // every other shard's.
   void ApplyContribution(const v1::Contribution& contribution)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The version OwnContribution would carry now.
+  uint64_t OwnVersion() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Another shard's counts as last applied.

@@ -36,6 +36,8 @@ void PeerSync::FetchAll() {
                          absl::ToChronoMilliseconds(deadline_));
     v1::GetContributionRequest request;
     request.set_shard(own_name_);
+    request.set_applied_instance(link.applied_instance);
+    request.set_applied_version(link.applied_version);
     v1::Contribution contribution;
     const grpc::Status status =
         link.stub->GetContribution(&context, request, &contribution);
@@ -68,6 +70,8 @@ void PeerSync::FetchAll() {
       link.failing = false;
     }
     index_->ApplyContribution(contribution);
+    link.applied_instance = contribution.instance();
+    link.applied_version = contribution.version();
   }
 }
 

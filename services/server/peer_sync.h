@@ -38,7 +38,10 @@ class PeerSync {
   struct Link {
     Peer peer;
     std::unique_ptr<v1::ShardService::Stub> stub;
-    bool failing = false;  // Only the worker thread touches it.
+    // Only the worker thread touches these.
+    bool failing = false;
+    std::string applied_instance;  // What the index serves of this peer.
+    uint64_t applied_version = 0;
   };
 
   void FetchAll();

@@ -17,6 +17,7 @@
 #include "base/status_macros.h"
 #include "base/text_proto.h"
 #include "config/ranking_config.h"
+#include "services/cluster/peer_erasure.h"
 #include "services/consent/consent_ledger.h"
 #include "services/consent/disk_eraser.h"
 #include "services/consent/policy.h"
@@ -264,6 +265,15 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   // database files (later, by the maintenance thread).
   ConsentLedger::Options ledger_options;
   ledger_options.observers = {index, trainer_.get(), eraser_.get()};
+  if (!options.shard_name.empty()) {
+    // After the index: it notes the counts the index leaves.
+    std::vector<std::string> peers;
+    for (const Options::Peer& peer : options.peers) peers.push_back(peer.name);
+    peer_erasure_ = std::make_unique<PeerErasure>(store_, clock_, locks_.get(),
+                                                  index, std::move(peers));
+    PORTRAIT_RETURN_IF_ERROR(peer_erasure_->Load());
+    ledger_options.observers.push_back(peer_erasure_.get());
+  }
   PortraitServer* self = this;
   ledger_options.on_background_work = [self] {
     if (BackgroundWorker* worker = self->maintenance_notify_.load()) {
@@ -320,7 +330,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
       ingestor_.get(), limits_.get(), service_metrics_.get(), shard);
   admin_service_ =
       std::make_unique<AdminServiceImpl>(owned_store_.get(), clock_, shard);
-  shard_service_ = std::make_unique<ShardServiceImpl>(index_.get(), shard);
+  shard_service_ = std::make_unique<ShardServiceImpl>(index_.get(), shard,
+                                                      peer_erasure_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -54,6 +54,7 @@ class ServiceMetrics;
 class ShardGuard;
 class ShardServiceImpl;
 class PeerSync;
+class PeerErasure;
 class Store;
 class UserDataExporter;
 class UserLocks;
@@ -259,6 +260,7 @@ class PortraitServer {
   std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<ShardServiceImpl> shard_service_;
   std::unique_ptr<PeerSync> peer_sync_;
+  std::unique_ptr<PeerErasure> peer_erasure_;  // Shards only.
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ServiceMetrics> service_metrics_;
   std::unique_ptr<grpc::Server> server_;

@@ -205,6 +205,10 @@ std::string PendingModelKey(absl::string_view receipt_id) {
   return absl::StrCat(kPendingModelPrefix, receipt_id);
 }
 
+std::string PendingPeersKey(absl::string_view receipt_id) {
+  return absl::StrCat(kPendingPeersPrefix, receipt_id);
+}
+
 std::string PendingCompactionKey(absl::string_view receipt_id) {
   return absl::StrCat(kPendingCompactionPrefix, receipt_id);
 }

@@ -100,6 +100,8 @@ absl::StatusOr<FreezeExpiryParts> ParseFreezeExpiryKey(absl::string_view key);
 // revocation: "pending_model/" receipt_id.
 std::string PendingModelKey(absl::string_view receipt_id);
 inline constexpr absl::string_view kPendingModelPrefix = "pending_model/";
+std::string PendingPeersKey(absl::string_view receipt_id);
+inline constexpr absl::string_view kPendingPeersPrefix = "pending_peers/";
 
 // kMeta key of a receipt's pending on-disk compaction:
 // "pending_compaction/" receipt_id.
