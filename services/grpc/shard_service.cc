@@ -42,7 +42,14 @@ grpc::Status ShardServiceImpl::GetContribution(
               .Add("error", noted.message())
               .Write();
         }
-        v1::Contribution contribution = index_->OwnContribution();
+        v1::Contribution contribution;
+        if (request->applied_instance() == erasure_->instance() &&
+            request->applied_version() == index_->OwnVersion()) {
+          contribution.set_version(request->applied_version());
+          contribution.set_unchanged(true);
+        } else {
+          contribution = index_->OwnContribution();
+        }
         contribution.set_shard(own);
         contribution.set_instance(erasure_->instance());
         return contribution;

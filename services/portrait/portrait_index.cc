@@ -119,18 +119,23 @@ v1::Contribution PortraitIndex::OwnContribution() const {
   absl::ReaderMutexLock lock(&mu_);
   // From the users themselves: state_.popularity and state_.co also hold
   // the other shards' counts.
-  absl::btree_map<std::string, int32_t> popularity, co_items;
-  absl::btree_map<std::pair<std::string, std::string>, int32_t> co_pairs;
+  absl::btree_map<std::string, int32_t> popularity;
   for (const auto& [id, user] : state_.users) {
     for (const auto& [label, item] : user.engaged()) ++popularity[label];
   }
+  // Co-engagement by interned id (a pair: its ids in label order, packed),
+  // labelled only when written out: a shard's pairs run to millions.
+  const auto& items = state_.items;
+  absl::flat_hash_map<int32_t, int32_t> co_items;
+  absl::flat_hash_map<uint64_t, int32_t> co_pairs;
   for (const auto& [id, set] : state_.co_sets) {
     for (size_t i = 0; i < set.size(); ++i) {
-      const std::string& a = state_.items.Label(set[i]);
-      ++co_items[a];
+      ++co_items[set[i]];
       for (size_t j = i + 1; j < set.size(); ++j) {
-        const std::string& b = state_.items.Label(set[j]);
-        ++co_pairs[a < b ? std::make_pair(a, b) : std::make_pair(b, a)];
+        const bool in_order = items.Label(set[i]) < items.Label(set[j]);
+        const uint32_t a = in_order ? set[i] : set[j];
+        const uint32_t b = in_order ? set[j] : set[i];
+        ++co_pairs[uint64_t{a} << 32 | b];
       }
     }
   }
@@ -141,15 +146,35 @@ v1::Contribution PortraitIndex::OwnContribution() const {
     entry->set_label(label);
     entry->set_count(count);
   }
-  for (const auto& [label, count] : co_items) {
+  std::vector<std::pair<int32_t, int32_t>> by_item(co_items.begin(),
+                                                   co_items.end());
+  std::sort(by_item.begin(), by_item.end(), [&](const auto& x, const auto& y) {
+    return items.Label(x.first) < items.Label(y.first);
+  });
+  for (const auto& [item, count] : by_item) {
     v1::LabelCount* entry = out.add_co_items();
-    entry->set_label(label);
+    entry->set_label(items.Label(item));
     entry->set_count(count);
   }
-  for (const auto& [pair, count] : co_pairs) {
+  std::vector<std::pair<uint64_t, int32_t>> by_pair(co_pairs.begin(),
+                                                    co_pairs.end());
+  const auto first = [](uint64_t pair) {
+    return static_cast<int32_t>(pair >> 32);
+  };
+  const auto second = [](uint64_t pair) {
+    return static_cast<int32_t>(pair & 0xffffffff);
+  };
+  std::sort(by_pair.begin(), by_pair.end(), [&](const auto& x, const auto& y) {
+    const std::string& xa = items.Label(first(x.first));
+    const std::string& ya = items.Label(first(y.first));
+    if (xa != ya) return xa < ya;
+    return items.Label(second(x.first)) < items.Label(second(y.first));
+  });
+  out.mutable_co_pairs()->Reserve(static_cast<int>(by_pair.size()));
+  for (const auto& [pair, count] : by_pair) {
     v1::PairCount* entry = out.add_co_pairs();
-    entry->set_a(pair.first);
-    entry->set_b(pair.second);
+    entry->set_a(items.Label(first(pair)));
+    entry->set_b(items.Label(second(pair)));
     entry->set_count(count);
   }
   absl::btree_map<std::string, uint64_t> applied;
@@ -168,18 +193,19 @@ uint64_t PortraitIndex::OwnVersion() const {
 }
 
 void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
+  absl::MutexLock lock(&mu_);
   PeerCounts next;
   next.version = contribution.version();
   for (const v1::LabelCount& entry : contribution.popularity())
     next.popularity[entry.label()] += entry.count();
   for (const v1::LabelCount& entry : contribution.co_items())
-    next.co_items[entry.label()] += entry.count();
+    next.co_items[state_.items.Intern(entry.label())] += entry.count();
   for (const v1::PairCount& entry : contribution.co_pairs()) {
-    next.co_pairs[entry.a() < entry.b()
-                      ? std::make_pair(entry.a(), entry.b())
-                      : std::make_pair(entry.b(), entry.a())] += entry.count();
+    const uint32_t a = state_.items.Intern(entry.a());
+    const uint32_t b = state_.items.Intern(entry.b());
+    next.co_pairs[a < b ? uint64_t{a} << 32 | b : uint64_t{b} << 32 | a] +=
+        entry.count();
   }
-  absl::MutexLock lock(&mu_);
   PeerCounts& previous = peers_[contribution.shard()];
   // The difference of two label -> count maps, applied by `add`.
   const auto apply = [](const auto& before, const auto& after, auto add) {
@@ -202,17 +228,16 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
                          count += delta;
                          if (count == 0) state_.popularity.erase(label);
                        });
-  changed |= apply(previous.co_items, next.co_items,
-                   [&](const std::string& label, int32_t delta) {
-                     mu_.AssertHeld();
-                     state_.co.AddItem(state_.items.Intern(label), delta);
-                   });
-  changed |= apply(
-      previous.co_pairs, next.co_pairs,
-      [&](const std::pair<std::string, std::string>& pair, int32_t delta) {
+  changed |=
+      apply(previous.co_items, next.co_items, [&](int32_t item, int32_t delta) {
         mu_.AssertHeld();
-        state_.co.AddPair(state_.items.Intern(pair.first),
-                          state_.items.Intern(pair.second), delta);
+        state_.co.AddItem(item, delta);
+      });
+  changed |= apply(
+      previous.co_pairs, next.co_pairs, [&](uint64_t pair, int32_t delta) {
+        mu_.AssertHeld();
+        state_.co.AddPair(static_cast<int32_t>(pair >> 32),
+                          static_cast<int32_t>(pair & 0xffffffff), delta);
       });
   previous = std::move(next);
   if (!changed) return;

@@ -167,12 +167,13 @@ class PortraitIndex : public ConsentObserver {
   uint64_t OwnVersion() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Another shard's counts as last applied.
+  // Another shard's counts as last applied; items by interned id, a pair
+  // by (smaller id << 32 | larger id).
   struct PeerCounts {
     uint64_t version = 0;
     absl::flat_hash_map<std::string, int32_t> popularity;
-    absl::flat_hash_map<std::string, int32_t> co_items;
-    absl::flat_hash_map<std::pair<std::string, std::string>, int32_t> co_pairs;
+    absl::flat_hash_map<int32_t, int32_t> co_items;
+    absl::flat_hash_map<uint64_t, int32_t> co_pairs;
   };
   struct SharedKeys {
     std::set<std::string> engaged;

@@ -13,10 +13,14 @@ PeerSync::PeerSync(std::string own_name, const std::vector<Peer>& peers,
                    PortraitIndex* index, absl::Duration interval)
     : own_name_(std::move(own_name)),
       index_(index),
-      deadline_(std::max(interval, absl::Seconds(5))) {
+      deadline_(std::max(interval, absl::Seconds(60))) {
+  grpc::ChannelArguments arguments;
+  // A contribution holds every co-engaged pair of the peer's users: 50 MB
+  // for 20,000 users (docs/SCALING.md), far over gRPC's 4 MB default.
+  arguments.SetMaxReceiveMessageSize(-1);
   for (const Peer& peer : peers) {
-    links_.push_back({peer, v1::ShardService::NewStub(grpc::CreateChannel(
-                                peer.address, credentials))});
+    links_.push_back({peer, v1::ShardService::NewStub(grpc::CreateCustomChannel(
+                                peer.address, credentials, arguments))});
   }
   worker_ = std::make_unique<BackgroundWorker>(
       [this] {
@@ -27,13 +31,25 @@ PeerSync::PeerSync(std::string own_name, const std::vector<Peer>& peers,
   worker_->Notify();
 }
 
-PeerSync::~PeerSync() { worker_.reset(); }
+PeerSync::~PeerSync() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (fetching_ != nullptr) fetching_->TryCancel();
+  }
+  worker_.reset();
+}
 
 void PeerSync::FetchAll() {
   for (Link& link : links_) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          absl::ToChronoMilliseconds(deadline_));
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      fetching_ = &context;
+    }
     v1::GetContributionRequest request;
     request.set_shard(own_name_);
     request.set_applied_instance(link.applied_instance);
@@ -41,6 +57,11 @@ void PeerSync::FetchAll() {
     v1::Contribution contribution;
     const grpc::Status status =
         link.stub->GetContribution(&context, request, &contribution);
+    {
+      absl::MutexLock lock(&mu_);
+      fetching_ = nullptr;
+      if (stopping_) return;
+    }
     if (status.ok() && contribution.shard() != link.peer.name) {
       // A misconfigured address: never count one shard's users twice.
       if (!link.failing) {
@@ -69,7 +90,7 @@ void PeerSync::FetchAll() {
       JsonLog("peer_reachable").Add("peer", link.peer.name).Write();
       link.failing = false;
     }
-    index_->ApplyContribution(contribution);
+    if (!contribution.unchanged()) index_->ApplyContribution(contribution);
     link.applied_instance = contribution.instance();
     link.applied_version = contribution.version();
   }

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "portrait/v1/shard.grpc.pb.h"
 #include "services/portrait/portrait_index.h"
@@ -31,7 +33,7 @@ class PeerSync {
   PeerSync(std::string own_name, const std::vector<Peer>& peers,
            const std::shared_ptr<grpc::ChannelCredentials>& credentials,
            PortraitIndex* index, absl::Duration interval);
-  // Lets a fetch in progress finish (each has a deadline), then stops.
+  // Calls off a fetch in progress, then stops.
   ~PeerSync();
 
  private:
@@ -50,6 +52,9 @@ class PeerSync {
   PortraitIndex* const index_;
   const absl::Duration deadline_;
   std::vector<Link> links_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* fetching_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::unique_ptr<BackgroundWorker> worker_;  // Last: starts after the rest.
 };
 

@@ -46,6 +46,9 @@ ABSL_FLAG(bool, ingest, true, "load the world first");
 ABSL_FLAG(int, threads, 2, "client threads for the measurements");
 ABSL_FLAG(int, seconds, 10, "seconds per measurement");
 ABSL_FLAG(int, limit, 20, "items per Recommend");
+ABSL_FLAG(bool, route_by_user, false,
+          "send each Recommend's user in x-portrait-user, as calls through a "
+          "cluster's HAProxy must be (docs/SCALING.md)");
 ABSL_FLAG(bool, revoke_probe, false,
           "after the measurements, strip LIKE of --probe_user and time how "
           "long until its receipt is complete (model retrained)");
@@ -221,6 +224,9 @@ int Run() {
         request.set_limit(absl::GetFlag(FLAGS_limit));
         v1::RecommendResponse response;
         grpc::ClientContext context;
+        if (absl::GetFlag(FLAGS_route_by_user)) {
+          context.AddMetadata("x-portrait-user", request.user_id());
+        }
         const bool ok =
             recommend[t]->Recommend(&context, request, &response).ok();
         std::lock_guard<std::mutex> lock(items_mu);
