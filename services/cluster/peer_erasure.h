@@ -1,6 +1,6 @@
 // PeerErasure: the "peer_shards" component of a shard's erasure receipts
 // (docs/SCALING.md). The other shards of a cluster serve this shard's
-// popularity and co-engagement counts as they last fetched them
+// popularity, co-engagement and follower counts as they last fetched them
 // (PeerSync), so a revocation is out of them only once every peer serves
 // counts taken after it. Each peer says which it serves with every fetch
 // (GetContributionRequest.applied_*); the component is DONE when all do, or

@@ -170,6 +170,14 @@ v1::Contribution PortraitIndex::OwnContribution() const {
     if (xa != ya) return xa < ya;
     return items.Label(second(x.first)) < items.Label(second(y.first));
   });
+  absl::btree_map<std::string, int32_t> followers;
+  for (const auto& [label, users] : state_.followers)
+    followers[label] = static_cast<int32_t>(users.size());
+  for (const auto& [label, count] : followers) {
+    v1::LabelCount* entry = out.add_followers();
+    entry->set_label(label);
+    entry->set_count(count);
+  }
   out.mutable_co_pairs()->Reserve(static_cast<int>(by_pair.size()));
   for (const auto& [pair, count] : by_pair) {
     v1::PairCount* entry = out.add_co_pairs();
@@ -206,6 +214,8 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
     next.co_pairs[a < b ? uint64_t{a} << 32 | b : uint64_t{b} << 32 | a] +=
         entry.count();
   }
+  for (const v1::LabelCount& entry : contribution.followers())
+    next.followers[entry.label()] += entry.count();
   PeerCounts& previous = peers_[contribution.shard()];
   // The difference of two label -> count maps, applied by `add`.
   const auto apply = [](const auto& before, const auto& after, auto add) {
@@ -228,6 +238,13 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
                          count += delta;
                          if (count == 0) state_.popularity.erase(label);
                        });
+  changed |= apply(previous.followers, next.followers,
+                   [&](const std::string& label, int32_t delta) {
+                     mu_.AssertHeld();
+                     int32_t& count = state_.peer_followers[label];
+                     count += delta;
+                     if (count == 0) state_.peer_followers.erase(label);
+                   });
   changed |=
       apply(previous.co_items, next.co_items, [&](int32_t item, int32_t delta) {
         mu_.AssertHeld();
@@ -559,10 +576,17 @@ std::shared_ptr<const PortraitIndex::Counted> PortraitIndex::TopByCount(
       if (absl::StartsWith(label, prefix)) all->emplace_back(label, count);
     }
   } else {
+    // This shard's followers, and the other shards' counts of theirs.
     for (const auto& [label, users] : state.followers) {
-      if (absl::StartsWith(label, prefix)) {
-        all->emplace_back(label, static_cast<int32_t>(users.size()));
-      }
+      if (!absl::StartsWith(label, prefix)) continue;
+      const auto peers = state.peer_followers.find(label);
+      all->emplace_back(
+          label, static_cast<int32_t>(users.size()) +
+                     (peers == state.peer_followers.end() ? 0 : peers->second));
+    }
+    for (const auto& [label, count] : state.peer_followers) {
+      if (absl::StartsWith(label, prefix) && !state.followers.contains(label))
+        all->emplace_back(label, count);
     }
   }
   auto better = [](const auto& a, const auto& b) {

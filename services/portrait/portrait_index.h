@@ -72,6 +72,9 @@ struct IndexState {
   absl::flat_hash_map<std::string, int32_t> popularity;
   // Followed label -> the users who follow it.
   absl::flat_hash_map<std::string, std::set<std::string>> followers;
+  // Followed label -> how many users of the other shards of a cluster
+  // follow it (their latest contributions, summed).
+  absl::flat_hash_map<std::string, int32_t> peer_followers;
   // Receipts whose revocation is already out of the portraits above but
   // waits for a trained model that excludes it (mirrors kPendingModelPrefix).
   std::set<std::string> model_pending;
@@ -154,13 +157,13 @@ class PortraitIndex : public ConsentObserver {
   const ConsentPolicy& policy() const { return *policy_; }
 
   // Sharded clusters (docs/SCALING.md). What this shard's own users add to
-  // popularity and co-engagement, sorted, with the version of those counts
-  // and the versions of the other shards' contributions applied.
+  // popularity, co-engagement and follower counts, sorted, with the version of
+  // those counts and the versions of the other shards' contributions applied.
   v1::Contribution OwnContribution() const ABSL_LOCKS_EXCLUDED(mu_);
   // Serves from `contribution`, another shard's, instead of that shard's
-  // previous one: adds the difference of every count, so that popularity
-  // and co-engagement are this shard's users' counts plus the latest of
-  // every other shard's.
+  // previous one: adds the difference of every count, so that popularity,
+  // co-engagement and follower counts are this shard's users' counts plus
+  // the latest of every other shard's.
   void ApplyContribution(const v1::Contribution& contribution)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The version OwnContribution would carry now.
@@ -174,6 +177,7 @@ class PortraitIndex : public ConsentObserver {
     absl::flat_hash_map<std::string, int32_t> popularity;
     absl::flat_hash_map<int32_t, int32_t> co_items;
     absl::flat_hash_map<uint64_t, int32_t> co_pairs;
+    absl::flat_hash_map<std::string, int32_t> followers;
   };
   struct SharedKeys {
     std::set<std::string> engaged;
@@ -227,7 +231,8 @@ class PortraitIndex : public ConsentObserver {
   IndexState state_ ABSL_GUARDED_BY(mu_);
   // AddToUser changed a popularity or follower count in this batch.
   bool counts_changed_ ABSL_GUARDED_BY(mu_) = false;
-  // Changes with this shard's own popularity and co-engagement counts.
+  // Changes with this shard's own popularity, co-engagement and follower
+  // counts.
   uint64_t own_version_ ABSL_GUARDED_BY(mu_) = 0;
   // By shard name.
   absl::flat_hash_map<std::string, PeerCounts> peers_ ABSL_GUARDED_BY(mu_);

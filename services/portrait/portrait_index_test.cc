@@ -135,12 +135,15 @@ TEST_F(PortraitIndexTest, TopByCountIsCachedPerLength) {
   });
 }
 
-// Popularity and co-engagement of an index, by label: what Recommend reads.
+// Popularity, followers and co-engagement of an index, by label: what
+// Recommend reads.
 struct SharedCounts {
   std::vector<std::pair<std::string, int32_t>> top;
+  std::vector<std::pair<std::string, int32_t>> most_followed;
   std::map<std::string, std::vector<std::pair<std::string, double>>> nearest;
   bool operator==(const SharedCounts& other) const {
-    return top == other.top && nearest == other.nearest;
+    return top == other.top && most_followed == other.most_followed &&
+           nearest == other.nearest;
   }
 };
 
@@ -148,6 +151,7 @@ SharedCounts CountsOf(const PortraitIndex& index, int posts) {
   return index.Read([&](const IndexState& state) {
     SharedCounts counts;
     counts.top = *index.TopByCount(state, "post", 1000);
+    counts.most_followed = *index.TopByCount(state, "brand", 1000);
     for (int p = 0; p < posts; ++p) {
       const std::string label = absl::StrCat("post:p", p);
       const int32_t id = state.items.Find(label);
@@ -163,8 +167,9 @@ SharedCounts CountsOf(const PortraitIndex& index, int posts) {
 }
 
 // Two shards, each applying the other's contribution, count exactly what
-// one index of every user counts, before and after a revocation on one of
-// them; applying the same contribution again changes nothing.
+// one index of every user counts (popularity, followers, co-engagement),
+// before and after a revocation on one of them; applying the same
+// contribution again changes nothing.
 TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
   const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
   FakeClock clock(kNow);
@@ -185,6 +190,15 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
       Store(whole_store, whole, like);
       Store(store, shard, like);
     }
+    v1::Event follow;
+    follow.set_event_id(absl::StrCat(user, "-follow"));
+    follow.set_user_id(user);
+    follow.set_signal(v1::FOLLOW);
+    follow.set_occurred_at_ms(kNow - 500);
+    follow.mutable_target()->set_kind(v1::ITEM_BRAND);
+    follow.mutable_target()->set_id(absl::StrCat("b", rng() % 3));
+    Store(whole_store, whole, follow);
+    Store(store, shard, follow);
   }
   const auto exchange = [&] {
     v1::Contribution from0 = shard0.OwnContribution();

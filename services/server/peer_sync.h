@@ -1,9 +1,9 @@
-// PeerSync: makes a shard of a cluster (docs/SCALING.md) serve popularity and
-// co-engagement summed over every shard. Each interval it fetches every
-// other shard's contribution (ShardService.GetContribution) and applies it
-// to the index (PortraitIndex::ApplyContribution). A shard it cannot reach
-// keeps its last contribution; the first failure and the recovery are each
-// logged once (JSON lines "peer_unreachable", "peer_reachable").
+// PeerSync: makes a shard of a cluster (docs/SCALING.md) serve popularity,
+// co-engagement and follower counts summed over every shard. Each interval it
+// fetches every other shard's contribution (ShardService.GetContribution) and
+// applies it to the index (PortraitIndex::ApplyContribution). A shard it cannot
+// reach keeps its last contribution; the first failure and the recovery are
+// each logged once (JSON lines "peer_unreachable", "peer_reachable").
 #ifndef PORTRAIT_SERVICES_SERVER_PEER_SYNC_H_
 #define PORTRAIT_SERVICES_SERVER_PEER_SYNC_H_
 

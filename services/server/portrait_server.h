@@ -88,7 +88,7 @@ class PortraitServer {
     // The cluster's other shards, by name, with the address each listens
     // on (reached directly, not through the proxy, with this server's own
     // credentials: plaintext, or its TLS certificate as the client's, the
-    // client CA as the peers' CA). Their popularity and co-engagement
+    // client CA as the peers' CA). Their popularity, co-engagement and follower
     // counts are fetched every `peer_sync_interval` and served summed with
     // this shard's (services/server/peer_sync.h). Requires shard_name.
     struct Peer {

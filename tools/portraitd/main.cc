@@ -38,8 +38,9 @@ ABSL_FLAG(std::string, shard_name, "",
           "one user; empty: not sharded");
 ABSL_FLAG(std::vector<std::string>, peers, {},
           "the cluster's other shards, NAME=HOST:PORT,... (their "
-          "--shard_name and listening address): their popularity and "
-          "co-engagement counts are served summed with this shard's");
+          "--shard_name and listening address): their popularity, "
+          "co-engagement and follower counts are served summed with this "
+          "shard's");
 ABSL_FLAG(int, peer_sync_ms, 1000,
           "how often the other shards' counts are fetched (100 to 60000)");
 ABSL_FLAG(std::string, metrics_listen, "",
