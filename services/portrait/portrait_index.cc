@@ -149,6 +149,7 @@ v1::Contribution PortraitIndex::OwnContribution() const {
   std::vector<std::pair<int32_t, int32_t>> by_item(co_items.begin(),
                                                    co_items.end());
   std::sort(by_item.begin(), by_item.end(), [&](const auto& x, const auto& y) {
+    mu_.AssertReaderHeld();  // Sorted inside the reader lock.
     return items.Label(x.first) < items.Label(y.first);
   });
   for (const auto& [item, count] : by_item) {
@@ -165,6 +166,7 @@ v1::Contribution PortraitIndex::OwnContribution() const {
     return static_cast<int32_t>(pair & 0xffffffff);
   };
   std::sort(by_pair.begin(), by_pair.end(), [&](const auto& x, const auto& y) {
+    mu_.AssertReaderHeld();
     const std::string& xa = items.Label(first(x.first));
     const std::string& ya = items.Label(first(y.first));
     if (xa != ya) return xa < ya;
