@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 import grpc
 
@@ -63,7 +64,7 @@ class Cluster:
                 os.path.join(directory, name + ".log"),
                 "--listen=127.0.0.1:%d" % ports[name], "--shard_name=" + name,
                 "--peers=" + peers, "--peer_sync_ms=100",
-                "--ranking=" + RANKING)
+                "--metrics_listen=127.0.0.1:0", "--ranking=" + RANKING)
         self.port = free_port()
         config = subprocess.run(
             [sys.executable, HAPROXY_CONFIG,
@@ -92,6 +93,16 @@ class Cluster:
                 timeout=10).total_events
         finally:
             channel.close()
+
+    def metric(self, name, series):
+        """The value of `series` (e.g. 'portrait_x{peer="s1"}') on shard
+        `name`'s metrics page; None if absent."""
+        url = "http://127.0.0.1:%d/metrics" % self.shards[name].metrics_port
+        with urllib.request.urlopen(url, timeout=10) as page:
+            for line in page.read().decode().splitlines():
+                if line.startswith(series + " "):
+                    return float(line.split()[-1])
+        return None
 
     def contribution(self, name):
         channel = grpc.insecure_channel(self.shards[name].target)
@@ -296,6 +307,17 @@ class ClusterTest(unittest.TestCase):
                                        request_id=alive + "-strip")
         self.assertEqual(self.peer_state(self.saw, alive, strip, wait_s=1),
                          consent_pb2.PENDING)
+        # What an operator sees: a live shard's last fetch of the dead one
+        # ages, of the other live one it stays recent (fetches run every
+        # 0.1 s), and the receipt is pending.
+        live = self.owner[alive][0]
+        self.assertGreater(self.saw.metric(
+            live, 'portrait_peer_fetch_age_seconds{peer="%s"}' % dead), 1.0)
+        other = next(name for name in SHARDS if name not in (dead, live))
+        self.assertLess(self.saw.metric(
+            live, 'portrait_peer_fetch_age_seconds{peer="%s"}' % other), 5.0)
+        self.assertGreaterEqual(
+            self.saw.metric(live, "portrait_erasure_receipts_pending"), 1)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,10 @@ PeerSync::PeerSync(std::string own_name, const std::vector<Peer>& peers,
     links_.push_back({peer, v1::ShardService::NewStub(grpc::CreateCustomChannel(
                                 peer.address, credentials, arguments))});
   }
+  {
+    absl::MutexLock lock(&mu_);
+    fetched_at_.assign(links_.size(), absl::Now());
+  }
   worker_ = std::make_unique<BackgroundWorker>(
       [this] {
         FetchAll();
@@ -40,8 +44,21 @@ PeerSync::~PeerSync() {
   worker_.reset();
 }
 
+std::vector<std::pair<std::string, double>> PeerSync::SecondsSinceFetched()
+    const {
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<std::string, double>> ages;
+  for (size_t i = 0; i < links_.size(); ++i) {
+    ages.emplace_back(links_[i].peer.name,
+                      absl::ToDoubleSeconds(now - fetched_at_[i]));
+  }
+  return ages;
+}
+
 void PeerSync::FetchAll() {
-  for (Link& link : links_) {
+  for (size_t i = 0; i < links_.size(); ++i) {
+    Link& link = links_[i];
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          absl::ToChronoMilliseconds(deadline_));
@@ -93,6 +110,8 @@ void PeerSync::FetchAll() {
     if (!contribution.unchanged()) index_->ApplyContribution(contribution);
     link.applied_instance = contribution.instance();
     link.applied_version = contribution.version();
+    absl::MutexLock lock(&mu_);
+    fetched_at_[i] = absl::Now();
   }
 }
 

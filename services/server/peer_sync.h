@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -36,6 +37,10 @@ class PeerSync {
   // Calls off a fetch in progress, then stops.
   ~PeerSync();
 
+  // For each peer, by name: seconds since its counts were last fetched
+  // (since the start, if never). Thread-safe.
+  std::vector<std::pair<std::string, double>> SecondsSinceFetched() const;
+
  private:
   struct Link {
     Peer peer;
@@ -52,8 +57,10 @@ class PeerSync {
   PortraitIndex* const index_;
   const absl::Duration deadline_;
   std::vector<Link> links_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // By link.
+  std::vector<absl::Time> fetched_at_ ABSL_GUARDED_BY(mu_);
   grpc::ClientContext* fetching_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::unique_ptr<BackgroundWorker> worker_;  // Last: starts after the rest.
 };

@@ -373,11 +373,6 @@ absl::Status PortraitServer::Serve(const Options& options) {
         " (is the port taken by another process, or the address invalid?)"));
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
-  if (!options.metrics_listen.empty()) {
-    PORTRAIT_ASSIGN_OR_RETURN(
-        metrics_http_, MetricsHttp::Start(options.metrics_listen,
-                                          [this] { return RenderMetrics(); }));
-  }
   if (!options.peers.empty()) {
     PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
                               PeerCredentialsFor(options));
@@ -388,6 +383,12 @@ absl::Status PortraitServer::Serve(const Options& options) {
     peer_sync_ =
         std::make_unique<PeerSync>(options.shard_name, peers, peer,
                                    index_.get(), options.peer_sync_interval);
+  }
+  // Last: its gauges read everything above, peer_sync_ included.
+  if (!options.metrics_listen.empty()) {
+    PORTRAIT_ASSIGN_OR_RETURN(
+        metrics_http_, MetricsHttp::Start(options.metrics_listen,
+                                          [this] { return RenderMetrics(); }));
   }
   return absl::OkStatus();
 }
@@ -504,12 +505,13 @@ void PortraitServer::RegisterGauges() {
                      model_field([](const storage::ModelRecord& r) {
                        return r.training_ms() / 1000.0;
                      }));
-  // Receipts with work left: a model that still holds the revoked data, or
-  // a compaction of its files still to run. Read from storage at each scrape.
+  // Receipts with work left: a model that still holds the revoked data, a
+  // compaction of its files still to run, or other shards still serving
+  // counts with it. Read from storage at each scrape.
   const auto pending = [this]() -> absl::StatusOr<std::vector<std::string>> {
     std::set<std::string> ids;
     for (absl::string_view prefix :
-         {kPendingModelPrefix, kPendingCompactionPrefix}) {
+         {kPendingModelPrefix, kPendingCompactionPrefix, kPendingPeersPrefix}) {
       const std::string begin(prefix);
       PORTRAIT_RETURN_IF_ERROR(
           store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
@@ -522,8 +524,8 @@ void PortraitServer::RegisterGauges() {
   };
   metrics_->AddGauge(
       "portrait_erasure_receipts_pending",
-      "Erasure receipts with a component not yet DONE (the trained model or "
-      "on-disk compaction).",
+      "Erasure receipts with a component not yet DONE (the trained model, "
+      "on-disk compaction, or a cluster's other shards).",
       {}, [pending]() -> Samples {
         absl::StatusOr<std::vector<std::string>> ids = pending();
         if (!ids.ok()) return {};
@@ -544,6 +546,19 @@ void PortraitServer::RegisterGauges() {
           }
         }
         return {{{}, (clock_->NowMillis() - oldest_ms) / 1000.0}};
+      });
+  metrics_->AddGauge(
+      "portrait_peer_fetch_age_seconds",
+      "On a shard: seconds since each other shard's counts were last "
+      "fetched (since the start, if never).",
+      {"peer"}, [this]() -> Samples {
+        Samples samples;
+        if (const PeerSync* sync = peer_sync_.get()) {
+          for (const auto& [peer, age] : sync->SecondsSinceFetched()) {
+            samples.push_back({{peer}, age});
+          }
+        }
+        return samples;
       });
   if (owned_store_ != nullptr) {
     for (const bool live : {false, true}) {
