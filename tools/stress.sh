@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the concurrency, cancellation, fault, crash, deletion and access
-# tests many times in a row (default 20 each) to catch a test that fails
+# Runs the concurrency, cancellation, fault, crash, deletion, access and
+# cluster tests many times in a row (default 20 each) to catch a test that fails
 # once in a while. A test that fails once is a bug: its log is printed and
 # kept (tools/test.sh keeps them under test-failures/ the same way).
 #   tools/stress.sh [--runs=N] [extra bazel flags]
@@ -29,6 +29,9 @@ targets=(
   //services/portrait:user_portrait_test
   //tests:metrics_test
   //tests:backup_test
+  //tests:cluster_test
+  //tests:shard_guard_test
+  //services/portrait:portrait_index_test
 )
 bazel test --runs_per_test="$runs" --test_output=errors --keep_going \
   "${targets[@]}" "$@"
