@@ -19,6 +19,7 @@
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "portrait/v1/admin.grpc.pb.h"
+#include "services/portrait/test_events.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
 
@@ -51,17 +52,6 @@ class ShardGuardTest : public ::testing::Test {
                     const std::string& user) {
     if (!shard.empty()) context->AddMetadata(kRoutedShardHeader, shard);
     if (!user.empty()) context->AddMetadata(kRoutedUserHeader, user);
-  }
-
-  static v1::Event Like(const std::string& id, const std::string& user) {
-    v1::Event e;
-    e.set_event_id(id);
-    e.set_user_id(user);
-    e.set_signal(v1::LIKE);
-    e.mutable_target()->set_kind(v1::ITEM_POST);
-    e.mutable_target()->set_id("p1");
-    e.set_occurred_at_ms(kNow - 1000);
-    return e;
   }
 
   // The events stored for `user`, asked as the proxy would.
@@ -141,8 +131,8 @@ TEST_F(ShardGuardTest, EveryMethodChecksTheRouteAndEachUserCallItsUser) {
 
 TEST_F(ShardGuardTest, ACallCarryingAnotherUsersDataStoresNothing) {
   v1::RecordEventsRequest request;
-  *request.add_events() = Like("e1", "ann");
-  *request.add_events() = Like("e2", "bob");
+  *request.add_events() = PostLike("e1", "ann", 1, kNow - 1000);
+  *request.add_events() = PostLike("e2", "bob", 1, kNow - 1000);
   v1::RecordEventsResponse response;
   {
     grpc::ClientContext context;
@@ -182,10 +172,10 @@ TEST_F(ShardGuardTest, StreamsAreCheckedMessageByMessage) {
   v1::StreamEventsResponse summary;
   auto writer = portrait_.ingest->StreamEvents(&context, &summary);
   v1::StreamEventsRequest message;
-  *message.add_events() = Like("e1", "ann");
+  *message.add_events() = PostLike("e1", "ann", 1, kNow - 1000);
   ASSERT_TRUE(writer->Write(message));
   message.clear_events();
-  *message.add_events() = Like("e2", "bob");
+  *message.add_events() = PostLike("e2", "bob", 1, kNow - 1000);
   writer->Write(message);  // May fail once the server has answered.
   writer->WritesDone();
   const grpc::Status status = writer->Finish();
