@@ -73,17 +73,22 @@ absl::Status PeerErasure::Load() {
   const std::string begin(kPendingPeersPrefix);
   const uint64_t version = index_->OwnVersion();
   absl::MutexLock lock(&mu_);
-  return store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
-                      [&](absl::string_view key, absl::string_view value) {
-                        storage::PendingPeers record;
-                        if (!record.ParseFromString(std::string(value)))
-                          return true;
-                        mu_.AssertHeld();
-                        pending_[std::string(key.substr(begin.size()))] = {
-                            record.user_id(), record.receipt_sequence(),
-                            version};
-                        return true;
-                      });
+  absl::Status parsed;
+  PORTRAIT_RETURN_IF_ERROR(
+      store_->Scan(Column::kMeta, begin, PrefixEnd(begin),
+                   [&](absl::string_view key, absl::string_view value) {
+                     storage::PendingPeers record;
+                     if (!record.ParseFromString(std::string(value))) {
+                       parsed = absl::DataLossError(absl::StrCat(
+                           "meta ", key, ": not a PendingPeers record"));
+                       return false;
+                     }
+                     mu_.AssertHeld();
+                     pending_[std::string(key.substr(begin.size()))] = {
+                         record.user_id(), record.receipt_sequence(), version};
+                     return true;
+                   }));
+  return parsed;
 }
 
 absl::Status PeerErasure::Reported(const std::string& peer,
@@ -112,18 +117,20 @@ absl::Status PeerErasure::Reported(const std::string& peer,
       }
     }
   }
+  absl::Status status;
   for (auto& [receipt_id, pending] : covered) {
-    UserLocks::Guard guard = locks_->Lock(pending.user_id);
-    const absl::Status done = CompleteReceiptComponent(
-        store_, pending.user_id, pending.sequence, erasure::kPeerShards,
-        PendingPeersKey(receipt_id), clock_->NowMillis());
-    if (!done.ok()) {
-      absl::MutexLock lock(&mu_);
-      pending_.emplace(receipt_id, std::move(pending));  // The next report.
-      return done;
+    if (status.ok()) {
+      UserLocks::Guard guard = locks_->Lock(pending.user_id);
+      status = CompleteReceiptComponent(
+          store_, pending.user_id, pending.sequence, erasure::kPeerShards,
+          PendingPeersKey(receipt_id), clock_->NowMillis());
+      if (status.ok()) continue;
     }
+    // Not completed: the next report tries again.
+    absl::MutexLock lock(&mu_);
+    pending_.emplace(receipt_id, std::move(pending));
   }
-  return absl::OkStatus();
+  return status;
 }
 
 }  // namespace portrait

@@ -31,7 +31,8 @@ class PeerErasure : public ConsentObserver {
               const PortraitIndex* index, std::vector<std::string> peers);
 
   // The receipts still pending in storage (after a restart, each then needs
-  // the counts as loaded). Call once, after the index loaded.
+  // the counts as loaded). Call once, after the index loaded. DATA_LOSS
+  // naming the key if a record does not parse; storage errors.
   absl::Status Load();
 
   // Names this run: a peer's report of a version counts only for it.

@@ -116,83 +116,98 @@ void PortraitIndex::CountsChanged() {
 }
 
 v1::Contribution PortraitIndex::OwnContribution() const {
-  absl::ReaderMutexLock lock(&mu_);
-  // From the users themselves: state_.popularity and state_.co also hold
-  // the other shards' counts.
-  absl::btree_map<std::string, int32_t> popularity;
-  for (const auto& [id, user] : state_.users) {
-    for (const auto& [label, item] : user.engaged()) ++popularity[label];
+  // Copied under the reader lock, counted and sorted outside it: writers
+  // (ingest, consent changes) wait only for the copies. state_.popularity
+  // and state_.co also hold the other shards' counts, so this shard's come
+  // from its users' co-engagement sets and from the totals less the peers'.
+  absl::btree_map<std::string, int32_t> popularity, followers;
+  std::vector<std::vector<int32_t>> sets;
+  std::vector<std::string> labels;
+  v1::Contribution out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    out.set_version(own_version_);
+    for (const auto& [label, count] : state_.popularity) {
+      popularity[label] = count;
+    }
+    absl::btree_map<std::string, uint64_t> applied;
+    for (const auto& [shard, counts] : peers_) {
+      applied[shard] = counts.version;
+      for (const auto& [label, count] : counts.popularity) {
+        popularity[label] -= count;
+      }
+    }
+    for (const auto& [shard, version] : applied) {
+      v1::AppliedContribution* entry = out.add_applied();
+      entry->set_shard(shard);
+      entry->set_version(version);
+    }
+    for (const auto& [label, users] : state_.followers) {
+      followers[label] = static_cast<int32_t>(users.size());
+    }
+    sets.reserve(state_.co_sets.size());
+    int32_t items = 0;
+    for (const auto& [id, set] : state_.co_sets) {
+      sets.push_back(set);
+      for (int32_t item : set) items = std::max(items, item + 1);
+    }
+    labels.reserve(items);
+    for (int32_t item = 0; item < items; ++item) {
+      labels.push_back(state_.items.Label(item));
+    }
   }
-  // Co-engagement by interned id (a pair: its ids in label order, packed),
-  // labelled only when written out: a shard's pairs run to millions.
-  const auto& items = state_.items;
+  for (const auto& [label, count] : popularity) {
+    if (count == 0) continue;  // Only the peers' users engaged with it.
+    v1::LabelCount* entry = out.add_popularity();
+    entry->set_label(label);
+    entry->set_count(count);
+  }
+  for (const auto& [label, count] : followers) {
+    v1::LabelCount* entry = out.add_followers();
+    entry->set_label(label);
+    entry->set_count(count);
+  }
+  // Co-engagement by id (a pair: its ids in label order, packed), labelled
+  // only when written out: a shard's pairs run to millions.
   absl::flat_hash_map<int32_t, int32_t> co_items;
   absl::flat_hash_map<uint64_t, int32_t> co_pairs;
-  for (const auto& [id, set] : state_.co_sets) {
+  for (const std::vector<int32_t>& set : sets) {
     for (size_t i = 0; i < set.size(); ++i) {
       ++co_items[set[i]];
       for (size_t j = i + 1; j < set.size(); ++j) {
-        const bool in_order = items.Label(set[i]) < items.Label(set[j]);
+        const bool in_order = labels[set[i]] < labels[set[j]];
         const uint32_t a = in_order ? set[i] : set[j];
         const uint32_t b = in_order ? set[j] : set[i];
         ++co_pairs[uint64_t{a} << 32 | b];
       }
     }
   }
-  v1::Contribution out;
-  out.set_version(own_version_);
-  for (const auto& [label, count] : popularity) {
-    v1::LabelCount* entry = out.add_popularity();
-    entry->set_label(label);
-    entry->set_count(count);
-  }
   std::vector<std::pair<int32_t, int32_t>> by_item(co_items.begin(),
                                                    co_items.end());
   std::sort(by_item.begin(), by_item.end(), [&](const auto& x, const auto& y) {
-    mu_.AssertReaderHeld();  // Sorted inside the reader lock.
-    return items.Label(x.first) < items.Label(y.first);
+    return labels[x.first] < labels[y.first];
   });
   for (const auto& [item, count] : by_item) {
     v1::LabelCount* entry = out.add_co_items();
-    entry->set_label(items.Label(item));
+    entry->set_label(labels[item]);
     entry->set_count(count);
   }
+  const auto first = [](uint64_t pair) { return pair >> 32; };
+  const auto second = [](uint64_t pair) { return pair & 0xffffffff; };
   std::vector<std::pair<uint64_t, int32_t>> by_pair(co_pairs.begin(),
                                                     co_pairs.end());
-  const auto first = [](uint64_t pair) {
-    return static_cast<int32_t>(pair >> 32);
-  };
-  const auto second = [](uint64_t pair) {
-    return static_cast<int32_t>(pair & 0xffffffff);
-  };
   std::sort(by_pair.begin(), by_pair.end(), [&](const auto& x, const auto& y) {
-    mu_.AssertReaderHeld();
-    const std::string& xa = items.Label(first(x.first));
-    const std::string& ya = items.Label(first(y.first));
+    const std::string& xa = labels[first(x.first)];
+    const std::string& ya = labels[first(y.first)];
     if (xa != ya) return xa < ya;
-    return items.Label(second(x.first)) < items.Label(second(y.first));
+    return labels[second(x.first)] < labels[second(y.first)];
   });
-  absl::btree_map<std::string, int32_t> followers;
-  for (const auto& [label, users] : state_.followers)
-    followers[label] = static_cast<int32_t>(users.size());
-  for (const auto& [label, count] : followers) {
-    v1::LabelCount* entry = out.add_followers();
-    entry->set_label(label);
-    entry->set_count(count);
-  }
   out.mutable_co_pairs()->Reserve(static_cast<int>(by_pair.size()));
   for (const auto& [pair, count] : by_pair) {
     v1::PairCount* entry = out.add_co_pairs();
-    entry->set_a(items.Label(first(pair)));
-    entry->set_b(items.Label(second(pair)));
+    entry->set_a(labels[first(pair)]);
+    entry->set_b(labels[second(pair)]);
     entry->set_count(count);
-  }
-  absl::btree_map<std::string, uint64_t> applied;
-  for (const auto& [shard, counts] : peers_) applied[shard] = counts.version;
-  for (const auto& [shard, version] : applied) {
-    v1::AppliedContribution* entry = out.add_applied();
-    entry->set_shard(shard);
-    entry->set_version(version);
   }
   return out;
 }
