@@ -10,9 +10,11 @@ shards' users are served while the dead shard's users get UNAVAILABLE.
 
 Run by tests:cluster_test with Debian's /usr/bin/python3:
 
-    cluster_test.py PORTRAITD_BINARY HAPROXY_CONFIG_PY RANKING_TEXTPROTO
+    cluster_test.py PORTRAITD_BINARY HAPROXY_CONFIG_PY RANKING_TEXTPROTO \
+        PORTRAITCTL_PY
 """
 
+import json
 import os
 import random
 import socket
@@ -35,7 +37,7 @@ from portrait.v1 import shard_pb2_grpc
 from portrait_client import PortraitClient, ROUTED_USER
 from portraitd_process import Portraitd
 
-PORTRAITD = HAPROXY_CONFIG = RANKING = None  # Set from argv.
+PORTRAITD = HAPROXY_CONFIG = RANKING = PORTRAITCTL = None  # Set from argv.
 SHARDS = ["s0", "s1", "s2"]
 USERS = ["u%02d" % i for i in range(30)]
 POSTS = ["p%02d" % i for i in range(24)]
@@ -242,6 +244,7 @@ class ClusterTest(unittest.TestCase):
                             for user in elsewhere))
         strip = strip_likes(self.saw.client)
         self.assertFalse(strip.replayed)
+        type(self).strip_receipt = strip.receipt_id
         strip_likes(self.never.client)
         strip_likes(self.single.client)
         self.saw.settle()
@@ -259,6 +262,34 @@ class ClusterTest(unittest.TestCase):
         # when the other shards stopped serving the stripped likes.
         self.assertEqual(self.peer_state(self.saw, STRIPPED, strip),
                          consent_pb2.DONE)
+
+    def ctl(self, cluster, *args):
+        run = subprocess.run(
+            [sys.executable, PORTRAITCTL,
+             "--target=127.0.0.1:%d" % cluster.port] + list(args),
+            capture_output=True, text=True, timeout=60)
+        return run.returncode, run.stdout, run.stderr
+
+    def test_b_b_portraitctl_through_the_proxy(self):
+        code, out, err = self.ctl(self.saw, "--route-by-user", "--json",
+                                  "profile", "summary", "u00")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)["total_events"], "6")
+        # The receipt's user comes from its id.
+        code, out, err = self.ctl(self.saw, "--route-by-user", "--json",
+                                  "consent", "erasure", self.strip_receipt)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)["receipt"]["user_id"], STRIPPED)
+        # Unrouted, a shard refuses it: 10 + INVALID_ARGUMENT.
+        code, out, err = self.ctl(self.saw, "profile", "summary", "u00")
+        self.assertEqual(code, 13, err)
+        self.assertIn("x-portrait-user", err)
+        # A checkpoint of one shard, addressed by name.
+        target = os.path.join(self.dir.name, "checkpoint-s1")
+        code, out, err = self.ctl(self.saw, "--to-shard", "s1", "--json",
+                                  "admin", "checkpoint", target)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(os.path.isdir(target))
 
     def peer_state(self, cluster, user, revocation, wait_s=10):
         """The peer_shards component's state on the receipt, once DONE or
@@ -321,7 +352,7 @@ class ClusterTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    PORTRAITD, HAPROXY_CONFIG, RANKING = sys.argv[1:4]
+    PORTRAITD, HAPROXY_CONFIG, RANKING, PORTRAITCTL = sys.argv[1:5]
     with tempfile.TemporaryDirectory() as scratch:
         # The shipped ranking without the trained model: each shard trains
         # its model when its own data arrives, so two clusters fed alike

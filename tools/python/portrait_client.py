@@ -40,8 +40,16 @@ TO_SHARD = "x-portrait-to-shard"
 
 
 def user_of(message):
-    """The first user_id (or user_ids entry) in `message`, at any depth;
-    None if it has none."""
+    """The first user_id (or user_ids entry) in `message`, at any depth, or
+    the user of its receipt_id ("user/sequence"); None if it has none."""
+    found = _first_user(message)
+    receipt = getattr(message, "receipt_id", "")
+    if found is None and "/" in receipt:
+        found = receipt.rsplit("/", 1)[0]
+    return found
+
+
+def _first_user(message):
     for field, value in message.ListFields():
         if field.name in ("user_id", "user_ids"):
             if isinstance(value, str):
@@ -51,7 +59,7 @@ def user_of(message):
         elif field.message_type is not None:
             values = value if field.label == field.LABEL_REPEATED else [value]
             for sub in values:
-                found = user_of(sub)
+                found = _first_user(sub)
                 if found is not None:
                     return found
     return None
@@ -65,9 +73,17 @@ class _CallDetails(
     pass
 
 
-class _RouteByUser(grpc.UnaryUnaryClientInterceptor,
-                   grpc.UnaryStreamClientInterceptor):
-    """Adds x-portrait-user, from the request, to calls that lack it."""
+def with_metadata(details, metadata):
+    """`details` (grpc.ClientCallDetails) with `metadata` instead."""
+    return _CallDetails(details.method, details.timeout, metadata,
+                        details.credentials, details.wait_for_ready,
+                        details.compression)
+
+
+class RouteByUser(grpc.UnaryUnaryClientInterceptor,
+                  grpc.UnaryStreamClientInterceptor):
+    """Adds x-portrait-user, from the request (user_of), to calls that have
+    neither it nor x-portrait-to-shard."""
 
     @staticmethod
     def _routed(details, request):
@@ -76,9 +92,7 @@ class _RouteByUser(grpc.UnaryUnaryClientInterceptor,
         if user is not None and not any(key in (ROUTED_USER, TO_SHARD)
                                         for key, _ in metadata):
             metadata.append((ROUTED_USER, user))
-        return _CallDetails(details.method, details.timeout, metadata,
-                            details.credentials, details.wait_for_ready,
-                            details.compression)
+        return with_metadata(details, metadata)
 
     def intercept_unary_unary(self, continuation, details, request):
         return continuation(self._routed(details, request), request)
@@ -118,7 +132,7 @@ class PortraitClient:
     def cluster(cls, proxy_target, shards, **kwargs):
         """The HAProxy of a cluster whose shards are named `shards`."""
         channel = grpc.intercept_channel(grpc.insecure_channel(proxy_target),
-                                         _RouteByUser())
+                                         RouteByUser())
         return cls(channel, shards=shards, **kwargs)
 
     def wait_ready(self, timeout_s=10.0):

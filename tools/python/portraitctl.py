@@ -29,6 +29,7 @@ import uuid
 
 import grpc
 from google.protobuf import json_format
+from portrait_client import RouteByUser, TO_SHARD, with_metadata
 
 from portrait.v1 import admin_pb2
 from portrait.v1 import admin_pb2_grpc
@@ -737,6 +738,13 @@ def build_parser():
                    help="print responses as proto3 JSON, one per line")
     p.add_argument("--timeout", type=float, default=30.0,
                    help="seconds per call (default 30)")
+    p.add_argument("--route-by-user", action="store_true",
+                   help="through a cluster's HAProxy (docs/SCALING.md): send "
+                        "each call's user in x-portrait-user")
+    p.add_argument("--to-shard", metavar="NAME",
+                   help="through a cluster's HAProxy: address the call to "
+                        "shard NAME (catalog writes, push streams of a "
+                        "segment, checkpoints)")
     p.add_argument("--caller", default="portraitctl",
                    help="caller_id recorded in the ledger (default "
                         "portraitctl)")
@@ -937,6 +945,28 @@ def build_parser():
     return p
 
 
+class ToShard(grpc.UnaryUnaryClientInterceptor,
+              grpc.UnaryStreamClientInterceptor,
+              grpc.StreamUnaryClientInterceptor):
+    """Adds x-portrait-to-shard to every call."""
+
+    def __init__(self, shard):
+        self.shard = shard
+
+    def _to(self, details):
+        return with_metadata(details, list(details.metadata or []) +
+                             [(TO_SHARD, self.shard)])
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._to(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._to(details), request)
+
+    def intercept_stream_unary(self, continuation, details, requests):
+        return continuation(self._to(details), requests)
+
+
 class Ctl:
     def __init__(self, args, parser):
         self.parser = parser
@@ -957,6 +987,11 @@ class Ctl:
                     certificate_chain=cert))
         else:
             channel = grpc.insecure_channel(args.target)
+        if args.to_shard:
+            channel = grpc.intercept_channel(
+                channel, ToShard(args.to_shard))
+        if args.route_by_user:
+            channel = grpc.intercept_channel(channel, RouteByUser())
         self.consent = consent_pb2_grpc.ConsentServiceStub(channel)
         self.profile = profile_pb2_grpc.ProfileServiceStub(channel)
         self.ingest = ingest_pb2_grpc.IngestServiceStub(channel)
