@@ -2,7 +2,8 @@
 // server: it refuses calls its proxy did not route to it, calls about users
 // without the user they were routed by, and calls that carry another user's
 // data, each with its code and the header or field named, and stores
-// nothing of a refused call. Every method of every service is checked.
+// nothing of a refused call. Every method of the six services callers use
+// is checked (ShardService, which the shards call directly, is not guarded).
 #include "services/grpc/shard_guard.h"
 
 #include <grpcpp/generic/generic_stub.h>
