@@ -56,17 +56,11 @@ class Cluster:
 
     def __init__(self, directory):
         os.makedirs(directory)
-        ports = {name: free_port() for name in SHARDS}
+        self.directory = directory
+        self.ports = {name: free_port() for name in SHARDS}
         self.shards = {}
         for name in SHARDS:
-            peers = ",".join("%s=127.0.0.1:%d" % (peer, ports[peer])
-                             for peer in SHARDS if peer != name)
-            self.shards[name] = Portraitd(
-                PORTRAITD, os.path.join(directory, name),
-                os.path.join(directory, name + ".log"),
-                "--listen=127.0.0.1:%d" % ports[name], "--shard_name=" + name,
-                "--peers=" + peers, "--peer_sync_ms=100",
-                "--metrics_listen=127.0.0.1:0", "--ranking=" + RANKING)
+            self.start_shard(name)
         self.port = free_port()
         config = subprocess.run(
             [sys.executable, HAPROXY_CONFIG,
@@ -95,6 +89,17 @@ class Cluster:
                 timeout=10).total_events
         finally:
             channel.close()
+
+    def start_shard(self, name, log_suffix=""):
+        """Starts shard `name` on its port and data directory."""
+        peers = ",".join("%s=127.0.0.1:%d" % (peer, self.ports[peer])
+                         for peer in SHARDS if peer != name)
+        self.shards[name] = Portraitd(
+            PORTRAITD, os.path.join(self.directory, name),
+            os.path.join(self.directory, name + log_suffix + ".log"),
+            "--listen=127.0.0.1:%d" % self.ports[name],
+            "--shard_name=" + name, "--peers=" + peers, "--peer_sync_ms=100",
+            "--metrics_listen=127.0.0.1:0", "--ranking=" + RANKING)
 
     def metric(self, name, series):
         """The value of `series` (e.g. 'portrait_x{peer="s1"}') on shard
@@ -349,6 +354,21 @@ class ClusterTest(unittest.TestCase):
             live, 'portrait_peer_fetch_age_seconds{peer="%s"}' % other), 5.0)
         self.assertGreaterEqual(
             self.saw.metric(live, "portrait_erasure_receipts_pending"), 1)
+
+        # kill -9 of the receipt's shard too: the pending component is in
+        # its database. Both restart on their data: every user is served
+        # again, and once the other shards serve the receipt's shard's
+        # counts as loaded, the receipt is done.
+        self.saw.shards[live].process.kill()
+        self.saw.shards[live].process.wait(timeout=10)
+        self.saw.start_shard(live, log_suffix="-restarted")
+        self.assertEqual(self.peer_state(self.saw, alive, strip, wait_s=1),
+                         consent_pb2.PENDING)
+        self.saw.start_shard(dead, log_suffix="-restarted")
+        self.assertEqual(self.peer_state(self.saw, alive, strip, wait_s=30),
+                         consent_pb2.DONE)
+        for user in USERS:
+            self.assertIsInstance(self.saw.feed(user), list)
 
 
 if __name__ == "__main__":
