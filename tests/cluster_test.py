@@ -29,6 +29,7 @@ import grpc
 
 from portrait.v1 import common_pb2
 from portrait.v1 import consent_pb2
+from portrait.v1 import ingest_pb2
 from portrait.v1 import profile_pb2
 from portrait.v1 import profile_pb2_grpc
 from portrait.v1 import recommend_pb2
@@ -91,7 +92,10 @@ class Cluster:
             channel.close()
 
     def start_shard(self, name, log_suffix=""):
-        """Starts shard `name` on its port and data directory."""
+        """Starts shard `name` on its port and data directory (again, after
+        it was killed)."""
+        if name in self.shards:
+            self.shards[name].log.close()
         peers = ",".join("%s=127.0.0.1:%d" % (peer, self.ports[peer])
                          for peer in SHARDS if peer != name)
         self.shards[name] = Portraitd(
@@ -225,6 +229,14 @@ class ClusterTest(unittest.TestCase):
         never_owner = dict(self.never_owner)
         never_owner[STRIPPED] = self.owner[STRIPPED]  # Has no events there.
         self.assertEqual(never_owner, self.owner)
+        # A catalog write must name its shard.
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.saw.client.ingest.UpsertItems(
+                ingest_pb2.UpsertItemsRequest(), timeout=10)
+        self.assertEqual(caught.exception.code(),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("x-portrait-to-shard: must name one of s0 s1 s2",
+                      caught.exception.details())
         # The proxy routes each call about a user to that user's shard.
         for user in USERS:
             summary = self.saw.client.profile.GetEventSummary(
@@ -324,6 +336,8 @@ class ClusterTest(unittest.TestCase):
                     self.saw.feed(user)
                 self.assertEqual(caught.exception.code(),
                                  grpc.StatusCode.UNAVAILABLE, user)
+                self.assertEqual(caught.exception.details(),
+                                 "portrait shard %s is unavailable" % dead)
                 failed += 1
             else:
                 self.assertIsInstance(self.saw.feed(user), list)
