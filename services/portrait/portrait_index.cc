@@ -33,6 +33,14 @@ std::vector<v1::ItemRef> ItemsOfAccount(const CatalogIndex& catalog,
   return refs;
 }
 
+// Adds `delta` to a label's count, forgetting the label at zero.
+void AddCount(absl::flat_hash_map<std::string, int32_t>& counts,
+              const std::string& label, int32_t delta) {
+  int32_t& count = counts[label];
+  count += delta;
+  if (count == 0) counts.erase(label);
+}
+
 }  // namespace
 
 int32_t ItemInterner::Intern(const std::string& label) {
@@ -90,7 +98,7 @@ void PortraitIndex::SyncShared(const std::string& user_id,
   const SharedKeys after = KeysOf(user);
   for (const std::string& label : before.engaged) {
     if (after.engaged.count(label)) continue;
-    if (--state_.popularity[label] == 0) state_.popularity.erase(label);
+    AddCount(state_.popularity, label, -1);
   }
   for (const std::string& label : after.engaged) {
     if (!before.engaged.count(label)) ++state_.popularity[label];
@@ -251,16 +259,12 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
   bool changed = apply(previous.popularity, next.popularity,
                        [&](const std::string& label, int32_t delta) {
                          mu_.AssertHeld();
-                         int32_t& count = state_.popularity[label];
-                         count += delta;
-                         if (count == 0) state_.popularity.erase(label);
+                         AddCount(state_.popularity, label, delta);
                        });
   changed |= apply(previous.followers, next.followers,
                    [&](const std::string& label, int32_t delta) {
                      mu_.AssertHeld();
-                     int32_t& count = state_.peer_followers[label];
-                     count += delta;
-                     if (count == 0) state_.peer_followers.erase(label);
+                     AddCount(state_.peer_followers, label, delta);
                    });
   changed |=
       apply(previous.co_items, next.co_items, [&](int32_t item, int32_t delta) {

@@ -68,13 +68,14 @@ def config(listen, shards, timeout_s, maxconn):
         "    balance hdr(x-portrait-user)",
         "    hash-type consistent",
         "    http-send-name-header x-portrait-shard",
+        "    acl shard_wide path %s" % " ".join(SHARD_WIDE),
         '    http-error status 503 hdr grpc-status 14 '
         'hdr grpc-message "portrait shard %[srv_name] is unavailable"',
     ]
     for name, _ in shards:
-        lines.append("    use-server %s if { path %s } "
+        lines.append("    use-server %s if shard_wide "
                      "{ req.hdr(x-portrait-to-shard) -m str %s }"
-                     % (name, " ".join(SHARD_WIDE), name))
+                     % (name, name))
     for i, (name, address) in enumerate(shards):
         lines.append("    server %s %s proto h2 id %d" % (name, address, i + 1))
     return "\n".join(lines) + "\n"
