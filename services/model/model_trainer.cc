@@ -358,8 +358,7 @@ int64_t ModelTrainer::Warm(const Cancellation& cancel) {
           for (int64_t i = begin; i < end; ++i) {
             const UserPortrait* user = state.User(users[i]);
             if (user == nullptr) continue;
-            serving->Top(users[i], serving->InputOf(*user, *config_),
-                         v1::ITEM_POST, n);
+            serving->TopFor(users[i], *user, *config_, v1::ITEM_POST, n);
             ++warmed;
           }
         });

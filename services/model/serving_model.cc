@@ -6,25 +6,39 @@
 
 namespace portrait {
 
-std::shared_ptr<const ScoredRows> EmbeddingMemo::Find(
-    const std::string& user_id, v1::ItemKind kind, const ModelInput& input,
-    size_t n) const {
+std::optional<UserTop> EmbeddingMemo::Find(const std::string& user_id,
+                                           v1::ItemKind kind, uint64_t revision,
+                                           size_t n) const {
   const std::string key = absl::StrCat(kind, ":", user_id);
   absl::ReaderMutexLock lock(&mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.n != n ||
+      it->second.revision != revision) {
+    return std::nullopt;
+  }
+  return UserTop{it->second.top, it->second.input.signals};
+}
+
+std::shared_ptr<const ScoredRows> EmbeddingMemo::Find(
+    const std::string& user_id, v1::ItemKind kind, const ModelInput& input,
+    uint64_t revision, size_t n) {
+  const std::string key = absl::StrCat(kind, ":", user_id);
+  absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.n != n ||
       !(it->second.input == input)) {
     return nullptr;
   }
+  it->second.revision = revision;
   return it->second.top;
 }
 
 void EmbeddingMemo::Store(const std::string& user_id, v1::ItemKind kind,
-                          ModelInput input, size_t n,
+                          ModelInput input, uint64_t revision, size_t n,
                           std::shared_ptr<const ScoredRows> top) {
   const std::string key = absl::StrCat(kind, ":", user_id);
   absl::MutexLock lock(&mu_);
-  entries_[key] = Entry{std::move(input), n, std::move(top)};
+  entries_[key] = Entry{std::move(input), revision, n, std::move(top)};
 }
 
 size_t EmbeddingMemo::size() const {
@@ -57,13 +71,19 @@ ModelInput ServingModel::InputOf(const UserPortrait& user,
   return input;
 }
 
-std::shared_ptr<const ScoredRows> ServingModel::Top(const std::string& user_id,
-                                                    const ModelInput& input,
-                                                    v1::ItemKind kind,
-                                                    size_t n) const {
+UserTop ServingModel::TopFor(const std::string& user_id,
+                             const UserPortrait& user,
+                             const RankingConfig& config, v1::ItemKind kind,
+                             size_t n) const {
+  const uint64_t revision = user.revision();
+  if (std::optional<UserTop> known = memo.Find(user_id, kind, revision, n)) {
+    return *std::move(known);
+  }
+  ModelInput input = InputOf(user, config);
+  const SignalSet signals = input.signals;
   if (std::shared_ptr<const ScoredRows> known =
-          memo.Find(user_id, kind, input, n)) {
-    return known;
+          memo.Find(user_id, kind, input, revision, n)) {
+    return {std::move(known), signals};
   }
   ScoredRows rows_found;
   const Rows rows = RowsOf(kind);
@@ -74,8 +94,8 @@ std::shared_ptr<const ScoredRows> ServingModel::Top(const std::string& user_id,
   // Copies, which hold exactly their size (TopItems' list has spare
   // capacity); a memo holds one per user.
   auto top = std::make_shared<const ScoredRows>(rows_found);
-  memo.Store(user_id, kind, input, n, top);
-  return top;
+  memo.Store(user_id, kind, std::move(input), revision, n, top);
+  return {std::move(top), signals};
 }
 
 float TrainingWeight(const UserPortrait& user, const std::string& label,

@@ -4,12 +4,13 @@
 // A user's EMBEDDING candidates are a function of the version and of the
 // user's own consented engaged items (ModelInput): the user vector is the
 // exact fold-in over them, every item of the kind is scored, the engaged
-// ones are left out (IalsModel::TopItems). ServingModel::Top memoises that
-// function per user, keyed by the whole input, so a memoised list is served
-// only for exactly the input it was computed from: any change to the
+// ones are left out (IalsModel::TopItems). ServingModel::TopFor memoises
+// that function per user, keyed by the whole input, so a memoised list is
+// served only for exactly the input it was computed from: any change to the
 // user's data (an event, a revocation) computes it again, and a new version
-// starts with an empty memo. Memoising changes when the work is done, never
-// the answer.
+// starts with an empty memo. The input itself is computed again only when
+// the portrait's revision changed since the list was stored. Memoising
+// changes when the work is done, never the answer.
 //
 // Thread-safe: immutable but for the memo, which has its own lock.
 #ifndef PORTRAIT_SERVICES_MODEL_SERVING_MODEL_H_
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,22 +54,35 @@ struct ModelInput {
 // Rows and their float scores, best first.
 using ScoredRows = std::vector<std::pair<int32_t, float>>;
 
-// Memoised Top() results, by user and kind. Internally synchronised.
+// A user's EMBEDDING candidates of one kind and the signals of the items
+// they were computed from (ModelInput::signals).
+struct UserTop {
+  std::shared_ptr<const ScoredRows> rows;
+  SignalSet signals;
+};
+
+// Memoised TopFor() results, by user and kind. Internally synchronised.
 class EmbeddingMemo {
  public:
+  // The list stored for (user_id, kind) for `n` rows if it was computed,
+  // or last found current, for the portrait revision `revision`.
+  std::optional<UserTop> Find(const std::string& user_id, v1::ItemKind kind,
+                              uint64_t revision, size_t n) const;
   // The list stored for (user_id, kind) if it was computed from `input` for
-  // `n` rows; nullptr otherwise.
+  // `n` rows; if so, it is now also current for `revision`.
   std::shared_ptr<const ScoredRows> Find(const std::string& user_id,
                                          v1::ItemKind kind,
                                          const ModelInput& input,
-                                         size_t n) const;
+                                         uint64_t revision, size_t n);
   void Store(const std::string& user_id, v1::ItemKind kind, ModelInput input,
-             size_t n, std::shared_ptr<const ScoredRows> top);
+             uint64_t revision, size_t n,
+             std::shared_ptr<const ScoredRows> top);
   size_t size() const;
 
  private:
   struct Entry {
     ModelInput input;
+    uint64_t revision = 0;
     size_t n = 0;
     std::shared_ptr<const ScoredRows> top;
   };
@@ -92,12 +107,13 @@ struct ServingModel {
   ModelInput InputOf(const UserPortrait& user,
                      const RankingConfig& config) const;
 
-  // The `n` best rows of `kind` for `input` (TopItems over the kind's rows
-  // for the user vector folded in from input.seen, input.engaged excluded),
-  // memoised under `user_id`. Empty if input.seen is empty.
-  std::shared_ptr<const ScoredRows> Top(const std::string& user_id,
-                                        const ModelInput& input,
-                                        v1::ItemKind kind, size_t n) const;
+  // The `n` best rows of `kind` for the user's input (TopItems over the
+  // kind's rows for the user vector folded in from InputOf(user).seen, its
+  // engaged rows excluded), memoised under `user_id`. Empty if the input
+  // has no seen item.
+  UserTop TopFor(const std::string& user_id, const UserPortrait& user,
+                 const RankingConfig& config, v1::ItemKind kind,
+                 size_t n) const;
 
   storage::ModelRecord lineage;  // item_labels and item_factors cleared.
   std::vector<std::string> item_labels;  // Sorted.

@@ -73,35 +73,63 @@ TEST(ServingModelTest, TopIsMemoisedPerExactInput) {
   EXPECT_EQ(input.engaged.size(), 3u);
   EXPECT_EQ(input.signals, SignalSet{v1::LIKE});
 
-  const auto first = version->Top("u", input, v1::ITEM_POST, 10);
-  EXPECT_EQ(*first, Direct(*version, input, 10));
-  for (const auto& [row, score] : *first) {
+  const UserTop first = version->TopFor("u", user, config, v1::ITEM_POST, 10);
+  EXPECT_EQ(*first.rows, Direct(*version, input, 10));
+  EXPECT_EQ(first.signals, SignalSet{v1::LIKE});
+  for (const auto& [row, score] : *first.rows) {
     EXPECT_EQ(std::count(input.engaged.begin(), input.engaged.end(), row), 0);
   }
-  // The same input again: the memoised list itself.
-  EXPECT_EQ(
-      version->Top("u", version->InputOf(user, config), v1::ITEM_POST, 10),
-      first);
+  // The same portrait again: the memoised list itself.
+  EXPECT_EQ(version->TopFor("u", user, config, v1::ITEM_POST, 10).rows,
+            first.rows);
   EXPECT_EQ(version->memo.size(), 1u);
   // Another length, another user, another kind: computed afresh.
-  EXPECT_EQ(*version->Top("u", input, v1::ITEM_POST, 5),
+  EXPECT_EQ(*version->TopFor("u", user, config, v1::ITEM_POST, 5).rows,
             Direct(*version, input, 5));
-  EXPECT_NE(version->Top("v", input, v1::ITEM_POST, 10), first);
-  EXPECT_NE(version->Top("v", input, v1::ITEM_BRAND, 10), first);
+  EXPECT_NE(version->TopFor("v", user, config, v1::ITEM_POST, 10).rows,
+            first.rows);
+  EXPECT_NE(version->TopFor("v", user, config, v1::ITEM_BRAND, 10).rows,
+            first.rows);
+
+  // A change that leaves the input as it was (an item the version does not
+  // know): a new revision, the same list.
+  const UserTop at_ten = version->TopFor("u", user, config, v1::ITEM_POST, 10);
+  const uint64_t before = user.revision();
+  user.Add(PostLike("unknown2", "u", 998, kNow), config);
+  EXPECT_NE(user.revision(), before);
+  ASSERT_TRUE(version->InputOf(user, config) == input);
+  EXPECT_EQ(version->TopFor("u", user, config, v1::ITEM_POST, 10).rows,
+            at_ten.rows);
 
   // New data changes the input: never the old list.
   user.Add(PostLike("e20", "u", 20, kNow), config);
   const ModelInput changed = version->InputOf(user, config);
   ASSERT_FALSE(changed == input);
-  const auto second = version->Top("u", changed, v1::ITEM_POST, 10);
-  EXPECT_NE(second, first);
-  EXPECT_EQ(*second, Direct(*version, changed, 10));
-  // Revoked data (the block dropped) changes it back: the list for that
-  // input, recomputed.
+  const UserTop second = version->TopFor("u", user, config, v1::ITEM_POST, 10);
+  EXPECT_NE(second.rows, at_ten.rows);
+  EXPECT_EQ(*second.rows, Direct(*version, changed, 10));
+  // Revoked data (the block dropped): no input, no list.
   user.Drop(v1::LIKE, config);
-  const ModelInput revoked = version->InputOf(user, config);
-  EXPECT_TRUE(revoked.seen.empty());
-  EXPECT_TRUE(version->Top("u", revoked, v1::ITEM_POST, 10)->empty());
+  EXPECT_TRUE(version->InputOf(user, config).seen.empty());
+  const UserTop revoked = version->TopFor("u", user, config, v1::ITEM_POST, 10);
+  EXPECT_TRUE(revoked.rows->empty());
+  EXPECT_TRUE(revoked.signals.empty());
+}
+
+TEST(ServingModelTest, EveryPortraitStateHasItsOwnRevision) {
+  const RankingConfig& config = RankingConfig::Shipped();
+  UserPortrait a, b;
+  EXPECT_NE(a.revision(), b.revision());
+  const uint64_t first = a.revision();
+  a.Add(PostLike("e1", "a", 1, kNow), config);
+  EXPECT_NE(a.revision(), first);
+  const uint64_t second = a.revision();
+  a.Drop(v1::LIKE, config);
+  EXPECT_NE(a.revision(), second);
+  EXPECT_NE(a.revision(), first);
+  const uint64_t third = a.revision();
+  a.Drop(v1::LIKE, config);  // Nothing to drop: no change.
+  EXPECT_EQ(a.revision(), third);
 }
 
 }  // namespace

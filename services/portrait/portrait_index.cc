@@ -547,13 +547,24 @@ void PortraitIndex::OnItemsDeleted(
   for (const v1::ItemRef& ref : refs) state_.catalog.Delete(ref);
 }
 
-std::shared_ptr<const std::vector<PortraitIndex::Neighbour>>
-PortraitIndex::NearestNeighbours(const IndexState& state, int32_t item) const {
+std::vector<const PortraitIndex::Neighbours*> PortraitIndex::NearestNeighbours(
+    const IndexState& state, absl::Span<const int32_t> items) const {
+  std::vector<const Neighbours*> lists(items.size(), nullptr);
   {
     absl::ReaderMutexLock lock(&cache_mu_);
-    auto it = neighbour_cache_.find(item);
-    if (it != neighbour_cache_.end()) return it->second;
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto it = neighbour_cache_.find(items[i]);
+      if (it != neighbour_cache_.end()) lists[i] = it->second.get();
+    }
   }
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (lists[i] == nullptr) lists[i] = ComputeNeighbours(state, items[i]);
+  }
+  return lists;
+}
+
+const PortraitIndex::Neighbours* PortraitIndex::ComputeNeighbours(
+    const IndexState& state, int32_t item) const {
   const size_t n = config_->proto().neighbours_per_item();
   // First the strongest 4n by count, then the n most similar of those.
   std::vector<std::pair<int32_t, int32_t>> by_count;  // (count, id)
@@ -567,7 +578,7 @@ PortraitIndex::NearestNeighbours(const IndexState& state, int32_t item) const {
                       return state.items.Label(a.second) <
                              state.items.Label(b.second);
                     });
-  auto nearest = std::make_shared<std::vector<Neighbour>>();
+  auto nearest = std::make_unique<Neighbours>();
   for (size_t i = 0; i < pool; ++i) {
     nearest->emplace_back(by_count[i].second,
                           state.co.Similarity(item, by_count[i].second));
@@ -579,8 +590,9 @@ PortraitIndex::NearestNeighbours(const IndexState& state, int32_t item) const {
             });
   if (nearest->size() > n) nearest->resize(n);
   absl::MutexLock lock(&cache_mu_);
-  neighbour_cache_[item] = nearest;
-  return nearest;
+  // Never replaces a list another reader stored: its readers may hold it.
+  return neighbour_cache_.try_emplace(item, std::move(nearest))
+      .first->second.get();
 }
 
 std::shared_ptr<const PortraitIndex::Counted> PortraitIndex::TopByCount(

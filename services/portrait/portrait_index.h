@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "base/clock.h"
 #include "config/ranking_config.h"
 #include "models/co_engagement.h"
@@ -138,10 +139,13 @@ class PortraitIndex : public ConsentObserver {
   // neighbours with the highest co-engagement counts (ties by label), the
   // neighbours_per_item most similar (CoEngagement::Similarity; ties by
   // label), most similar first. Cached until any co-engagement count
-  // changes. REQUIRES: called inside Read.
+  // changes; only writers drop the lists, so they stay valid while the
+  // caller reads. Of each of `items`, in order; the cached ones are looked
+  // up under one lock. REQUIRES: called inside Read.
   using Neighbour = std::pair<int32_t, double>;  // (item, similarity)
-  std::shared_ptr<const std::vector<Neighbour>> NearestNeighbours(
-      const IndexState& state, int32_t item) const;
+  using Neighbours = std::vector<Neighbour>;
+  std::vector<const Neighbours*> NearestNeighbours(
+      const IndexState& state, absl::Span<const int32_t> items) const;
 
   // Up to `n` labels of `kind` ("post", "brand", "user") with the highest
   // count, descending, ties by label: posts by users engaged, brands and
@@ -211,6 +215,10 @@ class PortraitIndex : public ConsentObserver {
   // Reads `missing` and reconciles again, until nothing is missing.
   absl::Status FinishReconcile(const std::string& user_id, SignalSet missing,
                                StoredEvents stored) ABSL_LOCKS_EXCLUDED(mu_);
+  // Computes an item's NearestNeighbours and caches them, unless another
+  // reader did meanwhile (then those).
+  const Neighbours* ComputeNeighbours(const IndexState& state,
+                                      int32_t item) const;
   void AddToUser(const std::string& user_id, UserPortrait& user,
                  const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadCatalog() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -239,8 +247,7 @@ class PortraitIndex : public ConsentObserver {
 
   // Filled by readers, emptied by writers (which hold mu_ exclusively).
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  mutable absl::flat_hash_map<int32_t,
-                              std::shared_ptr<const std::vector<Neighbour>>>
+  mutable absl::flat_hash_map<int32_t, std::unique_ptr<const Neighbours>>
       neighbour_cache_ ABSL_GUARDED_BY(cache_mu_);
   // By (kind prefix, n).
   mutable absl::flat_hash_map<std::pair<std::string, int>,

@@ -157,7 +157,7 @@ SharedCounts CountsOf(const PortraitIndex& index, int posts) {
       const int32_t id = state.items.Find(label);
       if (id < 0) continue;
       for (const auto& [neighbour, similarity] :
-           *index.NearestNeighbours(state, id)) {
+           *index.NearestNeighbours(state, {id})[0]) {
         counts.nearest[label].emplace_back(state.items.Label(neighbour),
                                            similarity);
       }

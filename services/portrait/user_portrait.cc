@@ -1,5 +1,6 @@
 #include "services/portrait/user_portrait.h"
 
+#include <atomic>
 #include <tuple>
 
 #include "absl/strings/escaping.h"
@@ -67,7 +68,13 @@ void UserPortrait::Engage(const std::string& label, int64_t at_ms,
   item.signals.Add(signal);
 }
 
+uint64_t UserPortrait::NewRevision() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 void UserPortrait::Changed() {
+  revision_ = NewRevision();
   absl::MutexLock lock(&shares_memo_->mu);
   shares_memo_->entries.clear();
 }

@@ -129,6 +129,10 @@ class UserPortrait {
                              const RankingConfig& config) const;
   // The birth year of the newest statement that states one; 0 if none.
   int32_t StatedBirthYear() const;
+  // A number that no other state of any portrait in this process had: it
+  // changes with every change to the blocks (a memo keyed by it is never
+  // served for other data).
+  uint64_t revision() const { return revision_; }
 
   // The user's stored consent record (empty for a user who has none).
   storage::ConsentRecord consent;
@@ -141,8 +145,10 @@ class UserPortrait {
 
  private:
   void Engage(const std::string& label, int64_t at_ms, v1::Signal signal);
-  // Forgets what Shares computed; called on every change.
+  // Forgets what Shares computed and takes a new revision; called on every
+  // change.
   void Changed();
+  static uint64_t NewRevision();
 
   // Shares' results by (prefix, k): a few entries at most (one per caller).
   struct SharesMemo {
@@ -155,6 +161,7 @@ class UserPortrait {
   std::map<int, SignalBlock> blocks_;
   absl::flat_hash_map<std::string, EngagedItem> engaged_;
   std::set<std::pair<int64_t, std::string>> by_recency_;  // (-last_ms, label)
+  uint64_t revision_ = NewRevision();
   // A pointer so that the portrait stays movable.
   std::unique_ptr<SharesMemo> shares_memo_ = std::make_unique<SharesMemo>();
 };

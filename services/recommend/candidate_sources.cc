@@ -126,18 +126,23 @@ void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
     SignalSet signals;
   };
   const v1::RankingConfig& config = ctx.index.config().proto();
-  absl::flat_hash_map<int32_t, Sum> sums;
-  sums.reserve(config.seed_items_per_request() * config.neighbours_per_item());
+  std::vector<const std::string*> seeds;
+  std::vector<int32_t> ids;
   for (const std::string* seed :
        ctx.user.RecentEngaged(config.seed_items_per_request())) {
     const int32_t id = ctx.state.items.Find(*seed);
     if (id < 0) continue;
-    const double weight = EngagedWeight(ctx, *seed);
-    const SignalSet signals = EngagedSignals(ctx, *seed);
-    // Held here: the range-for would otherwise iterate a list whose last
-    // owner may be a cache entry another reader replaces meanwhile.
-    const auto neighbours = ctx.index.NearestNeighbours(ctx.state, id);
-    for (const auto& [neighbour, similarity] : *neighbours) {
+    seeds.push_back(seed);
+    ids.push_back(id);
+  }
+  const std::vector<const PortraitIndex::Neighbours*> neighbours =
+      ctx.index.NearestNeighbours(ctx.state, ids);
+  absl::flat_hash_map<int32_t, Sum> sums;
+  sums.reserve(config.seed_items_per_request() * config.neighbours_per_item());
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    const double weight = EngagedWeight(ctx, *seeds[i]);
+    const SignalSet signals = EngagedSignals(ctx, *seeds[i]);
+    for (const auto& [neighbour, similarity] : *neighbours[i]) {
       if (ctx.state.items.Kind(neighbour) != kind) continue;
       Sum& sum = sums[neighbour];
       sum.raw += weight * similarity;
@@ -165,12 +170,11 @@ void AddEmbedding(const SourceContext& ctx, v1::ItemKind kind,
   if (model == nullptr) return;
   // The exact top candidates_per_source of every item of the kind, for the
   // user vector folded in from all the user's consented items
-  // (ServingModel::Top; memoised per exact input).
-  const ModelInput input = model->InputOf(ctx.user, ctx.index.config());
-  const std::shared_ptr<const ScoredRows> top =
-      model->Top(ctx.user_id, input, kind, PerSource(ctx));
-  for (const auto& [row, score] : *top) {
-    AddRaw(table, model->item_labels[row], v1::EMBEDDING, score, input.signals);
+  // (ServingModel::TopFor; memoised per exact input).
+  const UserTop top = model->TopFor(ctx.user_id, ctx.user, ctx.index.config(),
+                                    kind, PerSource(ctx));
+  for (const auto& [row, score] : *top.rows) {
+    AddRaw(table, model->item_labels[row], v1::EMBEDDING, score, top.signals);
   }
 }
 

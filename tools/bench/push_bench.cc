@@ -5,9 +5,12 @@
 // same server. Also the time to the first message of a stream, over streams
 // the client cancels after it. docs/BENCHMARKS.md has figures.
 //
-// The server's clock is fixed at 10:13 in Shanghai the day after the
-// world's events (outside the shipped quiet hours, whatever the time of the
-// run), and nothing was pushed before: every user is planned in full.
+// The server's clock is fixed at 10:13 in Shanghai after the world's events
+// (outside the shipped quiet hours, whatever the time of the run), and
+// nothing was pushed before: every user is planned in full. A scratch world's
+// events end at SyntheticWorld's default now; tools/loadgen stamps its events
+// with the time it ran, so with --data_dir the clock is the next 10:13 in
+// Shanghai after the time of the run.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -47,6 +50,14 @@ namespace {
 // 10:13 in Shanghai, 12 hours after SyntheticWorld's default now.
 constexpr int64_t kBenchNowMs = 1'790'000'000'000 + 12 * 3'600'000;
 
+// The first time at or after `after_ms` with the time of day of kBenchNowMs
+// (Shanghai keeps UTC+8 all year, so a day is always 24 hours there).
+int64_t SameTimeOfDayAfter(int64_t after_ms) {
+  constexpr int64_t kDayMs = 24 * 3'600'000;
+  const int64_t days = (after_ms - kBenchNowMs + kDayMs - 1) / kDayMs;
+  return kBenchNowMs + std::max<int64_t>(days, 0) * kDayMs;
+}
+
 class BaselineService final : public bench::Baseline::Service {
  public:
   grpc::Status EmptyStream(grpc::ServerContext*,
@@ -70,10 +81,12 @@ v1::StreamPushCandidatesRequest EveryUser() {
 }
 
 int Run() {
-  FakeClock clock(kBenchNowMs);
-  BaselineService baseline;
   PortraitServer::Options options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  FakeClock clock(options.data_dir.empty()
+                      ? kBenchNowMs
+                      : SameTimeOfDayAfter(absl::ToUnixMillis(absl::Now())));
+  BaselineService baseline;
   options.clock = &clock;
   options.auto_train = false;
   options.extra_services.push_back(&baseline);
