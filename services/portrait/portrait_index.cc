@@ -580,13 +580,15 @@ const PortraitIndex::Neighbours* PortraitIndex::ComputeNeighbours(
                     });
   auto nearest = std::make_unique<Neighbours>();
   for (size_t i = 0; i < pool; ++i) {
-    nearest->emplace_back(by_count[i].second,
-                          state.co.Similarity(item, by_count[i].second));
+    const int32_t id = by_count[i].second;
+    nearest->push_back(
+        {id, state.items.Kind(id), state.co.Similarity(item, id)});
   }
   std::sort(nearest->begin(), nearest->end(),
-            [&](const auto& a, const auto& b) {
-              if (a.second != b.second) return a.second > b.second;
-              return state.items.Label(a.first) < state.items.Label(b.first);
+            [&](const Neighbour& a, const Neighbour& b) {
+              if (a.similarity != b.similarity)
+                return a.similarity > b.similarity;
+              return state.items.Label(a.item) < state.items.Label(b.item);
             });
   if (nearest->size() > n) nearest->resize(n);
   absl::MutexLock lock(&cache_mu_);

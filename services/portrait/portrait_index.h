@@ -142,7 +142,11 @@ class PortraitIndex : public ConsentObserver {
   // changes; only writers drop the lists, so they stay valid while the
   // caller reads. Of each of `items`, in order; the cached ones are looked
   // up under one lock. REQUIRES: called inside Read.
-  using Neighbour = std::pair<int32_t, double>;  // (item, similarity)
+  struct Neighbour {
+    int32_t item;
+    v1::ItemKind kind;  // Of the item, kept beside it for scans by kind.
+    double similarity;
+  };
   using Neighbours = std::vector<Neighbour>;
   std::vector<const Neighbours*> NearestNeighbours(
       const IndexState& state, absl::Span<const int32_t> items) const;

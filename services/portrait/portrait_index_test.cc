@@ -156,10 +156,11 @@ SharedCounts CountsOf(const PortraitIndex& index, int posts) {
       const std::string label = absl::StrCat("post:p", p);
       const int32_t id = state.items.Find(label);
       if (id < 0) continue;
-      for (const auto& [neighbour, similarity] :
+      for (const PortraitIndex::Neighbour& neighbour :
            *index.NearestNeighbours(state, {id})[0]) {
-        counts.nearest[label].emplace_back(state.items.Label(neighbour),
-                                           similarity);
+        EXPECT_EQ(neighbour.kind, state.items.Kind(neighbour.item));
+        counts.nearest[label].emplace_back(state.items.Label(neighbour.item),
+                                           neighbour.similarity);
       }
     }
     return counts;

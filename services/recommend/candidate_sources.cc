@@ -142,10 +142,10 @@ void AddCoEngagement(const SourceContext& ctx, v1::ItemKind kind,
   for (size_t i = 0; i < seeds.size(); ++i) {
     const double weight = EngagedWeight(ctx, *seeds[i]);
     const SignalSet signals = EngagedSignals(ctx, *seeds[i]);
-    for (const auto& [neighbour, similarity] : *neighbours[i]) {
-      if (ctx.state.items.Kind(neighbour) != kind) continue;
-      Sum& sum = sums[neighbour];
-      sum.raw += weight * similarity;
+    for (const PortraitIndex::Neighbour& neighbour : *neighbours[i]) {
+      if (neighbour.kind != kind) continue;
+      Sum& sum = sums[neighbour.item];
+      sum.raw += weight * neighbour.similarity;
       sum.signals |= signals;
     }
   }
