@@ -35,7 +35,7 @@ from portrait.v1 import profile_pb2_grpc
 from portrait.v1 import recommend_pb2
 from portrait.v1 import shard_pb2
 from portrait.v1 import shard_pb2_grpc
-from portrait_client import PortraitClient, ROUTED_USER
+from portrait_client import PortraitClient, ROUTED_USER, TO_SHARD
 from portraitd_process import Portraitd
 
 PORTRAITD = HAPROXY_CONFIG = RANKING = PORTRAITCTL = None  # Set from argv.
@@ -144,8 +144,8 @@ class Cluster:
         return {user: [name for name in SHARDS if self.direct(name, user) > 0]
                 for user in USERS}
 
-    def feed(self, user, surface=recommend_pb2.FEED):
-        answer = self.client.recommend(user, surface=surface, limit=10)
+    def feed(self, user, surface=recommend_pb2.FEED, limit=10):
+        answer = self.client.recommend(user, surface=surface, limit=limit)
         return [(item.item.kind, item.item.id) for item in answer.items]
 
     def stop(self):
@@ -243,8 +243,9 @@ class ClusterTest(unittest.TestCase):
                 profile_pb2.GetEventSummaryRequest(user_id=user), timeout=10)
             self.assertEqual(summary.total_events, 6, user)
 
-    def single_feed(self, user):
-        answer = self.single.client.recommend(user, limit=10)
+    def single_feed(self, user, surface=recommend_pb2.FEED, limit=10):
+        answer = self.single.client.recommend(user, surface=surface,
+                                              limit=limit)
         return [(item.item.kind, item.item.id) for item in answer.items]
 
     def test_b_a_strip_answers_as_if_never_seen(self):
@@ -308,6 +309,72 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertTrue(os.path.isdir(target))
 
+    def test_b_c_settings_about_others_reach_every_shard(self):
+        # An author's HIDE_MY_POSTS_FROM and a person's exposure are kept on
+        # their own shard; the other shards' users must be answered as one
+        # server of every user answers them.
+        author = USERS[1]
+        viewer = next(user for user in USERS
+                      if self.owner[user] != self.owner[author])
+        person = next(user for user in USERS if user not in (author, viewer)
+                      and self.owner[user] != self.owner[viewer])
+        post = "by-" + author
+        for client in (self.saw.client, self.single.client):
+            people = [ingest_pb2.Item(person=ingest_pb2.Person(user_id=user))
+                      for user in (author, person)]
+            people.append(ingest_pb2.Item(post=ingest_pb2.Post(
+                post_id=post, author_id=author, created_at_ms=NOW_MS)))
+            for shard in client.shards or [None]:
+                client.ingest.UpsertItems(
+                    ingest_pb2.UpsertItemsRequest(items=people),
+                    metadata=[(TO_SHARD, shard)] if shard else [],
+                    timeout=10)
+            fans = [user for user in USERS
+                    if user not in (author, viewer, person)][:8]
+            events = [PortraitClient.like("fan-%s" % fan, fan, post, NOW_MS)
+                      for fan in fans]
+            events += [ingest_pb2.Event(
+                event_id="follows-%s" % fan, user_id=fan,
+                signal=common_pb2.FOLLOW, occurred_at_ms=NOW_MS,
+                target=common_pb2.ItemRef(kind=common_pb2.ITEM_USER,
+                                          id=person)) for fan in fans]
+            self.assertEqual(client.record_events(events).rejected, 0)
+        type(self).fans = fans  # Two more events each.
+        self.saw.settle()
+        people_feed = lambda cluster, user: cluster.feed(
+            user, recommend_pb2.PEOPLE, 50)
+        self.assertIn((common_pb2.ITEM_POST, post), self.saw.feed(viewer,
+                                                                   limit=50))
+        self.assertIn((common_pb2.ITEM_USER, person),
+                      people_feed(self.saw, viewer))
+
+        for client in (self.saw.client, self.single.client):
+            for user, change in (
+                    (author, consent_pb2.ConsentChange(
+                        relationship=consent_pb2.RelationshipChange(
+                            relationship=consent_pb2.HIDE_MY_POSTS_FROM,
+                            target_id=viewer, add=True))),
+                    (person, consent_pb2.ConsentChange(
+                        purpose=consent_pb2.PurposeChange(
+                            purpose=consent_pb2.PEOPLE_YOU_MAY_KNOW_EXPOSURE,
+                            enabled=False)))):
+                client.consent.SetConsent(consent_pb2.SetConsentRequest(
+                    user_id=user, changes=[change],
+                    requester=consent_pb2.REQUESTER_USER,
+                    caller_id="cluster-test", request_id=user + "-settings",
+                    policy_version=1), timeout=10)
+        self.saw.settle()
+        self.assertNotIn((common_pb2.ITEM_POST, post),
+                         self.saw.feed(viewer, limit=50))
+        for user in USERS:
+            self.assertNotIn((common_pb2.ITEM_USER, person),
+                             people_feed(self.saw, user), user)
+            self.assertEqual(self.saw.feed(user, limit=50),
+                             self.single_feed(user, limit=50), user)
+            self.assertEqual(
+                people_feed(self.saw, user),
+                self.single_feed(user, recommend_pb2.PEOPLE, 50), user)
+
     def peer_state(self, cluster, user, revocation, wait_s=10):
         """The peer_shards component's state on the receipt, once DONE or
         after `wait_s`."""
@@ -344,8 +411,10 @@ class ClusterTest(unittest.TestCase):
                 summary = self.saw.client.profile.GetEventSummary(
                     profile_pb2.GetEventSummaryRequest(user_id=user),
                     timeout=10)
-                self.assertEqual(summary.total_events,
-                                 0 if user == STRIPPED else 6, user)
+                self.assertEqual(
+                    summary.total_events,
+                    0 if user == STRIPPED else
+                    8 if user in getattr(self, "fans", ()) else 6, user)
                 served += 1
         self.assertGreater(failed, 0)
         self.assertGreater(served, 0)

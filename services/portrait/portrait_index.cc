@@ -69,6 +69,26 @@ const UserPortrait& IndexState::UserOrEmpty(absl::string_view user_id) const {
   return user != nullptr ? *user : *kEmpty;
 }
 
+bool IndexState::ShowsPostsOf(absl::string_view author,
+                              absl::string_view viewer) const {
+  const auto hides = [&](const auto& targets) {
+    return std::binary_search(targets.begin(), targets.end(), viewer);
+  };
+  if (const UserPortrait* user = User(author)) {
+    if (user->consent.account_deleted()) return false;
+    for (const storage::RelationshipRecord& r : user->consent.relationships()) {
+      if (r.relationship() == v1::HIDE_MY_POSTS_FROM &&
+          r.target_id() == viewer) {
+        return false;
+      }
+    }
+    return true;
+  }
+  const auto peer = peer_people.find(author);
+  return peer == peer_people.end() || (!peer->second.account_deleted() &&
+                                       !hides(peer->second.hide_posts_from()));
+}
+
 PortraitIndex::PortraitIndex(Store* store, const Clock* clock,
                              const ConsentPolicy* policy,
                              const RankingConfig* config)
@@ -131,6 +151,7 @@ v1::Contribution PortraitIndex::OwnContribution() const {
   absl::btree_map<std::string, int32_t> popularity, followers;
   std::vector<std::vector<int32_t>> sets;
   std::vector<std::string> labels;
+  std::vector<v1::PersonSettings> people;
   v1::Contribution out;
   {
     absl::ReaderMutexLock lock(&mu_);
@@ -153,6 +174,13 @@ v1::Contribution PortraitIndex::OwnContribution() const {
     for (const auto& [label, users] : state_.followers) {
       followers[label] = static_cast<int32_t>(users.size());
     }
+    const int64_t now_ms = clock_->NowMillis();
+    for (const auto& [id, user] : state_.users) {
+      if (std::optional<v1::PersonSettings> settings =
+              SettingsOf(id, user, now_ms)) {
+        people.push_back(*std::move(settings));
+      }
+    }
     sets.reserve(state_.co_sets.size());
     int32_t items = 0;
     for (const auto& [id, set] : state_.co_sets) {
@@ -174,6 +202,12 @@ v1::Contribution PortraitIndex::OwnContribution() const {
     v1::LabelCount* entry = out.add_followers();
     entry->set_label(label);
     entry->set_count(count);
+  }
+  std::sort(people.begin(), people.end(), [](const auto& a, const auto& b) {
+    return a.user_id() < b.user_id();
+  });
+  for (v1::PersonSettings& settings : people) {
+    *out.add_people() = std::move(settings);
   }
   // Co-engagement by id (a pair: its ids in label order, packed), labelled
   // only when written out: a shard's pairs run to millions.
@@ -218,6 +252,30 @@ v1::Contribution PortraitIndex::OwnContribution() const {
     entry->set_count(count);
   }
   return out;
+}
+
+std::optional<v1::PersonSettings> PortraitIndex::SettingsOf(
+    const std::string& user_id, const UserPortrait& user,
+    int64_t now_ms) const {
+  v1::PersonSettings settings;
+  settings.set_account_deleted(user.consent.account_deleted());
+  settings.set_not_exposed(
+      !ViewOf(user, now_ms).PurposeEffective(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE));
+  // The record keeps them sorted by (relationship, target): each list comes
+  // out sorted.
+  for (const storage::RelationshipRecord& r : user.consent.relationships()) {
+    if (r.relationship() == v1::HIDE_MY_POSTS_FROM) {
+      settings.add_hide_posts_from(r.target_id());
+    } else if (r.relationship() == v1::BLACKLIST_USER) {
+      settings.add_blacklisted(r.target_id());
+    }
+  }
+  if (!settings.account_deleted() && !settings.not_exposed() &&
+      settings.hide_posts_from().empty() && settings.blacklisted().empty()) {
+    return std::nullopt;
+  }
+  settings.set_user_id(user_id);
+  return settings;
 }
 
 uint64_t PortraitIndex::OwnVersion() const {
@@ -277,9 +335,15 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
         state_.co.AddPair(static_cast<int32_t>(pair >> 32),
                           static_cast<int32_t>(pair & 0xffffffff), delta);
       });
+  // A user is on one shard only: the peer's entries are its own to replace.
+  for (const std::string& id : previous.people) state_.peer_people.erase(id);
+  for (const v1::PersonSettings& settings : contribution.people()) {
+    next.people.push_back(settings.user_id());
+    state_.peer_people[settings.user_id()] = settings;
+  }
+  ++state_.generation;
   previous = std::move(next);
   if (!changed) return;
-  ++state_.generation;
   absl::MutexLock cache_lock(&cache_mu_);
   top_cache_.clear();
   neighbour_cache_.clear();
@@ -361,6 +425,9 @@ absl::Status PortraitIndex::OnEventsStored(
       CountsChanged();
       counts_changed_ = false;
     }
+    // A self-description can make a user a minor, which can change the
+    // settings other shards honour (SettingsOf).
+    if (!stored.empty()) ++own_version_;
     for (const std::string& user_id : touched) {
       UserPortrait& user = state_.users[user_id];
       SyncCoSet(user_id, user);
@@ -399,6 +466,7 @@ absl::Status PortraitIndex::OnConsentCommitted(
   {
     absl::MutexLock lock(&mu_);
     ++state_.generation;
+    ++own_version_;  // The user's settings for other shards may change.
     UserPortrait& user = state_.users[user_id];
     user.consent = record;
     user.needs_rebuild |= edited;

@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -76,6 +77,9 @@ struct IndexState {
   // Followed label -> how many users of the other shards of a cluster
   // follow it (their latest contributions, summed).
   absl::flat_hash_map<std::string, int32_t> peer_followers;
+  // Users of the other shards of a cluster who set anything about other
+  // users (v1::PersonSettings), from their shards' latest contributions.
+  absl::flat_hash_map<std::string, v1::PersonSettings> peer_people;
   // Receipts whose revocation is already out of the portraits above but
   // waits for a trained model that excludes it (mirrors kPendingModelPrefix).
   std::set<std::string> model_pending;
@@ -87,6 +91,11 @@ struct IndexState {
   // The same, or an empty portrait (default consent, no data) for a user
   // Portrait holds nothing about.
   const UserPortrait& UserOrEmpty(absl::string_view user_id) const;
+  // Whether `viewer` may be shown posts by `author`: not if the author's
+  // account is deleted or the author hides their posts from the viewer
+  // (HIDE_MY_POSTS_FROM), read from the author's portrait on this shard or
+  // from their shard's contribution.
+  bool ShowsPostsOf(absl::string_view author, absl::string_view viewer) const;
 };
 
 class PortraitIndex : public ConsentObserver {
@@ -176,6 +185,11 @@ class PortraitIndex : public ConsentObserver {
       ABSL_LOCKS_EXCLUDED(mu_);
   // The version OwnContribution would carry now.
   uint64_t OwnVersion() const ABSL_LOCKS_EXCLUDED(mu_);
+  // What the other shards must honour of one of this shard's users' settings
+  // about other users; nullopt if the user set nothing of it.
+  std::optional<v1::PersonSettings> SettingsOf(const std::string& user_id,
+                                               const UserPortrait& user,
+                                               int64_t now_ms) const;
 
  private:
   // Another shard's counts as last applied; items by interned id, a pair
@@ -186,6 +200,7 @@ class PortraitIndex : public ConsentObserver {
     absl::flat_hash_map<int32_t, int32_t> co_items;
     absl::flat_hash_map<uint64_t, int32_t> co_pairs;
     absl::flat_hash_map<std::string, int32_t> followers;
+    std::vector<std::string> people;  // Their user ids in peer_people.
   };
   struct SharedKeys {
     std::set<std::string> engaged;

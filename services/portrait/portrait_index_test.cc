@@ -244,5 +244,83 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
   EXPECT_EQ(applied.applied(0).version(), shard1.OwnContribution().version());
 }
 
+// A user's settings about other users reach the other shards with the
+// contribution, and stop applying there when the user drops them.
+TEST(ShardContributionTest, SettingsAboutOtherUsersReachTheOtherShards) {
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  FakeClock clock(kNow);
+  MemoryStore store0, store1;
+  PortraitIndex shard0(&store0, &clock, &policy, &RankingConfig::Shipped());
+  PortraitIndex shard1(&store1, &clock, &policy, &RankingConfig::Shipped());
+  const auto send_to_shard0 = [&] {
+    v1::Contribution from1 = shard1.OwnContribution();
+    from1.set_shard("s1");
+    shard0.ApplyContribution(from1);
+    return from1;
+  };
+  const auto relationship = [](storage::ConsentRecord* record,
+                               v1::Relationship r, const std::string& target) {
+    storage::RelationshipRecord* entry = record->add_relationships();
+    entry->set_relationship(r);
+    entry->set_target_id(target);
+  };
+  // "author" (shard 1) hides their posts from "v1" and "v2" and blacklists
+  // "v3"; "shy" (shard 1) turns exposure off; "plain" sets nothing.
+  storage::ConsentRecord author;
+  relationship(&author, v1::BLACKLIST_USER, "v3");
+  relationship(&author, v1::HIDE_MY_POSTS_FROM, "v1");
+  relationship(&author, v1::HIDE_MY_POSTS_FROM, "v2");
+  storage::ConsentRecord shy;
+  (*shy.mutable_purposes())[v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE] = false;
+  const uint64_t before = shard1.OwnVersion();
+  ASSERT_TRUE(shard1.OnConsentCommitted("author", author, {}).ok());
+  ASSERT_TRUE(shard1.OnConsentCommitted("shy", shy, {}).ok());
+  ASSERT_TRUE(
+      shard1.OnConsentCommitted("plain", storage::ConsentRecord(), {}).ok());
+  EXPECT_GT(shard1.OwnVersion(), before);
+
+  const v1::Contribution sent = send_to_shard0();
+  ASSERT_EQ(sent.people_size(), 2);
+  EXPECT_EQ(sent.people(0).user_id(), "author");
+  EXPECT_EQ(std::vector<std::string>(sent.people(0).hide_posts_from().begin(),
+                                     sent.people(0).hide_posts_from().end()),
+            std::vector<std::string>({"v1", "v2"}));
+  EXPECT_EQ(std::vector<std::string>(sent.people(0).blacklisted().begin(),
+                                     sent.people(0).blacklisted().end()),
+            std::vector<std::string>({"v3"}));
+  EXPECT_FALSE(sent.people(0).not_exposed());
+  EXPECT_EQ(sent.people(1).user_id(), "shy");
+  EXPECT_TRUE(sent.people(1).not_exposed());
+  shard0.Read([&](const IndexState& state) {
+    EXPECT_FALSE(state.ShowsPostsOf("author", "v1"));
+    EXPECT_FALSE(state.ShowsPostsOf("author", "v2"));
+    EXPECT_TRUE(state.ShowsPostsOf("author", "v3"));
+    EXPECT_TRUE(state.ShowsPostsOf("shy", "v1"));
+    EXPECT_TRUE(state.ShowsPostsOf("nobody", "v1"));
+    ASSERT_TRUE(state.peer_people.contains("shy"));
+    EXPECT_TRUE(state.peer_people.at("shy").not_exposed());
+    EXPECT_FALSE(state.peer_people.contains("plain"));
+  });
+
+  // "author" drops the hiding and deletes the account; "shy" turns
+  // exposure back on.
+  storage::ConsentRecord deleted;
+  deleted.set_account_deleted(true);
+  ASSERT_TRUE(shard1.OnConsentCommitted("author", deleted, {}).ok());
+  ASSERT_TRUE(
+      shard1.OnConsentCommitted("shy", storage::ConsentRecord(), {}).ok());
+  send_to_shard0();
+  shard0.Read([&](const IndexState& state) {
+    EXPECT_FALSE(state.ShowsPostsOf("author", "v3"));  // Deleted account.
+    ASSERT_TRUE(state.peer_people.contains("author"));
+    EXPECT_TRUE(state.peer_people.at("author").hide_posts_from().empty());
+    EXPECT_FALSE(state.peer_people.contains("shy"));
+  });
+  // On the author's own shard, the portrait answers.
+  shard1.Read([&](const IndexState& state) {
+    EXPECT_FALSE(state.ShowsPostsOf("author", "v3"));
+  });
+}
+
 }  // namespace
 }  // namespace portrait

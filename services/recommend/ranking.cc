@@ -1,5 +1,6 @@
 #include "services/recommend/ranking.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -101,11 +102,7 @@ bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
       return false;
     }
     if (!post->author_id.empty()) {
-      const UserPortrait* author = ctx.state.User(post->author_id);
-      if (author != nullptr &&
-          HasRelationship(*author, v1::HIDE_MY_POSTS_FROM, ctx.user_id)) {
-        return false;
-      }
+      if (!ctx.state.ShowsPostsOf(post->author_id, ctx.user_id)) return false;
       c->author_group = absl::StrCat("user:", post->author_id);
     }
     if (!post->brand_id.empty())
@@ -117,7 +114,16 @@ bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
   if (id == ctx.user_id || ctx.state.catalog.Person(id) == nullptr)
     return false;
   const UserPortrait* person = ctx.state.User(id);
-  if (person == nullptr) return true;  // Default consent: exposure on.
+  if (person == nullptr) {
+    // On another shard of a cluster (its settings in peer_people), or
+    // unknown: default consent, exposure on.
+    const auto peer = ctx.state.peer_people.find(id);
+    if (peer == ctx.state.peer_people.end()) return true;
+    const v1::PersonSettings& settings = peer->second;
+    return !settings.account_deleted() && !settings.not_exposed() &&
+           !std::binary_search(settings.blacklisted().begin(),
+                               settings.blacklisted().end(), ctx.user_id);
+  }
   const ConsentView view = ctx.index.ViewOf(*person, ctx.now_ms);
   return !view.account_deleted() &&
          view.PurposeEffective(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE) &&
