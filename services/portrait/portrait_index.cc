@@ -71,9 +71,6 @@ const UserPortrait& IndexState::UserOrEmpty(absl::string_view user_id) const {
 
 bool IndexState::ShowsPostsOf(absl::string_view author,
                               absl::string_view viewer) const {
-  const auto hides = [&](const auto& targets) {
-    return std::binary_search(targets.begin(), targets.end(), viewer);
-  };
   if (const UserPortrait* user = User(author)) {
     if (user->consent.account_deleted()) return false;
     for (const storage::RelationshipRecord& r : user->consent.relationships()) {
@@ -85,8 +82,10 @@ bool IndexState::ShowsPostsOf(absl::string_view author,
     return true;
   }
   const auto peer = peer_people.find(author);
-  return peer == peer_people.end() || (!peer->second.account_deleted() &&
-                                       !hides(peer->second.hide_posts_from()));
+  if (peer == peer_people.end()) return true;
+  const auto& hidden_from = peer->second.hide_posts_from();  // Sorted.
+  return !peer->second.account_deleted() &&
+         !std::binary_search(hidden_from.begin(), hidden_from.end(), viewer);
 }
 
 PortraitIndex::PortraitIndex(Store* store, const Clock* clock,

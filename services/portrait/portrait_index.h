@@ -185,11 +185,6 @@ class PortraitIndex : public ConsentObserver {
       ABSL_LOCKS_EXCLUDED(mu_);
   // The version OwnContribution would carry now.
   uint64_t OwnVersion() const ABSL_LOCKS_EXCLUDED(mu_);
-  // What the other shards must honour of one of this shard's users' settings
-  // about other users; nullopt if the user set nothing of it.
-  std::optional<v1::PersonSettings> SettingsOf(const std::string& user_id,
-                                               const UserPortrait& user,
-                                               int64_t now_ms) const;
 
  private:
   // Another shard's counts as last applied; items by interned id, a pair
@@ -207,6 +202,11 @@ class PortraitIndex : public ConsentObserver {
     std::set<std::string> followed;
   };
   SharedKeys KeysOf(const UserPortrait& user) const;
+  // What the other shards must honour of one of this shard's users' settings
+  // about other users; nullopt if the user set nothing of it.
+  std::optional<v1::PersonSettings> SettingsOf(const std::string& user_id,
+                                               const UserPortrait& user,
+                                               int64_t now_ms) const;
   // Applies the difference between `before` and the user's current keys to
   // popularity and followers, and refreshes the user's co-engagement set.
   void SyncShared(const std::string& user_id, const UserPortrait& user,
