@@ -48,7 +48,7 @@ grpc::Status ShardServiceImpl::GetContribution(
           contribution.set_version(request->applied_version());
           contribution.set_unchanged(true);
         } else {
-          contribution = index_->OwnContribution();
+          contribution = *index_->OwnContribution();
         }
         contribution.set_shard(own);
         contribution.set_instance(erasure_->instance());

@@ -142,7 +142,27 @@ void PortraitIndex::CountsChanged() {
   top_cache_.clear();
 }
 
-v1::Contribution PortraitIndex::OwnContribution() const {
+std::shared_ptr<const v1::Contribution> PortraitIndex::OwnContribution() const {
+  absl::MutexLock build(&contribution_mu_);
+  if (contribution_ != nullptr) {
+    absl::ReaderMutexLock lock(&mu_);
+    // The counts change only with own_version_ or with what a peer's
+    // contribution applied (their versions).
+    bool current =
+        contribution_->version() == own_version_ &&
+        contribution_->applied_size() == static_cast<int>(peers_.size());
+    for (const v1::AppliedContribution& applied : contribution_->applied()) {
+      const auto peer = peers_.find(applied.shard());
+      current &=
+          peer != peers_.end() && peer->second.version == applied.version();
+    }
+    if (current) return contribution_;
+  }
+  contribution_ = std::make_shared<const v1::Contribution>(BuildContribution());
+  return contribution_;
+}
+
+v1::Contribution PortraitIndex::BuildContribution() const {
   // Copied under the reader lock, counted and sorted outside it: writers
   // (ingest, consent changes) wait only for the copies. state_.popularity
   // and state_.co also hold the other shards' counts, so this shard's come

@@ -176,7 +176,10 @@ class PortraitIndex : public ConsentObserver {
   // Sharded clusters (docs/SCALING.md). What this shard's own users add to
   // popularity, co-engagement and follower counts, sorted, with the version of
   // those counts and the versions of the other shards' contributions applied.
-  v1::Contribution OwnContribution() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Built once per (version, versions applied): every peer asking for the
+  // same gets the same object, and concurrent askers wait for one build.
+  std::shared_ptr<const v1::Contribution> OwnContribution() const
+      ABSL_LOCKS_EXCLUDED(contribution_mu_, mu_);
   // Serves from `contribution`, another shard's, instead of that shard's
   // previous one: adds the difference of every count, so that popularity,
   // co-engagement and follower counts are this shard's users' counts plus
@@ -234,6 +237,7 @@ class PortraitIndex : public ConsentObserver {
   // Reads `missing` and reconciles again, until nothing is missing.
   absl::Status FinishReconcile(const std::string& user_id, SignalSet missing,
                                StoredEvents stored) ABSL_LOCKS_EXCLUDED(mu_);
+  v1::Contribution BuildContribution() const ABSL_LOCKS_EXCLUDED(mu_);
   // Computes an item's NearestNeighbours and caches them, unless another
   // reader did meanwhile (then those).
   const Neighbours* ComputeNeighbours(const IndexState& state,
@@ -253,6 +257,11 @@ class PortraitIndex : public ConsentObserver {
   const Clock* const clock_;
   const ConsentPolicy* const policy_;
   const RankingConfig* const config_;
+
+  // Held for a whole OwnContribution, so that one build serves everyone.
+  mutable absl::Mutex contribution_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable std::shared_ptr<const v1::Contribution> contribution_
+      ABSL_GUARDED_BY(contribution_mu_);
 
   mutable absl::Mutex mu_;
   IndexState state_ ABSL_GUARDED_BY(mu_);

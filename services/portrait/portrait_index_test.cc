@@ -202,9 +202,9 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
     Store(store, shard, follow);
   }
   const auto exchange = [&] {
-    v1::Contribution from0 = shard0.OwnContribution();
+    v1::Contribution from0 = *shard0.OwnContribution();
     from0.set_shard("s0");
-    v1::Contribution from1 = shard1.OwnContribution();
+    v1::Contribution from1 = *shard1.OwnContribution();
     from1.set_shard("s1");
     shard0.ApplyContribution(from1);
     shard1.ApplyContribution(from0);
@@ -218,8 +218,8 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
   {
     PortraitIndex alone(&store0, &clock, &policy, &RankingConfig::Shipped());
     ASSERT_TRUE(alone.Load().ok());
-    v1::Contribution expected = alone.OwnContribution();
-    v1::Contribution own = shard0.OwnContribution();
+    v1::Contribution expected = *alone.OwnContribution();
+    v1::Contribution own = *shard0.OwnContribution();
     ASSERT_GT(expected.co_pairs_size(), 0);
     ASSERT_GT(expected.followers_size(), 0);
     for (v1::Contribution* c : {&expected, &own}) {
@@ -238,10 +238,10 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
   EXPECT_FALSE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
   exchange();
   EXPECT_TRUE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
-  const v1::Contribution applied = shard0.OwnContribution();
+  const v1::Contribution applied = *shard0.OwnContribution();
   ASSERT_EQ(applied.applied_size(), 1);
   EXPECT_EQ(applied.applied(0).shard(), "s1");
-  EXPECT_EQ(applied.applied(0).version(), shard1.OwnContribution().version());
+  EXPECT_EQ(applied.applied(0).version(), shard1.OwnContribution()->version());
 }
 
 // A user's settings about other users reach the other shards with the
@@ -253,7 +253,7 @@ TEST(ShardContributionTest, SettingsAboutOtherUsersReachTheOtherShards) {
   PortraitIndex shard0(&store0, &clock, &policy, &RankingConfig::Shipped());
   PortraitIndex shard1(&store1, &clock, &policy, &RankingConfig::Shipped());
   const auto send_to_shard0 = [&] {
-    v1::Contribution from1 = shard1.OwnContribution();
+    v1::Contribution from1 = *shard1.OwnContribution();
     from1.set_shard("s1");
     shard0.ApplyContribution(from1);
     return from1;
@@ -320,6 +320,39 @@ TEST(ShardContributionTest, SettingsAboutOtherUsersReachTheOtherShards) {
   shard1.Read([&](const IndexState& state) {
     EXPECT_FALSE(state.ShowsPostsOf("author", "v3"));
   });
+}
+
+// A contribution is built once per (version, versions applied): asked
+// again unchanged, the same object; after a change of its own counts or of
+// a peer's applied, a new one.
+TEST(ShardContributionTest, BuiltOncePerVersion) {
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  FakeClock clock(kNow);
+  MemoryStore store0, store1;
+  PortraitIndex shard0(&store0, &clock, &policy, &RankingConfig::Shipped());
+  PortraitIndex shard1(&store1, &clock, &policy, &RankingConfig::Shipped());
+  Store(store0, shard0, PostLike("a", "u0", 1, kNow - 1000));
+  Store(store1, shard1, PostLike("b", "u1", 2, kNow - 1000));
+  const auto first = shard0.OwnContribution();
+  EXPECT_EQ(shard0.OwnContribution(), first);
+  // Its own counts change.
+  Store(store0, shard0, PostLike("c", "u0", 3, kNow - 500));
+  const auto second = shard0.OwnContribution();
+  EXPECT_NE(second, first);
+  EXPECT_GT(second->version(), first->version());
+  EXPECT_EQ(second->popularity_size(), 2);
+  EXPECT_EQ(shard0.OwnContribution(), second);
+  // It applies a peer's contribution: the same counts of its own, but
+  // another `applied`.
+  v1::Contribution from1 = *shard1.OwnContribution();
+  from1.set_shard("s1");
+  shard0.ApplyContribution(from1);
+  const auto third = shard0.OwnContribution();
+  EXPECT_NE(third, second);
+  ASSERT_EQ(third->applied_size(), 1);
+  EXPECT_EQ(third->applied(0).shard(), "s1");
+  EXPECT_EQ(third->popularity_size(), 2);  // Its own users' only.
+  EXPECT_EQ(shard0.OwnContribution(), third);
 }
 
 }  // namespace
