@@ -9,8 +9,8 @@ namespace portrait {
 
 ShardServiceImpl::ShardServiceImpl(const PortraitIndex* index,
                                    const ShardGuard* shard,
-                                   PeerErasure* erasure)
-    : index_(index), shard_(shard), erasure_(erasure) {}
+                                   PeerErasure* erasure, int64_t reuse_ms)
+    : index_(index), shard_(shard), erasure_(erasure), reuse_ms_(reuse_ms) {}
 
 grpc::Status ShardServiceImpl::GetContribution(
     grpc::ServerContext* context, const v1::GetContributionRequest* request,
@@ -42,13 +42,23 @@ grpc::Status ShardServiceImpl::GetContribution(
               .Add("error", noted.message())
               .Write();
         }
+        // Unchanged: the asker serves what this shard would send.
+        const bool same_run =
+            request->applied_instance() == erasure_->instance();
         v1::Contribution contribution;
-        if (request->applied_instance() == erasure_->instance() &&
-            request->applied_version() == index_->OwnVersion()) {
-          contribution.set_version(request->applied_version());
+        if (same_run && request->applied_version() == index_->OwnVersion()) {
           contribution.set_unchanged(true);
         } else {
-          contribution = *index_->OwnContribution();
+          std::shared_ptr<const v1::Contribution> built =
+              index_->OwnContribution(reuse_ms_);
+          if (same_run && request->applied_version() == built->version()) {
+            contribution.set_unchanged(true);
+          } else {
+            contribution = *built;
+          }
+        }
+        if (contribution.unchanged()) {
+          contribution.set_version(request->applied_version());
         }
         contribution.set_shard(own);
         contribution.set_instance(erasure_->instance());

@@ -14,9 +14,10 @@ namespace portrait {
 // Thread-safe. Both must outlive it.
 class ShardServiceImpl final : public v1::ShardService::Service {
  public:
-  // `erasure` is null on a server that is not a shard.
+  // `erasure` is null on a server that is not a shard. A contribution is
+  // built at most once per `reuse_ms` (PortraitIndex::OwnContribution).
   ShardServiceImpl(const PortraitIndex* index, const ShardGuard* shard,
-                   PeerErasure* erasure);
+                   PeerErasure* erasure, int64_t reuse_ms);
 
   // Takes note of the version the asking shard serves (PeerErasure).
   // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
@@ -29,6 +30,7 @@ class ShardServiceImpl final : public v1::ShardService::Service {
   const PortraitIndex* const index_;
   const ShardGuard* const shard_;
   PeerErasure* const erasure_;
+  const int64_t reuse_ms_;
 };
 
 }  // namespace portrait

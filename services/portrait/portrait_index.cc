@@ -142,8 +142,13 @@ void PortraitIndex::CountsChanged() {
   top_cache_.clear();
 }
 
-std::shared_ptr<const v1::Contribution> PortraitIndex::OwnContribution() const {
+std::shared_ptr<const v1::Contribution> PortraitIndex::OwnContribution(
+    int64_t reuse_ms) const {
   absl::MutexLock build(&contribution_mu_);
+  const int64_t now_ms = clock_->NowMillis();
+  if (contribution_ != nullptr && now_ms - contribution_built_ms_ < reuse_ms) {
+    return contribution_;
+  }
   if (contribution_ != nullptr) {
     absl::ReaderMutexLock lock(&mu_);
     // The counts change only with own_version_ or with what a peer's
@@ -159,6 +164,7 @@ std::shared_ptr<const v1::Contribution> PortraitIndex::OwnContribution() const {
     if (current) return contribution_;
   }
   contribution_ = std::make_shared<const v1::Contribution>(BuildContribution());
+  contribution_built_ms_ = now_ms;
   return contribution_;
 }
 

@@ -176,10 +176,12 @@ class PortraitIndex : public ConsentObserver {
   // Sharded clusters (docs/SCALING.md). What this shard's own users add to
   // popularity, co-engagement and follower counts, sorted, with the version of
   // those counts and the versions of the other shards' contributions applied.
-  // Built once per (version, versions applied): every peer asking for the
-  // same gets the same object, and concurrent askers wait for one build.
-  std::shared_ptr<const v1::Contribution> OwnContribution() const
-      ABSL_LOCKS_EXCLUDED(contribution_mu_, mu_);
+  // Built once per (version, versions applied), and at most once per
+  // `reuse_ms`: until the last build is that old, it is the answer even if
+  // the counts changed since (it carries the version it was built at).
+  // Concurrent askers wait for one build.
+  std::shared_ptr<const v1::Contribution> OwnContribution(
+      int64_t reuse_ms = 0) const ABSL_LOCKS_EXCLUDED(contribution_mu_, mu_);
   // Serves from `contribution`, another shard's, instead of that shard's
   // previous one: adds the difference of every count, so that popularity,
   // co-engagement and follower counts are this shard's users' counts plus
@@ -262,6 +264,7 @@ class PortraitIndex : public ConsentObserver {
   mutable absl::Mutex contribution_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable std::shared_ptr<const v1::Contribution> contribution_
       ABSL_GUARDED_BY(contribution_mu_);
+  mutable int64_t contribution_built_ms_ ABSL_GUARDED_BY(contribution_mu_) = 0;
 
   mutable absl::Mutex mu_;
   IndexState state_ ABSL_GUARDED_BY(mu_);

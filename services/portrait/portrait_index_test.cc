@@ -353,6 +353,15 @@ TEST(ShardContributionTest, BuiltOncePerVersion) {
   EXPECT_EQ(third->applied(0).shard(), "s1");
   EXPECT_EQ(third->popularity_size(), 2);  // Its own users' only.
   EXPECT_EQ(shard0.OwnContribution(), third);
+  // Within `reuse_ms` of a build, that build answers, with its version,
+  // even after a change; after it, a new one.
+  Store(store0, shard0, PostLike("d", "u0", 4, kNow - 400));
+  EXPECT_EQ(shard0.OwnContribution(/*reuse_ms=*/1000), third);
+  clock.AdvanceMillis(1000);
+  const auto fourth = shard0.OwnContribution(/*reuse_ms=*/1000);
+  EXPECT_NE(fourth, third);
+  EXPECT_EQ(fourth->version(), shard0.OwnVersion());
+  EXPECT_EQ(fourth->popularity_size(), 3);
 }
 
 }  // namespace

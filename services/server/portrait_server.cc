@@ -330,8 +330,11 @@ absl::Status PortraitServer::Serve(const Options& options) {
       ingestor_.get(), limits_.get(), service_metrics_.get(), shard);
   admin_service_ =
       std::make_unique<AdminServiceImpl>(owned_store_.get(), clock_, shard);
-  shard_service_ = std::make_unique<ShardServiceImpl>(index_.get(), shard,
-                                                      peer_erasure_.get());
+  // One build of this shard's contribution per peer interval, whatever
+  // the number of peers asking.
+  shard_service_ = std::make_unique<ShardServiceImpl>(
+      index_.get(), shard, peer_erasure_.get(),
+      absl::ToInt64Milliseconds(options.peer_sync_interval));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
