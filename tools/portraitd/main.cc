@@ -42,7 +42,8 @@ ABSL_FLAG(std::vector<std::string>, peers, {},
           "co-engagement and follower counts are served summed with this "
           "shard's");
 ABSL_FLAG(int, peer_sync_ms, 1000,
-          "how often the other shards' counts are fetched (100 to 60000)");
+          "how often the other shards' counts are fetched, and at most how "
+          "often this shard builds its own for them (100 to 60000)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port for GET /metrics (Prometheus text exposition); empty: "
           "no metrics port (docs/OPERATIONS.md#metrics)");
