@@ -4,7 +4,12 @@ Bazel's test log tree (which the next run overwrites) into
 test-failures/<time>/, and prints where. Handles --runs_per_test
 (run_K_of_N directories) and sharded tests alike.
 
-  tools/keep_failed_logs.py LOG_ROOT TARGET...
+  tools/keep_failed_logs.py [--since=EPOCH_SECONDS] LOG_ROOT TARGET...
+
+With --since, logs written before that time are left out: Bazel leaves
+the logs of earlier runs in place (another --runs_per_test's run_K_of_N
+directories, a single run's log under later --runs_per_test runs), and
+those are not this run's failures.
 """
 import os
 import shutil
@@ -25,13 +30,19 @@ def failed(xml_path):
 
 
 def main():
-    log_root, targets = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    since = 0.0
+    if args and args[0].startswith("--since="):
+        since = float(args.pop(0)[len("--since="):])
+    log_root, targets = args[0], args[1:]
     out = os.path.join("test-failures", time.strftime("%Y%m%d-%H%M%S"))
     kept = 0
     for target in targets:
         base = os.path.join(log_root, target.lstrip("/").replace(":", "/"))
         for directory, _, files in os.walk(base):
             if "test.xml" not in files or "test.log" not in files:
+                continue
+            if os.path.getmtime(os.path.join(directory, "test.xml")) < since:
                 continue
             if not failed(os.path.join(directory, "test.xml")):
                 continue

@@ -33,8 +33,10 @@ targets=(
   //tests:shard_guard_test
   //services/portrait:portrait_index_test
 )
+started=$(date +%s)
 bazel test --runs_per_test="$runs" --test_output=errors --keep_going \
   "${targets[@]}" "$@"
 rc=$?
-python3 tools/keep_failed_logs.py bazel-testlogs "${targets[@]}"
+python3 tools/keep_failed_logs.py --since="$started" bazel-testlogs \
+  "${targets[@]}"
 exit $rc

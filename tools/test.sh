@@ -21,13 +21,16 @@ asan_targets="//services/recommend:recommender_concurrency_test //tests:consent_
 # --test_output=errors prints the log of every failed test where CI shows it;
 # keep_failed_logs.py also copies them to test-failures/ before the next run
 # overwrites them.
+started=$(date +%s)
 bazel test --config=asan --keep_going --test_output=errors $asan_targets "$@"
 asan_rc=$?
-python3 tools/keep_failed_logs.py bazel-out/k8-fastbuildasan/testlogs $asan_targets
+python3 tools/keep_failed_logs.py --since="$started" \
+  bazel-out/k8-fastbuildasan/testlogs $asan_targets
 
 bazel test --keep_going --test_output=errors //... "$@"
 bazel_rc=$?
-python3 tools/keep_failed_logs.py bazel-testlogs $(bazel query 'tests(//...)' 2>/dev/null)
+python3 tools/keep_failed_logs.py --since="$started" bazel-testlogs \
+  $(bazel query 'tests(//...)' 2>/dev/null)
 
 # Folders depend one way: no cycle between packages.
 python3 tools/check_layers.py
