@@ -72,14 +72,8 @@ const UserPortrait& IndexState::UserOrEmpty(absl::string_view user_id) const {
 bool IndexState::ShowsPostsOf(absl::string_view author,
                               absl::string_view viewer) const {
   if (const UserPortrait* user = User(author)) {
-    if (user->consent.account_deleted()) return false;
-    for (const storage::RelationshipRecord& r : user->consent.relationships()) {
-      if (r.relationship() == v1::HIDE_MY_POSTS_FROM &&
-          r.target_id() == viewer) {
-        return false;
-      }
-    }
-    return true;
+    return !user->consent.account_deleted() &&
+           !user->HasRelationship(v1::HIDE_MY_POSTS_FROM, viewer);
   }
   const auto peer = peer_people.find(author);
   if (peer == peer_people.end()) return true;

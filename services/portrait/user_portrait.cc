@@ -218,6 +218,15 @@ RecentShares UserPortrait::SharesAt(absl::string_view prefix, int k,
   return computed;
 }
 
+bool UserPortrait::HasRelationship(v1::Relationship relationship,
+                                   absl::string_view target) const {
+  for (const storage::RelationshipRecord& r : consent.relationships()) {
+    if (r.relationship() == relationship && r.target_id() == target)
+      return true;
+  }
+  return false;
+}
+
 int32_t UserPortrait::StatedBirthYear() const {
   const SignalBlock* block = Block(v1::PROFILE_ATTRIBUTES);
   return block == nullptr

@@ -22,10 +22,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "config/ranking_config.h"
 #include "models/affinity.h"
 #include "portrait/storage/records.pb.h"
+#include "portrait/v1/consent.pb.h"
 #include "portrait/v1/ingest.pb.h"
 #include "services/consent/signal_set.h"
 
@@ -129,6 +131,9 @@ class UserPortrait {
                              const RankingConfig& config) const;
   // The birth year of the newest statement that states one; 0 if none.
   int32_t StatedBirthYear() const;
+  // Whether the user's consent record holds `relationship` to `target`.
+  bool HasRelationship(v1::Relationship relationship,
+                       absl::string_view target) const;
   // A number that no other state of any portrait in this process had: it
   // changes with every change to the blocks (a memo keyed by it is never
   // served for other data).

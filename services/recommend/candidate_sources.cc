@@ -271,18 +271,10 @@ std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx) {
     const ConsentView view = ctx.index.ViewOf(*other, ctx.now_ms);
     if (view.account_deleted() || !view.PurposeEffective(v1::SHARE_CIRCLE))
       continue;
-    bool hidden = false;
-    for (const storage::RelationshipRecord& r :
-         other->consent.relationships()) {
-      hidden |= r.relationship() == v1::HIDE_MY_CIRCLE_FROM &&
-                r.target_id() == ctx.user_id;
+    if (!other->HasRelationship(v1::HIDE_MY_CIRCLE_FROM, ctx.user_id) &&
+        !ctx.user.HasRelationship(v1::DONT_SHARE_CONTENT_OF, friend_id)) {
+      friends.push_back(other);
     }
-    for (const storage::RelationshipRecord& r :
-         ctx.user.consent.relationships()) {
-      hidden |= r.relationship() == v1::DONT_SHARE_CONTENT_OF &&
-                r.target_id() == friend_id;
-    }
-    if (!hidden) friends.push_back(other);
   }
   return friends;
 }

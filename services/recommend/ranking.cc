@@ -75,15 +75,6 @@ class Exclusions {
   absl::flat_hash_set<std::string> commanded_;
 };
 
-bool HasRelationship(const UserPortrait& user, v1::Relationship relationship,
-                     const std::string& target) {
-  for (const storage::RelationshipRecord& r : user.consent.relationships()) {
-    if (r.relationship() == relationship && r.target_id() == target)
-      return true;
-  }
-  return false;
-}
-
 // Keeps a candidate that exists and that nothing excludes; fills its
 // diversity groups.
 bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
@@ -127,7 +118,7 @@ bool Admit(const SourceContext& ctx, const Exclusions& ex, Candidate* c) {
   const ConsentView view = ctx.index.ViewOf(*person, ctx.now_ms);
   return !view.account_deleted() &&
          view.PurposeEffective(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE) &&
-         !HasRelationship(*person, v1::BLACKLIST_USER, ctx.user_id);
+         !person->HasRelationship(v1::BLACKLIST_USER, ctx.user_id);
 }
 
 // Runs the surface's sources among `sources`, skipping those the blend
