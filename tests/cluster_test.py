@@ -35,7 +35,7 @@ from portrait.v1 import profile_pb2_grpc
 from portrait.v1 import recommend_pb2
 from portrait.v1 import shard_pb2
 from portrait.v1 import shard_pb2_grpc
-from portrait_client import PortraitClient, ROUTED_USER, TO_SHARD
+from portrait_client import PortraitClient, ROUTED_USER
 from portraitd_process import Portraitd
 
 PORTRAITD = HAPROXY_CONFIG = RANKING = PORTRAITCTL = None  # Set from argv.
@@ -327,11 +327,7 @@ class ClusterTest(unittest.TestCase):
                       for user in (author, person)]
             people.append(ingest_pb2.Item(post=ingest_pb2.Post(
                 post_id=post, author_id=author, created_at_ms=NOW_MS)))
-            for shard in client.shards or [None]:
-                client.ingest.UpsertItems(
-                    ingest_pb2.UpsertItemsRequest(items=people),
-                    metadata=[(TO_SHARD, shard)] if shard else [],
-                    timeout=10)
+            client.upsert_items(people)
             fans = [user for user in USERS
                     if user not in (author, viewer, person)][:8]
             events = [PortraitClient.like("fan-%s" % fan, fan, post, NOW_MS)

@@ -151,9 +151,13 @@ class PortraitClient:
             target=common_pb2.ItemRef(kind=common_pb2.ITEM_POST, id=post_id))
 
     def upsert_posts(self, post_ids, created_at_ms, tags=()):
-        items = [ingest_pb2.Item(post=ingest_pb2.Post(
+        return self.upsert_items([ingest_pb2.Item(post=ingest_pb2.Post(
             post_id=p, created_at_ms=created_at_ms, tags=list(tags)))
-                 for p in post_ids]
+                                  for p in post_ids])
+
+    def upsert_items(self, items):
+        """UpsertItems of `items` (ingest_pb2.Item), to every shard of a
+        cluster."""
         request = ingest_pb2.UpsertItemsRequest(items=items)
         if not self.shards:
             return self.ingest.UpsertItems(request, timeout=self.timeout_s)
