@@ -11,9 +11,6 @@ namespace portrait {
 
 namespace {
 
-// For each row (user or item), its (column, weight) entries.
-using Rows = std::vector<std::vector<std::pair<int32_t, float>>>;
-
 float Confidence(const IalsOptions& options, float weight) {
   const float f =
       options.confidence == IalsConfidence::kLog ? std::log1p(weight) : weight;
@@ -24,6 +21,25 @@ float RowRegularization(const IalsOptions& options, size_t observations) {
   if (options.regularization_exponent == 0) return options.regularization;
   return options.regularization *
          std::pow(1.0f + observations, options.regularization_exponent);
+}
+
+// `steps` conjugate-gradient steps from `x` on A x = rhs, where apply(v)
+// computes A v.
+template <typename Apply>
+void ConjugateGradient(const Apply& apply, const Eigen::VectorXf& rhs,
+                       int steps, Eigen::Ref<Eigen::VectorXf> x) {
+  Eigen::VectorXf r = rhs - apply(x);
+  Eigen::VectorXf p = r;
+  float rs = r.squaredNorm();
+  for (int s = 0; s < steps && rs > 1e-20f; ++s) {
+    const Eigen::VectorXf ap = apply(p);
+    const float step = rs / p.dot(ap);
+    x += step * p;
+    r -= step * ap;
+    const float next = r.squaredNorm();
+    p = r + (next / rs) * p;
+    rs = next;
+  }
 }
 
 // One row's least-squares problem against fixed `other` factors:
@@ -66,18 +82,8 @@ class RowProblem {
 
   // `steps` conjugate-gradient steps from `x`.
   void RefineCg(int steps, Eigen::Ref<Eigen::VectorXf> x) const {
-    Eigen::VectorXf r = Rhs() - Apply(x);
-    Eigen::VectorXf p = r;
-    float rs = r.squaredNorm();
-    for (int s = 0; s < steps && rs > 1e-20f; ++s) {
-      const Eigen::VectorXf ap = Apply(p);
-      const float step = rs / p.dot(ap);
-      x += step * p;
-      r -= step * ap;
-      const float next = r.squaredNorm();
-      p = r + (next / rs) * p;
-      rs = next;
-    }
+    ConjugateGradient([this](const Eigen::VectorXf& v) { return Apply(v); },
+                      Rhs(), steps, x);
   }
 
  private:
@@ -89,12 +95,15 @@ class RowProblem {
   Eigen::VectorXf confidence_;  // c_i
 };
 
-// Solves every row's factors against the fixed `other` factors, in place
-// (conjugate gradient starts from the current factors).
-void SolveAll(const Rows& rows, const FactorMatrix& other,
-              const IalsOptions& options, const ParallelFor& parallel,
-              FactorMatrix* out) {
-  const Eigen::MatrixXf gram = other.transpose() * other;
+}  // namespace
+
+void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  fn(0, n);
+}
+
+void SolveRows(const IalsRows& rows, const FactorMatrix& other,
+               const Eigen::MatrixXf& gram, const IalsOptions& options,
+               const ParallelFor& parallel, FactorMatrix* out) {
   parallel(static_cast<int64_t>(rows.size()), [&](int64_t begin, int64_t end) {
     Eigen::VectorXf x(options.factors);
     for (int64_t r = begin; r < end; ++r) {
@@ -114,10 +123,89 @@ void SolveAll(const Rows& rows, const FactorMatrix& other,
   });
 }
 
-}  // namespace
+FactorMatrix InitialItemFactors(int items, const IalsOptions& options) {
+  std::mt19937 rng(options.seed);
+  std::normal_distribution<float> normal(0.0f, 0.01f);
+  FactorMatrix factors(items, options.factors);
+  for (int i = 0; i < items; ++i) {
+    for (int f = 0; f < options.factors; ++f) factors(i, f) = normal(rng);
+  }
+  return factors;
+}
 
-void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  fn(0, n);
+ItemSums::ItemSums(int items, int factors)
+    : observations(items, 0),
+      sums(FactorMatrix::Zero(items, Width(factors))),
+      gram(Eigen::MatrixXf::Zero(factors, factors)) {}
+
+void ItemSums::Add(const ItemSums& other) {
+  for (size_t i = 0; i < observations.size(); ++i)
+    observations[i] += other.observations[i];
+  sums += other.sums;
+  gram += other.gram;
+}
+
+ItemSums SumItems(const IalsRows& by_item, const FactorMatrix& users,
+                  const IalsOptions& options, const ParallelFor& parallel) {
+  const int k = options.factors;
+  ItemSums out(static_cast<int>(by_item.size()), k);
+  out.gram = users.transpose() * users;
+  parallel(static_cast<int64_t>(by_item.size()),
+           [&](int64_t begin, int64_t end) {
+             Eigen::MatrixXf outer(k, k);
+             Eigen::VectorXf linear(k);
+             for (int64_t i = begin; i < end; ++i) {
+               const auto& entries = by_item[i];
+               out.observations[i] = static_cast<int32_t>(entries.size());
+               if (entries.empty()) continue;
+               outer.setZero();
+               linear.setZero();
+               for (const auto& [user, weight] : entries) {
+                 const float c = Confidence(options, weight);
+                 const auto x = users.row(user).transpose();
+                 outer.selfadjointView<Eigen::Upper>().rankUpdate(x, c - 1);
+                 linear += c * x;
+               }
+               float* row = out.sums.row(i).data();
+               for (int a = 0; a < k; ++a) {
+                 for (int b = a; b < k; ++b) *row++ = outer(a, b);
+               }
+               for (int a = 0; a < k; ++a) *row++ = linear(a);
+             }
+           });
+  return out;
+}
+
+void SolveItems(const ItemSums& sums, const IalsOptions& options,
+                const ParallelFor& parallel, FactorMatrix* items) {
+  const int k = options.factors;
+  parallel(static_cast<int64_t>(sums.observations.size()), [&](int64_t begin,
+                                                               int64_t end) {
+    Eigen::MatrixXf a(k, k);
+    Eigen::VectorXf b(k), x(k);
+    for (int64_t i = begin; i < end; ++i) {
+      if (sums.observations[i] == 0) {
+        items->row(i).setZero();
+        continue;
+      }
+      const float* row = sums.sums.row(i).data();
+      for (int r = 0; r < k; ++r) {
+        for (int c = r; c < k; ++c) a(r, c) = a(c, r) = *row++;
+      }
+      for (int r = 0; r < k; ++r) b(r) = *row++;
+      a += sums.gram;
+      a.diagonal().array() += RowRegularization(options, sums.observations[i]);
+      if (options.cg_steps == 0) {
+        items->row(i) = a.llt().solve(b).transpose();
+      } else {
+        x = items->row(i).transpose();
+        ConjugateGradient(
+            [&a](const Eigen::VectorXf& v) -> Eigen::VectorXf { return a * v; },
+            b, options.cg_steps, x);
+        items->row(i) = x.transpose();
+      }
+    }
+  });
 }
 
 IalsModel IalsModel::Train(int users, int items,
@@ -125,23 +213,20 @@ IalsModel IalsModel::Train(int users, int items,
                            const IalsOptions& options,
                            const ParallelFor& parallel,
                            const std::function<bool()>& stop) {
-  Rows by_user(users), by_item(items);
+  IalsRows by_user(users), by_item(items);
   for (const Interaction& x : interactions) {
     by_user[x.user].emplace_back(x.item, x.weight);
     by_item[x.item].emplace_back(x.user, x.weight);
   }
-  std::mt19937 rng(options.seed);
-  std::normal_distribution<float> normal(0.0f, 0.01f);
   FactorMatrix user_factors = FactorMatrix::Zero(users, options.factors);
-  FactorMatrix item_factors(items, options.factors);
-  for (int i = 0; i < items; ++i) {
-    for (int f = 0; f < options.factors; ++f) item_factors(i, f) = normal(rng);
-  }
+  FactorMatrix item_factors = InitialItemFactors(items, options);
   auto stopped = [&] { return stop != nullptr && stop(); };
   for (int it = 0; it < options.iterations && !stopped(); ++it) {
-    SolveAll(by_user, item_factors, options, parallel, &user_factors);
+    SolveRows(by_user, item_factors, item_factors.transpose() * item_factors,
+              options, parallel, &user_factors);
     if (stopped()) break;
-    SolveAll(by_item, user_factors, options, parallel, &item_factors);
+    SolveRows(by_item, user_factors, user_factors.transpose() * user_factors,
+              options, parallel, &item_factors);
   }
   return IalsModel(std::move(item_factors), options);
 }

@@ -14,6 +14,13 @@
 // bit-identical factors, however many threads a ParallelFor uses (rows are
 // solved independently; every shared product is computed on one thread).
 //
+// Training can also be split over disjoint sets of users (the shards of a
+// cluster, docs/SCALING.md): each set solves its users' factors
+// (SolveRows) and sums, per item, what the item's solve needs of them
+// (SumItems); the sums of all sets add up (ItemSums::Add) and solve the
+// items (SolveItems). The factors equal IalsModel::Train's up to float
+// rounding (the sums are added in another order).
+//
 // Pure: no I/O, no clock, no threads of its own. Not thread-safe to train; a
 // trained model is immutable and safe to read from many threads.
 #ifndef PORTRAIT_MODELS_IALS_H_
@@ -66,6 +73,9 @@ using ParallelFor = std::function<void(
 // A ParallelFor that runs fn(0, n) on the calling thread.
 void RunSerially(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
+// For each row (user or item), its (column, weight) entries.
+using IalsRows = std::vector<std::vector<std::pair<int32_t, float>>>;
+
 class IalsModel {
  public:
   // Trains on `interactions` (each (user, item) at most once), solving rows
@@ -117,6 +127,47 @@ class IalsModel {
   Eigen::MatrixXf gram_;        // items_^T items_, cached for fold-in
   QuantizedFactors quantized_;  // of items_
 };
+
+// Per item, sums over a set of users of what the item's least-squares solve
+// needs. Adding the sums of disjoint sets of users gives their union's.
+struct ItemSums {
+  ItemSums(int items, int factors);
+
+  // Floats per item in `sums`: the upper triangle of sum (c - 1) x x^T, row
+  // by row, then sum c x, over the users x who engaged with the item.
+  static int Width(int factors) {
+    return factors * (factors + 1) / 2 + factors;
+  }
+
+  // REQUIRES: the same items and factors.
+  void Add(const ItemSums& other);
+
+  std::vector<int32_t> observations;  // Per item: users who engaged with it.
+  FactorMatrix sums;                  // items x Width(factors).
+  Eigen::MatrixXf gram;               // sum x x^T over every user of the set.
+};
+
+// The item factors a training starts from (IalsModel::Train's).
+FactorMatrix InitialItemFactors(int items, const IalsOptions& options);
+
+// Solves the factors of every row of `rows` against the fixed factors
+// `other` (the columns' rows), in place: conjugate gradient starts from the
+// current factors. `gram` is the Gram matrix of all the other side's factors,
+// including rows no entry names. The user half of a training iteration.
+void SolveRows(const IalsRows& rows, const FactorMatrix& other,
+               const Eigen::MatrixXf& gram, const IalsOptions& options,
+               const ParallelFor& parallel, FactorMatrix* out);
+
+// The item sums of the users whose factors are `users`; by_item[i] holds item
+// i's (user row, weight) entries, by user row.
+ItemSums SumItems(const IalsRows& by_item, const FactorMatrix& users,
+                  const IalsOptions& options, const ParallelFor& parallel);
+
+// The item half of a training iteration from the sums of all users, in
+// place (conjugate gradient starts from the current factors).
+// REQUIRES: items->rows() == sums.observations.size().
+void SolveItems(const ItemSums& sums, const IalsOptions& options,
+                const ParallelFor& parallel, FactorMatrix* items);
 
 }  // namespace portrait
 

@@ -185,6 +185,101 @@ TEST(IalsTest, ConfidenceAndRegularizationShapeTheSolve) {
   solved(options, 1 + 2 * std::log1p(w), 10);
 }
 
+// Trains on `data` split between users [0, split) and [split, users), as
+// two shards of a cluster would: each solves its users against the item
+// factors and sums them per item; the added sums solve the items.
+FactorMatrix TrainSplit(int users, int items,
+                        const std::vector<Interaction>& data, int split,
+                        const IalsOptions& options) {
+  struct Part {
+    IalsRows by_user, by_item;
+    FactorMatrix factors;
+  };
+  std::vector<Part> parts(2);
+  const int sizes[2] = {split, users - split};
+  for (int p = 0; p < 2; ++p) {
+    parts[p].by_user.resize(sizes[p]);
+    parts[p].by_item.resize(items);
+    parts[p].factors = FactorMatrix::Zero(sizes[p], options.factors);
+  }
+  for (const Interaction& x : data) {
+    const int p = x.user < split ? 0 : 1;
+    const int row = x.user - (p == 0 ? 0 : split);
+    parts[p].by_user[row].emplace_back(x.item, x.weight);
+    parts[p].by_item[x.item].emplace_back(row, x.weight);
+  }
+  FactorMatrix item_factors = InitialItemFactors(items, options);
+  for (int it = 0; it < options.iterations; ++it) {
+    const Eigen::MatrixXf gram = item_factors.transpose() * item_factors;
+    ItemSums total(items, options.factors);
+    for (Part& part : parts) {
+      SolveRows(part.by_user, item_factors, gram, options, RunSerially,
+                &part.factors);
+      total.Add(SumItems(part.by_item, part.factors, options, RunSerially));
+    }
+    SolveItems(total, options, RunSerially, &item_factors);
+  }
+  return item_factors;
+}
+
+TEST(IalsTest, TrainingSplitOverUsersMatchesOneTraining) {
+  std::mt19937 rng(5);
+  std::vector<Interaction> data;
+  for (int u = 0; u < 50; ++u) {
+    for (int i = 0; i < 30; ++i) {
+      if (rng() % 4 == 0) data.push_back({u, i, 1.0f + rng() % 5});
+    }
+  }
+  IalsOptions options;
+  options.factors = 6;
+  options.iterations = 5;
+  options.regularization = 0.5f;
+  options.regularization_exponent = 0.75f;
+  options.confidence = IalsConfidence::kLog;
+  for (int cg_steps : {0, 3}) {
+    options.cg_steps = cg_steps;
+    const IalsModel one = IalsModel::Train(50, 30, data, options);
+    const FactorMatrix split = TrainSplit(50, 30, data, 20, options);
+    EXPECT_LT((one.item_factors() - split).norm(),
+              1e-4 * one.item_factors().norm())
+        << "cg_steps " << cg_steps;
+    // Not by accident: another regularization trains other factors.
+    IalsOptions other = options;
+    other.regularization_exponent = 0;
+    EXPECT_GT((one.item_factors() - TrainSplit(50, 30, data, 20, other)).norm(),
+              1e-2 * one.item_factors().norm())
+        << "cg_steps " << cg_steps;
+  }
+}
+
+TEST(IalsTest, ItemSumsAddUp) {
+  FactorMatrix users(3, 2);
+  users << 1, 2, 3, 4, 5, 6;
+  IalsOptions options;
+  options.factors = 2;
+  options.alpha = 1.0f;  // c = 1 + w
+  // Item 0: users 0 (w 1) and 2 (w 3); item 1: nobody.
+  const IalsRows by_item = {{{0, 1.0f}, {2, 3.0f}}, {}};
+  const ItemSums sums = SumItems(by_item, users, options, RunSerially);
+  EXPECT_EQ(sums.observations, (std::vector<int32_t>{2, 0}));
+  // (c-1) x x^T: 1*(1,2)(1,2)^T + 3*(5,6)(5,6)^T = [[76, 92], [92, 112]];
+  // c x: 2*(1,2) + 4*(5,6) = (22, 28).
+  EXPECT_EQ(ItemSums::Width(2), 5);
+  const std::vector<float> expected = {76, 92, 112, 22, 28};
+  for (int f = 0; f < 5; ++f) {
+    EXPECT_FLOAT_EQ(sums.sums(0, f), expected[f]) << f;
+    EXPECT_EQ(sums.sums(1, f), 0.0f) << f;
+  }
+  // x^T x of all three users, the one without items included.
+  EXPECT_FLOAT_EQ(sums.gram(0, 0), 1 + 9 + 25);
+  EXPECT_FLOAT_EQ(sums.gram(0, 1), 2 + 12 + 30);
+  ItemSums twice = sums;
+  twice.Add(sums);
+  EXPECT_EQ(twice.observations, (std::vector<int32_t>{4, 0}));
+  EXPECT_FLOAT_EQ(twice.sums(0, 4), 56);
+  EXPECT_FLOAT_EQ(twice.gram(1, 1), 2 * (4 + 16 + 36));
+}
+
 TEST(IalsTest, FoldInOfNothingIsZero) {
   IalsOptions options;
   options.factors = 3;
