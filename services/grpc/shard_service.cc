@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json_log.h"
+#include "base/status_macros.h"
 #include "services/grpc/status_conversion.h"
 #include "services/storage/ids.h"
 
@@ -9,8 +10,39 @@ namespace portrait {
 
 ShardServiceImpl::ShardServiceImpl(const PortraitIndex* index,
                                    const ShardGuard* shard,
-                                   PeerErasure* erasure, int64_t reuse_ms)
-    : index_(index), shard_(shard), erasure_(erasure), reuse_ms_(reuse_ms) {}
+                                   PeerErasure* erasure, ModelTrainer* trainer,
+                                   int64_t reuse_ms)
+    : index_(index),
+      shard_(shard),
+      erasure_(erasure),
+      trainer_(trainer),
+      reuse_ms_(reuse_ms) {}
+
+absl::Status ShardServiceImpl::CheckPeer(const std::string& peer) const {
+  const std::string& own = shard_->shard_name();
+  if (own.empty() || erasure_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this server is not a shard of a cluster (no --shard_name)");
+  }
+  PORTRAIT_RETURN_IF_ERROR(ValidateId(peer, "shard"));
+  if (peer == own) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("shard: is ", own, ", this shard's own name"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ShardServiceImpl::TrainStep(grpc::ServerContext* context,
+                                         const v1::TrainStepRequest* request,
+                                         v1::TrainStepResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation& cancel) -> absl::StatusOr<v1::TrainStepResponse> {
+        PORTRAIT_RETURN_IF_ERROR(CheckPeer(request->shard()));
+        return trainer_->TrainStep(*request, cancel);
+      },
+      response);
+}
 
 grpc::Status ShardServiceImpl::GetContribution(
     grpc::ServerContext* context, const v1::GetContributionRequest* request,
@@ -18,19 +50,8 @@ grpc::Status ShardServiceImpl::GetContribution(
   return AnswerWith(
       *context,
       [&](const Cancellation&) -> absl::StatusOr<v1::Contribution> {
+        PORTRAIT_RETURN_IF_ERROR(CheckPeer(request->shard()));
         const std::string& own = shard_->shard_name();
-        if (own.empty() || erasure_ == nullptr) {
-          return absl::FailedPreconditionError(
-              "this server is not a shard of a cluster (no --shard_name)");
-        }
-        if (absl::Status valid = ValidateId(request->shard(), "shard");
-            !valid.ok()) {
-          return valid;
-        }
-        if (request->shard() == own) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("shard: is ", own, ", this shard's own name"));
-        }
         if (absl::Status noted = erasure_->Reported(request->shard(),
                                                     request->applied_instance(),
                                                     request->applied_version());

@@ -7,17 +7,19 @@
 #include "portrait/v1/shard.grpc.pb.h"
 #include "services/cluster/peer_erasure.h"
 #include "services/grpc/shard_guard.h"
+#include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 
 namespace portrait {
 
-// Thread-safe. Both must outlive it.
+// Thread-safe. The pointers must outlive it.
 class ShardServiceImpl final : public v1::ShardService::Service {
  public:
   // `erasure` is null on a server that is not a shard. A contribution is
   // built at most once per `reuse_ms` (PortraitIndex::OwnContribution).
   ShardServiceImpl(const PortraitIndex* index, const ShardGuard* shard,
-                   PeerErasure* erasure, int64_t reuse_ms);
+                   PeerErasure* erasure, ModelTrainer* trainer,
+                   int64_t reuse_ms);
 
   // Takes note of the version the asking shard serves (PeerErasure).
   // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
@@ -26,10 +28,21 @@ class ShardServiceImpl final : public v1::ShardService::Service {
                                const v1::GetContributionRequest* request,
                                v1::Contribution* response) override;
 
+  // A step of the coordinator's training round (ModelTrainer::TrainStep).
+  // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
+  // if the coordinator's name is malformed or this shard's own.
+  grpc::Status TrainStep(grpc::ServerContext* context,
+                         const v1::TrainStepRequest* request,
+                         v1::TrainStepResponse* response) override;
+
  private:
+  // OK if `peer` names another shard and this server is a shard.
+  absl::Status CheckPeer(const std::string& peer) const;
+
   const PortraitIndex* const index_;
   const ShardGuard* const shard_;
   PeerErasure* const erasure_;
+  ModelTrainer* const trainer_;
   const int64_t reuse_ms_;
 };
 

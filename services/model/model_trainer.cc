@@ -169,7 +169,82 @@ bool SameOptions(const IalsOptions& a, const IalsOptions& b) {
          a.cg_steps == b.cg_steps && a.seed == b.seed;
 }
 
+absl::Status OutOfRange(absl::string_view field, double value,
+                        absl::string_view range) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": is ", value, ", must be ", range));
+}
+
 }  // namespace
+
+v1::ModelOptions ModelOptionsToProto(const IalsOptions& options) {
+  v1::ModelOptions out;
+  out.set_factors(options.factors);
+  out.set_iterations(options.iterations);
+  out.set_regularization(options.regularization);
+  out.set_regularization_exponent(options.regularization_exponent);
+  out.set_alpha(options.alpha);
+  out.set_confidence(ConfidenceToProto(options.confidence));
+  out.set_cg_steps(options.cg_steps);
+  out.set_seed(options.seed);
+  return out;
+}
+
+absl::StatusOr<IalsOptions> ModelOptionsFromProto(
+    const v1::ModelOptions& options) {
+  constexpr int kMaxFactors = 1024, kMaxSteps = 1000;
+  if (options.factors() < 1 || options.factors() > kMaxFactors) {
+    return OutOfRange("options.factors", options.factors(), "1 to 1024");
+  }
+  if (options.iterations() < 1 || options.iterations() > kMaxSteps) {
+    return OutOfRange("options.iterations", options.iterations(), "1 to 1000");
+  }
+  if (options.cg_steps() < 0 || options.cg_steps() > kMaxSteps) {
+    return OutOfRange("options.cg_steps", options.cg_steps(), "0 to 1000");
+  }
+  for (const auto& [field, value] :
+       {std::pair{"options.regularization", options.regularization()},
+        std::pair{"options.regularization_exponent",
+                  options.regularization_exponent()},
+        std::pair{"options.alpha", options.alpha()}}) {
+    if (!(value >= 0 && value <= 1e6)) {
+      return OutOfRange(field, value, "0 to 1e6");
+    }
+  }
+  if (options.confidence() != v1::CONFIDENCE_LINEAR &&
+      options.confidence() != v1::CONFIDENCE_LOG) {
+    return OutOfRange("options.confidence", options.confidence(),
+                      "CONFIDENCE_LINEAR or CONFIDENCE_LOG");
+  }
+  IalsOptions out;
+  out.factors = options.factors();
+  out.iterations = options.iterations();
+  out.regularization = options.regularization();
+  out.regularization_exponent = options.regularization_exponent();
+  out.alpha = options.alpha();
+  out.confidence = ConfidenceFromProto(options.confidence());
+  out.cg_steps = options.cg_steps();
+  out.seed = options.seed();
+  return out;
+}
+
+// A cluster training round on this shard (TrainStep).
+struct ModelTrainer::Round {
+  std::string id;
+  IalsOptions options;
+  Snapshot snapshot;
+  IalsRows by_user, by_item;  // By snapshot user and item row.
+  FactorMatrix users;         // This shard's users' factors.
+  // ITERATE: the rows of the snapshot's items received so far.
+  FactorMatrix items;
+  Eigen::MatrixXf gram;
+  int32_t received = 0;
+  // FINISH: the version received so far, and whether it serves.
+  storage::ModelRecord record;
+  FactorMatrix model;
+  int32_t model_received = 0;
+  bool serving = false;
+};
 
 ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                            PortraitIndex* index, const RankingConfig* config,
@@ -181,6 +256,8 @@ ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
       config_(config),
       options_(options),
       threads_(threads) {}
+
+ModelTrainer::~ModelTrainer() = default;
 
 absl::Status ModelTrainer::Load() {
   absl::StatusOr<std::string> stored =
@@ -257,15 +334,8 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train(
   record.set_training_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - wall_start)
                              .count());
-  PORTRAIT_RETURN_IF_ERROR(Persist(record));
-  std::shared_ptr<ServingModel> serving =
-      MakeServing(record, model.item_factors(), options_);
-  {
-    absl::MutexLock lock(&mu_);
-    current_ = std::move(serving);
-    trained_generation_ = snapshot.generation;
-    trained_at_ms_ = started_ms;
-  }
+  PORTRAIT_RETURN_IF_ERROR(
+      Install(record, model.item_factors(), snapshot.generation, started_ms));
   // Only now does a version that excludes the covered revocations serve.
   const int64_t now_ms = clock_->NowMillis();
   for (const std::string& id : snapshot.covered) {
@@ -275,6 +345,247 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train(
   record.clear_item_labels();
   record.clear_item_factors();
   return record;
+}
+
+absl::Status ModelTrainer::Install(const storage::ModelRecord& record,
+                                   FactorMatrix factors, uint64_t generation,
+                                   int64_t started_ms) {
+  PORTRAIT_RETURN_IF_ERROR(Persist(record));
+  std::shared_ptr<ServingModel> serving =
+      MakeServing(record, std::move(factors), RecordOptions(record, options_));
+  absl::MutexLock lock(&mu_);
+  current_ = std::move(serving);
+  trained_generation_ = generation;
+  trained_at_ms_ = started_ms;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::TrainStepResponse> ModelTrainer::TrainStep(
+    const v1::TrainStepRequest& request, const Cancellation& cancel) {
+  PORTRAIT_RETURN_IF_ERROR(cancel.Check());
+  absl::MutexLock lock(&round_mu_);
+  switch (request.phase()) {
+    case v1::TRAIN_PHASE_STATUS: {
+      v1::TrainStepResponse response;
+      index_->Read([&](const IndexState& state) {
+        response.set_generation(state.generation);
+        response.set_receipts_waiting(!state.model_pending.empty());
+        response.set_users(static_cast<int64_t>(state.users.size()));
+      });
+      if (std::shared_ptr<const ServingModel> model = current()) {
+        response.set_model_version(model->lineage.version());
+      }
+      return response;
+    }
+    case v1::TRAIN_PHASE_BEGIN:
+      return Begin(request);
+    case v1::TRAIN_PHASE_ITERATE:
+    case v1::TRAIN_PHASE_FINISH:
+    case v1::TRAIN_PHASE_COMMIT:
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("phase: is ", request.phase(), ", not a phase"));
+  }
+  if (round_ == nullptr || round_->id != request.round()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("round: is \"", request.round(), "\", but ",
+                     round_ == nullptr ? "no round is in progress"
+                                       : "another round is in progress"));
+  }
+  if (request.phase() == v1::TRAIN_PHASE_ITERATE) {
+    return Iterate(request, round_.get());
+  }
+  if (request.phase() == v1::TRAIN_PHASE_FINISH) {
+    return Finish(request, round_.get());
+  }
+  PORTRAIT_RETURN_IF_ERROR(Commit(round_.get()));
+  round_.reset();
+  return v1::TrainStepResponse();
+}
+
+absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Begin(
+    const v1::TrainStepRequest& request) {
+  if (request.round().empty()) {
+    return absl::InvalidArgumentError("round: is empty");
+  }
+  PORTRAIT_ASSIGN_OR_RETURN(IalsOptions options,
+                            ModelOptionsFromProto(request.options()));
+  round_.reset();  // Its memory is free before the snapshot's is taken.
+  auto round = std::make_unique<Round>();
+  round->id = request.round();
+  round->options = options;
+  round->snapshot = index_->Read(
+      [&](const IndexState& state) { return TakeSnapshot(state, *config_); });
+  const Snapshot& snapshot = round->snapshot;
+  round->by_user.resize(snapshot.users);
+  round->by_item.resize(snapshot.item_labels.size());
+  for (const Interaction& x : snapshot.interactions) {
+    round->by_user[x.user].emplace_back(x.item, x.weight);
+    round->by_item[x.item].emplace_back(x.user, x.weight);
+  }
+  round->users = FactorMatrix::Zero(snapshot.users, options.factors);
+  v1::TrainStepResponse response;
+  response.set_generation(snapshot.generation);
+  response.set_receipts_waiting(!snapshot.covered.empty());
+  if (std::shared_ptr<const ServingModel> model = current()) {
+    response.set_model_version(model->lineage.version());
+  }
+  for (const std::string& label : snapshot.item_labels) {
+    response.add_item_labels(label);
+  }
+  response.set_users(snapshot.users);
+  response.set_interactions(static_cast<int64_t>(snapshot.interactions.size()));
+  round_ = std::move(round);
+  return response;
+}
+
+namespace {
+
+// Checks that a request's `factors` are whole rows that continue the
+// `received` rows of `total`: rows [first_row, first_row + count).
+absl::StatusOr<int32_t> RowsOf(const v1::TrainStepRequest& request, int factors,
+                               int32_t received, int32_t total) {
+  if (request.factors_size() % factors != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("factors: holds ", request.factors_size(),
+                     " floats, not a multiple of the ", factors, " factors"));
+  }
+  const int32_t count = request.factors_size() / factors;
+  if (request.first_row() != 0 && request.first_row() != received) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("first_row: is ", request.first_row(), ", but ", received,
+                     " rows were received (rows go in order, from 0)"));
+  }
+  if (count > total - request.first_row()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("factors: rows ", request.first_row(), " to ",
+                     request.first_row() + count, " of ", total, " rows"));
+  }
+  return count;
+}
+
+// Copies `count` rows of `from` into `to` from row `first`.
+void CopyRows(const google::protobuf::RepeatedField<float>& from, int32_t first,
+              int32_t count, FactorMatrix* to) {
+  std::copy(from.begin(), from.begin() + count * to->cols(),
+            to->data() + static_cast<int64_t>(first) * to->cols());
+}
+
+}  // namespace
+
+absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Iterate(
+    const v1::TrainStepRequest& request, Round* round) {
+  const int k = round->options.factors;
+  const int32_t items =
+      static_cast<int32_t>(round->snapshot.item_labels.size());
+  PORTRAIT_ASSIGN_OR_RETURN(const int32_t count,
+                            RowsOf(request, k, round->received, items));
+  if (request.first_row() == 0) {
+    if (request.gram_size() != k * k) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "gram: holds ", request.gram_size(), " floats, not ", k, " x ", k));
+    }
+    round->items.resize(items, k);
+    round->gram =
+        Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
+                                       Eigen::RowMajor>>(request.gram().data(),
+                                                         k, k);
+  }
+  CopyRows(request.factors(), request.first_row(), count, &round->items);
+  round->received = request.first_row() + count;
+  v1::TrainStepResponse response;
+  if (round->received < items) return response;
+  round->received = 0;
+  const ParallelFor parallel =
+      [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+        ParallelForOnThreads(threads_, n, 64, fn);
+      };
+  SolveRows(round->by_user, round->items, round->gram, round->options, parallel,
+            &round->users);
+  const ItemSums sums =
+      SumItems(round->by_item, round->users, round->options, parallel);
+  response.set_complete(true);
+  response.mutable_observations()->Assign(sums.observations.begin(),
+                                          sums.observations.end());
+  response.mutable_sums()->Assign(sums.sums.data(),
+                                  sums.sums.data() + sums.sums.size());
+  for (int r = 0; r < k; ++r) {
+    for (int c = 0; c < k; ++c) response.add_gram(sums.gram(r, c));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Finish(
+    const v1::TrainStepRequest& request, Round* round) {
+  const int k = round->options.factors;
+  if (request.first_row() == 0) {
+    if (request.rows() < 0) {
+      return OutOfRange("rows", request.rows(), ">= 0");
+    }
+    if (request.version() < 1) {
+      return OutOfRange("version", request.version(), ">= 1");
+    }
+    storage::ModelRecord& record = round->record;
+    record.Clear();
+    record.set_version(request.version());
+    record.set_trained_at_ms(request.trained_at_ms());
+    SetRecordOptions(round->options, &record);
+    record.set_users(request.users());
+    record.set_interactions(request.interactions());
+    record.set_training_ms(request.training_ms());
+    for (const std::string& id : round->snapshot.covered) {
+      record.add_receipts_covered(id);
+    }
+    round->model.resize(request.rows(), k);
+    round->model_received = 0;
+    round->serving = false;
+  }
+  PORTRAIT_ASSIGN_OR_RETURN(const int32_t count,
+                            RowsOf(request, k, round->model_received,
+                                   static_cast<int32_t>(round->model.rows())));
+  if (request.item_labels_size() != count) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("item_labels: holds ", request.item_labels_size(),
+                     " labels for ", count, " rows"));
+  }
+  storage::ModelRecord& record = round->record;
+  for (int i = 0; i < count; ++i) {
+    const std::string& label = request.item_labels(i);
+    if (record.item_labels_size() > 0 &&
+        !(record.item_labels(record.item_labels_size() - 1) < label)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "item_labels[", i, "]: \"", label, "\" is not after the previous"));
+    }
+    record.add_item_labels(label);
+  }
+  CopyRows(request.factors(), request.first_row(), count, &round->model);
+  round->model_received = request.first_row() + count;
+  v1::TrainStepResponse response;
+  if (round->model_received < round->model.rows()) return response;
+  record.set_item_factors(
+      std::string(reinterpret_cast<const char*>(round->model.data()),
+                  round->model.size() * sizeof(float)));
+  PORTRAIT_RETURN_IF_ERROR(Install(record, std::move(round->model),
+                                   round->snapshot.generation,
+                                   record.trained_at_ms()));
+  round->record.Clear();
+  round->serving = true;
+  response.set_complete(true);
+  return response;
+}
+
+absl::Status ModelTrainer::Commit(Round* round) {
+  if (!round->serving) {
+    return absl::FailedPreconditionError(
+        "phase: COMMIT before the round's version serves (FINISH)");
+  }
+  const int64_t now_ms = clock_->NowMillis();
+  for (const std::string& id : round->snapshot.covered) {
+    PORTRAIT_RETURN_IF_ERROR(CompleteReceipt(id, now_ms));
+  }
+  index_->ForgetCovered(round->snapshot.covered);
+  return absl::OkStatus();
 }
 
 std::vector<ErasureDuty> ModelTrainer::Duties() const {

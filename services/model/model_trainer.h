@@ -9,6 +9,11 @@
 // serves the persisted version; receipts still waiting keep waiting for the
 // next training.
 //
+// In a cluster (docs/SCALING.md) the shards train one model together: the
+// coordinating shard (ClusterTrainer) drives rounds, and every shard, the
+// coordinator included, takes part through TrainStep(). Train() and
+// DueInMs() are then not used.
+//
 // Thread-safe. Train() runs on the maintenance thread; current() from any.
 #ifndef PORTRAIT_SERVICES_MODEL_MODEL_TRAINER_H_
 #define PORTRAIT_SERVICES_MODEL_MODEL_TRAINER_H_
@@ -27,6 +32,7 @@
 #include "config/ranking_config.h"
 #include "models/ials.h"
 #include "portrait/storage/records.pb.h"
+#include "portrait/v1/shard.pb.h"
 #include "services/consent/consent_observer.h"
 #include "services/locking/user_locks.h"
 #include "services/model/serving_model.h"
@@ -35,6 +41,12 @@
 
 namespace portrait {
 
+// The wire form of training options (ShardService.TrainStep), and back.
+// INVALID_ARGUMENT names the field out of range ("options.factors: ...").
+v1::ModelOptions ModelOptionsToProto(const IalsOptions& options);
+absl::StatusOr<IalsOptions> ModelOptionsFromProto(
+    const v1::ModelOptions& options);
+
 class ModelTrainer : public ConsentObserver {
  public:
   // All pointers must outlive the trainer. Training solves rows on
@@ -42,6 +54,7 @@ class ModelTrainer : public ConsentObserver {
   ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
                PortraitIndex* index, const RankingConfig* config,
                IalsOptions options, int threads = 1);
+  ~ModelTrainer() override;
 
   // How long a revocation may wait for a version trained without it (the
   // deadline on its receipt's "trained_model" component).
@@ -68,6 +81,16 @@ class ModelTrainer : public ConsentObserver {
   // since the last training.
   int64_t DueInMs(int64_t retrain_after_ms, int64_t debounce_ms) const;
 
+  // Answers one step of a cluster training round (ShardService.TrainStep,
+  // proto/portrait/v1/shard.proto), one step at a time. The round's
+  // snapshot and user factors stay in memory until its COMMIT or the BEGIN
+  // of another round. Errors: INVALID_ARGUMENT naming the field out of
+  // range; FAILED_PRECONDITION for another round than the current one or a
+  // phase out of order; `cancel`'s; storage errors (FINISH).
+  absl::StatusOr<v1::TrainStepResponse> TrainStep(
+      const v1::TrainStepRequest& request,
+      const Cancellation& cancel = Cancellation::Never());
+
   // The version in serving; nullptr before the first training.
   std::shared_ptr<const ServingModel> current() const;
 
@@ -79,7 +102,21 @@ class ModelTrainer : public ConsentObserver {
   int64_t Warm(const Cancellation& cancel = Cancellation::Never());
 
  private:
+  struct Round;
+
   absl::Status Persist(const storage::ModelRecord& record);
+  // Persists `record` (with its labels and factors), then serves it as
+  // trained at `started_ms` on data of `generation`.
+  absl::Status Install(const storage::ModelRecord& record, FactorMatrix factors,
+                       uint64_t generation, int64_t started_ms);
+  absl::StatusOr<v1::TrainStepResponse> Begin(
+      const v1::TrainStepRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(round_mu_);
+  absl::StatusOr<v1::TrainStepResponse> Iterate(
+      const v1::TrainStepRequest& request, Round* round);
+  absl::StatusOr<v1::TrainStepResponse> Finish(
+      const v1::TrainStepRequest& request, Round* round);
+  absl::Status Commit(Round* round);
   absl::Status CompleteReceipt(const std::string& receipt_id, int64_t now_ms);
 
   Store* const store_;
@@ -95,6 +132,10 @@ class ModelTrainer : public ConsentObserver {
   uint64_t trained_generation_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t trained_at_ms_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t warm_version_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // The cluster training round in progress; held through each step.
+  absl::Mutex round_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::unique_ptr<Round> round_ ABSL_GUARDED_BY(round_mu_);
 };
 
 }  // namespace portrait

@@ -196,5 +196,130 @@ TEST_F(ModelTrainerTest, TheSameDataGivesTheSameDigest) {
   EXPECT_NE(TrainAndWait().input_digest(), first);
 }
 
+// Cluster training steps (ShardService.TrainStep) on one shard.
+v1::TrainStepRequest Step(v1::TrainPhase phase, const std::string& round) {
+  v1::TrainStepRequest request;
+  request.set_shard("s0");
+  request.set_phase(phase);
+  request.set_round(round);
+  return request;
+}
+
+TEST_F(ModelTrainerTest, TrainStepsRefuseWhatIsOutOfPlace) {
+  ModelTrainer trainer(&store_, &clock_, &locks_, &index_,
+                       &RankingConfig::Shipped(), Small());
+  // No round yet.
+  EXPECT_EQ(
+      trainer.TrainStep(Step(v1::TRAIN_PHASE_ITERATE, "r1")).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  v1::TrainStepRequest begin = Step(v1::TRAIN_PHASE_BEGIN, "r1");
+  *begin.mutable_options() = ModelOptionsToProto(Small());
+  begin.mutable_options()->set_factors(0);
+  absl::Status refused = trainer.TrainStep(begin).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.message(), "options.factors: is 0, must be 1 to 1024");
+  begin.mutable_options()->set_factors(4);
+  begin.mutable_options()->set_confidence(v1::CONFIDENCE_UNSPECIFIED);
+  EXPECT_EQ(trainer.TrainStep(begin).status().message(),
+            "options.confidence: is 0, must be CONFIDENCE_LINEAR or "
+            "CONFIDENCE_LOG");
+  *begin.mutable_options() = ModelOptionsToProto(Small());
+  begin.clear_round();
+  EXPECT_EQ(trainer.TrainStep(begin).status().message(), "round: is empty");
+  begin.set_round("r1");
+  absl::StatusOr<v1::TrainStepResponse> begun = trainer.TrainStep(begin);
+  ASSERT_TRUE(begun.ok()) << begun.status();
+  EXPECT_EQ(begun->item_labels_size(), 7);  // Posts 0-6.
+  EXPECT_EQ(begun->users(), 6);
+  EXPECT_EQ(begun->interactions(), 24);
+
+  // Another round's step, a gram of the wrong size, rows out of order, and
+  // rows that are not whole.
+  EXPECT_EQ(
+      trainer.TrainStep(Step(v1::TRAIN_PHASE_ITERATE, "r0")).status().message(),
+      "round: is \"r0\", but another round is in progress");
+  v1::TrainStepRequest iterate = Step(v1::TRAIN_PHASE_ITERATE, "r1");
+  iterate.add_factors(1);
+  iterate.add_factors(2);
+  iterate.add_factors(3);
+  iterate.add_factors(4);
+  absl::Status gram = trainer.TrainStep(iterate).status();
+  EXPECT_EQ(gram.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(gram.message(), "gram: holds 0 floats, not 4 x 4");
+  for (int i = 0; i < 16; ++i) iterate.add_gram(i == 0 || i % 5 == 0);
+  ASSERT_TRUE(trainer.TrainStep(iterate).ok());  // Row 0 of 7.
+  iterate.set_first_row(3);
+  EXPECT_EQ(trainer.TrainStep(iterate).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  iterate.set_first_row(1);
+  iterate.add_factors(5);
+  EXPECT_EQ(trainer.TrainStep(iterate).status().message(),
+            "factors: holds 5 floats, not a multiple of the 4 factors");
+  // More rows than the shard's items.
+  iterate.set_first_row(0);
+  iterate.clear_factors();
+  for (int i = 0; i < 8 * 4; ++i) iterate.add_factors(0.1f);
+  EXPECT_EQ(trainer.TrainStep(iterate).status().message(),
+            "factors: rows 0 to 8 of 7 rows");
+  // COMMIT before the version serves; FINISH with labels out of order.
+  EXPECT_EQ(
+      trainer.TrainStep(Step(v1::TRAIN_PHASE_COMMIT, "r1")).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  v1::TrainStepRequest finish = Step(v1::TRAIN_PHASE_FINISH, "r1");
+  finish.set_rows(2);
+  finish.set_version(1);
+  for (int i = 0; i < 8; ++i) finish.add_factors(0.5f);
+  finish.add_item_labels("post:b");
+  finish.add_item_labels("post:a");
+  absl::Status order = trainer.TrainStep(finish).status();
+  EXPECT_EQ(order.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(order.message(),
+            "item_labels[1]: \"post:a\" is not after the previous");
+  EXPECT_EQ(trainer.current(), nullptr);  // Nothing was installed.
+  v1::TrainStepRequest phase = Step(v1::TRAIN_PHASE_UNSPECIFIED, "r1");
+  EXPECT_EQ(trainer.TrainStep(phase).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ModelTrainerTest, AFinishedRoundServesAndPersistsItsVersion) {
+  ModelTrainer trainer(&store_, &clock_, &locks_, &index_,
+                       &RankingConfig::Shipped(), Small());
+  v1::TrainStepRequest begin = Step(v1::TRAIN_PHASE_BEGIN, "r1");
+  *begin.mutable_options() = ModelOptionsToProto(Small());
+  ASSERT_TRUE(trainer.TrainStep(begin).ok());
+  // The version in two calls of one row each.
+  v1::TrainStepRequest finish = Step(v1::TRAIN_PHASE_FINISH, "r1");
+  finish.set_rows(2);
+  finish.set_version(7);
+  finish.set_users(12);
+  for (float f : {1, 2, 3, 4}) finish.add_factors(f);
+  finish.add_item_labels("post:a");
+  absl::StatusOr<v1::TrainStepResponse> first = trainer.TrainStep(finish);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->complete());
+  EXPECT_EQ(trainer.current(), nullptr);
+  v1::TrainStepRequest rest = Step(v1::TRAIN_PHASE_FINISH, "r1");
+  rest.set_first_row(1);
+  for (float f : {5, 6, 7, 8}) rest.add_factors(f);
+  rest.add_item_labels("post:b");
+  absl::StatusOr<v1::TrainStepResponse> last = trainer.TrainStep(rest);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_TRUE(last->complete());
+  ASSERT_NE(trainer.current(), nullptr);
+  EXPECT_EQ(trainer.current()->lineage.version(), 7);
+  EXPECT_EQ(trainer.current()->lineage.users(), 12);
+  EXPECT_EQ(trainer.current()->item_labels,
+            (std::vector<std::string>{"post:a", "post:b"}));
+  EXPECT_EQ(trainer.current()->model.item_factors()(1, 2), 7.0f);
+  ASSERT_TRUE(trainer.TrainStep(Step(v1::TRAIN_PHASE_COMMIT, "r1")).ok());
+  // The round is over; a restart serves the stored version.
+  EXPECT_EQ(
+      trainer.TrainStep(Step(v1::TRAIN_PHASE_COMMIT, "r1")).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  auto restarted = Restarted();
+  EXPECT_EQ(restarted->current()->lineage.version(), 7);
+  EXPECT_EQ(restarted->current()->model.item_factors()(0, 3), 4.0f);
+}
+
 }  // namespace
 }  // namespace portrait

@@ -44,6 +44,7 @@
 #include "services/recommend/recommender.h"
 #include "services/rights/user_export.h"
 #include "services/server/background_worker.h"
+#include "services/server/cluster_trainer.h"
 #include "services/server/metrics_http.h"
 #include "services/server/peer_sync.h"
 #include "services/storage/ids.h"
@@ -238,6 +239,25 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
       store_, clock_, locks_.get(), index, ranking_.get(),
       ranking_->model_options(), options.training_threads);
   PORTRAIT_RETURN_IF_ERROR(trainer_->Load());
+  // In a cluster the lowest-named shard trains over every shard's users.
+  if (!options.peers.empty()) {
+    peers_ = static_cast<int>(options.peers.size());
+    coordinator_ = options.shard_name;
+    for (const Options::Peer& peer : options.peers) {
+      coordinator_ = std::min(coordinator_, peer.name);
+    }
+    if (coordinator_ == options.shard_name) {
+      PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
+                                PeerCredentialsFor(options));
+      std::vector<ClusterTrainer::Peer> peers;
+      for (const Options::Peer& p : options.peers) {
+        peers.push_back({p.name, p.address});
+      }
+      cluster_trainer_ = std::make_unique<ClusterTrainer>(
+          options.shard_name, trainer_.get(), peers, peer, clock_,
+          ranking_->model_options(), options.training_threads);
+    }
+  }
   recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_);
   push_history_ = std::make_unique<PushHistory>(store_, clock_);
   push_planner_ = std::make_unique<PushPlanner>(
@@ -333,7 +353,7 @@ absl::Status PortraitServer::Serve(const Options& options) {
   // One build of this shard's contribution per peer interval, whatever
   // the number of peers asking.
   shard_service_ = std::make_unique<ShardServiceImpl>(
-      index_.get(), shard, peer_erasure_.get(),
+      index_.get(), shard, peer_erasure_.get(), trainer_.get(),
       absl::ToInt64Milliseconds(options.peer_sync_interval));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -418,18 +438,26 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
   if (!auto_train_) return erasure_due;
   const int64_t retrain_after_ms = absl::ToInt64Milliseconds(retrain_after_);
   const int64_t debounce_ms = absl::ToInt64Milliseconds(retrain_debounce_);
-  int64_t due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
+  // A shard other than the coordinator never trains (-1).
+  auto due_in_ms = [&]() -> absl::StatusOr<int64_t> {
+    if (cluster_trainer_ != nullptr) {
+      return cluster_trainer_->DueInMs(retrain_after_ms, debounce_ms);
+    }
+    if (!coordinator_.empty()) return -1;
+    return trainer_->DueInMs(retrain_after_ms, debounce_ms);
+  };
+  PORTRAIT_ASSIGN_OR_RETURN(int64_t due_ms, due_in_ms());
   if (due_ms == 0) {
-    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage,
-                              trainer_->Train(stopping_));
+    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage, TrainLocked());
     JsonLog("model_trained")
         .Add("version", lineage.version())
         .Add("training_ms", lineage.training_ms())
         .Add("users", lineage.users())
         .Add("interactions", lineage.interactions())
         .Add("receipts_completed", lineage.receipts_covered_size())
+        .Add("shards", cluster_trainer_ == nullptr ? 1 : peers_ + 1)
         .Write();
-    due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
+    PORTRAIT_ASSIGN_OR_RETURN(due_ms, due_in_ms());
   }
   if (due_ms != 0) {
     const absl::Time start = absl::Now();
@@ -450,7 +478,21 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
 
 absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {
   absl::MutexLock lock(&maintenance_mu_);
+  return TrainLocked();
+}
+
+absl::StatusOr<storage::ModelRecord> PortraitServer::TrainLocked() {
+  if (cluster_trainer_ != nullptr) return cluster_trainer_->Train(stopping_);
+  if (!coordinator_.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("this shard does not train: shard ", coordinator_,
+                     " trains the cluster's model"));
+  }
   return trainer_->Train(stopping_);
+}
+
+std::shared_ptr<const ServingModel> PortraitServer::serving_model() const {
+  return trainer_->current();
 }
 
 int64_t PortraitServer::WarmModel() {

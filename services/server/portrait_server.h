@@ -53,6 +53,8 @@ class RocksDbStore;
 class ServiceMetrics;
 class ShardGuard;
 class ShardServiceImpl;
+class ClusterTrainer;
+struct ServingModel;
 class PeerSync;
 class PeerErasure;
 class Store;
@@ -196,8 +198,14 @@ class PortraitServer {
   // may change meanwhile).
   absl::StatusOr<absl::Duration> RunMaintenance();
 
-  // Trains a model version now and returns its lineage.
+  // Trains a model version now and returns its lineage. On the
+  // coordinating shard of a cluster, a round over every shard
+  // (ClusterTrainer); FAILED_PRECONDITION on the other shards.
   absl::StatusOr<storage::ModelRecord> TrainModel();
+  // The trained model version this server serves; nullptr before the
+  // first.
+  std::shared_ptr<const ServingModel> serving_model() const;
+
   // Computes every user's EMBEDDING candidates under the serving version
   // ahead, as maintenance does after training (answers do not change, only
   // their cost). Returns how many users it computed.
@@ -219,6 +227,9 @@ class PortraitServer {
   absl::Status Serve(const Options& options);
   // The gauges of RenderMetrics: the model, pending erasures, storage.
   void RegisterGauges();
+  // TrainModel, with maintenance_mu_ held.
+  absl::StatusOr<storage::ModelRecord> TrainLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
 
   // Constant after Start.
   int port_ = 0;
@@ -233,6 +244,11 @@ class PortraitServer {
   std::unique_ptr<UserLocks> locks_;
   std::unique_ptr<PortraitIndex> index_;
   std::unique_ptr<ModelTrainer> trainer_;
+  // In a cluster: the coordinating shard's name (the lowest), the number of
+  // peers, and on the coordinator, the cluster's training.
+  std::string coordinator_;
+  int peers_ = 0;
+  std::unique_ptr<ClusterTrainer> cluster_trainer_;
   bool auto_train_ = true;
   absl::Duration retrain_after_;
   absl::Duration retrain_debounce_;

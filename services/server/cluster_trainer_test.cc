@@ -1,0 +1,115 @@
+// ClusterTrainer's rounds on a cluster of one shard (the coordinator alone,
+// called directly): the steps, with factors sent one row per call, train
+// what ModelTrainer::Train trains up to float rounding, and the schedule
+// follows the shards' status. Rounds over several shards through gRPC are
+// in tests/cluster_training_test.cc.
+#include "services/server/cluster_trainer.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "config/ranking_config.h"
+#include "gtest/gtest.h"
+#include "services/consent/policy.h"
+#include "services/consent/shipped_policy.h"
+#include "services/locking/user_locks.h"
+#include "services/portrait/portrait_index.h"
+#include "services/portrait/test_events.h"
+#include "services/storage/memory_store.h"
+
+namespace portrait {
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+
+IalsOptions Small() {
+  IalsOptions options;
+  options.factors = 4;
+  options.iterations = 5;
+  options.cg_steps = 2;
+  options.regularization_exponent = 0.5f;
+  return options;
+}
+
+class ClusterTrainerTest : public ::testing::Test {
+ protected:
+  ClusterTrainerTest()
+      : policy_(*ConsentPolicy::FromText(kShippedConsentPolicy)),
+        index_(&store_, &clock_, &policy_, &RankingConfig::Shipped()),
+        trainer_(&store_, &clock_, &locks_, &index_, &RankingConfig::Shipped(),
+                 Small()),
+        // One row of 4 factors per call.
+        cluster_("s0", &trainer_, {}, nullptr, &clock_, Small(), 1, 4) {}
+
+  void Like(const std::string& user, int post) {
+    const v1::Event event =
+        PostLike(absl::StrCat("e", next_++), user, post, kNow - 1000);
+    ASSERT_TRUE(index_.OnEventsStored({&event}).ok());
+  }
+
+  MemoryStore store_;
+  FakeClock clock_{kNow};
+  UserLocks locks_;
+  const ConsentPolicy policy_;
+  PortraitIndex index_;
+  ModelTrainer trainer_;
+  ClusterTrainer cluster_;
+  int next_ = 0;
+};
+
+TEST_F(ClusterTrainerTest, ARoundTrainsWhatOneTrainingTrains) {
+  for (int u = 0; u < 12; ++u) {
+    for (int p = 0; p < 5; ++p) Like(absl::StrCat("u", u), (u * 3 + p) % 9);
+  }
+  absl::StatusOr<storage::ModelRecord> round =
+      cluster_.Train(Cancellation::Never());
+  ASSERT_TRUE(round.ok()) << round.status();
+  EXPECT_EQ(round->version(), 1);
+  EXPECT_EQ(round->users(), 12);
+  EXPECT_EQ(round->interactions(), 60);
+  const std::shared_ptr<const ServingModel> clustered = trainer_.current();
+  ASSERT_NE(clustered, nullptr);
+  EXPECT_EQ(clustered->lineage.version(), 1);
+
+  ModelTrainer alone(&store_, &clock_, &locks_, &index_,
+                     &RankingConfig::Shipped(), Small());
+  ASSERT_TRUE(alone.Train().ok());
+  const FactorMatrix& expected = alone.current()->model.item_factors();
+  EXPECT_EQ(clustered->item_labels, alone.current()->item_labels);
+  ASSERT_EQ(clustered->model.item_factors().rows(), 9);
+  EXPECT_LT((clustered->model.item_factors() - expected).norm(),
+            1e-4 * expected.norm());
+}
+
+TEST_F(ClusterTrainerTest, DueWhenTheShardsSaySo) {
+  const int64_t kRetrain = 600'000, kDebounce = 5'000;
+  // No users, no round.
+  EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), -1);
+  Like("u0", 1);
+  EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), 0);  // First round.
+  ASSERT_TRUE(cluster_.Train(Cancellation::Never()).ok());
+  EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), -1);
+  // Changed data waits for the retraining period.
+  Like("u1", 2);
+  clock_.AdvanceMillis(1000);
+  EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), kRetrain - 1000);
+  clock_.AdvanceMillis(kRetrain);
+  EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), 0);
+  ASSERT_TRUE(cluster_.Train(Cancellation::Never()).ok());
+  EXPECT_EQ(trainer_.current()->lineage.version(), 2);
+  EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), -1);
+}
+
+TEST_F(ClusterTrainerTest, ACalledOffRoundServesNothingNew) {
+  Like("u0", 1);
+  CancellationFlag stopping("shutting down");
+  stopping.Cancel();
+  absl::Status stopped = cluster_.Train(stopping).status();
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(stopped.message(), "shutting down");
+  EXPECT_EQ(trainer_.current(), nullptr);
+}
+
+}  // namespace
+}  // namespace portrait

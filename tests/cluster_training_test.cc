@@ -1,0 +1,247 @@
+// The trained model of a cluster (docs/SCALING.md, "The trained model"):
+// real servers as two shards, the coordinator s0 training over both shards'
+// users through ShardService.TrainStep. Both shards serve the same factors,
+// which are one server's (of all users) up to float rounding; a STRIP's
+// trained_model component waits for a round, after which the factors are
+// bit for bit those of a cluster that never saw the stripped data; a shard
+// that is down ends the round with UNAVAILABLE naming it, and every shard
+// keeps its version.
+#include <grpcpp/grpcpp.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "portrait/v1/consent.grpc.pb.h"
+#include "portrait/v1/ingest.grpc.pb.h"
+#include "portrait/v1/shard.grpc.pb.h"
+#include "services/consent/erasure_components.h"
+#include "services/grpc/shard_guard.h"
+#include "services/model/serving_model.h"
+#include "services/portrait/test_events.h"
+#include "tests/temp_dir.h"
+#include "tests/test_server.h"
+
+namespace portrait {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kNow = 1'790'000'000'000;
+constexpr int kUsers = 16;
+
+std::string User(int u) { return absl::StrCat("u", u); }
+// Even users on s0, odd on s1.
+const char* ShardOf(int u) { return u % 2 == 0 ? "s0" : "s1"; }
+
+// Every user likes five of twelve posts; the stripped user (u1) also likes
+// posts of their own.
+std::vector<v1::Event> EventsOf(int u) {
+  std::vector<v1::Event> events;
+  for (int p = 0; p < 5; ++p) {
+    events.push_back(PostLike(absl::StrCat("e", u, "-", p), User(u),
+                              (u * 5 + p * 5) % 12, kNow - 3'600'000 + p));
+  }
+  if (u == 1) {
+    for (int p = 12; p < 15; ++p) {
+      events.push_back(
+          PostLike(absl::StrCat("e1-", p), User(u), p, kNow - 1000 + p));
+    }
+  }
+  return events;
+}
+
+void Route(grpc::ClientContext* context, const std::string& shard,
+           const std::string& user) {
+  if (!shard.empty()) context->AddMetadata(kRoutedShardHeader, shard);
+  context->AddMetadata(kRoutedUserHeader, user);
+}
+
+void Send(TestServer& s, const std::string& shard, int u) {
+  v1::RecordEventsRequest request;
+  for (const v1::Event& e : EventsOf(u)) *request.add_events() = e;
+  v1::RecordEventsResponse response;
+  grpc::ClientContext context;
+  Route(&context, shard, User(u));
+  const grpc::Status status =
+      s.ingest->RecordEvents(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+}
+
+// Two shards; s0 coordinates.
+struct Cluster {
+  TempDir dir;
+  TestServer s0, s1;
+
+  bool Start(const Clock* clock) {
+    // s1 first: s0 must know its port. s1 does not reach s0 (port 1),
+    // which only its summed counts would need.
+    PortraitServer::Options one = TestServerOptions(dir.path() + "/s1", clock);
+    one.shard_name = "s1";
+    one.peers = {{"s0", "127.0.0.1:1"}};
+    if (!s1.Start(one)) return false;
+    PortraitServer::Options zero = TestServerOptions(dir.path() + "/s0", clock);
+    zero.shard_name = "s0";
+    zero.peers = {{"s1", absl::StrCat("127.0.0.1:", s1.server->port())}};
+    return s0.Start(zero);
+  }
+
+  void SendAll(int except_user = -1) {
+    for (int u = 0; u < kUsers; ++u) {
+      if (u == except_user) continue;
+      Send(u % 2 == 0 ? s0 : s1, ShardOf(u), u);
+    }
+  }
+};
+
+bool SameBits(const FactorMatrix& a, const FactorMatrix& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
+}
+
+class ClusterTrainingTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(saw_.Start(&clock_)); }
+
+  FakeClock clock_{kNow};
+  Cluster saw_;
+};
+
+TEST_F(ClusterTrainingTest, EveryShardServesTheModelOfAllUsers) {
+  saw_.SendAll();
+  absl::StatusOr<storage::ModelRecord> round = saw_.s0.server->TrainModel();
+  ASSERT_TRUE(round.ok()) << round.status();
+  EXPECT_EQ(round->version(), 1);
+  EXPECT_EQ(round->users(), kUsers);
+  EXPECT_EQ(round->interactions(), kUsers * 5 + 3);
+
+  const auto s0 = saw_.s0.server->serving_model();
+  const auto s1 = saw_.s1.server->serving_model();
+  ASSERT_NE(s0, nullptr);
+  ASSERT_NE(s1, nullptr);
+  EXPECT_EQ(s0->lineage.version(), 1);
+  EXPECT_EQ(s1->lineage.version(), 1);
+  EXPECT_EQ(s1->item_labels, s0->item_labels);
+  EXPECT_EQ(s0->item_labels.size(), 15u);
+  EXPECT_TRUE(SameBits(s0->model.item_factors(), s1->model.item_factors()));
+
+  // One server of every user trains the same factors, up to float rounding.
+  TempDir dir;
+  TestServer alone;
+  ASSERT_TRUE(alone.Start(dir.path() + "/db", &clock_));
+  for (int u = 0; u < kUsers; ++u) Send(alone, "", u);
+  ASSERT_TRUE(alone.server->TrainModel().ok());
+  const auto expected = alone.server->serving_model();
+  EXPECT_EQ(expected->item_labels, s0->item_labels);
+  const FactorMatrix& want = expected->model.item_factors();
+  EXPECT_LT((s0->model.item_factors() - want).norm(), 1e-3 * want.norm());
+
+  // The other shard does not train.
+  absl::Status refused = saw_.s1.server->TrainModel().status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "this shard does not train: shard s0 trains the cluster's model");
+}
+
+TEST_F(ClusterTrainingTest, AfterAStripEveryShardServesWhatNeverSawIt) {
+  saw_.SendAll();
+  ASSERT_TRUE(saw_.s0.server->TrainModel().ok());
+
+  // u1 (on s1) strips LIKE: the model's component waits for a round.
+  v1::SetConsentRequest strip;
+  strip.set_user_id(User(1));
+  strip.set_requester(v1::REQUESTER_USER);
+  strip.set_caller_id("cluster-training-test");
+  strip.set_request_id("strip-1");
+  strip.set_policy_version(1);
+  v1::SignalChange* change = strip.add_changes()->mutable_signal();
+  change->set_signal(v1::LIKE);
+  change->set_grant(false);
+  change->set_action(v1::STRIP);
+  v1::SetConsentResponse stripped;
+  {
+    grpc::ClientContext context;
+    Route(&context, "s1", User(1));
+    ASSERT_TRUE(saw_.s1.consent->SetConsent(&context, strip, &stripped).ok());
+  }
+  auto model_state = [&]() {
+    v1::GetErasureStatusRequest request;
+    request.set_receipt_id(stripped.receipt_id());
+    v1::GetErasureStatusResponse response;
+    grpc::ClientContext context;
+    Route(&context, "s1", User(1));
+    EXPECT_TRUE(
+        saw_.s1.consent->GetErasureStatus(&context, request, &response).ok());
+    for (const auto& c : response.receipt().components()) {
+      if (c.component() == erasure::kTrainedModel) return c.state();
+    }
+    return v1::ERASURE_STATE_UNSPECIFIED;
+  };
+  EXPECT_EQ(model_state(), v1::PENDING);
+  ASSERT_TRUE(saw_.s0.server->TrainModel().ok());
+  EXPECT_EQ(model_state(), v1::DONE);
+
+  Cluster never;
+  ASSERT_TRUE(never.Start(&clock_));
+  never.SendAll(/*except_user=*/1);
+  ASSERT_TRUE(never.s0.server->TrainModel().ok());
+  for (TestServer* shard : {&saw_.s0, &saw_.s1}) {
+    const auto seen = shard->server->serving_model();
+    const auto fresh = never.s0.server->serving_model();
+    EXPECT_EQ(seen->lineage.version(), 2);
+    EXPECT_EQ(seen->item_labels, fresh->item_labels);
+    EXPECT_EQ(seen->item_labels.size(), 12u);  // u1's own posts are gone.
+    EXPECT_TRUE(
+        SameBits(seen->model.item_factors(), fresh->model.item_factors()));
+  }
+}
+
+TEST_F(ClusterTrainingTest,
+       AShardDownEndsTheRoundAndEveryShardKeepsItsVersion) {
+  saw_.SendAll();
+  ASSERT_TRUE(saw_.s0.server->TrainModel().ok());
+  saw_.s1.Stop();
+  absl::Status failed = saw_.s0.server->TrainModel().status();
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.message(), HasSubstr("shard s1: "));
+  EXPECT_EQ(saw_.s0.server->serving_model()->lineage.version(), 1);
+}
+
+TEST_F(ClusterTrainingTest, TrainStepNamesWhatItRefuses) {
+  auto stub = v1::ShardService::NewStub(saw_.s1.channel);
+  v1::TrainStepRequest request;
+  request.set_shard("s1");
+  request.set_phase(v1::TRAIN_PHASE_STATUS);
+  v1::TrainStepResponse response;
+  {
+    grpc::ClientContext context;
+    const grpc::Status own = stub->TrainStep(&context, request, &response);
+    EXPECT_EQ(own.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(own.error_message(), "shard: is s1, this shard's own name");
+  }
+  request.set_shard("s0");
+  request.set_phase(v1::TRAIN_PHASE_ITERATE);
+  request.set_round("r9");
+  {
+    grpc::ClientContext context;
+    const grpc::Status none = stub->TrainStep(&context, request, &response);
+    EXPECT_EQ(none.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(none.error_message(),
+              "round: is \"r9\", but no round is in progress");
+  }
+  // A server that is no shard.
+  TempDir dir;
+  TestServer alone;
+  ASSERT_TRUE(alone.Start(dir.path() + "/db", &clock_));
+  grpc::ClientContext context;
+  const grpc::Status no_shard = v1::ShardService::NewStub(alone.channel)
+                                    ->TrainStep(&context, request, &response);
+  EXPECT_EQ(no_shard.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+}  // namespace
+}  // namespace portrait
