@@ -1,7 +1,9 @@
 """A cluster on loopback, as docs/SCALING.md describes it: three portraitd
 shards behind Debian's HAProxy 2.6 (h2c, consistent hashing on
 x-portrait-user), each summing the others' popularity and co-engagement
-counts (--peers), driven through the proxy by the Python client. Checks
+counts (--peers) and serving one trained model of every shard's users
+(trained in rounds driven by s0), driven through the proxy by the Python
+client, with the shipped ranking. Checks
 that each user's data lives on exactly one shard, that the shards share the
 load, that one shard's users move the other shards' answers, that a STRIP
 through the proxy leaves every answer on every shard equal to a cluster
@@ -44,12 +46,34 @@ USERS = ["u%02d" % i for i in range(30)]
 POSTS = ["p%02d" % i for i in range(24)]
 STRIPPED = "u03"
 NOW_MS = PortraitClient.now_ms()
+# Train (over every shard, driven by s0) about a second after data changes.
+MODEL_FLAGS = ["--retrain_after_s=1", "--maintenance_interval_s=1"]
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def metric(process, series):
+    """The value of `series` (e.g. 'portrait_x{peer="s1"}') on the metrics
+    page of `process` (a Portraitd); None if absent."""
+    url = "http://127.0.0.1:%d/metrics" % process.metrics_port
+    with urllib.request.urlopen(url, timeout=10) as page:
+        for line in page.read().decode().splitlines():
+            if line.startswith(series + " "):
+                return float(line.split()[-1])
+    return None
+
+
+def settle_model(process, timeout_s=30):
+    """Waits until one server serves a model trained on its current data."""
+    deadline = time.time() + timeout_s
+    while metric(process, "portrait_model_current") != 1:
+        if time.time() > deadline:
+            raise AssertionError("no model of the current data")
+        time.sleep(0.1)
 
 
 class Cluster:
@@ -103,17 +127,12 @@ class Cluster:
             os.path.join(self.directory, name + log_suffix + ".log"),
             "--listen=127.0.0.1:%d" % self.ports[name],
             "--shard_name=" + name, "--peers=" + peers, "--peer_sync_ms=100",
-            "--metrics_listen=127.0.0.1:0", "--ranking=" + RANKING)
+            "--metrics_listen=127.0.0.1:0", "--ranking=" + RANKING,
+            *MODEL_FLAGS)
 
     def metric(self, name, series):
-        """The value of `series` (e.g. 'portrait_x{peer="s1"}') on shard
-        `name`'s metrics page; None if absent."""
-        url = "http://127.0.0.1:%d/metrics" % self.shards[name].metrics_port
-        with urllib.request.urlopen(url, timeout=10) as page:
-            for line in page.read().decode().splitlines():
-                if line.startswith(series + " "):
-                    return float(line.split()[-1])
-        return None
+        """The value of `series` on shard `name`'s metrics page."""
+        return metric(self.shards[name], series)
 
     def contribution(self, name):
         channel = grpc.insecure_channel(self.shards[name].target)
@@ -124,7 +143,25 @@ class Cluster:
         finally:
             channel.close()
 
-    def settle(self, timeout_s=20):
+    def settle(self, timeout_s=30):
+        """Waits until every shard serves every other shard's current
+        counts, then until every shard serves one model version trained on
+        its current data."""
+        self.settle_counts(timeout_s)
+        deadline = time.time() + timeout_s
+        while True:
+            models = {name: (self.metric(name, "portrait_model_version"),
+                             self.metric(name, "portrait_model_current"))
+                      for name in SHARDS}
+            if (len({version for version, _ in models.values()}) == 1 and
+                    all(current == 1 for _, current in models.values())):
+                return
+            if time.time() > deadline:
+                raise AssertionError("no model of the current data: %s"
+                                     % models)
+            time.sleep(0.1)
+
+    def settle_counts(self, timeout_s):
         """Waits until every shard serves every other shard's current
         counts."""
         # A shard answers with its last build for one peer interval (0.1 s):
@@ -199,7 +236,8 @@ class ClusterTest(unittest.TestCase):
         # One server of every user, for what the cluster's sums must equal.
         cls.single = Portraitd(PORTRAITD, os.path.join(cls.dir.name, "one"),
                                os.path.join(cls.dir.name, "one.log"),
-                               "--ranking=" + RANKING)
+                               "--ranking=" + RANKING,
+                               "--metrics_listen=127.0.0.1:0", *MODEL_FLAGS)
         cls.single.client = PortraitClient.plaintext(cls.single.target)
         cls.single.client.wait_ready()
         world(cls.single.client, with_stripped_likes=True)
@@ -247,6 +285,7 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(summary.total_events, 6, user)
 
     def single_feed(self, user, surface=recommend_pb2.FEED, limit=10):
+        settle_model(self.single)
         answer = self.single.client.recommend(user, surface=surface,
                                               limit=limit)
         return [(item.item.kind, item.item.id) for item in answer.items]
@@ -263,6 +302,7 @@ class ClusterTest(unittest.TestCase):
                      if self.owner[user] != self.owner[STRIPPED]]
         self.assertTrue(any(self.saw.feed(user) != self.never.feed(user)
                             for user in elsewhere))
+        model_before = self.saw.metric("s0", "portrait_model_version")
         strip = strip_likes(self.saw.client)
         self.assertFalse(strip.replayed)
         type(self).strip_receipt = strip.receipt_id
@@ -282,6 +322,14 @@ class ClusterTest(unittest.TestCase):
         # The receipt, found on the user's shard through the proxy, says
         # when the other shards stopped serving the stripped likes.
         self.assertEqual(self.peer_state(self.saw, STRIPPED, strip),
+                         consent_pb2.DONE)
+        # The trained model, trained over every shard's users, forgot too:
+        # every shard serves a version trained after the strip (settle()),
+        # and the receipt says so.
+        self.assertGreater(self.saw.metric("s0", "portrait_model_version"),
+                           model_before)
+        self.assertEqual(self.peer_state(self.saw, STRIPPED, strip,
+                                         component="trained_model"),
                          consent_pb2.DONE)
 
     def ctl(self, cluster, *args):
@@ -374,9 +422,10 @@ class ClusterTest(unittest.TestCase):
                 people_feed(self.saw, user),
                 self.single_feed(user, recommend_pb2.PEOPLE, 50), user)
 
-    def peer_state(self, cluster, user, revocation, wait_s=10):
-        """The peer_shards component's state on the receipt, once DONE or
-        after `wait_s`."""
+    def peer_state(self, cluster, user, revocation, wait_s=10,
+                   component="peer_shards"):
+        """The state of the receipt's `component`, once DONE or after
+        `wait_s`."""
         deadline = time.time() + wait_s
         while True:
             status = cluster.client.consent.GetErasureStatus(
@@ -384,11 +433,11 @@ class ClusterTest(unittest.TestCase):
                     receipt_id=revocation.receipt_id),
                 metadata=[(ROUTED_USER, user)], timeout=10)
             self.assertEqual(status.receipt.user_id, user)
-            peers = [c for c in status.receipt.components
-                     if c.component == "peer_shards"]
-            self.assertEqual(len(peers), 1, status)
-            if peers[0].state == consent_pb2.DONE or time.time() > deadline:
-                return peers[0].state
+            found = [c for c in status.receipt.components
+                     if c.component == component]
+            self.assertEqual(len(found), 1, status)
+            if found[0].state == consent_pb2.DONE or time.time() > deadline:
+                return found[0].state
             time.sleep(0.05)
 
     def test_c_a_dead_shard_fails_only_its_users(self):
@@ -455,18 +504,4 @@ class ClusterTest(unittest.TestCase):
 
 if __name__ == "__main__":
     PORTRAITD, HAPROXY_CONFIG, RANKING, PORTRAITCTL = sys.argv[1:5]
-    with tempfile.TemporaryDirectory() as scratch:
-        # The shipped ranking without the trained model: each shard trains
-        # its model when its own data arrives, so two clusters fed alike
-        # train versions at different moments; the model's part of a strip
-        # is checked on one server (tests/strip_equivalence_test.cc).
-        with open(RANKING) as f:
-            shipped = f.read()
-        without_model = shipped.replace(
-            "source: EMBEDDING          weight: 1.0",
-            "source: EMBEDDING          weight: 0")
-        assert without_model != shipped, "EMBEDDING's weight line moved"
-        RANKING = os.path.join(scratch, "ranking.textproto")
-        with open(RANKING, "w") as f:
-            f.write(without_model)
-        unittest.main(argv=sys.argv[:1], verbosity=2)
+    unittest.main(argv=sys.argv[:1], verbosity=2)

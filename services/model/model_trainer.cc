@@ -291,7 +291,10 @@ absl::Status ModelTrainer::Load() {
       MakeServing(std::move(record), std::move(factors), options);
   absl::MutexLock lock(&mu_);
   trained_at_ms_ = serving->lineage.trained_at_ms();
-  if (current) trained_generation_ = generation;
+  if (current) {
+    trained_generation_ = generation;
+    generation_known_ = true;
+  }
   current_ = std::move(serving);
   return absl::OkStatus();
 }
@@ -356,6 +359,7 @@ absl::Status ModelTrainer::Install(const storage::ModelRecord& record,
   absl::MutexLock lock(&mu_);
   current_ = std::move(serving);
   trained_generation_ = generation;
+  generation_known_ = true;
   trained_at_ms_ = started_ms;
   return absl::OkStatus();
 }
@@ -679,6 +683,13 @@ int64_t ModelTrainer::Warm(const Cancellation& cancel) {
     warm_version_ = serving->lineage.version();
   }
   return warmed;
+}
+
+bool ModelTrainer::Current() const {
+  const uint64_t generation =
+      index_->Read([](const IndexState& state) { return state.generation; });
+  absl::MutexLock lock(&mu_);
+  return generation_known_ && trained_generation_ == generation;
 }
 
 std::shared_ptr<const ServingModel> ModelTrainer::current() const {

@@ -91,6 +91,10 @@ class ModelTrainer : public ConsentObserver {
       const v1::TrainStepRequest& request,
       const Cancellation& cancel = Cancellation::Never());
 
+  // Whether a version serves that was trained on exactly the data the index
+  // holds now (no change since its snapshot).
+  bool Current() const;
+
   // The version in serving; nullptr before the first training.
   std::shared_ptr<const ServingModel> current() const;
 
@@ -130,6 +134,9 @@ class ModelTrainer : public ConsentObserver {
   mutable absl::Mutex mu_;
   std::shared_ptr<const ServingModel> current_ ABSL_GUARDED_BY(mu_);
   uint64_t trained_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Whether trained_generation_ is the serving version's (not so for a
+  // loaded version whose input digest differs from the data).
+  bool generation_known_ ABSL_GUARDED_BY(mu_) = false;
   int64_t trained_at_ms_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t warm_version_ ABSL_GUARDED_BY(mu_) = 0;
 

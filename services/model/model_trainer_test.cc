@@ -81,15 +81,21 @@ TEST_F(ModelTrainerTest, UnchangedDataNeedsNoTrainingAfterRestart) {
   EXPECT_NE(record.input_digest(), 0u);
   auto trainer = Restarted();
   EXPECT_EQ(trainer->DueInMs(kRetrainAfter, 0), -1);
+  EXPECT_TRUE(trainer->Current());
   // New data makes training due again.
   Like("u0", 6);
   EXPECT_EQ(trainer->DueInMs(kRetrainAfter, 0), 0);
+  EXPECT_FALSE(trainer->Current());
+  ASSERT_TRUE(trainer->Train().ok());
+  EXPECT_TRUE(trainer->Current());
 }
 
 TEST_F(ModelTrainerTest, DataChangedBeforeRestartNeedsTraining) {
   TrainAndWait();
   Like("u1", 6);
-  EXPECT_EQ(Restarted()->DueInMs(kRetrainAfter, 0), 0);
+  const auto trainer = Restarted();
+  EXPECT_EQ(trainer->DueInMs(kRetrainAfter, 0), 0);
+  EXPECT_FALSE(trainer->Current());
 }
 
 TEST_F(ModelTrainerTest, OtherOptionsNeedTraining) {

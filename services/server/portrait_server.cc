@@ -545,6 +545,12 @@ void PortraitServer::RegisterGauges() {
       {}, model_field([this](const storage::ModelRecord& r) {
         return (clock_->NowMillis() - r.trained_at_ms()) / 1000.0;
       }));
+  metrics_->AddGauge(
+      "portrait_model_current",
+      "1 if the serving model was trained on the data this server holds now.",
+      {}, [this]() -> Samples {
+        return {{{}, trainer_->Current() ? 1 : 0}};
+      });
   metrics_->AddGauge("portrait_model_training_seconds",
                      "How long training the serving model took.", {},
                      model_field([](const storage::ModelRecord& r) {
