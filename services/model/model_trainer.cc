@@ -634,7 +634,7 @@ int64_t ModelTrainer::DueInMs(int64_t retrain_after_ms,
   if (current_ == nullptr) return pending || has_users ? 0 : -1;
   const int64_t since_training = clock_->NowMillis() - trained_at_ms_;
   if (pending) return std::max<int64_t>(0, debounce_ms - since_training);
-  if (generation == trained_generation_) return -1;
+  if (generation_known_ && generation == trained_generation_) return -1;
   return std::max<int64_t>(0, retrain_after_ms - since_training);
 }
 

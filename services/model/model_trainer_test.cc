@@ -103,6 +103,14 @@ TEST_F(ModelTrainerTest, OtherOptionsNeedTraining) {
   IalsOptions other = Small();
   other.factors = 5;
   EXPECT_EQ(Restarted(other)->DueInMs(kRetrainAfter, 0), 0);
+  // Also over an index just loaded, whose data generation is the first.
+  PortraitIndex loaded(&store_, &clock_, &policy_, &RankingConfig::Shipped());
+  ASSERT_TRUE(loaded.Load().ok());
+  ModelTrainer trainer(&store_, &clock_, &locks_, &loaded,
+                       &RankingConfig::Shipped(), other);
+  ASSERT_TRUE(trainer.Load().ok());
+  EXPECT_EQ(trainer.DueInMs(kRetrainAfter, 0), 0);
+  EXPECT_FALSE(trainer.Current());
 }
 
 TEST_F(ModelTrainerTest, EveryHyperParameterIsPartOfTheVersion) {
