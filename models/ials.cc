@@ -208,6 +208,73 @@ void SolveItems(const ItemSums& sums, const IalsOptions& options,
   });
 }
 
+FactorMatrix ItemProducts(const IalsRows& by_item, const FactorMatrix& users,
+                          const FactorMatrix& directions,
+                          const IalsOptions& options,
+                          const ParallelFor& parallel, FactorMatrix* rhs) {
+  const int k = options.factors;
+  const int64_t items = static_cast<int64_t>(by_item.size());
+  FactorMatrix out = FactorMatrix::Zero(items, k);
+  if (rhs != nullptr) *rhs = FactorMatrix::Zero(items, k);
+  parallel(items, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const auto v = directions.row(i);
+      for (const auto& [user, weight] : by_item[i]) {
+        const float c = Confidence(options, weight);
+        const auto x = users.row(user);
+        out.row(i) += ((c - 1) * x.dot(v)) * x;
+        if (rhs != nullptr) rhs->row(i) += c * x;
+      }
+    }
+  });
+  return out;
+}
+
+ItemConjugateGradient::ItemConjugateGradient(const IalsOptions& options,
+                                             FactorMatrix items,
+                                             std::vector<int32_t> observations,
+                                             const Eigen::MatrixXf& gram,
+                                             const FactorMatrix& rhs,
+                                             const FactorMatrix& products)
+    : items_(std::move(items)), gram_(gram) {
+  const int64_t n = items_.rows();
+  lambda_.resize(n);
+  for (int64_t i = 0; i < n; ++i) {
+    lambda_(i) = RowRegularization(options, observations[i]);
+    // No user engaged with it: as SolveRows, a zero row that stays zero.
+    if (observations[i] == 0) items_.row(i).setZero();
+  }
+  residuals_ = rhs - Apply(items_, products);
+  for (int64_t i = 0; i < n; ++i) {
+    if (observations[i] == 0) residuals_.row(i).setZero();
+  }
+  directions_ = residuals_;
+  squared_ = residuals_.rowwise().squaredNorm();
+}
+
+FactorMatrix ItemConjugateGradient::Apply(const FactorMatrix& v,
+                                          const FactorMatrix& products) const {
+  // Row i: G v_i + lambda_i v_i + products_i (G is symmetric).
+  FactorMatrix out = v * gram_;
+  out += lambda_.asDiagonal() * v;
+  out += products;
+  return out;
+}
+
+void ItemConjugateGradient::Step(const FactorMatrix& products) {
+  const FactorMatrix applied = Apply(directions_, products);
+  for (int64_t i = 0; i < items_.rows(); ++i) {
+    const float rs = squared_(i);
+    if (!(rs > 1e-20f)) continue;  // Converged (SolveRows stops there too).
+    const float step = rs / directions_.row(i).dot(applied.row(i));
+    items_.row(i) += step * directions_.row(i);
+    residuals_.row(i) -= step * applied.row(i);
+    const float next = residuals_.row(i).squaredNorm();
+    directions_.row(i) = residuals_.row(i) + (next / rs) * directions_.row(i);
+    squared_(i) = next;
+  }
+}
+
 IalsModel IalsModel::Train(int users, int items,
                            const std::vector<Interaction>& interactions,
                            const IalsOptions& options,

@@ -169,6 +169,45 @@ ItemSums SumItems(const IalsRows& by_item, const FactorMatrix& users,
 void SolveItems(const ItemSums& sums, const IalsOptions& options,
                 const ParallelFor& parallel, FactorMatrix* items);
 
+// For the item half by conjugate gradient over disjoint sets of users: per
+// item i, the sums over the users x who engaged with it of c x (`rhs`, when
+// not null) and of (c - 1) (x . v_i) x for the item's row v_i of
+// `directions` (items x factors).
+FactorMatrix ItemProducts(const IalsRows& by_item, const FactorMatrix& users,
+                          const FactorMatrix& directions,
+                          const IalsOptions& options,
+                          const ParallelFor& parallel,
+                          FactorMatrix* rhs = nullptr);
+
+// The item half by `options.cg_steps` conjugate-gradient steps when the
+// users' factors are spread over sets (SolveRows' CG, step for step): the
+// caller adds up the sets' ItemProducts of directions() and passes them to
+// Step(), cg_steps times.
+class ItemConjugateGradient {
+ public:
+  // Starts from the current `items` factors, with the sums over all users
+  // of the items' observations, of x x^T (`gram`), of c x (`rhs`) and of
+  // the ItemProducts of `items` themselves.
+  ItemConjugateGradient(const IalsOptions& options, FactorMatrix items,
+                        std::vector<int32_t> observations,
+                        const Eigen::MatrixXf& gram, const FactorMatrix& rhs,
+                        const FactorMatrix& products);
+
+  // The directions whose ItemProducts the next Step() takes.
+  const FactorMatrix& directions() const { return directions_; }
+  void Step(const FactorMatrix& products);
+  const FactorMatrix& items() const { return items_; }
+
+ private:
+  // A * v for every item's row v of `v`, given its ItemProducts.
+  FactorMatrix Apply(const FactorMatrix& v, const FactorMatrix& products) const;
+
+  FactorMatrix items_, residuals_, directions_;
+  Eigen::VectorXf lambda_;   // Per item.
+  Eigen::VectorXf squared_;  // |residual|^2 per item.
+  Eigen::MatrixXf gram_;
+};
+
 }  // namespace portrait
 
 #endif  // PORTRAIT_MODELS_IALS_H_

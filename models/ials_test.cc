@@ -187,7 +187,8 @@ TEST(IalsTest, ConfidenceAndRegularizationShapeTheSolve) {
 
 // Trains on `data` split between users [0, split) and [split, users), as
 // two shards of a cluster would: each solves its users against the item
-// factors and sums them per item; the added sums solve the items.
+// factors and sums them per item; the added sums solve the items (exact),
+// or the added products of each direction step them (conjugate gradient).
 FactorMatrix TrainSplit(int users, int items,
                         const std::vector<Interaction>& data, int split,
                         const IalsOptions& options) {
@@ -209,15 +210,38 @@ FactorMatrix TrainSplit(int users, int items,
     parts[p].by_item[x.item].emplace_back(row, x.weight);
   }
   FactorMatrix item_factors = InitialItemFactors(items, options);
+  const int k = options.factors;
   for (int it = 0; it < options.iterations; ++it) {
     const Eigen::MatrixXf gram = item_factors.transpose() * item_factors;
-    ItemSums total(items, options.factors);
+    ItemSums total(items, k);
     for (Part& part : parts) {
       SolveRows(part.by_user, item_factors, gram, options, RunSerially,
                 &part.factors);
       total.Add(SumItems(part.by_item, part.factors, options, RunSerially));
     }
-    SolveItems(total, options, RunSerially, &item_factors);
+    if (options.cg_steps == 0) {
+      SolveItems(total, options, RunSerially, &item_factors);
+      continue;
+    }
+    // Conjugate gradient: products of the factors, then of each direction.
+    FactorMatrix rhs = FactorMatrix::Zero(items, k), part_rhs;
+    FactorMatrix products = FactorMatrix::Zero(items, k);
+    for (Part& part : parts) {
+      products += ItemProducts(part.by_item, part.factors, item_factors,
+                               options, RunSerially, &part_rhs);
+      rhs += part_rhs;
+    }
+    ItemConjugateGradient cg(options, item_factors, total.observations,
+                             total.gram, rhs, products);
+    for (int step = 0; step < options.cg_steps; ++step) {
+      products.setZero();
+      for (Part& part : parts) {
+        products += ItemProducts(part.by_item, part.factors, cg.directions(),
+                                 options, RunSerially);
+      }
+      cg.Step(products);
+    }
+    item_factors = cg.items();
   }
   return item_factors;
 }

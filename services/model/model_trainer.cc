@@ -235,10 +235,12 @@ struct ModelTrainer::Round {
   Snapshot snapshot;
   IalsRows by_user, by_item;  // By snapshot user and item row.
   FactorMatrix users;         // This shard's users' factors.
-  // ITERATE: the rows of the snapshot's items received so far.
-  FactorMatrix items;
-  Eigen::MatrixXf gram;
+  // ITERATE and APPLY: rows of the snapshot's items (factors, directions),
+  // how many were received, and the Gram matrix of every item's factors.
+  FactorMatrix rows;
   int32_t received = 0;
+  Eigen::MatrixXf gram;
+  bool solved = false;  // An ITERATE solved the users.
   // FINISH: the version received so far, and whether it serves.
   storage::ModelRecord record;
   FactorMatrix model;
@@ -384,6 +386,7 @@ absl::StatusOr<v1::TrainStepResponse> ModelTrainer::TrainStep(
     case v1::TRAIN_PHASE_BEGIN:
       return Begin(request);
     case v1::TRAIN_PHASE_ITERATE:
+    case v1::TRAIN_PHASE_APPLY:
     case v1::TRAIN_PHASE_FINISH:
     case v1::TRAIN_PHASE_COMMIT:
       break;
@@ -397,7 +400,8 @@ absl::StatusOr<v1::TrainStepResponse> ModelTrainer::TrainStep(
                      round_ == nullptr ? "no round is in progress"
                                        : "another round is in progress"));
   }
-  if (request.phase() == v1::TRAIN_PHASE_ITERATE) {
+  if (request.phase() == v1::TRAIN_PHASE_ITERATE ||
+      request.phase() == v1::TRAIN_PHASE_APPLY) {
     return Iterate(request, round_.get());
   }
   if (request.phase() == v1::TRAIN_PHASE_FINISH) {
@@ -480,43 +484,74 @@ void CopyRows(const google::protobuf::RepeatedField<float>& from, int32_t first,
 
 absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Iterate(
     const v1::TrainStepRequest& request, Round* round) {
-  const int k = round->options.factors;
+  const bool apply = request.phase() == v1::TRAIN_PHASE_APPLY;
+  const IalsOptions& options = round->options;
+  const int k = options.factors;
+  if (apply && (options.cg_steps == 0 || !round->solved)) {
+    return absl::FailedPreconditionError(
+        options.cg_steps == 0
+            ? "phase: APPLY, but the round solves exactly (cg_steps 0)"
+            : "phase: APPLY before the round's first ITERATE");
+  }
   const int32_t items =
       static_cast<int32_t>(round->snapshot.item_labels.size());
   PORTRAIT_ASSIGN_OR_RETURN(const int32_t count,
                             RowsOf(request, k, round->received, items));
   if (request.first_row() == 0) {
-    if (request.gram_size() != k * k) {
+    if (!apply && request.gram_size() != k * k) {
       return absl::InvalidArgumentError(absl::StrCat(
           "gram: holds ", request.gram_size(), " floats, not ", k, " x ", k));
     }
-    round->items.resize(items, k);
-    round->gram =
-        Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
-                                       Eigen::RowMajor>>(request.gram().data(),
-                                                         k, k);
+    if (!apply) {
+      round->gram =
+          Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
+                                         Eigen::RowMajor>>(
+              request.gram().data(), k, k);
+    }
+    round->rows.resize(items, k);
   }
-  CopyRows(request.factors(), request.first_row(), count, &round->items);
+  CopyRows(request.factors(), request.first_row(), count, &round->rows);
   round->received = request.first_row() + count;
   v1::TrainStepResponse response;
   if (round->received < items) return response;
   round->received = 0;
+  response.set_complete(true);
   const ParallelFor parallel =
       [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
         ParallelForOnThreads(threads_, n, 64, fn);
       };
-  SolveRows(round->by_user, round->items, round->gram, round->options, parallel,
-            &round->users);
-  const ItemSums sums =
-      SumItems(round->by_item, round->users, round->options, parallel);
-  response.set_complete(true);
-  response.mutable_observations()->Assign(sums.observations.begin(),
-                                          sums.observations.end());
-  response.mutable_sums()->Assign(sums.sums.data(),
-                                  sums.sums.data() + sums.sums.size());
-  for (int r = 0; r < k; ++r) {
-    for (int c = 0; c < k; ++c) response.add_gram(sums.gram(r, c));
+  auto add = [](const FactorMatrix& m,
+                google::protobuf::RepeatedField<float>* out) {
+    out->Add(m.data(), m.data() + m.size());
+  };
+  if (apply) {
+    add(ItemProducts(round->by_item, round->users, round->rows, options,
+                     parallel),
+        response.mutable_products());
+    return response;
   }
+  // The rows are the items' factors: solve the users against them.
+  SolveRows(round->by_user, round->rows, round->gram, options, parallel,
+            &round->users);
+  round->solved = true;
+  for (const auto& entries : round->by_item) {
+    response.add_observations(static_cast<int32_t>(entries.size()));
+  }
+  const Eigen::MatrixXf gram = round->users.transpose() * round->users;
+  for (int r = 0; r < k; ++r) {
+    for (int c = 0; c < k; ++c) response.add_gram(gram(r, c));
+  }
+  if (options.cg_steps == 0) {
+    add(SumItems(round->by_item, round->users, options, parallel).sums,
+        response.mutable_sums());
+    return response;
+  }
+  FactorMatrix rhs;
+  const FactorMatrix products = ItemProducts(
+      round->by_item, round->users, round->rows, options, parallel, &rhs);
+  FactorMatrix both(items, 2 * k);
+  both << rhs, products;
+  add(both, response.mutable_products());
   return response;
 }
 

@@ -265,6 +265,10 @@ TEST_F(ModelTrainerTest, TrainStepsRefuseWhatIsOutOfPlace) {
   iterate.set_first_row(3);
   EXPECT_EQ(trainer.TrainStep(iterate).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // Exact solves take no conjugate-gradient steps.
+  EXPECT_EQ(
+      trainer.TrainStep(Step(v1::TRAIN_PHASE_APPLY, "r1")).status().message(),
+      "phase: APPLY, but the round solves exactly (cg_steps 0)");
   iterate.set_first_row(1);
   iterate.add_factors(5);
   EXPECT_EQ(trainer.TrainStep(iterate).status().message(),

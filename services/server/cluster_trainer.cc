@@ -111,6 +111,40 @@ absl::StatusOr<v1::TrainStepResponse> ClusterTrainer::SendRows(
   } while (true);
 }
 
+absl::StatusOr<std::vector<v1::TrainStepResponse>> ClusterTrainer::AskAll(
+    const v1::TrainStepRequest& first, const FactorMatrix& global,
+    const std::vector<std::vector<int32_t>>& rows, int per_item,
+    const Cancellation& cancel) {
+  std::vector<absl::StatusOr<v1::TrainStepResponse>> answers(
+      shards_.size(), absl::UnknownError("not asked"));
+  auto ask = [&](size_t s) {
+    FactorMatrix mine(rows[s].size(), global.cols());
+    for (size_t i = 0; i < rows[s].size(); ++i) {
+      mine.row(i) = global.row(rows[s][i]);
+    }
+    answers[s] = SendRows(s, first, mine, nullptr, cancel);
+  };
+  std::vector<std::thread> remote;
+  for (size_t s = 1; s < shards_.size(); ++s) remote.emplace_back(ask, s);
+  ask(0);
+  for (std::thread& thread : remote) thread.join();
+  std::vector<v1::TrainStepResponse> out;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    PORTRAIT_RETURN_IF_ERROR(answers[s].status());
+    const bool sums =
+        first.phase() == v1::TRAIN_PHASE_ITERATE && options_.cg_steps == 0;
+    const int64_t floats =
+        sums ? answers[s]->sums_size() : answers[s]->products_size();
+    if (floats != static_cast<int64_t>(rows[s].size()) * per_item) {
+      return Malformed(shards_[s].name,
+                       absl::StrCat(floats, " floats for ", rows[s].size(),
+                                    " items of ", per_item));
+    }
+    out.push_back(*std::move(answers[s]));
+  }
+  return out;
+}
+
 absl::StatusOr<int64_t> ClusterTrainer::DueInMs(int64_t retrain_after_ms,
                                                 int64_t debounce_ms) {
   bool waiting = false, users = false, other_version = false, changed = false;
@@ -189,8 +223,24 @@ absl::StatusOr<storage::ModelRecord> ClusterTrainer::Train(
         ParallelForOnThreads(threads_, n, 64, fn);
       };
   const int width = ItemSums::Width(k);
-  FactorMatrix items =
-      InitialItemFactors(static_cast<int>(labels.size()), options_);
+  const bool exact = options_.cg_steps == 0;
+  const int64_t n = static_cast<int64_t>(labels.size());
+  // Adds each shard's `count` floats per item, from `offset` in each item's
+  // `per_item` floats of its sums (or products), into the rows of `total`.
+  auto add_rows = [&](const std::vector<v1::TrainStepResponse>& answers,
+                      bool sums, int per_item, int offset, int count,
+                      FactorMatrix* total) {
+    for (size_t s = 0; s < shards_.size(); ++s) {
+      const float* floats =
+          sums ? answers[s].sums().data() : answers[s].products().data();
+      for (size_t i = 0; i < rows[s].size(); ++i) {
+        total->row(rows[s][i]).head(count) +=
+            Eigen::Map<const Eigen::RowVectorXf>(floats + i * per_item + offset,
+                                                 count);
+      }
+    }
+  };
+  FactorMatrix items = InitialItemFactors(static_cast<int>(n), options_);
   for (int it = 0; it < options_.iterations; ++it) {
     const Eigen::MatrixXf gram = items.transpose() * items;
     v1::TrainStepRequest first;
@@ -199,44 +249,49 @@ absl::StatusOr<storage::ModelRecord> ClusterTrainer::Train(
     for (int r = 0; r < k; ++r) {
       for (int c = 0; c < k; ++c) first.add_gram(gram(r, c));
     }
-    // Every shard solves its users at once; the sums add up in shard order.
-    std::vector<absl::StatusOr<v1::TrainStepResponse>> answers(
-        shards_.size(), absl::UnknownError("not asked"));
-    auto ask = [&](size_t s) {
-      FactorMatrix mine(rows[s].size(), k);
-      for (size_t i = 0; i < rows[s].size(); ++i) {
-        mine.row(i) = items.row(rows[s][i]);
-      }
-      answers[s] = SendRows(s, first, mine, nullptr, cancel);
-    };
-    std::vector<std::thread> remote;
-    for (size_t s = 1; s < shards_.size(); ++s) remote.emplace_back(ask, s);
-    ask(0);
-    for (std::thread& thread : remote) thread.join();
-    ItemSums total(static_cast<int>(labels.size()), k);
+    PORTRAIT_ASSIGN_OR_RETURN(
+        std::vector<v1::TrainStepResponse> answers,
+        AskAll(first, items, rows, exact ? width : 2 * k, cancel));
+    ItemSums total(static_cast<int>(n), k);
     for (size_t s = 0; s < shards_.size(); ++s) {
-      PORTRAIT_RETURN_IF_ERROR(answers[s].status());
-      const v1::TrainStepResponse& answer = *answers[s];
-      const size_t n = rows[s].size();
-      if (answer.observations_size() != static_cast<int>(n) ||
-          answer.sums_size() != static_cast<int64_t>(n) * width ||
+      const v1::TrainStepResponse& answer = answers[s];
+      if (answer.observations_size() != static_cast<int>(rows[s].size()) ||
           answer.gram_size() != k * k) {
-        return Malformed(shards_[s].name,
-                         absl::StrCat(answer.sums_size(), " sums for ", n,
-                                      " items of ", k, " factors"));
+        return Malformed(
+            shards_[s].name,
+            absl::StrCat(answer.observations_size(), " observations for ",
+                         rows[s].size(), " items"));
       }
-      for (size_t i = 0; i < n; ++i) {
-        const int32_t row = rows[s][i];
-        total.observations[row] += answer.observations(i);
-        total.sums.row(row) += Eigen::Map<const Eigen::RowVectorXf>(
-            answer.sums().data() + i * width, width);
+      for (size_t i = 0; i < rows[s].size(); ++i) {
+        total.observations[rows[s][i]] += answer.observations(i);
       }
       total.gram +=
           Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
                                          Eigen::RowMajor>>(answer.gram().data(),
                                                            k, k);
     }
-    SolveItems(total, options_, parallel, &items);
+    if (exact) {
+      add_rows(answers, true, width, 0, width, &total.sums);
+      SolveItems(total, options_, parallel, &items);
+      continue;
+    }
+    FactorMatrix rhs = FactorMatrix::Zero(n, k);
+    FactorMatrix products = FactorMatrix::Zero(n, k);
+    add_rows(answers, false, 2 * k, 0, k, &rhs);
+    add_rows(answers, false, 2 * k, k, k, &products);
+    ItemConjugateGradient cg(options_, std::move(items), total.observations,
+                             total.gram, rhs, products);
+    for (int step = 0; step < options_.cg_steps; ++step) {
+      v1::TrainStepRequest apply;
+      apply.set_phase(v1::TRAIN_PHASE_APPLY);
+      apply.set_round(round);
+      PORTRAIT_ASSIGN_OR_RETURN(
+          answers, AskAll(apply, cg.directions(), rows, k, cancel));
+      products.setZero();
+      add_rows(answers, false, k, 0, k, &products);
+      cg.Step(products);
+    }
+    items = cg.items();
   }
 
   storage::ModelRecord lineage;

@@ -85,6 +85,15 @@ class ClusterTrainer {
       size_t s, const v1::TrainStepRequest& first, const FactorMatrix& factors,
       const std::vector<std::string>* labels, const Cancellation& cancel);
 
+  // Sends every shard the rows of `global` for its items (rows[s]) with
+  // `first`'s phase and fields, all shards at once, and returns their
+  // answers in shard order, each checked to hold `per_item` floats per item
+  // (ITERATE's sums or products, APPLY's products).
+  absl::StatusOr<std::vector<v1::TrainStepResponse>> AskAll(
+      const v1::TrainStepRequest& first, const FactorMatrix& global,
+      const std::vector<std::vector<int32_t>>& rows, int per_item,
+      const Cancellation& cancel);
+
   const std::string own_name_;
   ModelTrainer* const local_;
   const Clock* const clock_;

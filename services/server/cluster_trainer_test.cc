@@ -62,24 +62,38 @@ TEST_F(ClusterTrainerTest, ARoundTrainsWhatOneTrainingTrains) {
   for (int u = 0; u < 12; ++u) {
     for (int p = 0; p < 5; ++p) Like(absl::StrCat("u", u), (u * 3 + p) % 9);
   }
-  absl::StatusOr<storage::ModelRecord> round =
-      cluster_.Train(Cancellation::Never());
-  ASSERT_TRUE(round.ok()) << round.status();
-  EXPECT_EQ(round->version(), 1);
-  EXPECT_EQ(round->users(), 12);
-  EXPECT_EQ(round->interactions(), 60);
-  const std::shared_ptr<const ServingModel> clustered = trainer_.current();
-  ASSERT_NE(clustered, nullptr);
-  EXPECT_EQ(clustered->lineage.version(), 1);
+  // Conjugate gradient (products of each direction), then exact solves
+  // (per-item sums).
+  for (int cg_steps : {2, 0}) {
+    IalsOptions options = Small();
+    options.cg_steps = cg_steps;
+    // Well conditioned: with weak regularization, exact solves amplify the
+    // rounding of the sums' other order (1e-4 of the norm after one
+    // iteration at regularization 0.1).
+    options.regularization = 1.0f;
+    ModelTrainer trainer(&store_, &clock_, &locks_, &index_,
+                         &RankingConfig::Shipped(), options);
+    ClusterTrainer cluster("s0", &trainer, {}, nullptr, &clock_, options, 1, 4);
+    absl::StatusOr<storage::ModelRecord> round =
+        cluster.Train(Cancellation::Never());
+    ASSERT_TRUE(round.ok()) << round.status();
+    EXPECT_EQ(round->users(), 12);
+    EXPECT_EQ(round->interactions(), 60);
+    const std::shared_ptr<const ServingModel> clustered = trainer.current();
+    ASSERT_NE(clustered, nullptr);
+    EXPECT_EQ(clustered->lineage.version(), round->version());
+    EXPECT_EQ(clustered->lineage.cg_steps(), cg_steps);
 
-  ModelTrainer alone(&store_, &clock_, &locks_, &index_,
-                     &RankingConfig::Shipped(), Small());
-  ASSERT_TRUE(alone.Train().ok());
-  const FactorMatrix& expected = alone.current()->model.item_factors();
-  EXPECT_EQ(clustered->item_labels, alone.current()->item_labels);
-  ASSERT_EQ(clustered->model.item_factors().rows(), 9);
-  EXPECT_LT((clustered->model.item_factors() - expected).norm(),
-            1e-4 * expected.norm());
+    ModelTrainer alone(&store_, &clock_, &locks_, &index_,
+                       &RankingConfig::Shipped(), options);
+    ASSERT_TRUE(alone.Train().ok());
+    const FactorMatrix& expected = alone.current()->model.item_factors();
+    EXPECT_EQ(clustered->item_labels, alone.current()->item_labels);
+    ASSERT_EQ(clustered->model.item_factors().rows(), 9);
+    EXPECT_LT((clustered->model.item_factors() - expected).norm(),
+              1e-4 * expected.norm())
+        << "cg_steps " << cg_steps;
+  }
 }
 
 TEST_F(ClusterTrainerTest, DueWhenTheShardsSaySo) {

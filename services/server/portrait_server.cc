@@ -549,7 +549,7 @@ void PortraitServer::RegisterGauges() {
       "portrait_model_current",
       "1 if the serving model was trained on the data this server holds now.",
       {}, [this]() -> Samples {
-        return {{{}, trainer_->Current() ? 1 : 0}};
+        return {{{}, trainer_->Current() ? 1.0 : 0.0}};
       });
   metrics_->AddGauge("portrait_model_training_seconds",
                      "How long training the serving model took.", {},
