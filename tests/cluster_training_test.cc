@@ -77,14 +77,16 @@ struct Cluster {
   TempDir dir;
   TestServer s0, s1;
 
-  bool Start(const Clock* clock) {
+  bool Start(const Clock* clock, bool auto_train = false) {
     // s1 first: s0 must know its port. s1 does not reach s0 (port 1),
     // which only its summed counts would need.
     PortraitServer::Options one = TestServerOptions(dir.path() + "/s1", clock);
+    one.auto_train = auto_train;
     one.shard_name = "s1";
     one.peers = {{"s0", "127.0.0.1:1"}};
     if (!s1.Start(one)) return false;
     PortraitServer::Options zero = TestServerOptions(dir.path() + "/s0", clock);
+    zero.auto_train = auto_train;
     zero.shard_name = "s0";
     zero.peers = {{"s1", absl::StrCat("127.0.0.1:", s1.server->port())}};
     return s0.Start(zero);
@@ -209,6 +211,41 @@ TEST_F(ClusterTrainingTest,
   EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(failed.message(), HasSubstr("shard s1: "));
   EXPECT_EQ(saw_.s0.server->serving_model()->lineage.version(), 1);
+}
+
+TEST(ClusterMaintenanceTest, ShardsWaitForTheCoordinatorAndItForADownShard) {
+  FakeClock clock{kNow};
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start(&clock, /*auto_train=*/true));
+  cluster.SendAll();
+  ASSERT_TRUE(cluster.s0.server->RunMaintenance().ok());
+  ASSERT_NE(cluster.s1.server->serving_model(), nullptr);
+  // A receipt waits on s1 past the debounce: s1 does not train, and does not
+  // come back at once either (the coordinator's round will complete it).
+  v1::SetConsentRequest strip;
+  strip.set_user_id(User(1));
+  strip.set_requester(v1::REQUESTER_USER);
+  strip.set_caller_id("cluster-training-test");
+  strip.set_request_id("strip-maintenance");
+  strip.set_policy_version(1);
+  v1::SignalChange* change = strip.add_changes()->mutable_signal();
+  change->set_signal(v1::LIKE);
+  change->set_grant(false);
+  change->set_action(v1::STRIP);
+  v1::SetConsentResponse stripped;
+  grpc::ClientContext context;
+  Route(&context, "s1", User(1));
+  ASSERT_TRUE(cluster.s1.consent->SetConsent(&context, strip, &stripped).ok());
+  clock.AdvanceMillis(60'000);
+  absl::StatusOr<absl::Duration> next = cluster.s1.server->RunMaintenance();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_GT(*next, absl::ZeroDuration());
+  // With s1 down, the coordinator's maintenance still runs and comes back
+  // later, rather than failing.
+  cluster.s1.Stop();
+  next = cluster.s0.server->RunMaintenance();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_GE(*next, absl::Seconds(1));
 }
 
 TEST_F(ClusterTrainingTest, TrainStepNamesWhatItRefuses) {

@@ -446,20 +446,42 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
     if (!coordinator_.empty()) return -1;
     return trainer_->DueInMs(retrain_after_ms, debounce_ms);
   };
-  PORTRAIT_ASSIGN_OR_RETURN(int64_t due_ms, due_in_ms());
-  if (due_ms == 0) {
-    PORTRAIT_ASSIGN_OR_RETURN(storage::ModelRecord lineage, TrainLocked());
-    JsonLog("model_trained")
-        .Add("version", lineage.version())
-        .Add("training_ms", lineage.training_ms())
-        .Add("users", lineage.users())
-        .Add("interactions", lineage.interactions())
-        .Add("receipts_completed", lineage.receipts_covered_size())
-        .Add("shards", cluster_trainer_ == nullptr ? 1 : peers_ + 1)
-        .Write();
-    PORTRAIT_ASSIGN_OR_RETURN(due_ms, due_in_ms());
+  absl::StatusOr<int64_t> due_ms = due_in_ms();
+  if (due_ms.ok() && *due_ms == 0) {
+    absl::StatusOr<storage::ModelRecord> lineage = TrainLocked();
+    if (lineage.ok()) {
+      JsonLog("model_trained")
+          .Add("version", lineage->version())
+          .Add("training_ms", lineage->training_ms())
+          .Add("users", lineage->users())
+          .Add("interactions", lineage->interactions())
+          .Add("receipts_completed", lineage->receipts_covered_size())
+          .Add("shards", cluster_trainer_ == nullptr ? 1 : peers_ + 1)
+          .Write();
+      due_ms = due_in_ms();
+    } else {
+      due_ms = lineage.status();
+    }
   }
-  if (due_ms != 0) {
+  if (!due_ms.ok()) {
+    // A shard's failure: the cluster's training waits for it, the rest of
+    // maintenance does not. Logged once per distinct error.
+    if (cluster_trainer_ == nullptr || !stopping_.Check().ok()) {
+      return due_ms.status();
+    }
+    if (due_ms.status().message() != cluster_training_error_) {
+      cluster_training_error_ = std::string(due_ms.status().message());
+      JsonLog("cluster_training_failed")
+          .Add("code", static_cast<int>(due_ms.status().code()))
+          .Add("error", cluster_training_error_)
+          .Write();
+    }
+    due_ms = std::max<int64_t>(1000, debounce_ms);
+  } else if (!cluster_training_error_.empty()) {
+    JsonLog("cluster_training_recovered").Write();
+    cluster_training_error_.clear();
+  }
+  if (*due_ms != 0) {
     const absl::Time start = absl::Now();
     const int64_t warmed = trainer_->Warm(stopping_);
     if (warmed > 0) {
@@ -468,12 +490,15 @@ absl::StatusOr<absl::Duration> PortraitServer::RunMaintenance() {
           .Add("ms", absl::ToInt64Milliseconds(absl::Now() - start))
           .Write();
     }
-    due_ms = trainer_->DueInMs(retrain_after_ms, debounce_ms);
+    // Warming stops early when a revocation waits: look again.
+    if (absl::StatusOr<int64_t> again = due_in_ms(); again.ok()) {
+      due_ms = again;
+    }
   }
   // Nothing due now: look again once data that changes meanwhile would be
   // due (ingest does not wake this thread), at the latest at the interval.
   return std::min(erasure_due,
-                  due_ms < 0 ? retrain_after_ : absl::Milliseconds(due_ms));
+                  *due_ms < 0 ? retrain_after_ : absl::Milliseconds(*due_ms));
 }
 
 absl::StatusOr<storage::ModelRecord> PortraitServer::TrainModel() {

@@ -249,6 +249,9 @@ class PortraitServer {
   std::string coordinator_;
   int peers_ = 0;
   std::unique_ptr<ClusterTrainer> cluster_trainer_;
+  // The last error of the cluster's training, logged once; empty while
+  // rounds succeed.
+  std::string cluster_training_error_ ABSL_GUARDED_BY(maintenance_mu_);
   bool auto_train_ = true;
   absl::Duration retrain_after_;
   absl::Duration retrain_debounce_;
