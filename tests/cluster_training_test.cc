@@ -5,7 +5,8 @@
 // trained_model component waits for a round, after which the factors are
 // bit for bit those of a cluster that never saw the stripped data; a shard
 // that is down ends the round with UNAVAILABLE naming it, and every shard
-// keeps its version.
+// keeps its version. Also what a cluster's other shard must erase of an
+// account deleted on its shard: its person and posts.
 #include <grpcpp/grpcpp.h>
 
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,6 +25,8 @@
 #include "services/grpc/shard_guard.h"
 #include "services/model/serving_model.h"
 #include "services/portrait/test_events.h"
+#include "services/storage/keys.h"
+#include "services/storage/rocksdb_store.h"
 #include "tests/temp_dir.h"
 #include "tests/test_server.h"
 
@@ -246,6 +250,64 @@ TEST(ClusterMaintenanceTest, ShardsWaitForTheCoordinatorAndItForADownShard) {
   next = cluster.s0.server->RunMaintenance();
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_GE(*next, absl::Seconds(1));
+}
+
+// An account deleted on its shard: the other shard erases its person and
+// posts from its catalog before it reports serving that shard's counts, so
+// the receipt's peer_shards DONE means they are gone there too.
+TEST_F(ClusterTrainingTest, ADeletedAccountLeavesTheOtherShardsCatalog) {
+  saw_.SendAll();
+  for (TestServer* shard : {&saw_.s0, &saw_.s1}) {
+    v1::UpsertItemsRequest upsert;
+    upsert.add_items()->mutable_person()->set_user_id(User(1));
+    for (int u : {1, 2}) {
+      v1::Post* post = upsert.add_items()->mutable_post();
+      post->set_post_id(absl::StrCat("by-", User(u)));
+      post->set_author_id(User(u));
+      post->set_created_at_ms(kNow - 1000);
+    }
+    v1::UpsertItemsResponse upserted;
+    grpc::ClientContext context;
+    context.AddMetadata(kRoutedShardHeader, shard == &saw_.s0 ? "s0" : "s1");
+    ASSERT_TRUE(shard->ingest->UpsertItems(&context, upsert, &upserted).ok());
+  }
+  v1::DeleteUserRequest request;
+  request.set_user_id(User(1));
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id("cluster-training-test");
+  v1::DeleteUserResponse deleted;
+  {
+    grpc::ClientContext context;
+    Route(&context, "s1", User(1));
+    ASSERT_TRUE(saw_.s1.profile->DeleteUser(&context, request, &deleted).ok());
+  }
+  // s0 fetches s1's counts every second and reports what it serves; s1
+  // builds them at most once a second by the server's (fake) clock.
+  v1::ErasureState peers = v1::ERASURE_STATE_UNSPECIFIED;
+  for (int i = 0; i < 150 && peers != v1::DONE; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    clock_.AdvanceMillis(1000);
+    v1::GetErasureStatusRequest status;
+    status.set_receipt_id(deleted.receipt_id());
+    v1::GetErasureStatusResponse response;
+    grpc::ClientContext context;
+    Route(&context, "s1", User(1));
+    ASSERT_TRUE(
+        saw_.s1.consent->GetErasureStatus(&context, status, &response).ok());
+    for (const auto& c : response.receipt().components()) {
+      if (c.component() == "peer_shards") peers = c.state();
+    }
+  }
+  ASSERT_EQ(peers, v1::DONE);
+  saw_.s0.Stop();
+  auto store = RocksDbStore::Open({.path = saw_.dir.path() + "/s0"});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto stored = [&](v1::ItemKind kind, const std::string& id) {
+    return (*store)->Get(Column::kCatalog, CatalogKey(kind, id)).status();
+  };
+  EXPECT_TRUE(absl::IsNotFound(stored(v1::ITEM_USER, User(1))));
+  EXPECT_TRUE(absl::IsNotFound(stored(v1::ITEM_POST, "by-u1")));
+  EXPECT_TRUE(stored(v1::ITEM_POST, "by-u2").ok());  // Another author's.
 }
 
 TEST_F(ClusterTrainingTest, TrainStepNamesWhatItRefuses) {

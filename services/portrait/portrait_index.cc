@@ -627,6 +627,18 @@ void PortraitIndex::OnItemsUpserted(
   for (const v1::Item& item : items) state_.catalog.Upsert(item);
 }
 
+std::vector<v1::ItemRef> PortraitIndex::CatalogOfDeletedPeers() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<v1::ItemRef> refs;
+  for (const auto& [user_id, settings] : state_.peer_people) {
+    if (!settings.account_deleted()) continue;
+    for (v1::ItemRef& ref : ItemsOfAccount(state_.catalog, user_id)) {
+      refs.push_back(std::move(ref));
+    }
+  }
+  return refs;
+}
+
 void PortraitIndex::OnItemsDeleted(
     const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs) {
   absl::MutexLock lock(&mu_);

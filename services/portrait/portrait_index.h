@@ -190,6 +190,11 @@ class PortraitIndex : public ConsentObserver {
       ABSL_LOCKS_EXCLUDED(mu_);
   // The version OwnContribution would carry now.
   uint64_t OwnVersion() const ABSL_LOCKS_EXCLUDED(mu_);
+  // This shard's catalog entries (person, authored posts) of accounts that
+  // another shard's last applied contribution says are deleted: what this
+  // shard must erase as the account's own shard did.
+  std::vector<v1::ItemRef> CatalogOfDeletedPeers() const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Another shard's counts as last applied; items by interned id, a pair

@@ -10,9 +10,11 @@ namespace portrait {
 
 PeerSync::PeerSync(std::string own_name, const std::vector<Peer>& peers,
                    const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-                   PortraitIndex* index, absl::Duration interval)
+                   PortraitIndex* index, absl::Duration interval,
+                   std::function<absl::Status()> applied)
     : own_name_(std::move(own_name)),
       index_(index),
+      applied_(std::move(applied)),
       deadline_(std::max(interval, absl::Seconds(60))) {
   grpc::ChannelArguments arguments;
   // A contribution holds every co-engaged pair of the peer's users: 50 MB
@@ -107,7 +109,19 @@ void PeerSync::FetchAll() {
       JsonLog("peer_reachable").Add("peer", link.peer.name).Write();
       link.failing = false;
     }
-    if (!contribution.unchanged()) index_->ApplyContribution(contribution);
+    if (!contribution.unchanged()) {
+      index_->ApplyContribution(contribution);
+      if (applied_ != nullptr) {
+        if (absl::Status done = applied_(); !done.ok()) {
+          JsonLog("peer_apply_failed")
+              .Add("peer", link.peer.name)
+              .Add("code", static_cast<int>(done.code()))
+              .Add("error", done.message())
+              .Write();
+          continue;  // Reports the previous version; fetched again whole.
+        }
+      }
+    }
     link.applied_instance = contribution.instance();
     link.applied_version = contribution.version();
     absl::MutexLock lock(&mu_);

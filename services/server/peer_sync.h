@@ -9,6 +9,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,9 +32,14 @@ class PeerSync {
   };
 
   // Starts fetching at once, then every `interval`. `index` must outlive it.
+  // `applied`, if given, runs after each changed contribution is applied and
+  // before this shard reports that it serves it: on an error (logged as
+  // "peer_apply_failed") the report stays at the previous version, so the
+  // receipts waiting for it wait, and the next fetch applies it again.
   PeerSync(std::string own_name, const std::vector<Peer>& peers,
            const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-           PortraitIndex* index, absl::Duration interval);
+           PortraitIndex* index, absl::Duration interval,
+           std::function<absl::Status()> applied = nullptr);
   // Calls off a fetch in progress, then stops.
   ~PeerSync();
 
@@ -55,6 +61,7 @@ class PeerSync {
 
   const std::string own_name_;
   PortraitIndex* const index_;
+  const std::function<absl::Status()> applied_;
   const absl::Duration deadline_;
   std::vector<Link> links_;
   mutable absl::Mutex mu_;

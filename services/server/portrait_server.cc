@@ -37,6 +37,7 @@
 #include "services/ingest/catalog_writer.h"
 #include "services/ingest/contacts.h"
 #include "services/ingest/event_ingestor.h"
+#include "services/ingest/validation.h"
 #include "services/locking/user_locks.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
@@ -403,9 +404,25 @@ absl::Status PortraitServer::Serve(const Options& options) {
     for (const Options::Peer& p : options.peers) {
       peers.push_back({p.name, p.address});
     }
-    peer_sync_ =
-        std::make_unique<PeerSync>(options.shard_name, peers, peer,
-                                   index_.get(), options.peer_sync_interval);
+    // An account deleted on its own shard: its person and posts are erased
+    // here too before this shard says it serves that shard's contribution
+    // (the deletion receipt's peer_shards component).
+    PortraitIndex* index = index_.get();
+    CatalogWriter* catalog = catalog_.get();
+    peer_sync_ = std::make_unique<PeerSync>(
+        options.shard_name, peers, peer, index, options.peer_sync_interval,
+        [index, catalog]() -> absl::Status {
+          const std::vector<v1::ItemRef> refs = index->CatalogOfDeletedPeers();
+          for (size_t i = 0; i < refs.size(); i += kMaxItemsPerRequest) {
+            v1::DeleteItemsRequest request;
+            for (size_t j = i;
+                 j < std::min(refs.size(), i + kMaxItemsPerRequest); ++j) {
+              *request.add_items() = refs[j];
+            }
+            PORTRAIT_RETURN_IF_ERROR(catalog->Delete(request).status());
+          }
+          return absl::OkStatus();
+        });
   }
   // Last: its gauges read everything above, peer_sync_ included.
   if (!options.metrics_listen.empty()) {
