@@ -104,6 +104,27 @@ struct Cluster {
   }
 };
 
+// u1's STRIP of LIKE, on their shard s1.
+v1::SetConsentResponse StripLikesOfU1(TestServer& s1) {
+  v1::SetConsentRequest strip;
+  strip.set_user_id(User(1));
+  strip.set_requester(v1::REQUESTER_USER);
+  strip.set_caller_id("cluster-training-test");
+  strip.set_request_id("strip-1");
+  strip.set_policy_version(1);
+  v1::SignalChange* change = strip.add_changes()->mutable_signal();
+  change->set_signal(v1::LIKE);
+  change->set_grant(false);
+  change->set_action(v1::STRIP);
+  v1::SetConsentResponse stripped;
+  grpc::ClientContext context;
+  Route(&context, "s1", User(1));
+  const grpc::Status status =
+      s1.consent->SetConsent(&context, strip, &stripped);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return stripped;
+}
+
 bool SameBits(const FactorMatrix& a, const FactorMatrix& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
          std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
@@ -158,22 +179,7 @@ TEST_F(ClusterTrainingTest, AfterAStripEveryShardServesWhatNeverSawIt) {
   ASSERT_TRUE(saw_.s0.server->TrainModel().ok());
 
   // u1 (on s1) strips LIKE: the model's component waits for a round.
-  v1::SetConsentRequest strip;
-  strip.set_user_id(User(1));
-  strip.set_requester(v1::REQUESTER_USER);
-  strip.set_caller_id("cluster-training-test");
-  strip.set_request_id("strip-1");
-  strip.set_policy_version(1);
-  v1::SignalChange* change = strip.add_changes()->mutable_signal();
-  change->set_signal(v1::LIKE);
-  change->set_grant(false);
-  change->set_action(v1::STRIP);
-  v1::SetConsentResponse stripped;
-  {
-    grpc::ClientContext context;
-    Route(&context, "s1", User(1));
-    ASSERT_TRUE(saw_.s1.consent->SetConsent(&context, strip, &stripped).ok());
-  }
+  const v1::SetConsentResponse stripped = StripLikesOfU1(saw_.s1);
   auto model_state = [&]() {
     v1::GetErasureStatusRequest request;
     request.set_receipt_id(stripped.receipt_id());
@@ -226,20 +232,7 @@ TEST(ClusterMaintenanceTest, ShardsWaitForTheCoordinatorAndItForADownShard) {
   ASSERT_NE(cluster.s1.server->serving_model(), nullptr);
   // A receipt waits on s1 past the debounce: s1 does not train, and does not
   // come back at once either (the coordinator's round will complete it).
-  v1::SetConsentRequest strip;
-  strip.set_user_id(User(1));
-  strip.set_requester(v1::REQUESTER_USER);
-  strip.set_caller_id("cluster-training-test");
-  strip.set_request_id("strip-maintenance");
-  strip.set_policy_version(1);
-  v1::SignalChange* change = strip.add_changes()->mutable_signal();
-  change->set_signal(v1::LIKE);
-  change->set_grant(false);
-  change->set_action(v1::STRIP);
-  v1::SetConsentResponse stripped;
-  grpc::ClientContext context;
-  Route(&context, "s1", User(1));
-  ASSERT_TRUE(cluster.s1.consent->SetConsent(&context, strip, &stripped).ok());
+  StripLikesOfU1(cluster.s1);
   clock.AdvanceMillis(60'000);
   absl::StatusOr<absl::Duration> next = cluster.s1.server->RunMaintenance();
   ASSERT_TRUE(next.ok()) << next.status();
