@@ -30,6 +30,8 @@ targets=(
   //tests:metrics_test
   //tests:backup_test
   //tests:cluster_test
+  //tests:cluster_training_test
+  //services/server:cluster_trainer_test
   //tests:shard_guard_test
   //services/portrait:portrait_index_test
 )
