@@ -123,6 +123,14 @@ void SolveRows(const IalsRows& rows, const FactorMatrix& other,
   });
 }
 
+void AddToRows(const std::vector<Interaction>& interactions, IalsRows* by_user,
+               IalsRows* by_item) {
+  for (const Interaction& x : interactions) {
+    (*by_user)[x.user].emplace_back(x.item, x.weight);
+    (*by_item)[x.item].emplace_back(x.user, x.weight);
+  }
+}
+
 FactorMatrix InitialItemFactors(int items, const IalsOptions& options) {
   std::mt19937 rng(options.seed);
   std::normal_distribution<float> normal(0.0f, 0.01f);
@@ -281,10 +289,7 @@ IalsModel IalsModel::Train(int users, int items,
                            const ParallelFor& parallel,
                            const std::function<bool()>& stop) {
   IalsRows by_user(users), by_item(items);
-  for (const Interaction& x : interactions) {
-    by_user[x.user].emplace_back(x.item, x.weight);
-    by_item[x.item].emplace_back(x.user, x.weight);
-  }
+  AddToRows(interactions, &by_user, &by_item);
   FactorMatrix user_factors = FactorMatrix::Zero(users, options.factors);
   FactorMatrix item_factors = InitialItemFactors(items, options);
   auto stopped = [&] { return stop != nullptr && stop(); };

@@ -147,6 +147,11 @@ struct ItemSums {
   Eigen::MatrixXf gram;               // sum x x^T over every user of the set.
 };
 
+// Adds each interaction, in order, to its user's row (item, weight) and to
+// its item's row (user, weight). REQUIRES: rows sized for every index.
+void AddToRows(const std::vector<Interaction>& interactions, IalsRows* by_user,
+               IalsRows* by_item);
+
 // The item factors a training starts from (IalsModel::Train's).
 FactorMatrix InitialItemFactors(int items, const IalsOptions& options);
 

@@ -135,30 +135,33 @@ std::shared_ptr<ServingModel> MakeServing(storage::ModelRecord record,
   return serving;
 }
 
-// The options a record was trained with (what serving must fold in with).
-IalsOptions RecordOptions(const storage::ModelRecord& record,
-                          IalsOptions options) {
-  options.factors = record.factors();
-  options.iterations = record.iterations();
-  options.regularization = record.regularization();
-  options.regularization_exponent = record.regularization_exponent();
-  options.alpha = record.alpha();
-  options.confidence = ConfidenceFromProto(record.confidence());
-  options.cg_steps = record.cg_steps();
-  options.seed = record.seed();
+// The training options a message holds: a stored ModelRecord (what serving
+// must fold in with) or the wire's ModelOptions, whose fields have the same
+// names.
+template <typename Message>
+IalsOptions OptionsOf(const Message& message) {
+  IalsOptions options;
+  options.factors = message.factors();
+  options.iterations = message.iterations();
+  options.regularization = message.regularization();
+  options.regularization_exponent = message.regularization_exponent();
+  options.alpha = message.alpha();
+  options.confidence = ConfidenceFromProto(message.confidence());
+  options.cg_steps = message.cg_steps();
+  options.seed = message.seed();
   return options;
 }
 
-void SetRecordOptions(const IalsOptions& options,
-                      storage::ModelRecord* record) {
-  record->set_factors(options.factors);
-  record->set_iterations(options.iterations);
-  record->set_regularization(options.regularization);
-  record->set_regularization_exponent(options.regularization_exponent);
-  record->set_alpha(options.alpha);
-  record->set_confidence(ConfidenceToProto(options.confidence));
-  record->set_cg_steps(options.cg_steps);
-  record->set_seed(options.seed);
+template <typename Message>
+void SetOptions(const IalsOptions& options, Message* message) {
+  message->set_factors(options.factors);
+  message->set_iterations(options.iterations);
+  message->set_regularization(options.regularization);
+  message->set_regularization_exponent(options.regularization_exponent);
+  message->set_alpha(options.alpha);
+  message->set_confidence(ConfidenceToProto(options.confidence));
+  message->set_cg_steps(options.cg_steps);
+  message->set_seed(options.seed);
 }
 
 bool SameOptions(const IalsOptions& a, const IalsOptions& b) {
@@ -179,14 +182,7 @@ absl::Status OutOfRange(absl::string_view field, double value,
 
 v1::ModelOptions ModelOptionsToProto(const IalsOptions& options) {
   v1::ModelOptions out;
-  out.set_factors(options.factors);
-  out.set_iterations(options.iterations);
-  out.set_regularization(options.regularization);
-  out.set_regularization_exponent(options.regularization_exponent);
-  out.set_alpha(options.alpha);
-  out.set_confidence(ConfidenceToProto(options.confidence));
-  out.set_cg_steps(options.cg_steps);
-  out.set_seed(options.seed);
+  SetOptions(options, &out);
   return out;
 }
 
@@ -216,16 +212,7 @@ absl::StatusOr<IalsOptions> ModelOptionsFromProto(
     return OutOfRange("options.confidence", options.confidence(),
                       "CONFIDENCE_LINEAR or CONFIDENCE_LOG");
   }
-  IalsOptions out;
-  out.factors = options.factors();
-  out.iterations = options.iterations();
-  out.regularization = options.regularization();
-  out.regularization_exponent = options.regularization_exponent();
-  out.alpha = options.alpha();
-  out.confidence = ConfidenceFromProto(options.confidence());
-  out.cg_steps = options.cg_steps();
-  out.seed = options.seed();
-  return out;
+  return OptionsOf(options);
 }
 
 // A cluster training round on this shard (TrainStep).
@@ -261,6 +248,13 @@ ModelTrainer::ModelTrainer(Store* store, const Clock* clock, UserLocks* locks,
 
 ModelTrainer::~ModelTrainer() = default;
 
+ParallelFor ModelTrainer::Parallel() const {
+  // Rows in chunks of 64: small enough to balance popular items' rows.
+  return [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+    ParallelForOnThreads(threads_, n, 64, fn);
+  };
+}
+
 absl::Status ModelTrainer::Load() {
   absl::StatusOr<std::string> stored =
       store_->Get(Column::kModels, kCurrentKey);
@@ -273,7 +267,7 @@ absl::Status ModelTrainer::Load() {
               sizeof(float)) {
     return absl::DataLossError("the stored model does not parse");
   }
-  const IalsOptions options = RecordOptions(record, options_);
+  const IalsOptions options = OptionsOf(record);
   FactorMatrix factors(record.item_labels_size(), record.factors());
   std::memcpy(factors.data(), record.item_factors().data(),
               record.item_factors().size());
@@ -307,11 +301,7 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train(
   const auto wall_start = std::chrono::steady_clock::now();
   Snapshot snapshot = index_->Read(
       [&](const IndexState& state) { return TakeSnapshot(state, *config_); });
-  // Rows in chunks of 64: small enough to balance popular items' rows.
-  const ParallelFor parallel =
-      [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-        ParallelForOnThreads(threads_, n, 64, fn);
-      };
+  const ParallelFor parallel = Parallel();
   IalsModel model = IalsModel::Train(
       static_cast<int>(snapshot.users),
       static_cast<int>(snapshot.item_labels.size()), snapshot.interactions,
@@ -325,7 +315,7 @@ absl::StatusOr<storage::ModelRecord> ModelTrainer::Train(
                                            : current_->lineage.version() + 1);
   }
   record.set_trained_at_ms(started_ms);
-  SetRecordOptions(options_, &record);
+  SetOptions(options_, &record);
   record.set_users(snapshot.users);
   record.set_interactions(static_cast<int64_t>(snapshot.interactions.size()));
   for (const std::string& id : snapshot.covered)
@@ -357,7 +347,7 @@ absl::Status ModelTrainer::Install(const storage::ModelRecord& record,
                                    int64_t started_ms) {
   PORTRAIT_RETURN_IF_ERROR(Persist(record));
   std::shared_ptr<ServingModel> serving =
-      MakeServing(record, std::move(factors), RecordOptions(record, options_));
+      MakeServing(record, std::move(factors), OptionsOf(record));
   absl::MutexLock lock(&mu_);
   current_ = std::move(serving);
   trained_generation_ = generation;
@@ -428,10 +418,7 @@ absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Begin(
   const Snapshot& snapshot = round->snapshot;
   round->by_user.resize(snapshot.users);
   round->by_item.resize(snapshot.item_labels.size());
-  for (const Interaction& x : snapshot.interactions) {
-    round->by_user[x.user].emplace_back(x.item, x.weight);
-    round->by_item[x.item].emplace_back(x.user, x.weight);
-  }
+  AddToRows(snapshot.interactions, &round->by_user, &round->by_item);
   round->users = FactorMatrix::Zero(snapshot.users, options.factors);
   v1::TrainStepResponse response;
   response.set_generation(snapshot.generation);
@@ -516,10 +503,7 @@ absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Iterate(
   if (round->received < items) return response;
   round->received = 0;
   response.set_complete(true);
-  const ParallelFor parallel =
-      [this](int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-        ParallelForOnThreads(threads_, n, 64, fn);
-      };
+  const ParallelFor parallel = Parallel();
   auto add = [](const FactorMatrix& m,
                 google::protobuf::RepeatedField<float>* out) {
     out->Add(m.data(), m.data() + m.size());
@@ -569,7 +553,7 @@ absl::StatusOr<v1::TrainStepResponse> ModelTrainer::Finish(
     record.Clear();
     record.set_version(request.version());
     record.set_trained_at_ms(request.trained_at_ms());
-    SetRecordOptions(round->options, &record);
+    SetOptions(round->options, &record);
     record.set_users(request.users());
     record.set_interactions(request.interactions());
     record.set_training_ms(request.training_ms());

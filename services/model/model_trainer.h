@@ -108,6 +108,8 @@ class ModelTrainer : public ConsentObserver {
  private:
   struct Round;
 
+  // Solves rows on the training threads.
+  ParallelFor Parallel() const;
   absl::Status Persist(const storage::ModelRecord& record);
   // Persists `record` (with its labels and factors), then serves it as
   // trained at `started_ms` on data of `generation`.
