@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "portrait/v1/ingest.pb.h"
@@ -20,7 +21,7 @@
 namespace portrait {
 
 // Posts ordered newest first: (-created_at_ms, label "post:ID").
-using PostSet = std::set<std::pair<int64_t, std::string>>;
+using PostSet = absl::btree_set<std::pair<int64_t, std::string>>;
 
 struct PostInfo {
   std::string post_id;

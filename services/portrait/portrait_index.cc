@@ -659,6 +659,16 @@ std::vector<const PortraitIndex::Neighbours*> PortraitIndex::NearestNeighbours(
   for (size_t i = 0; i < items.size(); ++i) {
     if (lists[i] == nullptr) lists[i] = ComputeNeighbours(state, items[i]);
   }
+  // The caller scans every list next. Asking for all of them now lets their
+  // cache misses overlap instead of waiting for each in turn.
+  for (const Neighbours* list : lists) {
+    const char* begin = reinterpret_cast<const char*>(list->data());
+    const char* end =
+        reinterpret_cast<const char*>(list->data() + list->size());
+    for (const char* line = begin; line < end; line += 64) {
+      __builtin_prefetch(line);
+    }
+  }
   return lists;
 }
 
@@ -690,6 +700,8 @@ const PortraitIndex::Neighbours* PortraitIndex::ComputeNeighbours(
               return state.items.Label(a.item) < state.items.Label(b.item);
             });
   if (nearest->size() > n) nearest->resize(n);
+  // A quarter of the pool's capacity: more items' lists stay in cache.
+  nearest->shrink_to_fit();
   absl::MutexLock lock(&cache_mu_);
   // Never replaces a list another reader stored: its readers may hold it.
   return neighbour_cache_.try_emplace(item, std::move(nearest))

@@ -15,12 +15,12 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -165,7 +165,8 @@ class UserPortrait {
 
   std::map<int, SignalBlock> blocks_;
   absl::flat_hash_map<std::string, EngagedItem> engaged_;
-  std::set<std::pair<int64_t, std::string>> by_recency_;  // (-last_ms, label)
+  absl::btree_set<std::pair<int64_t, std::string>>
+      by_recency_;  // (-last_ms, label)
   uint64_t revision_ = NewRevision();
   // A pointer so that the portrait stays movable.
   std::unique_ptr<SharesMemo> shares_memo_ = std::make_unique<SharesMemo>();

@@ -1,8 +1,12 @@
 #include "services/push/push_planner.h"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -10,9 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "base/parallel_for.h"
 #include "base/status_macros.h"
 #include "portrait/storage/records.pb.h"
 #include "services/recommend/ranking.h"
@@ -273,65 +277,147 @@ absl::Status PushPlanner::Stream(
     cursor.set_after_user(given.after_user());
   }
   // Every user the server knows: with a portrait or consent, or in the
-  // catalog as a person. A min-heap rather than a sorted list: the first
-  // chunk is ready after a linear pass, not a sort of every id.
-  std::vector<std::string> heap = index_->Read([](const IndexState& state) {
+  // catalog as a person; in order, with repeats, from batches of the
+  // smallest ids left. A batch is picked by one linear pass over what is
+  // left, so the first chunk is ready without a sort of every id, and each
+  // pass reads memory in order (a heap's pops, after a chunk's planning
+  // has evicted it from the cache, missed it at every level).
+  std::vector<std::string> left = index_->Read([](const IndexState& state) {
     std::vector<std::string> ids;
     ids.reserve(state.users.size() + state.catalog.people().size());
     for (const auto& [id, user] : state.users) ids.push_back(id);
     for (const auto& [id, person] : state.catalog.people()) ids.push_back(id);
     return ids;
   });
-  const auto after = std::greater<std::string>();
-  std::make_heap(heap.begin(), heap.end(), after);
+  std::vector<std::string> batch;
+  size_t batch_next = 0;
+  size_t batch_size = 1024;
   // The next user id in order, after `last`; empty when there is none.
   auto next_user = [&](const std::string& last) {
-    while (!heap.empty()) {
-      std::pop_heap(heap.begin(), heap.end(), after);
-      std::string id = std::move(heap.back());
-      heap.pop_back();
-      if (id > last) return id;  // Not a repeat, not before the cursor.
+    while (true) {
+      if (batch_next == batch.size()) {
+        if (left.empty()) return std::string();
+        // The smallest `take` ids go to the end of `left`, then to `batch`.
+        const size_t take = std::min(batch_size, left.size());
+        batch_size = std::min<size_t>(2 * batch_size, 16384);
+        const auto first = left.end() - take;
+        std::nth_element(left.begin(), first, left.end(),
+                         std::greater<std::string>());
+        batch.assign(std::make_move_iterator(first),
+                     std::make_move_iterator(left.end()));
+        left.erase(first, left.end());
+        std::sort(batch.begin(), batch.end());
+        batch_next = 0;
+      }
+      // Skips repeats and ids up to the cursor.
+      std::string& id = batch[batch_next++];
+      if (id > last) return std::move(id);
     }
-    return std::string();
   };
   std::string last = cursor.after_user();
-  std::vector<std::string> chunk;
-  std::vector<absl::StatusOr<std::optional<v1::UserPushCandidates>>> planned;
-  // The first chunks are small so that the first message goes out soon:
-  // 4 users, then 8, 16, ... up to stream_chunk.
-  int chunk_size = std::min(4, options_.stream_chunk);
-  while (true) {
-    PORTRAIT_RETURN_IF_ERROR(cancel.Check());
-    chunk.clear();
-    while (static_cast<int>(chunk.size()) < chunk_size) {
+  // A window of the next users in order, at most stream_chunk of them, the
+  // one being sent included: a change reaches the stream at most that many
+  // users later. The sending thread sends the window's first user once it
+  // is planned, and otherwise plans the first user nobody plans yet;
+  // threads - 1 helpers plan the window's users meanwhile.
+  struct Entry {
+    std::string user_id;
+    enum { kWaiting, kPlanning, kPlanned } state = kWaiting;
+    absl::StatusOr<std::optional<v1::UserPushCandidates>> planned;
+  };
+  absl::Mutex mu;
+  std::deque<Entry> window;  // Entries keep their address while in it.
+  bool done = false;         // No more users, or the stream ends.
+  const auto refill = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    while (!done && static_cast<int>(window.size()) < options_.stream_chunk) {
       std::string id = next_user(last);
-      if (id.empty()) break;
-      last = id;
-      chunk.push_back(std::move(id));
-    }
-    if (chunk.empty()) break;
-    chunk_size = std::min(2 * chunk_size, options_.stream_chunk);
-    planned.assign(chunk.size(), absl::InternalError("not planned"));
-    ParallelForOnThreads(options_.threads, static_cast<int64_t>(chunk.size()),
-                         1, [&](int64_t begin, int64_t end) {
-                           for (int64_t i = begin; i < end; ++i) {
-                             planned[i] = ForUser(chunk[i], request.purpose(),
-                                                  limit, &request.segment());
-                           }
-                         });
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      PORTRAIT_RETURN_IF_ERROR(planned[i].status());
-      std::optional<v1::UserPushCandidates>& user = *planned[i];
-      if (!user.has_value() ||
-          (!request.include_empty() && user->candidates_size() == 0)) {
-        continue;
+      if (id.empty()) {
+        done = true;
+        break;
       }
-      cursor.set_after_user(chunk[i]);
-      user->set_cursor(absl::WebSafeBase64Escape(cursor.SerializeAsString()));
-      if (!emit(*user)) return absl::OkStatus();
+      last = id;
+      window.push_back(Entry{std::move(id), Entry::kWaiting,
+                             absl::InternalError("not planned")});
     }
+  };
+  // Plans the first waiting entry of the window, if there is one.
+  const auto plan_one = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (Entry& entry : window) {
+      if (entry.state != Entry::kWaiting) continue;
+      entry.state = Entry::kPlanning;
+      mu.Unlock();
+      auto planned =
+          ForUser(entry.user_id, request.purpose(), limit, &request.segment());
+      mu.Lock();
+      entry.planned = std::move(planned);
+      entry.state = Entry::kPlanned;
+      return true;
+    }
+    return false;
+  };
+  bool stop = false;
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < options_.threads; ++t) {
+    helpers.emplace_back([&] {
+      const auto work_or_stop = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        if (stop) return true;
+        for (const Entry& entry : window) {
+          if (entry.state == Entry::kWaiting) return true;
+        }
+        return false;
+      };
+      absl::MutexLock lock(&mu);
+      while (true) {
+        mu.Await(absl::Condition(&work_or_stop));
+        if (stop) return;
+        plan_one();
+      }
+    });
   }
-  return absl::OkStatus();
+  absl::Status status = absl::OkStatus();
+  {
+    absl::MutexLock lock(&mu);
+    refill();
+  }
+  while (true) {
+    if (status = cancel.Check(); !status.ok()) break;
+    mu.Lock();
+    refill();
+    if (window.empty()) {
+      mu.Unlock();
+      break;
+    }
+    while (window.front().state != Entry::kPlanned) {
+      if (!plan_one()) {
+        mu.Await(absl::Condition(
+            +[](Entry* e) { return e->state == Entry::kPlanned; },
+            &window.front()));
+      }
+    }
+    Entry& entry = window.front();
+    mu.Unlock();
+    bool more = true;
+    if (!entry.planned.ok()) {
+      status = entry.planned.status();
+      more = false;
+    } else if (std::optional<v1::UserPushCandidates>& user = *entry.planned;
+               user.has_value() &&
+               (request.include_empty() || user->candidates_size() > 0)) {
+      cursor.set_after_user(entry.user_id);
+      user->set_cursor(absl::WebSafeBase64Escape(cursor.SerializeAsString()));
+      more = emit(*user);
+    }
+    mu.Lock();
+    window.pop_front();
+    mu.Unlock();
+    if (!more) break;
+  }
+  {
+    absl::MutexLock lock(&mu);
+    stop = true;
+  }
+  for (std::thread& helper : helpers) helper.join();
+  return status;
 }
 
 }  // namespace portrait

@@ -10,7 +10,7 @@
 //
 // Every user is planned from the index and history as they are when the
 // planner reaches them, so a stream obeys a consent change made while it
-// runs from the next chunk of users on (Options.stream_chunk). Thread-safe.
+// runs at most Options.stream_chunk users later. Thread-safe.
 #ifndef PORTRAIT_SERVICES_PUSH_PUSH_PLANNER_H_
 #define PORTRAIT_SERVICES_PUSH_PUSH_PLANNER_H_
 
@@ -37,9 +37,9 @@ class PushPlanner {
   struct Options {
     // Threads that plan a stream's users.
     int threads = 2;
-    // A stream plans up to this many users at a time (on `threads`; the
-    // first chunks smaller), then sends them: a change reaches a running
-    // stream at most this many users later.
+    // A stream plans at most this many users ahead, the one it sends
+    // included: a change reaches a running stream at most this many users
+    // later.
     int stream_chunk = 64;
   };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/cancellation.h"
 #include "base/clock.h"
 #include "config/ranking_config.h"
@@ -22,6 +23,7 @@
 namespace portrait {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -48,6 +50,7 @@ class PushPlannerTest : public ::testing::Test {
     ASSERT_TRUE(config.ok()) << config.status();
     config_ = std::make_unique<RankingConfig>(std::move(*config));
     store_ = std::make_unique<MemoryStore>();
+    records_.clear();
     index_ = std::make_unique<PortraitIndex>(store_.get(), &clock_, &policy_,
                                              config_.get());
     ASSERT_TRUE(index_->Load().ok());
@@ -369,26 +372,44 @@ TEST_F(PushPlannerTest, ChunksOnSeveralThreadsStreamTheSameMessages) {
 TEST_F(PushPlannerTest, TheRestOfAStreamObeysAChangeMadeWhileItRuns) {
   ASSERT_TRUE(One("u3", v1::PUSH_CONTENT).personalized());
   ASSERT_TRUE(CitesLike(One("u1", v1::PUSH_CONTENT)));
-  v1::StreamPushCandidatesRequest request;
-  request.mutable_segment()->set_all_users(true);
-  request.set_purpose(v1::PUSH_CONTENT);
-  const std::vector<v1::UserPushCandidates> streamed =
-      StreamAll(request, [&](const v1::UserPushCandidates& m) {
-        if (m.user_id() != "a0") return;
-        // While the stream runs: u3 turns personalised push off, u1
-        // strips LIKE.
-        Purpose("u3", v1::PERSONALIZED_PUSH, false);
-        Consent("u1", [](storage::ConsentRecord& r) {
-          (*r.mutable_signals())[v1::LIKE].set_state(v1::STRIPPED);
+  // One user planned at a time (the fixture), then three: the planner
+  // plans ahead of the user it sends, but never more than stream_chunk
+  // users, that one included.
+  for (const int stream_chunk : {1, 3}) {
+    SCOPED_TRACE(absl::StrCat("stream_chunk ", stream_chunk));
+    Build(ShippedPush());
+    planner_ = std::make_unique<PushPlanner>(
+        index_.get(), nullptr, history_.get(), &clock_,
+        PushPlanner::Options{/*threads=*/2, stream_chunk});
+    v1::StreamPushCandidatesRequest request;
+    request.mutable_segment()->set_all_users(true);
+    request.set_purpose(v1::PUSH_CONTENT);
+    request.set_include_empty(true);
+    const std::vector<v1::UserPushCandidates> streamed =
+        StreamAll(request, [&](const v1::UserPushCandidates& m) {
+          if (m.user_id() != "a0") return;
+          // Time for the helper to plan every user it may plan ahead (a
+          // bound the planner kept holds however long this takes).
+          absl::SleepFor(absl::Milliseconds(50));
+          // While the stream runs: u3 turns personalised push off, u1
+          // strips LIKE.
+          Purpose("u3", v1::PERSONALIZED_PUSH, false);
+          Consent("u1", [](storage::ConsentRecord& r) {
+            (*r.mutable_signals())[v1::LIKE].set_state(v1::STRIPPED);
+          });
         });
-      });
-  for (const auto& m : streamed) {
-    if (m.user_id() == "u3") {
-      EXPECT_FALSE(m.personalized());
+    std::vector<std::string> order;
+    for (const auto& m : streamed) {
+      order.push_back(m.user_id());
+      if (m.user_id() == "u3") {
+        EXPECT_FALSE(m.personalized());
+      }
+      if (m.user_id() == "u1") {
+        EXPECT_FALSE(CitesLike(m)) << m.ShortDebugString();
+      }
     }
-    if (m.user_id() == "u1") {
-      EXPECT_FALSE(CitesLike(m)) << m.ShortDebugString();
-    }
+    EXPECT_THAT(order,
+                ElementsAre("a0", "a1", "u0", "u1", "u2", "u3", "u4", "u5"));
   }
 }
 

@@ -91,13 +91,13 @@ constexpr int kFriendItems = 50;
 }  // namespace
 
 Candidate& CandidateTable::operator[](const std::string& label) {
-  auto [it, inserted] =
-      index_.try_emplace(label, static_cast<int32_t>(candidates_.size()));
-  if (inserted) {
-    candidates_.emplace_back();
-    candidates_.back().key = label;
-  }
-  return candidates_[it->second];
+  const auto it =
+      index_.lazy_emplace(absl::string_view(label), [&](const auto& construct) {
+        candidates_.emplace_back();
+        candidates_.back().key = label;
+        construct(static_cast<int32_t>(candidates_.size() - 1));
+      });
+  return candidates_[*it];
 }
 
 void CandidateTable::Clear() {

@@ -12,6 +12,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "models/blend.h"
 #include "portrait/v1/recommend.pb.h"
 #include "services/consent/signal_set.h"
@@ -26,14 +29,41 @@ namespace portrait {
 // free of 64 KiB or more). Not thread-safe.
 class CandidateTable {
  public:
+  CandidateTable() = default;
+  // The index refers to candidates_ by address.
+  CandidateTable(const CandidateTable&) = delete;
+  CandidateTable& operator=(const CandidateTable&) = delete;
+
   // The candidate for `label`, created empty on first use.
   Candidate& operator[](const std::string& label);
   void Clear();
   std::vector<Candidate>& candidates() { return candidates_; }
 
  private:
+  // The index holds positions in candidates_ and finds them by label, so
+  // that each label is copied once, into its candidate.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view label) const {
+      return absl::Hash<absl::string_view>()(label);
+    }
+    size_t operator()(int32_t i) const { return (*this)((*candidates)[i].key); }
+    const std::vector<Candidate>* candidates;
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    absl::string_view Key(absl::string_view label) const { return label; }
+    absl::string_view Key(int32_t i) const { return (*candidates)[i].key; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Key(a) == Key(b);
+    }
+    const std::vector<Candidate>* candidates;
+  };
+
   std::vector<Candidate> candidates_;
-  absl::flat_hash_map<std::string, int32_t> index_;
+  absl::flat_hash_set<int32_t, KeyHash, KeyEq> index_{0, KeyHash{&candidates_},
+                                                      KeyEq{&candidates_}};
 };
 
 // What every source reads.

@@ -42,7 +42,7 @@ ABSL_FLAG(int64_t, events, 5000000, "synthetic events (scratch database)");
 ABSL_FLAG(int, limit, 3, "candidates per user");
 ABSL_FLAG(int, rounds, 2, "alternating baseline and push streams");
 ABSL_FLAG(int, first_message_streams, 100,
-          "streams timed to their first message");
+          "streams timed to their first message (0: none)");
 
 namespace portrait {
 namespace {
@@ -180,10 +180,12 @@ int Run() {
   std::printf("empty messages (baseline)     %10.0f messages/s\n", empty_best);
   std::printf("StreamPushCandidates          %10.0f users/s  ratio %.2f\n",
               push_best, push_best / empty_best);
-  std::printf(
-      "time to first message         p50 %8.0f us  p99 %8.0f us  "
-      "(%zu streams)\n",
-      at(0.5), at(0.99), first_us.size());
+  if (!first_us.empty()) {
+    std::printf(
+        "time to first message         p50 %8.0f us  p99 %8.0f us  "
+        "(%zu streams)\n",
+        at(0.5), at(0.99), first_us.size());
+  }
   return with_candidates > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
