@@ -355,22 +355,29 @@ absl::Status PushPlanner::Stream(
     }
     return false;
   };
+  // A helper that found nothing to plan sleeps until a quarter of the
+  // window waits, rather than waking for every user sent.
+  const int wake_at = std::max(1, options_.stream_chunk / 4);
   bool stop = false;
   std::vector<std::thread> helpers;
   for (int t = 1; t < options_.threads; ++t) {
     helpers.emplace_back([&] {
       const auto work_or_stop = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
         if (stop) return true;
+        int waiting = 0;
         for (const Entry& entry : window) {
-          if (entry.state == Entry::kWaiting) return true;
+          if (entry.state == Entry::kWaiting && ++waiting >= wake_at) {
+            return true;
+          }
         }
         return false;
       };
       absl::MutexLock lock(&mu);
       while (true) {
         mu.Await(absl::Condition(&work_or_stop));
+        while (!stop && plan_one()) {
+        }
         if (stop) return;
-        plan_one();
       }
     });
   }
