@@ -165,8 +165,8 @@ class UserPortrait {
 
   std::map<int, SignalBlock> blocks_;
   absl::flat_hash_map<std::string, EngagedItem> engaged_;
-  absl::btree_set<std::pair<int64_t, std::string>>
-      by_recency_;  // (-last_ms, label)
+  // (-last_ms, label): the most recent first.
+  absl::btree_set<std::pair<int64_t, std::string>> by_recency_;
   uint64_t revision_ = NewRevision();
   // A pointer so that the portrait stays movable.
   std::unique_ptr<SharesMemo> shares_memo_ = std::make_unique<SharesMemo>();

@@ -327,7 +327,7 @@ absl::Status PushPlanner::Stream(
   };
   absl::Mutex mu;
   std::deque<Entry> window;  // Entries keep their address while in it.
-  bool done = false;         // No more users, or the stream ends.
+  bool done = false;         // Every user is in the window or sent.
   const auto refill = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     while (!done && static_cast<int>(window.size()) < options_.stream_chunk) {
       std::string id = next_user(last);
@@ -382,10 +382,6 @@ absl::Status PushPlanner::Stream(
     });
   }
   absl::Status status = absl::OkStatus();
-  {
-    absl::MutexLock lock(&mu);
-    refill();
-  }
   while (true) {
     if (status = cancel.Check(); !status.ok()) break;
     mu.Lock();
