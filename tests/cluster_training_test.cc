@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gmock/gmock.h"
@@ -125,6 +126,25 @@ v1::SetConsentResponse StripLikesOfU1(TestServer& s1) {
   return stripped;
 }
 
+// The state of `component` in u1's receipt `receipt_id`, asked of their
+// shard s1; UNSPECIFIED if the receipt has no such component.
+v1::ErasureState ComponentOfU1sReceipt(TestServer& s1,
+                                       const std::string& receipt_id,
+                                       absl::string_view component) {
+  v1::GetErasureStatusRequest request;
+  request.set_receipt_id(receipt_id);
+  v1::GetErasureStatusResponse response;
+  grpc::ClientContext context;
+  Route(&context, "s1", User(1));
+  const grpc::Status status =
+      s1.consent->GetErasureStatus(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  for (const auto& c : response.receipt().components()) {
+    if (c.component() == component) return c.state();
+  }
+  return v1::ERASURE_STATE_UNSPECIFIED;
+}
+
 bool SameBits(const FactorMatrix& a, const FactorMatrix& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
          std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
@@ -181,17 +201,8 @@ TEST_F(ClusterTrainingTest, AfterAStripEveryShardServesWhatNeverSawIt) {
   // u1 (on s1) strips LIKE: the model's component waits for a round.
   const v1::SetConsentResponse stripped = StripLikesOfU1(saw_.s1);
   auto model_state = [&]() {
-    v1::GetErasureStatusRequest request;
-    request.set_receipt_id(stripped.receipt_id());
-    v1::GetErasureStatusResponse response;
-    grpc::ClientContext context;
-    Route(&context, "s1", User(1));
-    EXPECT_TRUE(
-        saw_.s1.consent->GetErasureStatus(&context, request, &response).ok());
-    for (const auto& c : response.receipt().components()) {
-      if (c.component() == erasure::kTrainedModel) return c.state();
-    }
-    return v1::ERASURE_STATE_UNSPECIFIED;
+    return ComponentOfU1sReceipt(saw_.s1, stripped.receipt_id(),
+                                 erasure::kTrainedModel);
   };
   EXPECT_EQ(model_state(), v1::PENDING);
   ASSERT_TRUE(saw_.s0.server->TrainModel().ok());
@@ -280,16 +291,8 @@ TEST_F(ClusterTrainingTest, ADeletedAccountLeavesTheOtherShardsCatalog) {
   for (int i = 0; i < 150 && peers != v1::DONE; ++i) {
     absl::SleepFor(absl::Milliseconds(100));
     clock_.AdvanceMillis(1000);
-    v1::GetErasureStatusRequest status;
-    status.set_receipt_id(deleted.receipt_id());
-    v1::GetErasureStatusResponse response;
-    grpc::ClientContext context;
-    Route(&context, "s1", User(1));
-    ASSERT_TRUE(
-        saw_.s1.consent->GetErasureStatus(&context, status, &response).ok());
-    for (const auto& c : response.receipt().components()) {
-      if (c.component() == "peer_shards") peers = c.state();
-    }
+    peers = ComponentOfU1sReceipt(saw_.s1, deleted.receipt_id(),
+                                  erasure::kPeerShards);
   }
   ASSERT_EQ(peers, v1::DONE);
   saw_.s0.Stop();
