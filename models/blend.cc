@@ -1,24 +1,40 @@
 #include "models/blend.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/numeric/bits.h"
 
 namespace portrait {
+
+static_assert(kNumSources <= 32, "BlendScores keeps a bit per source");
 
 void BlendScores(const std::array<double, kNumSources>& weights,
                  const std::vector<Candidate*>& candidates) {
   std::array<double, kNumSources> max{};
-  for (const Candidate* c : candidates) {
-    for (int s = 0; s < kNumSources; ++s) max[s] = std::max(max[s], c->raw[s]);
-  }
-  for (Candidate* c : candidates) {
-    double score = 0;
+  // A candidate comes from one or two of the sources, so the sum visits
+  // only the sources it has (a bit each), in source order, instead of
+  // branching on every source.
+  std::vector<uint32_t> present(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    uint32_t bits = 0;
     for (int s = 0; s < kNumSources; ++s) {
-      if (c->raw[s] > 0 && max[s] > 0)
-        score += weights[s] * (c->raw[s] / max[s]);
+      const double raw = candidates[i]->raw[s];
+      max[s] = std::max(max[s], raw);
+      bits |= static_cast<uint32_t>(raw > 0) << s;
     }
-    c->score = score;
+    present[i] = bits;
+  }
+  // raw > 0 implies max > 0.
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& c = *candidates[i];
+    double score = 0;
+    for (uint32_t bits = present[i]; bits != 0; bits &= bits - 1) {
+      const int s = absl::countr_zero(bits);
+      score += weights[s] * (c.raw[s] / max[s]);
+    }
+    candidates[i]->score = score;
   }
 }
 
