@@ -258,7 +258,8 @@ TEST(ClusterMaintenanceTest, ShardsWaitForTheCoordinatorAndItForADownShard) {
 
 // An account deleted on its shard: the other shard erases its person and
 // posts from its catalog before it reports serving that shard's counts, so
-// the receipt's peer_shards DONE means they are gone there too.
+// the receipt's peer_shards DONE means they are gone there too, and refuses
+// them from then on.
 TEST_F(ClusterTrainingTest, ADeletedAccountLeavesTheOtherShardsCatalog) {
   saw_.SendAll();
   for (TestServer* shard : {&saw_.s0, &saw_.s1}) {
@@ -295,6 +296,28 @@ TEST_F(ClusterTrainingTest, ADeletedAccountLeavesTheOtherShardsCatalog) {
                                   erasure::kPeerShards);
   }
   ASSERT_EQ(peers, v1::DONE);
+  // Nor does s0 take them back: an upsert of the person, or of a post they
+  // wrote, is refused there as on s1.
+  for (const char* field : {"person.user_id", "post.author_id"}) {
+    v1::UpsertItemsRequest upsert;
+    if (absl::string_view(field) == "person.user_id") {
+      upsert.add_items()->mutable_person()->set_user_id(User(1));
+    } else {
+      v1::Post* post = upsert.add_items()->mutable_post();
+      post->set_post_id("by-u1");
+      post->set_author_id(User(1));
+      post->set_created_at_ms(kNow - 1000);
+    }
+    v1::UpsertItemsResponse upserted;
+    grpc::ClientContext context;
+    context.AddMetadata(kRoutedShardHeader, "s0");
+    const grpc::Status refused =
+        saw_.s0.ingest->UpsertItems(&context, upsert, &upserted);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(refused.error_message(), absl::StrCat("items[0].", field,
+                                                    ": the account of u1 was "
+                                                    "deleted"));
+  }
   saw_.s0.Stop();
   auto store = RocksDbStore::Open({.path = saw_.dir.path() + "/s0"});
   ASSERT_TRUE(store.ok()) << store.status();

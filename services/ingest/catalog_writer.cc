@@ -1,6 +1,7 @@
 #include "services/ingest/catalog_writer.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,9 +74,14 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
       std::vector<absl::string_view>(accounts.begin(), accounts.end()));
   PORTRAIT_ASSIGN_OR_RETURN(const auto records,
                             ReadConsentRecords(store_, accounts));
+  absl::MutexLock lock(&mu_);
   for (int i = 0; i < items.size(); ++i) {
     const absl::string_view account = AccountOf(items[i]);
-    if (account.empty() || !records.at(account).account_deleted()) continue;
+    if (account.empty()) continue;
+    const bool deleted =
+        records.at(account).account_deleted() ||
+        (hooks_.deleted_elsewhere && hooks_.deleted_elsewhere(account));
+    if (!deleted) continue;
     return absl::FailedPreconditionError(absl::StrCat(
         "items[", i, "].",
         items[i].has_person() ? "person.user_id" : "post.author_id",
@@ -86,7 +92,6 @@ absl::StatusOr<v1::UpsertItemsResponse> CatalogWriter::Upsert(
     batch.Put(Column::kCatalog, KeyOf(item),
               ToRecord(item).SerializeAsString());
   }
-  absl::MutexLock lock(&mu_);
   PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
   if (hooks_.upserted) hooks_.upserted(items);
   v1::UpsertItemsResponse response;
@@ -98,10 +103,29 @@ absl::StatusOr<v1::DeleteItemsResponse> CatalogWriter::Delete(
     const v1::DeleteItemsRequest& request) {
   PORTRAIT_RETURN_IF_ERROR(ValidateItemRefs(request.items()));
   absl::MutexLock lock(&mu_);
+  PORTRAIT_ASSIGN_OR_RETURN(const int deleted, DeleteLocked(request.items()));
+  v1::DeleteItemsResponse response;
+  response.set_deleted(deleted);
+  return response;
+}
+
+absl::Status CatalogWriter::DeleteListed(
+    const std::function<std::vector<v1::ItemRef>()>& list) {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::ItemRef> listed = list();
+  if (listed.empty()) return absl::OkStatus();
+  const google::protobuf::RepeatedPtrField<v1::ItemRef> refs(
+      std::make_move_iterator(listed.begin()),
+      std::make_move_iterator(listed.end()));
+  return DeleteLocked(refs).status();
+}
+
+absl::StatusOr<int> CatalogWriter::DeleteLocked(
+    const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs) {
   WriteBatch batch;
   absl::flat_hash_set<std::string> seen;
   int deleted = 0;
-  for (const v1::ItemRef& ref : request.items()) {
+  for (const v1::ItemRef& ref : refs) {
     std::string key = CatalogKey(ref.kind(), ref.id());
     if (!seen.insert(key).second) continue;
     absl::StatusOr<std::string> existing = store_->Get(Column::kCatalog, key);
@@ -114,11 +138,9 @@ absl::StatusOr<v1::DeleteItemsResponse> CatalogWriter::Delete(
   }
   if (!batch.empty()) {
     PORTRAIT_RETURN_IF_ERROR(store_->Write(batch, /*sync=*/true));
-    if (hooks_.deleted) hooks_.deleted(request.items());
+    if (hooks_.deleted) hooks_.deleted(refs);
   }
-  v1::DeleteItemsResponse response;
-  response.set_deleted(deleted);
-  return response;
+  return deleted;
 }
 
 absl::StatusOr<v1::Item> CatalogWriter::Get(const v1::ItemRef& ref) {

@@ -639,6 +639,12 @@ std::vector<v1::ItemRef> PortraitIndex::CatalogOfDeletedPeers() const {
   return refs;
 }
 
+bool PortraitIndex::PeerAccountDeleted(absl::string_view user_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const auto it = state_.peer_people.find(user_id);
+  return it != state_.peer_people.end() && it->second.account_deleted();
+}
+
 void PortraitIndex::OnItemsDeleted(
     const google::protobuf::RepeatedPtrField<v1::ItemRef>& refs) {
   absl::MutexLock lock(&mu_);

@@ -195,6 +195,10 @@ class PortraitIndex : public ConsentObserver {
   // shard must erase as the account's own shard did.
   std::vector<v1::ItemRef> CatalogOfDeletedPeers() const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether another shard's last applied contribution says that `user_id`'s
+  // account was deleted.
+  bool PeerAccountDeleted(absl::string_view user_id) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Another shard's counts as last applied; items by interned id, a pair

@@ -277,6 +277,11 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   catalog_hooks.deleted = [index](const auto& refs) {
     index->OnItemsDeleted(refs);
   };
+  if (!options.peers.empty()) {
+    catalog_hooks.deleted_elsewhere = [index](absl::string_view account) {
+      return index->PeerAccountDeleted(account);
+    };
+  }
   catalog_ = std::make_unique<CatalogWriter>(
       store_, clock_, locks_.get(), contacts_.get(), std::move(catalog_hooks));
   eraser_ = std::make_unique<DiskEraser>(store_, clock_, locks_.get());
@@ -412,16 +417,8 @@ absl::Status PortraitServer::Serve(const Options& options) {
     peer_sync_ = std::make_unique<PeerSync>(
         options.shard_name, peers, peer, index, options.peer_sync_interval,
         [index, catalog]() -> absl::Status {
-          const std::vector<v1::ItemRef> refs = index->CatalogOfDeletedPeers();
-          for (size_t i = 0; i < refs.size(); i += kMaxItemsPerRequest) {
-            v1::DeleteItemsRequest request;
-            for (size_t j = i;
-                 j < std::min(refs.size(), i + kMaxItemsPerRequest); ++j) {
-              *request.add_items() = refs[j];
-            }
-            PORTRAIT_RETURN_IF_ERROR(catalog->Delete(request).status());
-          }
-          return absl::OkStatus();
+          return catalog->DeleteListed(
+              [index] { return index->CatalogOfDeletedPeers(); });
         });
   }
   // Last: its gauges read everything above, peer_sync_ included.
