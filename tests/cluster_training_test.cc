@@ -107,16 +107,9 @@ struct Cluster {
 
 // u1's STRIP of LIKE, on their shard s1.
 v1::SetConsentResponse StripLikesOfU1(TestServer& s1) {
-  v1::SetConsentRequest strip;
-  strip.set_user_id(User(1));
-  strip.set_requester(v1::REQUESTER_USER);
-  strip.set_caller_id("cluster-training-test");
-  strip.set_request_id("strip-1");
-  strip.set_policy_version(1);
-  v1::SignalChange* change = strip.add_changes()->mutable_signal();
-  change->set_signal(v1::LIKE);
-  change->set_grant(false);
-  change->set_action(v1::STRIP);
+  const v1::SetConsentRequest strip =
+      UserConsentRequest(User(1), "strip-1", "cluster-training-test",
+                         ChangeOfSignal(v1::LIKE, false, v1::STRIP));
   v1::SetConsentResponse stripped;
   grpc::ClientContext context;
   Route(&context, "s1", User(1));

@@ -37,17 +37,10 @@ constexpr int kUsers = 4;
 // A request that grants `signal` to `user`, or STRIPs it.
 v1::SetConsentRequest SignalRequest(const std::string& user, v1::Signal signal,
                                     bool grant, const std::string& request_id) {
-  v1::SetConsentRequest request;
-  request.set_user_id(user);
-  request.set_requester(v1::REQUESTER_USER);
-  request.set_caller_id("concurrency-test");
-  request.set_request_id(request_id);
-  request.set_policy_version(1);
-  v1::SignalChange* change = request.add_changes()->mutable_signal();
-  change->set_signal(signal);
-  change->set_grant(grant);
-  if (!grant) change->set_action(v1::STRIP);
-  return request;
+  return UserConsentRequest(
+      user, request_id, "concurrency-test",
+      ChangeOfSignal(signal, grant,
+                     grant ? v1::REVOCATION_ACTION_UNSPECIFIED : v1::STRIP));
 }
 
 class ConsentServiceTest : public ::testing::Test {

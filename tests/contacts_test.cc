@@ -72,13 +72,8 @@ class ContactsTest : public ::testing::Test {
   }
 
   void Set(const std::string& user, const v1::ConsentChange& change) {
-    v1::SetConsentRequest request;
-    request.set_user_id(user);
-    request.set_requester(v1::REQUESTER_USER);
-    request.set_caller_id("contacts-test");
-    request.set_request_id(absl::StrCat("r", next_++));
-    request.set_policy_version(1);
-    *request.add_changes() = change;
+    const v1::SetConsentRequest request = UserConsentRequest(
+        user, absl::StrCat("r", next_++), "contacts-test", change);
     v1::SetConsentResponse response;
     grpc::ClientContext context;
     const grpc::Status status =
@@ -87,11 +82,9 @@ class ContactsTest : public ::testing::Test {
   }
 
   void SetContacts(bool grant) {
-    v1::ConsentChange change;
-    change.mutable_signal()->set_signal(v1::CONTACTS);
-    change.mutable_signal()->set_grant(grant);
-    if (!grant) change.mutable_signal()->set_action(v1::STRIP);
-    Set("dan", change);
+    Set("dan",
+        ChangeOfSignal(v1::CONTACTS, grant,
+                       grant ? v1::REVOCATION_ACTION_UNSPECIFIED : v1::STRIP));
   }
 
   // dan's people suggestions that cite CONTACTS_MATCH.
@@ -195,13 +188,9 @@ TEST_F(ContactsTest, APersonIsOfferedOnlyWhileTheirExposureIsOn) {
   SetContacts(true);
   v1::RecordEventsResponse response;
   ASSERT_TRUE(Upload({kAnnInBook, kBobInBook}, &response).ok());
-  v1::ConsentChange exposure;
-  exposure.mutable_purpose()->set_purpose(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE);
-  exposure.mutable_purpose()->set_enabled(false);
-  Set("ann", exposure);
+  Set("ann", ChangeOfPurpose(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE, false));
   EXPECT_THAT(ContactMatches(), ElementsAre("bob"));
-  exposure.mutable_purpose()->set_enabled(true);
-  Set("ann", exposure);
+  Set("ann", ChangeOfPurpose(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE, true));
   EXPECT_THAT(ContactMatches(), ElementsAre("ann", "bob"));
 }
 

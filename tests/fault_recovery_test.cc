@@ -68,15 +68,9 @@ class FaultRecoveryTest : public ::testing::Test {
   }
 
   grpc::Status StripLikes() {
-    v1::SetConsentRequest request;
-    request.set_user_id("ann");
-    request.set_requester(v1::REQUESTER_USER);
-    request.set_caller_id("fault-test");
-    request.set_request_id("strip-likes");
-    request.set_policy_version(1);
-    v1::SignalChange* change = request.add_changes()->mutable_signal();
-    change->set_signal(v1::LIKE);
-    change->set_action(v1::STRIP);
+    const v1::SetConsentRequest request =
+        UserConsentRequest("ann", "strip-likes", "fault-test",
+                           ChangeOfSignal(v1::LIKE, false, v1::STRIP));
     v1::SetConsentResponse response;
     grpc::ClientContext context;
     return portrait_.consent->SetConsent(&context, request, &response);

@@ -132,15 +132,9 @@ TEST_F(PushTest, TurningPersonalisedPushOffAppliesToTheNextCall) {
   v1::GetPushCandidatesResponse before;
   ASSERT_TRUE(Candidates({"u4"}, &before).ok());
   EXPECT_TRUE(before.users(0).personalized());
-  v1::SetConsentRequest off;
-  off.set_user_id("u4");
-  off.set_requester(v1::REQUESTER_USER);
-  off.set_caller_id("push-test");
-  off.set_request_id("push-off");
-  off.set_policy_version(1);
-  v1::PurposeChange* change = off.add_changes()->mutable_purpose();
-  change->set_purpose(v1::PERSONALIZED_PUSH);
-  change->set_enabled(false);
+  const v1::SetConsentRequest off =
+      UserConsentRequest("u4", "push-off", "push-test",
+                         ChangeOfPurpose(v1::PERSONALIZED_PUSH, false));
   v1::SetConsentResponse set;
   grpc::ClientContext context;
   ASSERT_TRUE(portrait_.consent->SetConsent(&context, off, &set).ok());
@@ -186,15 +180,9 @@ class CheckInTest : public PushTest {
   }
 
   void GrantLocation(const std::string& user) {
-    v1::SetConsentRequest grant;
-    grant.set_user_id(user);
-    grant.set_requester(v1::REQUESTER_USER);
-    grant.set_caller_id("push-test");
-    grant.set_request_id(absl::StrCat("grant-location-", user));
-    grant.set_policy_version(1);
-    v1::SignalChange* change = grant.add_changes()->mutable_signal();
-    change->set_signal(v1::LOCATION);
-    change->set_grant(true);
+    const v1::SetConsentRequest grant =
+        UserConsentRequest(user, absl::StrCat("grant-location-", user),
+                           "push-test", ChangeOfSignal(v1::LOCATION, true));
     v1::SetConsentResponse response;
     grpc::ClientContext context;
     ASSERT_TRUE(portrait_.consent->SetConsent(&context, grant, &response).ok());
@@ -281,15 +269,9 @@ TEST_F(CheckInTest, KeepsOnlyTheCellWhenConfiguredAndAStripErasesIt) {
   EXPECT_THAT(profile.ShortDebugString(), Not(HasSubstr("31.231")))
       << "only the cell is kept";
 
-  v1::SetConsentRequest strip;
-  strip.set_user_id("u5");
-  strip.set_requester(v1::REQUESTER_USER);
-  strip.set_caller_id("push-test");
-  strip.set_request_id("strip-location");
-  strip.set_policy_version(1);
-  v1::SignalChange* change = strip.add_changes()->mutable_signal();
-  change->set_signal(v1::LOCATION);
-  change->set_action(v1::STRIP);
+  const v1::SetConsentRequest strip =
+      UserConsentRequest("u5", "strip-location", "push-test",
+                         ChangeOfSignal(v1::LOCATION, false, v1::STRIP));
   v1::SetConsentResponse stripped;
   grpc::ClientContext context;
   ASSERT_TRUE(portrait_.consent->SetConsent(&context, strip, &stripped).ok());
@@ -399,15 +381,9 @@ class PushFeedbackTest : public ::testing::Test {
   }
 
   void StripPushFeedback(const std::string& user) {
-    v1::SetConsentRequest request;
-    request.set_user_id(user);
-    request.set_requester(v1::REQUESTER_USER);
-    request.set_caller_id("push-test");
-    request.set_request_id("strip-feedback");
-    request.set_policy_version(1);
-    v1::SignalChange* change = request.add_changes()->mutable_signal();
-    change->set_signal(v1::PUSH_FEEDBACK);
-    change->set_action(v1::STRIP);
+    const v1::SetConsentRequest request =
+        UserConsentRequest(user, "strip-feedback", "push-test",
+                           ChangeOfSignal(v1::PUSH_FEEDBACK, false, v1::STRIP));
     v1::SetConsentResponse response;
     grpc::ClientContext context;
     ASSERT_TRUE(

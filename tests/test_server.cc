@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "config/ranking_config.h"
@@ -78,6 +79,36 @@ std::shared_ptr<grpc::Channel> ConnectTo(int port) {
   EXPECT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
                                         std::chrono::seconds(5)));
   return channel;
+}
+
+v1::SetConsentRequest UserConsentRequest(const std::string& user,
+                                         const std::string& request_id,
+                                         const std::string& caller_id,
+                                         v1::ConsentChange change) {
+  v1::SetConsentRequest request;
+  request.set_user_id(user);
+  request.set_requester(v1::REQUESTER_USER);
+  request.set_caller_id(caller_id);
+  request.set_request_id(request_id);
+  request.set_policy_version(1);
+  *request.add_changes() = std::move(change);
+  return request;
+}
+
+v1::ConsentChange ChangeOfSignal(v1::Signal signal, bool grant,
+                                 v1::RevocationAction action) {
+  v1::ConsentChange change;
+  change.mutable_signal()->set_signal(signal);
+  change.mutable_signal()->set_grant(grant);
+  change.mutable_signal()->set_action(action);
+  return change;
+}
+
+v1::ConsentChange ChangeOfPurpose(v1::Purpose purpose, bool enabled) {
+  v1::ConsentChange change;
+  change.mutable_purpose()->set_purpose(purpose);
+  change.mutable_purpose()->set_enabled(enabled);
+  return change;
 }
 
 }  // namespace portrait

@@ -60,6 +60,19 @@ std::string WriteEverySourceRanking(const std::string& path);
 // A channel to 127.0.0.1:port, waited on until connected (5 s at most).
 std::shared_ptr<grpc::Channel> ConnectTo(int port);
 
+// The user's own SetConsentRequest with the one `change`, under policy
+// version 1 (the shipped policy's), from `caller_id`.
+v1::SetConsentRequest UserConsentRequest(const std::string& user,
+                                         const std::string& request_id,
+                                         const std::string& caller_id,
+                                         v1::ConsentChange change);
+// A change of `signal`'s grant, with `action` where it revokes.
+v1::ConsentChange ChangeOfSignal(
+    v1::Signal signal, bool grant,
+    v1::RevocationAction action = v1::REVOCATION_ACTION_UNSPECIFIED);
+// A change of whether `purpose` is enabled.
+v1::ConsentChange ChangeOfPurpose(v1::Purpose purpose, bool enabled);
+
 }  // namespace portrait
 
 #endif  // PORTRAIT_TESTS_TEST_SERVER_H_
