@@ -93,26 +93,15 @@ class RecommendTest : public ::testing::Test {
   v1::SetConsentResponse Set(const std::string& user,
                              const v1::ConsentChange& change,
                              v1::Requester requester = v1::REQUESTER_USER) {
-    v1::SetConsentRequest request;
-    request.set_user_id(user);
+    v1::SetConsentRequest request = UserConsentRequest(
+        user, absl::StrCat("r", next_++), "recommend-test", change);
     request.set_requester(requester);
-    request.set_caller_id("recommend-test");
-    request.set_request_id(absl::StrCat("r", next_++));
-    request.set_policy_version(1);
-    *request.add_changes() = change;
     v1::SetConsentResponse response;
     grpc::ClientContext context;
     grpc::Status status =
         portrait_.consent->SetConsent(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
-  }
-
-  v1::ConsentChange SignalChange(v1::Signal signal, bool grant) {
-    v1::ConsentChange change;
-    change.mutable_signal()->set_signal(signal);
-    change.mutable_signal()->set_grant(grant);
-    return change;
   }
 
   v1::ConsentChange Relationship(v1::Relationship relationship,
@@ -186,7 +175,7 @@ TEST_F(RecommendTest, StrippedSignalIsNeverCitedAndItsEffectGoes) {
   }
   Like("u7", 2);
   ASSERT_THAT(SignalsCited(Recommend("u7", v1::FEED)), Contains(v1::LIKE));
-  v1::SetConsentResponse strip = Set("u7", SignalChange(v1::LIKE, false));
+  v1::SetConsentResponse strip = Set("u7", ChangeOfSignal(v1::LIKE, false));
   std::set<std::string> components;
   for (const auto& c : strip.receipt().components()) {
     components.insert(c.component());
@@ -211,10 +200,7 @@ TEST_F(RecommendTest, StrippedSignalIsNeverCitedAndItsEffectGoes) {
 TEST_F(RecommendTest, NonPersonalisedModeUsesNoPersonalSignal) {
   Like("u7", 2);
   Event("u7", v1::FOLLOW, v1::ITEM_BRAND, "b1");
-  v1::ConsentChange off;
-  off.mutable_purpose()->set_purpose(v1::PERSONALIZED_FEED);
-  off.mutable_purpose()->set_enabled(false);
-  Set("u7", off);
+  Set("u7", ChangeOfPurpose(v1::PERSONALIZED_FEED, false));
   Set("u7", Relationship(v1::BLACKLIST_BRAND, "b3"));
   v1::RecommendResponse response = Recommend("u7", v1::FEED);
   EXPECT_FALSE(response.personalized());
@@ -240,10 +226,7 @@ TEST_F(RecommendTest, NonPersonalisedBrandsAndPeopleStillAnswer) {
     Event(user, v1::FOLLOW, v1::ITEM_BRAND, "b1");
     Event(user, v1::FOLLOW, v1::ITEM_USER, "u4");
   }
-  v1::ConsentChange off;
-  off.mutable_purpose()->set_purpose(v1::PERSONALIZED_FEED);
-  off.mutable_purpose()->set_enabled(false);
-  Set("u8", off);
+  Set("u8", ChangeOfPurpose(v1::PERSONALIZED_FEED, false));
   for (v1::Surface surface : {v1::BRANDS, v1::PEOPLE}) {
     const v1::RecommendResponse response = Recommend("u8", surface);
     EXPECT_FALSE(response.personalized());
@@ -288,7 +271,7 @@ TEST_F(RecommendTest, FollowedBrandsFriendsAndNearbyHaveTheirReasons) {
   Event("u7", v1::FOLLOW, v1::ITEM_BRAND, "b2");
   Event("u7", v1::FRIEND, v1::ITEM_USER, "u1");
   Like("u1", 9);
-  Set("u7", SignalChange(v1::LOCATION, true));
+  Set("u7", ChangeOfSignal(v1::LOCATION, true));
   Event("u7", v1::LOCATION, v1::ITEM_KIND_UNSPECIFIED, "");
   std::set<int> sources;
   const v1::RecommendResponse before = Recommend("u7", v1::FEED, 50);
@@ -299,9 +282,7 @@ TEST_F(RecommendTest, FollowedBrandsFriendsAndNearbyHaveTheirReasons) {
   EXPECT_THAT(sources, Contains(v1::FRIENDS_ENGAGED));
   EXPECT_THAT(sources, Contains(v1::NEARBY));
   // Once u1 stops sharing their circle, their likes are not used for u7.
-  v1::ConsentChange circle;
-  circle.mutable_purpose()->set_purpose(v1::SHARE_CIRCLE);
-  Set("u1", circle);
+  Set("u1", ChangeOfPurpose(v1::SHARE_CIRCLE, false));
   const v1::RecommendResponse after = Recommend("u7", v1::FEED, 50);
   for (const auto& item : after.items()) {
     for (const auto& reason : item.reasons()) {
@@ -319,9 +300,7 @@ TEST_F(RecommendTest, PeopleRespectTheirOwnExposureSetting) {
   EXPECT_THAT(ids, Contains("u3"));
   EXPECT_THAT(ids, Not(Contains("u1")));  // Already a friend.
   EXPECT_THAT(ids, Not(Contains("u7")));
-  v1::ConsentChange hide;
-  hide.mutable_purpose()->set_purpose(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE);
-  Set("u2", hide);
+  Set("u2", ChangeOfPurpose(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE, false));
   ids = Ids(Recommend("u7", v1::PEOPLE));
   EXPECT_THAT(ids, Not(Contains("u2")));
   EXPECT_THAT(ids, Contains("u3"));
@@ -401,10 +380,7 @@ TEST_F(RecommendTest, ProfileShowsBlocksStatesAndInterests) {
   Like("u7", 3);
   Event("u7", v1::SEARCH, v1::ITEM_KIND_UNSPECIFIED, "green tea");
   Event("u7", v1::BROWSE, v1::ITEM_POST, "p4");
-  v1::ConsentChange freeze;
-  freeze.mutable_signal()->set_signal(v1::BROWSE);
-  freeze.mutable_signal()->set_action(v1::FREEZE);
-  Set("u7", freeze);
+  Set("u7", ChangeOfSignal(v1::BROWSE, false, v1::FREEZE));
   v1::GetProfileRequest request;
   request.set_user_id("u7");
   v1::GetProfileResponse profile;
