@@ -113,7 +113,6 @@ absl::Status CatalogWriter::DeleteListed(
     const std::function<std::vector<v1::ItemRef>()>& list) {
   absl::MutexLock lock(&mu_);
   std::vector<v1::ItemRef> listed = list();
-  if (listed.empty()) return absl::OkStatus();
   const google::protobuf::RepeatedPtrField<v1::ItemRef> refs(
       std::make_move_iterator(listed.begin()),
       std::make_move_iterator(listed.end()));

@@ -82,9 +82,9 @@ size_t AddNewestPosts(const PostSet& posts, size_t n, v1::ReasonSource source,
   return taken;
 }
 
-// Asks for the strings at `labels` before the candidate table reads them:
-// they are scattered over the index, and their cache misses then overlap
-// instead of waiting for each in turn.
+// Asks for each entry's label string (`label_of` gives its address) before
+// the candidate table reads them: they are scattered over the index, and
+// their cache misses then overlap instead of waiting for each in turn.
 template <typename Entries, typename LabelOf>
 void PrefetchLabels(const Entries& entries, LabelOf label_of) {
   for (const auto& entry : entries) __builtin_prefetch(label_of(entry));
