@@ -370,14 +370,17 @@ class ClusterTest(unittest.TestCase):
         person = next(user for user in USERS if user not in (author, viewer)
                       and self.owner[user] != self.owner[viewer])
         post = "by-" + author
+        # The fans follow the person and are people too: each is offered to
+        # the others ("people who follow what you follow"), across shards.
+        fans = [user for user in USERS
+                if user not in (author, viewer, person)][:8]
+        self.assertGreater(len({tuple(self.owner[fan]) for fan in fans}), 1)
         for client in (self.saw.client, self.single.client):
             people = [ingest_pb2.Item(person=ingest_pb2.Person(user_id=user))
-                      for user in (author, person)]
+                      for user in [author, person] + fans]
             people.append(ingest_pb2.Item(post=ingest_pb2.Post(
                 post_id=post, author_id=author, created_at_ms=NOW_MS)))
             client.upsert_items(people)
-            fans = [user for user in USERS
-                    if user not in (author, viewer, person)][:8]
             events = [PortraitClient.like("fan-%s" % fan, fan, post, NOW_MS)
                       for fan in fans]
             events += [ingest_pb2.Event(
@@ -394,6 +397,9 @@ class ClusterTest(unittest.TestCase):
                                                                    limit=50))
         self.assertIn((common_pb2.ITEM_USER, person),
                       people_feed(self.saw, viewer))
+        fan, other = next((a, b) for a in fans for b in fans
+                          if self.owner[a] != self.owner[b])
+        self.assertIn((common_pb2.ITEM_USER, other), people_feed(self.saw, fan))
 
         for client in (self.saw.client, self.single.client):
             for user, change in (

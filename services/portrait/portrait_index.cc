@@ -82,6 +82,28 @@ bool IndexState::ShowsPostsOf(absl::string_view author,
          !std::binary_search(hidden_from.begin(), hidden_from.end(), viewer);
 }
 
+std::vector<const std::string*> IndexState::FirstFollowers(
+    const std::string& label, size_t n) const {
+  static const std::set<std::string>* const kNone = new std::set<std::string>;
+  const auto own = followers.find(label);
+  const auto peers = peer_first_followers.find(label);
+  const std::set<std::string>& a =
+      own == followers.end() ? *kNone : own->second;
+  const std::set<std::string>& b =
+      peers == peer_first_followers.end() ? *kNone : peers->second;
+  // A user is on one shard only: the two sets have no id in common.
+  std::vector<const std::string*> first;
+  auto i = a.begin(), j = b.begin();
+  while (first.size() < n && (i != a.end() || j != b.end())) {
+    if (j == b.end() || (i != a.end() && *i < *j)) {
+      first.push_back(&*i++);
+    } else {
+      first.push_back(&*j++);
+    }
+  }
+  return first;
+}
+
 PortraitIndex::PortraitIndex(Store* store, const Clock* clock,
                              const ConsentPolicy* policy,
                              const RankingConfig* config)
@@ -168,6 +190,7 @@ v1::Contribution PortraitIndex::BuildContribution() const {
   // and state_.co also hold the other shards' counts, so this shard's come
   // from its users' co-engagement sets and from the totals less the peers'.
   absl::btree_map<std::string, int32_t> popularity, followers;
+  absl::btree_map<std::string, std::vector<std::string>> first_followers;
   std::vector<std::vector<int32_t>> sets;
   std::vector<std::string> labels;
   std::vector<v1::PersonSettings> people;
@@ -190,8 +213,12 @@ v1::Contribution PortraitIndex::BuildContribution() const {
       entry->set_shard(shard);
       entry->set_version(version);
     }
+    const size_t first = config_->proto().candidates_per_source();
     for (const auto& [label, users] : state_.followers) {
       followers[label] = static_cast<int32_t>(users.size());
+      auto end = users.begin();
+      std::advance(end, std::min(first, users.size()));
+      first_followers[label].assign(users.begin(), end);
     }
     const int64_t now_ms = clock_->NowMillis();
     for (const auto& [id, user] : state_.users) {
@@ -221,6 +248,11 @@ v1::Contribution PortraitIndex::BuildContribution() const {
     v1::LabelCount* entry = out.add_followers();
     entry->set_label(label);
     entry->set_count(count);
+  }
+  for (auto& [label, users] : first_followers) {
+    v1::LabelUsers* entry = out.add_first_followers();
+    entry->set_label(label);
+    for (std::string& user : users) entry->add_user_ids(std::move(user));
   }
   std::sort(people.begin(), people.end(), [](const auto& a, const auto& b) {
     return a.user_id() < b.user_id();
@@ -318,6 +350,10 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
   }
   for (const v1::LabelCount& entry : contribution.followers())
     next.followers[entry.label()] += entry.count();
+  for (const v1::LabelUsers& entry : contribution.first_followers()) {
+    next.first_followers[entry.label()].assign(entry.user_ids().begin(),
+                                               entry.user_ids().end());
+  }
   PeerCounts& previous = peers_[contribution.shard()];
   // The difference of two label -> count maps, applied by `add`.
   const auto apply = [](const auto& before, const auto& after, auto add) {
@@ -355,6 +391,16 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
                           static_cast<int32_t>(pair & 0xffffffff), delta);
       });
   // A user is on one shard only: the peer's entries are its own to replace.
+  if (previous.first_followers != next.first_followers) {
+    for (const auto& [label, users] : previous.first_followers) {
+      auto& all = state_.peer_first_followers[label];
+      for (const std::string& user : users) all.erase(user);
+      if (all.empty()) state_.peer_first_followers.erase(label);
+    }
+    for (const auto& [label, users] : next.first_followers) {
+      state_.peer_first_followers[label].insert(users.begin(), users.end());
+    }
+  }
   for (const std::string& id : previous.people) state_.peer_people.erase(id);
   for (const v1::PersonSettings& settings : contribution.people()) {
     next.people.push_back(settings.user_id());

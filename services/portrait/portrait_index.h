@@ -77,6 +77,9 @@ struct IndexState {
   // Followed label -> how many users of the other shards of a cluster
   // follow it (their latest contributions, summed).
   absl::flat_hash_map<std::string, int32_t> peer_followers;
+  // Followed label -> the first followers of each other shard (their
+  // latest contributions, together).
+  absl::flat_hash_map<std::string, std::set<std::string>> peer_first_followers;
   // Users of the other shards of a cluster who set anything about other
   // users (v1::PersonSettings), from their shards' latest contributions.
   absl::flat_hash_map<std::string, v1::PersonSettings> peer_people;
@@ -96,6 +99,10 @@ struct IndexState {
   // (HIDE_MY_POSTS_FROM), read from the author's portrait on this shard or
   // from their shard's contribution.
   bool ShowsPostsOf(absl::string_view author, absl::string_view viewer) const;
+  // The first `n` users by id, of this shard's and of the other shards',
+  // who follow `label`.
+  std::vector<const std::string*> FirstFollowers(const std::string& label,
+                                                 size_t n) const;
 };
 
 class PortraitIndex : public ConsentObserver {
@@ -209,6 +216,7 @@ class PortraitIndex : public ConsentObserver {
     absl::flat_hash_map<int32_t, int32_t> co_items;
     absl::flat_hash_map<uint64_t, int32_t> co_pairs;
     absl::flat_hash_map<std::string, int32_t> followers;
+    absl::flat_hash_map<std::string, std::vector<std::string>> first_followers;
     std::vector<std::string> people;  // Their user ids in peer_people.
   };
   struct SharedKeys {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "base/clock.h"
 #include "config/ranking_config.h"
@@ -242,6 +243,83 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
   ASSERT_EQ(applied.applied_size(), 1);
   EXPECT_EQ(applied.applied(0).shard(), "s1");
   EXPECT_EQ(applied.applied(0).version(), shard1.OwnContribution()->version());
+}
+
+// "People who follow what you follow" spans the shards: each contributes
+// its first candidates_per_source followers of a label, and a shard's first
+// of them all are one index's, before and after a follower revokes FOLLOW.
+TEST(ShardContributionTest, FirstFollowersOfEveryShardEqualOneIndexs) {
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  v1::RankingConfig proto = RankingConfig::Shipped().proto();
+  proto.set_candidates_per_source(10);  // The least the config allows.
+  const absl::StatusOr<RankingConfig> config =
+      RankingConfig::FromText(proto.DebugString());
+  ASSERT_TRUE(config.ok()) << config.status();
+  FakeClock clock(kNow);
+  MemoryStore whole_store, store0, store1;
+  PortraitIndex whole(&whole_store, &clock, &policy, &*config);
+  PortraitIndex shard0(&store0, &clock, &policy, &*config);
+  PortraitIndex shard1(&store1, &clock, &policy, &*config);
+  // u00..u23 follow b0; even users on shard 0.
+  const auto user = [](int u) { return absl::StrFormat("u%02d", u); };
+  for (int u = 0; u < 24; ++u) {
+    v1::Event follow;
+    follow.set_event_id(absl::StrCat(user(u), "-follow"));
+    follow.set_user_id(user(u));
+    follow.set_signal(v1::FOLLOW);
+    follow.set_occurred_at_ms(kNow - 500);
+    follow.mutable_target()->set_kind(v1::ITEM_BRAND);
+    follow.mutable_target()->set_id("b0");
+    Store(whole_store, whole, follow);
+    Store(u % 2 == 0 ? store0 : store1, u % 2 == 0 ? shard0 : shard1, follow);
+  }
+  const auto exchange = [&] {
+    v1::Contribution from0 = *shard0.OwnContribution();
+    from0.set_shard("s0");
+    v1::Contribution from1 = *shard1.OwnContribution();
+    from1.set_shard("s1");
+    shard0.ApplyContribution(from1);
+    shard1.ApplyContribution(from0);
+    return from1;
+  };
+  using Ids = std::vector<std::string>;
+  const auto first = [](const PortraitIndex& index) {
+    return index.Read([&](const IndexState& state) {
+      Ids ids;
+      for (const std::string* id : state.FirstFollowers("brand:b0", 10)) {
+        ids.push_back(*id);
+      }
+      return ids;
+    });
+  };
+  const auto users = [&](std::initializer_list<int> us) {
+    Ids ids;
+    for (int u : us) ids.push_back(user(u));
+    return ids;
+  };
+  ASSERT_EQ(first(whole), users({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(first(shard0), users({0, 2, 4, 6, 8, 10, 12, 14, 16, 18}));
+  const v1::Contribution sent = exchange();
+  ASSERT_EQ(sent.first_followers_size(), 1);
+  EXPECT_EQ(sent.first_followers(0).label(), "brand:b0");
+  EXPECT_EQ(Ids(sent.first_followers(0).user_ids().begin(),
+                sent.first_followers(0).user_ids().end()),
+            users({1, 3, 5, 7, 9, 11, 13, 15, 17, 19}));
+  EXPECT_EQ(first(shard0), first(whole));
+  EXPECT_EQ(first(shard1), first(whole));
+
+  // u01 (shard 1) revokes FOLLOW: shard 0 follows at the next exchange.
+  storage::ConsentRecord no_follow;
+  (*no_follow.mutable_signals())[v1::FOLLOW].set_state(v1::FROZEN);
+  ASSERT_TRUE(whole.OnConsentCommitted(user(1), no_follow, {}).ok());
+  ASSERT_TRUE(shard1.OnConsentCommitted(user(1), no_follow, {}).ok());
+  ASSERT_EQ(first(whole), users({0, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_NE(first(shard0), first(whole));
+  exchange();
+  EXPECT_EQ(first(shard0), first(whole));
+  EXPECT_EQ(first(shard1), first(whole));
+  exchange();  // The same contributions again change nothing.
+  EXPECT_EQ(first(shard0), first(whole));
 }
 
 // A user's settings about other users reach the other shards with the

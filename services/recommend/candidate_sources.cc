@@ -368,12 +368,9 @@ void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
   }
   for (const std::string* followed :
        SortedLabels(ctx.user.Block(v1::FOLLOW), "")) {
-    auto it = ctx.state.followers.find(*followed);
-    if (it == ctx.state.followers.end()) continue;
-    int taken = 0;
-    for (const std::string& follower : it->second) {
-      if (taken++ >= PerSource(ctx)) break;
-      AddRaw(table, absl::StrCat("user:", follower), v1::CO_FOLLOW, 1.0,
+    for (const std::string* follower :
+         ctx.state.FirstFollowers(*followed, PerSource(ctx))) {
+      AddRaw(table, absl::StrCat("user:", *follower), v1::CO_FOLLOW, 1.0,
              SignalSet{v1::FOLLOW});
     }
   }
