@@ -1,16 +1,24 @@
 // ClusterTrainer's rounds on a cluster of one shard (the coordinator alone,
 // called directly): the steps, with factors sent one row per call, train
 // what ModelTrainer::Train trains up to float rounding, and the schedule
-// follows the shards' status. Rounds over several shards through gRPC are
-// in tests/cluster_training_test.cc.
+// follows the shards' status; and against a scripted peer over gRPC, what a
+// malformed answer does. Rounds over several real shards are in
+// tests/cluster_training_test.cc.
 #include "services/server/cluster_trainer.h"
 
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "config/ranking_config.h"
 #include "gtest/gtest.h"
+#include "portrait/v1/shard.grpc.pb.h"
 #include "services/consent/policy.h"
 #include "services/consent/shipped_policy.h"
 #include "services/locking/user_locks.h"
@@ -123,6 +131,91 @@ TEST_F(ClusterTrainerTest, ACalledOffRoundServesNothingNew) {
   EXPECT_EQ(stopped.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(stopped.message(), "shutting down");
   EXPECT_EQ(trainer_.current(), nullptr);
+}
+
+// A peer shard that answers each phase as `answer` says, over real gRPC.
+class ScriptedShard final : public v1::ShardService::Service {
+ public:
+  using Answer =
+      std::function<void(const v1::TrainStepRequest&, v1::TrainStepResponse*)>;
+  explicit ScriptedShard(Answer answer) : answer_(std::move(answer)) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+  }
+  ~ScriptedShard() override { server_->Shutdown(); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+  grpc::Status TrainStep(grpc::ServerContext*,
+                         const v1::TrainStepRequest* request,
+                         v1::TrainStepResponse* response) override {
+    answer_(*request, response);
+    return grpc::Status::OK;
+  }
+
+ private:
+  Answer answer_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// A peer's answer of the wrong shape ends the round with INTERNAL naming the
+// shard and what was wrong, and nothing new is served.
+TEST_F(ClusterTrainerTest, AMalformedAnswerEndsTheRound) {
+  Like("u0", 1);
+  // The peer's one item, post:p7, in order unless `unsorted`.
+  const auto begin = [](bool unsorted, v1::TrainStepResponse* response) {
+    response->add_item_labels("post:p7");
+    if (unsorted) response->add_item_labels("post:p0");
+    response->set_users(1);
+  };
+  struct Case {
+    std::string name;
+    ScriptedShard::Answer answer;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"labels out of order",
+       [&](const v1::TrainStepRequest& request,
+           v1::TrainStepResponse* response) {
+         if (request.phase() == v1::TRAIN_PHASE_BEGIN) begin(true, response);
+       },
+       "shard s1: answered item labels out of order"},
+      {"rows never complete",
+       [&](const v1::TrainStepRequest& request,
+           v1::TrainStepResponse* response) {
+         if (request.phase() == v1::TRAIN_PHASE_BEGIN) begin(false, response);
+       },
+       "shard s1: answered that the rows are incomplete"},
+      {"too few floats",
+       [&](const v1::TrainStepRequest& request,
+           v1::TrainStepResponse* response) {
+         if (request.phase() == v1::TRAIN_PHASE_BEGIN) begin(false, response);
+         response->set_complete(true);
+         response->add_products(1);  // 2 * 4 per item expected.
+       },
+       "shard s1: answered 1 floats for 1 items of 8"},
+      {"no observations",
+       [&](const v1::TrainStepRequest& request,
+           v1::TrainStepResponse* response) {
+         if (request.phase() == v1::TRAIN_PHASE_BEGIN) begin(false, response);
+         response->set_complete(true);
+         for (int f = 0; f < 8; ++f) response->add_products(0);
+       },
+       "shard s1: answered 0 observations for 1 items"},
+  };
+  for (const Case& c : cases) {
+    ScriptedShard peer(c.answer);
+    ClusterTrainer cluster("s0", &trainer_, {{"s1", peer.address()}},
+                           grpc::InsecureChannelCredentials(), &clock_, Small(),
+                           1, 4);
+    const absl::Status failed = cluster.Train(Cancellation::Never()).status();
+    EXPECT_EQ(failed.code(), absl::StatusCode::kInternal) << c.name;
+    EXPECT_EQ(failed.message(), c.message) << c.name;
+    EXPECT_EQ(trainer_.current(), nullptr) << c.name;
+  }
 }
 
 }  // namespace
