@@ -147,6 +147,13 @@ absl::StatusOr<std::vector<v1::TrainStepResponse>> ClusterTrainer::AskAll(
 
 absl::StatusOr<int64_t> ClusterTrainer::DueInMs(int64_t retrain_after_ms,
                                                 int64_t debounce_ms) {
+  if (last_round_ms_ < 0) {
+    // A restart need not train at once: the model served is a round's.
+    if (const std::shared_ptr<const ServingModel> serving = local_->current()) {
+      last_round_ms_ = serving->lineage.trained_at_ms();
+      version_ = serving->lineage.version();
+    }
+  }
   bool waiting = false, users = false, other_version = false, changed = false;
   for (size_t s = 0; s < shards_.size(); ++s) {
     v1::TrainStepRequest request;

@@ -54,7 +54,9 @@ class ClusterTrainer {
 
   // When the next round is due, in ms from now (0: now; -1: nothing to do),
   // from every shard's status: the first round of this run, if the cluster
-  // holds users; receipts wait on a shard, or a shard serves another version
+  // holds users and this shard serves no model (one it serves, loaded at
+  // start, counts as the last round's, started at its trained_at_ms);
+  // receipts wait on a shard, or a shard serves another version
   // than the last round's (restarted on an older one, or a round failed),
   // at least `debounce_ms` after the last round started; a shard's data
   // changed since the last round and `retrain_after_ms` passed. Errors: a

@@ -123,6 +123,25 @@ TEST_F(ClusterTrainerTest, DueWhenTheShardsSaySo) {
   EXPECT_EQ(*cluster_.DueInMs(kRetrain, kDebounce), -1);
 }
 
+// A coordinator started again (a new ClusterTrainer over a shard that
+// serves a model) takes that model for the last round's: it waits for the
+// retraining period from the model's training instead of training at once.
+TEST_F(ClusterTrainerTest, ARestartedCoordinatorKeepsTheSchedule) {
+  const int64_t kRetrain = 600'000, kDebounce = 5'000;
+  Like("u0", 1);
+  ASSERT_TRUE(cluster_.Train(Cancellation::Never()).ok());
+  clock_.AdvanceMillis(1000);
+  ClusterTrainer restarted("s0", &trainer_, {}, nullptr, &clock_, Small(), 1,
+                           4);
+  // Its shards' data are unknown to it, so they count as changed.
+  EXPECT_EQ(*restarted.DueInMs(kRetrain, kDebounce), kRetrain - 1000);
+  clock_.AdvanceMillis(kRetrain);
+  EXPECT_EQ(*restarted.DueInMs(kRetrain, kDebounce), 0);
+  ASSERT_TRUE(restarted.Train(Cancellation::Never()).ok());
+  EXPECT_EQ(trainer_.current()->lineage.version(), 2);
+  EXPECT_EQ(*restarted.DueInMs(kRetrain, kDebounce), -1);
+}
+
 TEST_F(ClusterTrainerTest, ACalledOffRoundServesNothingNew) {
   Like("u0", 1);
   CancellationFlag stopping("shutting down");
