@@ -168,6 +168,17 @@ SharedCounts CountsOf(const PortraitIndex& index, int posts) {
   });
 }
 
+// Shards "s0" and "s1" apply each other's contribution; returns s1's.
+v1::Contribution Exchange(PortraitIndex& shard0, PortraitIndex& shard1) {
+  v1::Contribution from0 = *shard0.OwnContribution();
+  from0.set_shard("s0");
+  v1::Contribution from1 = *shard1.OwnContribution();
+  from1.set_shard("s1");
+  shard0.ApplyContribution(from1);
+  shard1.ApplyContribution(from0);
+  return from1;
+}
+
 // Two shards, each applying the other's contribution, count exactly what
 // one index of every user counts (popularity, followers, co-engagement),
 // before and after a revocation on one of them; applying the same
@@ -202,14 +213,7 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
     Store(whole_store, whole, follow);
     Store(store, shard, follow);
   }
-  const auto exchange = [&] {
-    v1::Contribution from0 = *shard0.OwnContribution();
-    from0.set_shard("s0");
-    v1::Contribution from1 = *shard1.OwnContribution();
-    from1.set_shard("s1");
-    shard0.ApplyContribution(from1);
-    shard1.ApplyContribution(from0);
-  };
+  const auto exchange = [&] { Exchange(shard0, shard1); };
   ASSERT_FALSE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
   exchange();
   EXPECT_TRUE(CountsOf(shard0, kPosts) == CountsOf(whole, kPosts));
@@ -273,15 +277,7 @@ TEST(ShardContributionTest, FirstFollowersOfEveryShardEqualOneIndexs) {
     Store(whole_store, whole, follow);
     Store(u % 2 == 0 ? store0 : store1, u % 2 == 0 ? shard0 : shard1, follow);
   }
-  const auto exchange = [&] {
-    v1::Contribution from0 = *shard0.OwnContribution();
-    from0.set_shard("s0");
-    v1::Contribution from1 = *shard1.OwnContribution();
-    from1.set_shard("s1");
-    shard0.ApplyContribution(from1);
-    shard1.ApplyContribution(from0);
-    return from1;
-  };
+  const auto exchange = [&] { return Exchange(shard0, shard1); };
   using Ids = std::vector<std::string>;
   const auto first = [](const PortraitIndex& index) {
     return index.Read([&](const IndexState& state) {
