@@ -242,6 +242,7 @@ class ClusterTest(unittest.TestCase):
         cls.single.client.wait_ready()
         world(cls.single.client, with_stripped_likes=True)
         cls.owner = cls.saw.owners()
+        cls.extra_events = {}  # By user: events beyond the world's six.
         cls.never_owner = cls.never.owners()
 
     @classmethod
@@ -389,7 +390,8 @@ class ClusterTest(unittest.TestCase):
                 target=common_pb2.ItemRef(kind=common_pb2.ITEM_USER,
                                           id=person)) for fan in fans]
             self.assertEqual(client.record_events(events).rejected, 0)
-        type(self).fans = fans  # Two more events each.
+        for fan in fans:  # Two more events each.
+            type(self).extra_events[fan] = self.extra_events.get(fan, 0) + 2
         self.saw.settle()
         people_feed = lambda cluster, user: cluster.feed(
             user, recommend_pb2.PEOPLE, 50)
@@ -427,6 +429,44 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(
                 people_feed(self.saw, user),
                 self.single_feed(user, recommend_pb2.PEOPLE, 50), user)
+
+    def test_b_d_friends_on_other_shards(self):
+        # Friends' taste and friends of friends are read from the friend's
+        # shard at each answer: every answer equals one server's.
+        befrienders = [user for user in USERS if user != STRIPPED][10:22]
+        for client in (self.saw.client, self.single.client):
+            rng = random.Random(11)
+            events = []
+            for user in befrienders:
+                others = [other for other in USERS
+                          if self.owner[other] != self.owner[user]]
+                for other in sorted(random.Random(user).sample(others, 3)):
+                    events.append(ingest_pb2.Event(
+                        event_id="%s-befriends-%s" % (user, other),
+                        user_id=user, signal=common_pb2.FRIEND,
+                        occurred_at_ms=NOW_MS - rng.randrange(1, 600_000),
+                        target=common_pb2.ItemRef(kind=common_pb2.ITEM_USER,
+                                                  id=other)))
+            self.assertEqual(client.record_events(events).rejected, 0)
+        for user in befrienders:
+            type(self).extra_events[user] = (
+                self.extra_events.get(user, 0) + 3)
+        self.saw.settle()
+        for user in USERS:
+            for surface in (recommend_pb2.FEED, recommend_pb2.PEOPLE):
+                self.assertEqual(self.saw.feed(user, surface, 50),
+                                 self.single_feed(user, surface, 50),
+                                 "%s, surface %d" % (user, surface))
+        reasons = set()
+        for user in befrienders:
+            for surface in (recommend_pb2.FEED, recommend_pb2.PEOPLE):
+                answer = self.saw.client.recommend(user, surface=surface,
+                                                   limit=50)
+                reasons |= {reason.source for item in answer.items
+                            for reason in item.reasons}
+        # Every friend is on another shard than the user.
+        self.assertIn(recommend_pb2.FRIENDS_ENGAGED, reasons)
+        self.assertIn(recommend_pb2.FRIENDS_OF_FRIENDS, reasons)
 
     def peer_state(self, cluster, user, revocation, wait_s=10,
                    component="peer_shards"):
@@ -468,7 +508,7 @@ class ClusterTest(unittest.TestCase):
                 self.assertEqual(
                     summary.total_events,
                     0 if user == STRIPPED else
-                    8 if user in getattr(self, "fans", ()) else 6, user)
+                    6 + self.extra_events.get(user, 0), user)
                 served += 1
         self.assertGreater(failed, 0)
         self.assertGreater(served, 0)

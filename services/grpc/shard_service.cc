@@ -4,6 +4,7 @@
 #include "base/json_log.h"
 #include "base/status_macros.h"
 #include "services/grpc/status_conversion.h"
+#include "services/recommend/candidate_sources.h"
 #include "services/storage/ids.h"
 
 namespace portrait {
@@ -40,6 +41,18 @@ grpc::Status ShardServiceImpl::TrainStep(grpc::ServerContext* context,
       [&](const Cancellation& cancel) -> absl::StatusOr<v1::TrainStepResponse> {
         PORTRAIT_RETURN_IF_ERROR(CheckPeer(request->shard()));
         return trainer_->TrainStep(*request, cancel);
+      },
+      response);
+}
+
+grpc::Status ShardServiceImpl::GetCircles(grpc::ServerContext* context,
+                                          const v1::GetCirclesRequest* request,
+                                          v1::GetCirclesResponse* response) {
+  return AnswerWith(
+      *context,
+      [&](const Cancellation&) -> absl::StatusOr<v1::GetCirclesResponse> {
+        PORTRAIT_RETURN_IF_ERROR(CheckPeer(request->shard()));
+        return AnswerCircles(*index_, *request);
       },
       response);
 }

@@ -35,6 +35,14 @@ class ShardServiceImpl final : public v1::ShardService::Service {
                          const v1::TrainStepRequest* request,
                          v1::TrainStepResponse* response) override;
 
+  // The circles of the viewer's friends this shard holds (AnswerCircles).
+  // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
+  // if the asking shard's name is malformed or this shard's own, or a field
+  // is out of range.
+  grpc::Status GetCircles(grpc::ServerContext* context,
+                          const v1::GetCirclesRequest* request,
+                          v1::GetCirclesResponse* response) override;
+
  private:
   // OK if `peer` names another shard and this server is a shard.
   absl::Status CheckPeer(const std::string& peer) const;

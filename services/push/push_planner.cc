@@ -130,12 +130,13 @@ int64_t QuietUntilMs(const v1::PushConfig& config, const absl::TimeZone& zone,
 PushPlanner::PushPlanner(const PortraitIndex* index,
                          const ModelTrainer* trainer,
                          const PushHistory* history, const Clock* clock,
-                         Options options)
+                         Options options, const CircleFetcher* circles)
     : index_(index),
       trainer_(trainer),
       history_(history),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      circles_(circles) {
   // Checked when the ranking configuration loaded.
   absl::LoadTimeZone(index_->config().proto().push().default_time_zone(),
                      &default_zone_);
@@ -156,6 +157,17 @@ absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
                             history_->Read(user_id, now_ms - kDayMs + 1));
   const std::shared_ptr<const ServingModel> model =
       trainer_ != nullptr ? trainer_->current() : nullptr;
+  const v1::Surface surface =
+      purpose == v1::PUSH_PEOPLE ? v1::PEOPLE : v1::FEED;
+  const SourceSet sources =
+      purpose == v1::PUSH_NEARBY    ? SourceSet::Only({v1::NEARBY})
+      : purpose == v1::PUSH_CONTENT ? SourceSet::All().Without(v1::NEARBY)
+                                    : SourceSet::All();
+  const PeerCircles circles =
+      ReadsCircles(index_->config(), surface, sources)
+          ? FetchPeerCircles(circles_, *index_, user_id, v1::PERSONALIZED_PUSH,
+                             now_ms)
+          : PeerCircles();
   return index_->Read(
       [&](const IndexState& state) -> std::optional<v1::UserPushCandidates> {
         const UserPortrait* user = &state.UserOrEmpty(user_id);
@@ -209,14 +221,8 @@ absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
           out.set_held_until_ms(pushes.earliest_in_window_ms + kDayMs);
           return out;
         }
-        const SourceContext ctx{*index_, state,        *user,      user_id,
-                                now_ms,  std::nullopt, model.get()};
-        const v1::Surface surface =
-            purpose == v1::PUSH_PEOPLE ? v1::PEOPLE : v1::FEED;
-        const SourceSet sources =
-            purpose == v1::PUSH_NEARBY    ? SourceSet::Only({v1::NEARBY})
-            : purpose == v1::PUSH_CONTENT ? SourceSet::All().Without(v1::NEARBY)
-                                          : SourceSet::All();
+        const SourceContext ctx{*index_, state,        *user,       user_id,
+                                now_ms,  std::nullopt, model.get(), &circles};
         RankItems(ctx, surface, personalized, sources, limit, pushes.items,
                   out.mutable_candidates(), nullptr);
         return out;

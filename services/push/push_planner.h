@@ -26,6 +26,7 @@
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
 #include "services/push/push_history.h"
+#include "services/recommend/candidate_sources.h"
 
 namespace portrait {
 
@@ -43,9 +44,11 @@ class PushPlanner {
     int stream_chunk = 64;
   };
 
-  // All must outlive the planner; `trainer` may be null (no model).
+  // All must outlive the planner; `trainer` may be null (no model);
+  // `circles` is null but on a shard of a cluster (Recommender).
   PushPlanner(const PortraitIndex* index, const ModelTrainer* trainer,
-              const PushHistory* history, const Clock* clock, Options options);
+              const PushHistory* history, const Clock* clock, Options options,
+              const CircleFetcher* circles = nullptr);
 
   // Errors: INVALID_ARGUMENT naming the field and the limit; storage
   // errors; `cancel`'s.
@@ -76,6 +79,7 @@ class PushPlanner {
   const PushHistory* const history_;
   const Clock* const clock_;
   const Options options_;
+  const CircleFetcher* const circles_;
   absl::TimeZone default_zone_;  // push.default_time_zone
 };
 

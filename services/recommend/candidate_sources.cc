@@ -9,7 +9,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "models/features.h"
+#include "services/storage/ids.h"
 
 namespace portrait {
 namespace {
@@ -271,50 +273,180 @@ void AddFollowedPosts(const SourceContext& ctx, CandidateTable* table) {
   }
 }
 
-std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx) {
-  constexpr size_t kMaxFriends = 50;
-  std::vector<const UserPortrait*> friends;
+namespace {
+
+// Whether `other` lets `viewer` see their circle.
+bool ShowsCircleTo(const PortraitIndex& index, const UserPortrait& other,
+                   absl::string_view viewer, int64_t now_ms) {
+  const ConsentView view = index.ViewOf(other, now_ms);
+  return !view.account_deleted() && view.PurposeEffective(v1::SHARE_CIRCLE) &&
+         !other.HasRelationship(v1::HIDE_MY_CIRCLE_FROM, viewer);
+}
+
+// A friend's taste in items with `prefix`: their most recently engaged items
+// of the kind, each weighted by the friend's affinity for it over the
+// friend's total, as of `now_ms`. `scratch` holds the shares when they are
+// computed for this call.
+const RecentShares& FriendShares(const UserPortrait& other,
+                                 const std::string& prefix,
+                                 const RankingConfig& config, int64_t now_ms,
+                                 RecentShares* scratch) {
+  const RecentShares& shares = other.Shares(prefix, kFriendItems, config);
+  if (now_ms >= shares.reference_ms) return shares;
+  // An engagement "in the future" (clock skew) counts as now, which does
+  // not scale every weight alike: the shares as of now.
+  *scratch = other.SharesAt(prefix, kFriendItems, config, now_ms);
+  return *scratch;
+}
+
+void CopyShares(const RecentShares& shares,
+                google::protobuf::RepeatedPtrField<v1::LabelShare>* out) {
+  for (const auto& [label, share] : shares.shares) {
+    v1::LabelShare* entry = out->Add();
+    entry->set_label(*label);
+    entry->set_share(share);
+  }
+}
+
+}  // namespace
+
+std::vector<VisibleFriend> VisibleFriends(const SourceContext& ctx) {
+  std::vector<VisibleFriend> friends;
   for (const std::string* label :
        SortedLabels(ctx.user.Block(v1::FRIEND), "user:")) {
-    if (friends.size() >= kMaxFriends) break;
+    if (friends.size() >= static_cast<size_t>(kMaxVisibleFriends)) break;
     const absl::string_view friend_id = absl::string_view(*label).substr(5);
-    const UserPortrait* other = ctx.state.User(friend_id);
-    if (other == nullptr) continue;
-    const ConsentView view = ctx.index.ViewOf(*other, ctx.now_ms);
-    if (view.account_deleted() || !view.PurposeEffective(v1::SHARE_CIRCLE))
+    if (ctx.user.HasRelationship(v1::DONT_SHARE_CONTENT_OF, friend_id)) {
       continue;
-    if (!other->HasRelationship(v1::HIDE_MY_CIRCLE_FROM, ctx.user_id) &&
-        !ctx.user.HasRelationship(v1::DONT_SHARE_CONTENT_OF, friend_id)) {
-      friends.push_back(other);
+    }
+    if (const UserPortrait* other = ctx.state.User(friend_id)) {
+      if (ShowsCircleTo(ctx.index, *other, ctx.user_id, ctx.now_ms)) {
+        friends.push_back({other, nullptr});
+      }
+    } else if (ctx.peer_circles != nullptr) {
+      const auto circle = ctx.peer_circles->find(friend_id);
+      if (circle != ctx.peer_circles->end()) {
+        friends.push_back({nullptr, &circle->second});
+      }
     }
   }
   return friends;
 }
 
+std::vector<std::string> FriendsHeldElsewhere(const IndexState& state,
+                                              const UserPortrait& user) {
+  std::vector<std::string> ids;
+  for (const std::string* label :
+       SortedLabels(user.Block(v1::FRIEND), "user:")) {
+    if (ids.size() >= static_cast<size_t>(kMaxPeerCircles)) break;
+    const absl::string_view friend_id = absl::string_view(*label).substr(5);
+    if (state.User(friend_id) == nullptr &&
+        !user.HasRelationship(v1::DONT_SHARE_CONTENT_OF, friend_id)) {
+      ids.emplace_back(friend_id);
+    }
+  }
+  return ids;
+}
+
+PeerCircles FetchPeerCircles(const CircleFetcher* fetcher,
+                             const PortraitIndex& index,
+                             const std::string& user_id, v1::Purpose purpose,
+                             int64_t now_ms) {
+  if (fetcher == nullptr) return {};
+  const std::vector<std::string> elsewhere =
+      index.Read([&](const IndexState& state) {
+        const UserPortrait* user = state.User(user_id);
+        if (user == nullptr ||
+            !index.ViewOf(*user, now_ms).PurposeEffective(purpose)) {
+          return std::vector<std::string>();
+        }
+        return FriendsHeldElsewhere(state, *user);
+      });
+  if (elsewhere.empty()) return {};
+  return fetcher->Fetch(user_id, elsewhere, now_ms);
+}
+
+absl::StatusOr<v1::GetCirclesResponse> AnswerCircles(
+    const PortraitIndex& index, const v1::GetCirclesRequest& request) {
+  PORTRAIT_RETURN_IF_ERROR(
+      ValidateId(request.viewer_user_id(), "viewer_user_id"));
+  if (request.user_ids_size() > kMaxPeerCircles) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("user_ids: has ", request.user_ids_size(), "; at most ",
+                     kMaxPeerCircles, " are allowed"));
+  }
+  for (int i = 0; i < request.user_ids_size(); ++i) {
+    PORTRAIT_RETURN_IF_ERROR(
+        ValidateId(request.user_ids(i), absl::StrCat("user_ids[", i, "]")));
+  }
+  if (request.now_ms() <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "now_ms: is ", request.now_ms(), "; must be a time after 1970"));
+  }
+  return index.Read([&](const IndexState& state) {
+    v1::GetCirclesResponse response;
+    const std::string post_prefix = "post:", brand_prefix = "brand:";
+    RecentShares scratch;
+    for (const std::string& id : request.user_ids()) {
+      // The asker reads at most this many, in request order.
+      if (response.circles_size() >= kMaxVisibleFriends) break;
+      const UserPortrait* other = state.User(id);
+      if (other == nullptr ||
+          !ShowsCircleTo(index, *other, request.viewer_user_id(),
+                         request.now_ms())) {
+        continue;
+      }
+      v1::Circle* circle = response.add_circles();
+      circle->set_user_id(id);
+      for (const std::string* label :
+           SortedLabels(other->Block(v1::FRIEND), "user:")) {
+        circle->add_friends(*label);
+      }
+      CopyShares(FriendShares(*other, post_prefix, index.config(),
+                              request.now_ms(), &scratch),
+                 circle->mutable_post_shares());
+      CopyShares(FriendShares(*other, brand_prefix, index.config(),
+                              request.now_ms(), &scratch),
+                 circle->mutable_brand_shares());
+    }
+    return response;
+  });
+}
+
 void AddFriendsEngaged(const SourceContext& ctx, absl::string_view kind,
                        CandidateTable* table) {
-  // Each friend's taste: their most recently engaged items of the kind, each
-  // weighted by the friend's affinity for it over the friend's total, so
-  // that every friend counts alike; summed over friends by label.
+  // Each friend's taste (FriendShares), summed over friends by label.
   const SignalSet signals = {v1::FRIEND};
   const std::string prefix = absl::StrCat(kind, ":");
-  absl::flat_hash_map<const std::string*, double> sums;
-  RecentShares now;
-  for (const UserPortrait* other : VisibleFriends(ctx)) {
-    const RecentShares* shares =
-        &other->Shares(prefix, kFriendItems, ctx.index.config());
-    if (ctx.now_ms < shares->reference_ms) {
-      // An engagement "in the future" (clock skew) counts as now, which
-      // does not scale every weight alike: the shares as of now.
-      now =
-          other->SharesAt(prefix, kFriendItems, ctx.index.config(), ctx.now_ms);
-      shares = &now;
+  // By label text: each friend's portrait or circle holds its own copy of a
+  // label. The first friend's copy is the one added.
+  absl::flat_hash_map<absl::string_view, std::pair<const std::string*, double>>
+      sums;
+  const auto add = [&sums](const std::string* label, double share) {
+    auto [it, added] = sums.try_emplace(*label, label, 0.0);
+    it->second.second += share;
+  };
+  RecentShares scratch;
+  for (const VisibleFriend& other : VisibleFriends(ctx)) {
+    if (other.portrait != nullptr) {
+      for (const auto& [label, share] :
+           FriendShares(*other.portrait, prefix, ctx.index.config(), ctx.now_ms,
+                        &scratch)
+               .shares) {
+        add(label, share);
+      }
+    } else {
+      for (const v1::LabelShare& entry : kind == "post"
+                                             ? other.circle->post_shares()
+                                             : other.circle->brand_shares()) {
+        add(&entry.label(), entry.share());
+      }
     }
-    for (const auto& [label, share] : shares->shares) sums[label] += share;
   }
   // The best by sum, ties by label, before any label is copied.
-  std::vector<std::pair<const std::string*, double>> best(sums.begin(),
-                                                          sums.end());
+  std::vector<std::pair<const std::string*, double>> best;
+  best.reserve(sums.size());
+  for (const auto& [text, sum] : sums) best.push_back(sum);
   const auto better = [](const auto& a, const auto& b) {
     if (a.second != b.second) return a.second > b.second;
     return *a.first < *b.first;
@@ -360,10 +492,18 @@ void AddFreshPosts(const SourceContext& ctx, CandidateTable* table) {
 }
 
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table) {
-  for (const UserPortrait* other : VisibleFriends(ctx)) {
-    for (const std::string* label :
-         SortedLabels(other->Block(v1::FRIEND), "user:")) {
-      AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0, SignalSet{v1::FRIEND});
+  for (const VisibleFriend& other : VisibleFriends(ctx)) {
+    if (other.portrait != nullptr) {
+      for (const std::string* label :
+           SortedLabels(other.portrait->Block(v1::FRIEND), "user:")) {
+        AddRaw(table, *label, v1::FRIENDS_OF_FRIENDS, 1.0,
+               SignalSet{v1::FRIEND});
+      }
+    } else {
+      for (const std::string& label : other.circle->friends()) {
+        AddRaw(table, label, v1::FRIENDS_OF_FRIENDS, 1.0,
+               SignalSet{v1::FRIEND});
+      }
     }
   }
   for (const std::string* followed :

@@ -14,9 +14,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "models/blend.h"
 #include "portrait/v1/recommend.pb.h"
+#include "portrait/v1/shard.pb.h"
 #include "services/consent/signal_set.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
@@ -66,6 +68,10 @@ class CandidateTable {
                                                       KeyEq{&candidates_}};
 };
 
+// The circles of the user's friends that other shards of a cluster hold,
+// by user id: only those the user may see (ShardService.GetCircles).
+using PeerCircles = absl::flat_hash_map<std::string, v1::Circle>;
+
 // What every source reads.
 struct SourceContext {
   const PortraitIndex& index;
@@ -77,6 +83,8 @@ struct SourceContext {
   std::optional<std::string> context_cell;
   // The trained model in serving; nullptr if none.
   const ServingModel* model = nullptr;
+  // In a cluster, the circles of friends held by other shards; else null.
+  const PeerCircles* peer_circles = nullptr;
 };
 
 // Adds `raw` from `source` to the candidate `label`, with `signals`.
@@ -113,9 +121,60 @@ void AddFreshPosts(const SourceContext& ctx, CandidateTable* table);
 // people in the user's uploaded contacts.
 void AddPeopleSources(const SourceContext& ctx, CandidateTable* table);
 
-// The portraits of the user's friends whose circle the user may see, in
-// label order, at most 50.
-std::vector<const UserPortrait*> VisibleFriends(const SourceContext& ctx);
+// A friend whose circle the user may see: held by this shard (`portrait`)
+// or by another shard of a cluster (`circle`).
+struct VisibleFriend {
+  const UserPortrait* portrait = nullptr;
+  const v1::Circle* circle = nullptr;
+};
+
+// The friends' sources read at most this many friends' circles.
+inline constexpr int kMaxVisibleFriends = 50;
+
+// The user's friends whose circle the user may see, in label order, at most
+// kMaxVisibleFriends: those this shard holds, and those in
+// ctx.peer_circles.
+std::vector<VisibleFriend> VisibleFriends(const SourceContext& ctx);
+
+// At most this many of a user's friends are asked of other shards.
+inline constexpr int kMaxPeerCircles = 1000;
+
+// The ids of the user's friends, in label order, that this shard does not
+// hold (another shard of a cluster may) and whose content the user did not
+// refuse (DONT_SHARE_CONTENT_OF); at most kMaxPeerCircles.
+std::vector<std::string> FriendsHeldElsewhere(const IndexState& state,
+                                              const UserPortrait& user);
+
+// How a shard of a cluster reads the circles of friends held by the other
+// shards (ShardService.GetCircles).
+class CircleFetcher {
+ public:
+  virtual ~CircleFetcher() = default;
+  // The circles of `friend_ids` that their shards let `viewer` see, as of
+  // `now_ms`. A shard that fails or does not answer in time adds none.
+  // Thread-safe.
+  virtual PeerCircles Fetch(const std::string& viewer,
+                            const std::vector<std::string>& friend_ids,
+                            int64_t now_ms) const = 0;
+};
+
+// The circles for ctx.peer_circles: the user's FriendsHeldElsewhere (read
+// under the index's reader lock), fetched. Empty if `fetcher` is null (not a
+// cluster), `purpose` is not effective for the user (the answer is not
+// personal), or all the user's friends are here. Call outside
+// PortraitIndex::Read: it waits for the other shards.
+PeerCircles FetchPeerCircles(const CircleFetcher* fetcher,
+                             const PortraitIndex& index,
+                             const std::string& user_id, v1::Purpose purpose,
+                             int64_t now_ms);
+
+// ShardService.GetCircles: the circles of the requested users this shard
+// holds that the viewer may see, as VisibleFriends and the friends' sources
+// read them on one server; the first kMaxVisibleFriends of them in request
+// order (the asker reads no more). Errors: INVALID_ARGUMENT naming the
+// field.
+absl::StatusOr<v1::GetCirclesResponse> AnswerCircles(
+    const PortraitIndex& index, const v1::GetCirclesRequest& request);
 
 }  // namespace portrait
 

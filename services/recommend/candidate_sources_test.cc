@@ -196,5 +196,35 @@ TEST(CandidateSourcesTest, FriendsEngagedSumsEachFriendsSharesAsOfNow) {
   }
 }
 
+TEST(CandidateSourcesTest, FriendsEngagedKeepsTheBestSumsOverFriends) {
+  World world(10);
+  for (const char* name : {"f0", "f1"}) {
+    v1::Event befriend =
+        PostLike(absl::StrCat("friend-", name), "seed", 0, kNow - 3'600'000);
+    befriend.set_signal(v1::FRIEND);
+    befriend.mutable_target()->set_kind(v1::ITEM_USER);
+    befriend.mutable_target()->set_id(name);
+    world.Add(befriend);
+  }
+  // f0 likes p20..p30 and f1 p29..p39, all alike: a share of 1/11 each.
+  // Over both friends p29 and p30 are best (2/11), though neither friend
+  // alone prefers them; the other 8 of 10 are the first labels, p20..p27.
+  for (int p = 20; p <= 30; ++p)
+    world.Add(PostLike(absl::StrCat("f0-", p), "f0", p, kNow));
+  for (int p = 29; p <= 39; ++p)
+    world.Add(PostLike(absl::StrCat("f1-", p), "f1", p, kNow));
+  const std::vector<Candidate> got =
+      world.Run([](const SourceContext& ctx, CandidateTable* table) {
+        AddFriendsEngaged(ctx, "post", table);
+      });
+  ASSERT_EQ(got.size(), 10u);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(got[i].key, absl::StrCat("post:p", i < 8 ? 20 + i : 21 + i));
+    EXPECT_NEAR(got[i].raw[v1::FRIENDS_ENGAGED], i < 8 ? 1.0 / 11 : 2.0 / 11,
+                1e-12)
+        << got[i].key;
+  }
+}
+
 }  // namespace
 }  // namespace portrait

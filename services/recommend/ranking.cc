@@ -167,6 +167,17 @@ void GatherCandidates(const SourceContext& ctx, v1::Surface surface,
   }
 }
 
+}  // namespace
+
+bool ReadsCircles(const RankingConfig& config, v1::Surface surface,
+                  SourceSet sources) {
+  if (surface == v1::PEOPLE) return true;  // Friends of friends.
+  return config.source_weights()[v1::FRIENDS_ENGAGED] > 0 &&
+         sources.Contains(v1::FRIENDS_ENGAGED);
+}
+
+namespace {
+
 void FillItem(const Candidate& c, v1::RecommendedItem* out) {
   *out->mutable_item() = LabelRef(c.key);
   out->set_score(c.score);

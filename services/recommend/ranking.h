@@ -39,6 +39,11 @@ class SourceSet {
   uint32_t bits_;
 };
 
+// Whether RankItems reads the circles of the user's friends on `surface`
+// with `sources` (FRIENDS_ENGAGED, or friends of friends).
+bool ReadsCircles(const RankingConfig& config, v1::Surface surface,
+                  SourceSet sources);
+
 // Appends to `out`, best first, at most `limit` items for ctx.user on
 // `surface`: from the surface's sources that are in `sources` and that the
 // blend weighs above 0 (personal ones only when `personalized`); without

@@ -61,8 +61,9 @@ absl::StatusOr<storage::PageToken> DecodeToken(const v1::RecommendRequest& r) {
 }  // namespace
 
 Recommender::Recommender(const PortraitIndex* index,
-                         const ModelTrainer* trainer, const Clock* clock)
-    : index_(index), trainer_(trainer), clock_(clock) {}
+                         const ModelTrainer* trainer, const Clock* clock,
+                         const CircleFetcher* circles)
+    : index_(index), trainer_(trainer), clock_(clock), circles_(circles) {}
 
 absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
     const v1::RecommendRequest& request) const {
@@ -72,6 +73,11 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
   const int64_t now_ms = clock_->NowMillis();
   const std::shared_ptr<const ServingModel> model =
       trainer_ != nullptr ? trainer_->current() : nullptr;
+  const PeerCircles circles =
+      ReadsCircles(index_->config(), request.surface(), SourceSet::All())
+          ? FetchPeerCircles(circles_, *index_, request.user_id(),
+                             v1::PERSONALIZED_FEED, now_ms)
+          : PeerCircles();
   return index_->Read([&](const IndexState& state)
                           -> absl::StatusOr<v1::RecommendResponse> {
     const UserPortrait* user = &state.UserOrEmpty(request.user_id());
@@ -88,8 +94,8 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
               ? "the user is a minor without guardian consent"
               : "PERSONALIZED_FEED is off");
     }
-    SourceContext ctx{*index_, state,        *user,      request.user_id(),
-                      now_ms,  std::nullopt, model.get()};
+    SourceContext ctx{*index_, state,        *user,       request.user_id(),
+                      now_ms,  std::nullopt, model.get(), &circles};
     if (personalized && request.context().has_location() &&
         view.Signal(v1::LOCATION).effective) {
       ctx.context_cell =

@@ -14,14 +14,17 @@
 #include "portrait/v1/recommend.pb.h"
 #include "services/model/model_trainer.h"
 #include "services/portrait/portrait_index.h"
+#include "services/recommend/candidate_sources.h"
 
 namespace portrait {
 
 class Recommender {
  public:
-  // All must outlive the recommender. `trainer` may be null (no model).
+  // All must outlive the recommender. `trainer` may be null (no model);
+  // `circles` is null but on a shard of a cluster, where it reads the
+  // circles of friends the other shards hold.
   Recommender(const PortraitIndex* index, const ModelTrainer* trainer,
-              const Clock* clock);
+              const Clock* clock, const CircleFetcher* circles = nullptr);
 
   // Errors: INVALID_ARGUMENT naming the field (user_id, surface, limit,
   // context, page_token); FAILED_PRECONDITION for a deleted account.
@@ -32,6 +35,7 @@ class Recommender {
   const PortraitIndex* const index_;
   const ModelTrainer* const trainer_;
   const Clock* const clock_;
+  const CircleFetcher* const circles_;
 };
 
 }  // namespace portrait

@@ -47,6 +47,7 @@
 #include "services/server/background_worker.h"
 #include "services/server/cluster_trainer.h"
 #include "services/server/metrics_http.h"
+#include "services/server/peer_circles.h"
 #include "services/server/peer_sync.h"
 #include "services/storage/ids.h"
 #include "services/storage/keys.h"
@@ -259,11 +260,22 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
           ranking_->model_options(), options.training_threads);
     }
   }
-  recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_);
+  if (!options.peers.empty()) {
+    PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
+                              PeerCredentialsFor(options));
+    std::vector<PeerCircleFetcher::Peer> peers;
+    for (const Options::Peer& p : options.peers) {
+      peers.push_back({p.name, p.address});
+    }
+    peer_circles_ = std::make_unique<PeerCircleFetcher>(
+        options.shard_name, peers, peer, options.peer_circles_timeout);
+  }
+  recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_,
+                                               peer_circles_.get());
   push_history_ = std::make_unique<PushHistory>(store_, clock_);
   push_planner_ = std::make_unique<PushPlanner>(
       index, trainer_.get(), push_history_.get(), clock_,
-      PushPlanner::Options{options.push_threads});
+      PushPlanner::Options{options.push_threads}, peer_circles_.get());
   ingestor_ = std::make_unique<EventIngestor>(
       store_, clock_, locks_.get(), policy_.get(), contacts_.get(),
       [index](const std::vector<const v1::Event*>& events) {

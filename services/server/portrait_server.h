@@ -55,6 +55,7 @@ class ShardGuard;
 class ShardServiceImpl;
 class ClusterTrainer;
 struct ServingModel;
+class PeerCircleFetcher;
 class PeerSync;
 class PeerErasure;
 class Store;
@@ -99,6 +100,9 @@ class PortraitServer {
     };
     std::vector<Peer> peers;
     absl::Duration peer_sync_interval = absl::Seconds(1);
+    // How long an answer waits for the peers' circles of the user's friends
+    // (services/server/peer_circles.h).
+    absl::Duration peer_circles_timeout = absl::Milliseconds(250);
     // Serves GET /metrics (Prometheus text) on this "host:port" when not
     // empty (services/server/metrics_http.h; docs/OPERATIONS.md#metrics).
     std::string metrics_listen;
@@ -249,6 +253,8 @@ class PortraitServer {
   std::string coordinator_;
   int peers_ = 0;
   std::unique_ptr<ClusterTrainer> cluster_trainer_;
+  // On a shard with peers: reads the circles of friends they hold.
+  std::unique_ptr<PeerCircleFetcher> peer_circles_;
   // The last error of the cluster's training, logged once; empty while
   // rounds succeed.
   std::string cluster_training_error_ ABSL_GUARDED_BY(maintenance_mu_);

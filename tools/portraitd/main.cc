@@ -44,6 +44,10 @@ ABSL_FLAG(std::vector<std::string>, peers, {},
 ABSL_FLAG(int, peer_sync_ms, 1000,
           "how often the other shards' counts are fetched, and at most how "
           "often this shard builds its own for them (100 to 60000)");
+ABSL_FLAG(int, peer_circles_timeout_ms, 250,
+          "how long an answer waits for the other shards' circles of the "
+          "user's friends; an answer from a shard that is later is served "
+          "without its friends (10 to 10000)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port for GET /metrics (Prometheus text exposition); empty: "
           "no metrics port (docs/OPERATIONS.md#metrics)");
@@ -174,6 +178,16 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   options.peer_sync_interval = absl::Milliseconds(peer_sync_ms);
+  const int peer_circles_timeout_ms =
+      absl::GetFlag(FLAGS_peer_circles_timeout_ms);
+  if (peer_circles_timeout_ms < 10 || peer_circles_timeout_ms > 10000) {
+    std::fprintf(stderr,
+                 "portraitd: --peer_circles_timeout_ms is %d; must be 10 to "
+                 "10000\n",
+                 peer_circles_timeout_ms);
+    return EXIT_FAILURE;
+  }
+  options.peer_circles_timeout = absl::Milliseconds(peer_circles_timeout_ms);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.block_cache_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_block_cache_mb)) << 20;
