@@ -64,6 +64,10 @@ std::vector<v1::Event> EventsOf(const std::string& user) {
     like(0, 3'000'000);
     like(5, 2'000'000);
     like(6, 1'000'000);
+    v1::Event brand = PostLike("bob-likes-b1", user, 0, kNow - 500'000);
+    brand.mutable_target()->set_kind(v1::ITEM_BRAND);
+    brand.mutable_target()->set_id("b1");
+    events.push_back(brand);
   } else if (user == "cid") {
     like(1, 3'000'000);
     like(7, 2'500'000);
@@ -108,6 +112,7 @@ void Load(TestServer& s, const std::string& shard,
   for (const std::string& user : Users()) {
     catalog.add_items()->mutable_person()->set_user_id(user);
   }
+  catalog.add_items()->mutable_brand()->set_brand_id("b1");
   v1::UpsertItemsResponse upserted;
   grpc::ClientContext context;
   if (!shard.empty()) context.AddMetadata(kRoutedShardHeader, shard);
@@ -146,9 +151,9 @@ std::string Pushes(TestServer& s, const std::string& shard) {
   return response.ShortDebugString();
 }
 
-// Whether any item of ann's FEED is there for FRIENDS_ENGAGED.
-bool HasFriendsEngaged(const std::string& feed, const std::string& post) {
-  const size_t at = feed.find(absl::StrCat("id: \"", post, "\""));
+// Whether `item` is in ann's answer for FRIENDS_ENGAGED.
+bool HasFriendsEngaged(const std::string& feed, const std::string& item) {
+  const size_t at = feed.find(absl::StrCat("id: \"", item, "\""));
   if (at == std::string::npos) return false;
   const size_t next = feed.find("item {", at);
   return feed.substr(at, next - at).find("FRIENDS_ENGAGED") !=
@@ -225,6 +230,10 @@ TEST_F(ClusterCirclesTest, FriendsOnTheOtherShardCountAsOnOneServer) {
   EXPECT_NE(people.find("FRIENDS_OF_FRIENDS"), std::string::npos) << people;
   EXPECT_NE(people.find("\"eve\""), std::string::npos) << people;
   EXPECT_EQ(people, Feed(alone_, "", v1::PEOPLE));
+  // bob's brand.
+  const std::string brands = Feed(s0_, "s0", v1::BRANDS);
+  EXPECT_TRUE(HasFriendsEngaged(brands, "b1")) << brands;
+  EXPECT_EQ(brands, Feed(alone_, "", v1::BRANDS));
   EXPECT_EQ(Pushes(s0_, "s0"), Pushes(alone_, ""));
 }
 
@@ -313,11 +322,18 @@ TEST_F(ClusterCirclesTest, GetCirclesNamesWhatItRefuses) {
   good.add_user_ids("bob");
   good.add_user_ids("dan");  // Not on s1: not answered.
   good.set_now_ms(kNow);
+  good.add_parts(v1::CIRCLE_FRIENDS);
   v1::GetCirclesResponse answered;
   ASSERT_TRUE(ask(s1_, good, &answered).ok());
   ASSERT_EQ(answered.circles_size(), 1);
   EXPECT_EQ(answered.circles(0).user_id(), "bob");
-  EXPECT_EQ(answered.circles(0).friends().size(), 2);  // ann, eve.
+  EXPECT_EQ(answered.circles(0).friends().size(), 2);    // ann, eve.
+  EXPECT_EQ(answered.circles(0).post_shares_size(), 0);  // Not asked for.
+  v1::GetCirclesRequest shares = good;
+  shares.set_parts(0, v1::CIRCLE_POST_SHARES);
+  ASSERT_TRUE(ask(s1_, shares, &answered).ok());
+  ASSERT_EQ(answered.circles_size(), 1);
+  EXPECT_EQ(answered.circles(0).friends().size(), 0);
   EXPECT_EQ(answered.circles(0).post_shares_size(), 3);
 
   struct Case {
@@ -328,11 +344,11 @@ TEST_F(ClusterCirclesTest, GetCirclesNamesWhatItRefuses) {
   };
   const std::vector<Case> cases = {
       {"own name", [](auto* r) { r->set_shard("s1"); },
-       grpc::StatusCode::INVALID_ARGUMENT, "shard: is s1, this shard's own name"},
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "shard: is s1, this shard's own name"},
       {"no viewer", [](auto* r) { r->clear_viewer_user_id(); },
        grpc::StatusCode::INVALID_ARGUMENT, "viewer_user_id: is required"},
-      {"bad id",
-       [](auto* r) { r->set_user_ids(1, "not/an id"); },
+      {"bad id", [](auto* r) { r->set_user_ids(1, "not/an id"); },
        grpc::StatusCode::INVALID_ARGUMENT, "user_ids[1]: "},
       {"too many",
        [](auto* r) {
@@ -343,6 +359,13 @@ TEST_F(ClusterCirclesTest, GetCirclesNamesWhatItRefuses) {
       {"no time", [](auto* r) { r->set_now_ms(0); },
        grpc::StatusCode::INVALID_ARGUMENT,
        "now_ms: is 0; must be a time after 1970"},
+      {"no parts", [](auto* r) { r->clear_parts(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "parts: at least one is required"},
+      {"unknown part",
+       [](auto* r) { r->add_parts(v1::CIRCLE_PART_UNSPECIFIED); },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "parts[1]: is 0; must be CIRCLE_FRIENDS, CIRCLE_POST_SHARES or "
+       "CIRCLE_BRAND_SHARES"},
   };
   for (const Case& c : cases) {
     v1::GetCirclesRequest request = good;

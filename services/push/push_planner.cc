@@ -166,7 +166,7 @@ absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
   const PeerCircles circles =
       ReadsCircles(index_->config(), surface, sources)
           ? FetchPeerCircles(circles_, *index_, user_id, v1::PERSONALIZED_PUSH,
-                             now_ms)
+                             surface, now_ms)
           : PeerCircles();
   return index_->Read(
       [&](const IndexState& state) -> std::optional<v1::UserPushCandidates> {

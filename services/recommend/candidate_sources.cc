@@ -351,7 +351,7 @@ std::vector<std::string> FriendsHeldElsewhere(const IndexState& state,
 PeerCircles FetchPeerCircles(const CircleFetcher* fetcher,
                              const PortraitIndex& index,
                              const std::string& user_id, v1::Purpose purpose,
-                             int64_t now_ms) {
+                             v1::Surface surface, int64_t now_ms) {
   if (fetcher == nullptr) return {};
   const std::vector<std::string> elsewhere =
       index.Read([&](const IndexState& state) {
@@ -363,7 +363,11 @@ PeerCircles FetchPeerCircles(const CircleFetcher* fetcher,
         return FriendsHeldElsewhere(state, *user);
       });
   if (elsewhere.empty()) return {};
-  return fetcher->Fetch(user_id, elsewhere, now_ms);
+  return fetcher->Fetch(user_id, elsewhere,
+                        surface == v1::FEED     ? v1::CIRCLE_POST_SHARES
+                        : surface == v1::BRANDS ? v1::CIRCLE_BRAND_SHARES
+                                                : v1::CIRCLE_FRIENDS,
+                        now_ms);
 }
 
 absl::StatusOr<v1::GetCirclesResponse> AnswerCircles(
@@ -383,6 +387,28 @@ absl::StatusOr<v1::GetCirclesResponse> AnswerCircles(
     return absl::InvalidArgumentError(absl::StrCat(
         "now_ms: is ", request.now_ms(), "; must be a time after 1970"));
   }
+  bool friends = false, posts = false, brands = false;
+  for (int i = 0; i < request.parts_size(); ++i) {
+    switch (request.parts(i)) {
+      case v1::CIRCLE_FRIENDS:
+        friends = true;
+        break;
+      case v1::CIRCLE_POST_SHARES:
+        posts = true;
+        break;
+      case v1::CIRCLE_BRAND_SHARES:
+        brands = true;
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("parts[", i, "]: is ", request.parts(i),
+                         "; must be CIRCLE_FRIENDS, CIRCLE_POST_SHARES or "
+                         "CIRCLE_BRAND_SHARES"));
+    }
+  }
+  if (request.parts_size() == 0) {
+    return absl::InvalidArgumentError("parts: at least one is required");
+  }
   return index.Read([&](const IndexState& state) {
     v1::GetCirclesResponse response;
     const std::string post_prefix = "post:", brand_prefix = "brand:";
@@ -398,16 +424,22 @@ absl::StatusOr<v1::GetCirclesResponse> AnswerCircles(
       }
       v1::Circle* circle = response.add_circles();
       circle->set_user_id(id);
-      for (const std::string* label :
-           SortedLabels(other->Block(v1::FRIEND), "user:")) {
-        circle->add_friends(*label);
+      if (friends) {
+        for (const std::string* label :
+             SortedLabels(other->Block(v1::FRIEND), "user:")) {
+          circle->add_friends(*label);
+        }
       }
-      CopyShares(FriendShares(*other, post_prefix, index.config(),
-                              request.now_ms(), &scratch),
-                 circle->mutable_post_shares());
-      CopyShares(FriendShares(*other, brand_prefix, index.config(),
-                              request.now_ms(), &scratch),
-                 circle->mutable_brand_shares());
+      if (posts) {
+        CopyShares(FriendShares(*other, post_prefix, index.config(),
+                                request.now_ms(), &scratch),
+                   circle->mutable_post_shares());
+      }
+      if (brands) {
+        CopyShares(FriendShares(*other, brand_prefix, index.config(),
+                                request.now_ms(), &scratch),
+                   circle->mutable_brand_shares());
+      }
     }
     return response;
   });

@@ -151,22 +151,23 @@ class CircleFetcher {
  public:
   virtual ~CircleFetcher() = default;
   // The circles of `friend_ids` that their shards let `viewer` see, as of
-  // `now_ms`. A shard that fails or does not answer in time adds none.
-  // Thread-safe.
+  // `now_ms`, with the `part` the answer reads. A shard that fails or does
+  // not answer in time adds none. Thread-safe.
   virtual PeerCircles Fetch(const std::string& viewer,
                             const std::vector<std::string>& friend_ids,
-                            int64_t now_ms) const = 0;
+                            v1::CirclePart part, int64_t now_ms) const = 0;
 };
 
-// The circles for ctx.peer_circles: the user's FriendsHeldElsewhere (read
-// under the index's reader lock), fetched. Empty if `fetcher` is null (not a
+// The circles for ctx.peer_circles of an answer on `surface`: the user's
+// FriendsHeldElsewhere (read under the index's reader lock), fetched with
+// what the surface reads of them. Empty if `fetcher` is null (not a
 // cluster), `purpose` is not effective for the user (the answer is not
 // personal), or all the user's friends are here. Call outside
 // PortraitIndex::Read: it waits for the other shards.
 PeerCircles FetchPeerCircles(const CircleFetcher* fetcher,
                              const PortraitIndex& index,
                              const std::string& user_id, v1::Purpose purpose,
-                             int64_t now_ms);
+                             v1::Surface surface, int64_t now_ms);
 
 // ShardService.GetCircles: the circles of the requested users this shard
 // holds that the viewer may see, as VisibleFriends and the friends' sources

@@ -76,7 +76,7 @@ absl::StatusOr<v1::RecommendResponse> Recommender::Recommend(
   const PeerCircles circles =
       ReadsCircles(index_->config(), request.surface(), SourceSet::All())
           ? FetchPeerCircles(circles_, *index_, request.user_id(),
-                             v1::PERSONALIZED_FEED, now_ms)
+                             v1::PERSONALIZED_FEED, request.surface(), now_ms)
           : PeerCircles();
   return index_->Read([&](const IndexState& state)
                           -> absl::StatusOr<v1::RecommendResponse> {

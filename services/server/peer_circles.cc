@@ -26,12 +26,14 @@ PeerCircleFetcher::PeerCircleFetcher(
 
 PeerCircles PeerCircleFetcher::Fetch(const std::string& viewer,
                                      const std::vector<std::string>& friend_ids,
+                                     v1::CirclePart part,
                                      int64_t now_ms) const {
   v1::GetCirclesRequest request;
   request.set_shard(own_name_);
   request.set_viewer_user_id(viewer);
   for (const std::string& id : friend_ids) request.add_user_ids(id);
   request.set_now_ms(now_ms);
+  request.add_parts(part);
   // Every shard at once; each answers for the friends it holds.
   struct Call {
     grpc::ClientContext context;
@@ -41,8 +43,8 @@ PeerCircles PeerCircleFetcher::Fetch(const std::string& viewer,
   std::vector<Call> calls(links_.size());
   absl::Mutex mu;
   size_t pending = links_.size();
-  const auto deadline = std::chrono::system_clock::now() +
-                        absl::ToChronoMilliseconds(timeout_);
+  const auto deadline =
+      std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout_);
   for (size_t i = 0; i < links_.size(); ++i) {
     Call& call = calls[i];
     call.context.set_deadline(deadline);

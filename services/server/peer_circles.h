@@ -32,13 +32,14 @@ class PeerCircleFetcher final : public CircleFetcher {
     std::string address;  // host:port, reached directly (not by the proxy).
   };
 
-  PeerCircleFetcher(std::string own_name, const std::vector<Peer>& peers,
-                    const std::shared_ptr<grpc::ChannelCredentials>& credentials,
-                    absl::Duration timeout);
+  PeerCircleFetcher(
+      std::string own_name, const std::vector<Peer>& peers,
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+      absl::Duration timeout);
 
   PeerCircles Fetch(const std::string& viewer,
                     const std::vector<std::string>& friend_ids,
-                    int64_t now_ms) const override;
+                    v1::CirclePart part, int64_t now_ms) const override;
 
  private:
   struct Link {

@@ -20,6 +20,7 @@
 #include "portrait/v1/consent.grpc.pb.h"
 #include "portrait/v1/ingest.grpc.pb.h"
 #include "tools/bench/local_server.h"
+#include "tools/bench/percentiles.h"
 
 ABSL_FLAG(int, iterations, 300, "revocations to time (one fresh user each)");
 ABSL_FLAG(int, events, 1000, "LIKE events stored per user before the strip");
@@ -28,18 +29,6 @@ ABSL_FLAG(std::string, dir, "",
 
 namespace portrait {
 namespace {
-
-struct Percentiles {
-  double p50, p99, max;
-};
-
-Percentiles Summarize(std::vector<double> us) {
-  std::sort(us.begin(), us.end());
-  auto at = [&](double q) {
-    return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))];
-  };
-  return {at(0.50), at(0.99), us.back()};
-}
 
 bool StoreEvents(v1::IngestService::Stub& ingest, const std::string& user,
                  int events) {
