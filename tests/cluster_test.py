@@ -134,12 +134,17 @@ class Cluster:
         """The value of `series` on shard `name`'s metrics page."""
         return metric(self.shards[name], series)
 
-    def contribution(self, name):
+    def contribution(self, name, applied=None):
+        """Shard `name`'s contribution, whole, or since `applied` (an
+        earlier contribution of it)."""
+        request = shard_pb2.GetContributionRequest(shard="cluster-test")
+        if applied is not None:
+            request.applied_instance = applied.instance
+            request.applied_version = applied.version
         channel = grpc.insecure_channel(self.shards[name].target)
         try:
             return shard_pb2_grpc.ShardServiceStub(channel).GetContribution(
-                shard_pb2.GetContributionRequest(shard="cluster-test"),
-                timeout=10)
+                request, timeout=10)
         finally:
             channel.close()
 
@@ -467,6 +472,32 @@ class ClusterTest(unittest.TestCase):
         # Every friend is on another shard than the user.
         self.assertIn(recommend_pb2.FRIENDS_ENGAGED, reasons)
         self.assertIn(recommend_pb2.FRIENDS_OF_FRIENDS, reasons)
+
+    def test_b_e_a_shard_sends_what_changed(self):
+        # A peer that serves an earlier version of a shard's counts gets
+        # only what changed since: one more like gives a delta of a few
+        # entries, against the whole contribution's thousands of pairs.
+        user = next(user for user in USERS if user != STRIPPED)
+        name = self.owner[user][0]
+        whole = self.saw.contribution(name)
+        self.assertEqual(whole.since, 0)
+        event = PortraitClient.like("%s-more" % user, user, POSTS[-1],
+                                    NOW_MS - 1000)
+        self.assertEqual(self.saw.client.record_events([event]).rejected, 0)
+        type(self).extra_events[user] = self.extra_events.get(user, 0) + 1
+        delta = self.saw.contribution(name, applied=whole)
+        self.assertEqual(delta.since, whole.version)
+        self.assertGreater(delta.version, whole.version)
+        self.assertEqual([c.label for c in delta.popularity],
+                         ["post:" + POSTS[-1]])
+        self.assertLess(len(delta.co_pairs), len(whole.co_pairs))
+        self.assertGreater(len(delta.co_pairs), 0)
+        # Every shard serves it like a whole one: answers equal one server's.
+        self.single.client.record_events([event])
+        self.saw.settle()
+        for other in USERS:
+            self.assertEqual(self.saw.feed(other, limit=50),
+                             self.single_feed(other, limit=50), other)
 
     def peer_state(self, cluster, user, revocation, wait_s=10,
                    component="peer_shards"):

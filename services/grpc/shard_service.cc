@@ -1,5 +1,7 @@
 #include "services/grpc/shard_service.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "base/json_log.h"
 #include "base/status_macros.h"
@@ -80,8 +82,13 @@ grpc::Status ShardServiceImpl::GetContribution(
         const bool same_run =
             request->applied_instance() == erasure_->instance();
         v1::Contribution contribution;
+        std::optional<v1::Contribution> delta;
         if (same_run && request->applied_version() == index_->OwnVersion()) {
           contribution.set_unchanged(true);
+        } else if (same_run && (delta = index_->OwnChangesSince(
+                                    request->applied_version()))) {
+          // The asker serves an earlier version of this run: what changed.
+          contribution = *std::move(delta);
         } else {
           std::shared_ptr<const v1::Contribution> built =
               index_->OwnContribution(reuse_ms_);

@@ -131,12 +131,16 @@ void PortraitIndex::SyncShared(const std::string& user_id,
                                const UserPortrait& user,
                                const SharedKeys& before) {
   const SharedKeys after = KeysOf(user);
+  const uint64_t stamp = ChangeStamp();
   for (const std::string& label : before.engaged) {
     if (after.engaged.count(label)) continue;
     AddCount(state_.popularity, label, -1);
+    changes_.popularity[label] = stamp;
   }
   for (const std::string& label : after.engaged) {
-    if (!before.engaged.count(label)) ++state_.popularity[label];
+    if (before.engaged.count(label)) continue;
+    ++state_.popularity[label];
+    changes_.popularity[label] = stamp;
   }
   for (const std::string& label : before.followed) {
     if (after.followed.count(label)) continue;
@@ -144,9 +148,12 @@ void PortraitIndex::SyncShared(const std::string& user_id,
     if (it == state_.followers.end()) continue;
     it->second.erase(user_id);
     if (it->second.empty()) state_.followers.erase(it);
+    changes_.followers[label] = stamp;
   }
   for (const std::string& label : after.followed) {
-    state_.followers[label].insert(user_id);
+    if (state_.followers[label].insert(user_id).second) {
+      changes_.followers[label] = stamp;
+    }
   }
   CountsChanged();
   SyncCoSet(user_id, user);
@@ -329,13 +336,100 @@ std::optional<v1::PersonSettings> PortraitIndex::SettingsOf(
   return settings;
 }
 
+std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
+    uint64_t since) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (since == 0 || since > own_version_) return std::nullopt;
+  v1::Contribution out;
+  out.set_version(own_version_);
+  out.set_since(since);
+  for (const auto& [shard, counts] : peers_) {
+    v1::AppliedContribution* entry = out.add_applied();
+    entry->set_shard(shard);
+    entry->set_version(counts.version);
+  }
+  std::sort(out.mutable_applied()->begin(), out.mutable_applied()->end(),
+            [](const auto& a, const auto& b) { return a.shard() < b.shard(); });
+  // This shard's own counts of popularity and co-engagement: the totals
+  // less every peer's.
+  for (const auto& [label, stamp] : changes_.popularity) {
+    if (stamp <= since) continue;
+    const auto total = state_.popularity.find(label);
+    int32_t count = total == state_.popularity.end() ? 0 : total->second;
+    for (const auto& [shard, counts] : peers_) {
+      const auto peer = counts.popularity.find(label);
+      if (peer != counts.popularity.end()) count -= peer->second;
+    }
+    v1::LabelCount* entry = out.add_popularity();
+    entry->set_label(label);
+    entry->set_count(count);
+  }
+  const size_t first = config_->proto().candidates_per_source();
+  for (const auto& [label, stamp] : changes_.followers) {
+    if (stamp <= since) continue;
+    v1::LabelCount* count = out.add_followers();
+    count->set_label(label);
+    v1::LabelUsers* users = out.add_first_followers();
+    users->set_label(label);
+    const auto followers = state_.followers.find(label);
+    if (followers == state_.followers.end()) continue;
+    count->set_count(static_cast<int32_t>(followers->second.size()));
+    for (const std::string& user : followers->second) {
+      if (static_cast<size_t>(users->user_ids_size()) == first) break;
+      users->add_user_ids(user);
+    }
+  }
+  for (const auto& [item, stamp] : changes_.co_items) {
+    if (stamp <= since) continue;
+    int32_t count = state_.co.Count(item);
+    for (const auto& [shard, counts] : peers_) {
+      const auto peer = counts.co_items.find(item);
+      if (peer != counts.co_items.end()) count -= peer->second;
+    }
+    v1::LabelCount* entry = out.add_co_items();
+    entry->set_label(state_.items.Label(item));
+    entry->set_count(count);
+  }
+  for (const auto& [pair, stamp] : changes_.co_pairs) {
+    if (stamp <= since) continue;
+    const int32_t a = static_cast<int32_t>(pair >> 32);
+    const int32_t b = static_cast<int32_t>(pair & 0xffffffff);
+    int32_t count = state_.co.Count(a, b);
+    for (const auto& [shard, counts] : peers_) {
+      const auto peer = counts.co_pairs.find(pair);
+      if (peer != counts.co_pairs.end()) count -= peer->second;
+    }
+    const std::string& label_a = state_.items.Label(a);
+    const std::string& label_b = state_.items.Label(b);
+    v1::PairCount* entry = out.add_co_pairs();
+    entry->set_a(std::min(label_a, label_b));
+    entry->set_b(std::max(label_a, label_b));
+    entry->set_count(count);
+  }
+  const int64_t now_ms = clock_->NowMillis();
+  for (const auto& [user_id, stamp] : changes_.people) {
+    if (stamp <= since) continue;
+    const UserPortrait* user = state_.User(user_id);
+    std::optional<v1::PersonSettings> settings =
+        user == nullptr ? std::nullopt : SettingsOf(user_id, *user, now_ms);
+    if (settings.has_value()) {
+      *out.add_people() = *std::move(settings);
+    } else {
+      out.add_people_cleared(user_id);
+    }
+  }
+  return out;
+}
+
 uint64_t PortraitIndex::OwnVersion() const {
   absl::ReaderMutexLock lock(&mu_);
   return own_version_;
 }
 
-void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
+absl::Status PortraitIndex::ApplyContribution(
+    const v1::Contribution& contribution) {
   absl::MutexLock lock(&mu_);
+  if (contribution.since() != 0) return ApplyDelta(contribution);
   PeerCounts next;
   next.version = contribution.version();
   for (const v1::LabelCount& entry : contribution.popularity())
@@ -403,15 +497,105 @@ void PortraitIndex::ApplyContribution(const v1::Contribution& contribution) {
   }
   for (const std::string& id : previous.people) state_.peer_people.erase(id);
   for (const v1::PersonSettings& settings : contribution.people()) {
-    next.people.push_back(settings.user_id());
+    next.people.insert(settings.user_id());
     state_.peer_people[settings.user_id()] = settings;
   }
   ++state_.generation;
   previous = std::move(next);
-  if (!changed) return;
-  absl::MutexLock cache_lock(&cache_mu_);
-  top_cache_.clear();
-  neighbour_cache_.clear();
+  if (changed) {
+    absl::MutexLock cache_lock(&cache_mu_);
+    top_cache_.clear();
+    neighbour_cache_.clear();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PortraitIndex::ApplyDelta(const v1::Contribution& delta) {
+  const auto found = peers_.find(delta.shard());
+  if (found == peers_.end() || found->second.version < delta.since()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a delta of shard ", delta.shard(), " since version ", delta.since(),
+        ", but this shard serves version ",
+        found == peers_.end() ? 0 : found->second.version, " of it"));
+  }
+  PeerCounts& previous = found->second;
+  // Sets one entry of the peer's counts to `count`, adding the difference
+  // to the totals with `add`.
+  bool changed = false;
+  const auto set = [&changed](auto& counts, const auto& key, int32_t count,
+                              auto add) {
+    const auto old = counts.find(key);
+    const int32_t delta = count - (old == counts.end() ? 0 : old->second);
+    if (delta == 0) return;
+    add(delta);
+    changed = true;
+    if (count == 0) {
+      counts.erase(old);
+    } else {
+      counts[key] = count;
+    }
+  };
+  for (const v1::LabelCount& entry : delta.popularity()) {
+    set(previous.popularity, entry.label(), entry.count(), [&](int32_t d) {
+      mu_.AssertHeld();
+      AddCount(state_.popularity, entry.label(), d);
+    });
+  }
+  for (const v1::LabelCount& entry : delta.followers()) {
+    set(previous.followers, entry.label(), entry.count(), [&](int32_t d) {
+      mu_.AssertHeld();
+      AddCount(state_.peer_followers, entry.label(), d);
+    });
+  }
+  for (const v1::LabelCount& entry : delta.co_items()) {
+    const int32_t item = state_.items.Intern(entry.label());
+    set(previous.co_items, item, entry.count(), [&](int32_t d) {
+      mu_.AssertHeld();
+      state_.co.AddItem(item, d);
+    });
+  }
+  for (const v1::PairCount& entry : delta.co_pairs()) {
+    const uint32_t a = state_.items.Intern(entry.a());
+    const uint32_t b = state_.items.Intern(entry.b());
+    const uint64_t pair = a < b ? uint64_t{a} << 32 | b : uint64_t{b} << 32 | a;
+    set(previous.co_pairs, pair, entry.count(), [&](int32_t d) {
+      mu_.AssertHeld();
+      state_.co.AddPair(static_cast<int32_t>(pair >> 32),
+                        static_cast<int32_t>(pair & 0xffffffff), d);
+    });
+  }
+  for (const v1::LabelUsers& entry : delta.first_followers()) {
+    // A user is on one shard only: the peer's entries are its own.
+    auto& first = previous.first_followers[entry.label()];
+    auto all = state_.peer_first_followers.find(entry.label());
+    if (all != state_.peer_first_followers.end()) {
+      for (const std::string& user : first) all->second.erase(user);
+      if (all->second.empty()) state_.peer_first_followers.erase(all);
+    }
+    first.assign(entry.user_ids().begin(), entry.user_ids().end());
+    if (first.empty()) {
+      previous.first_followers.erase(entry.label());
+    } else {
+      state_.peer_first_followers[entry.label()].insert(first.begin(),
+                                                        first.end());
+    }
+  }
+  for (const std::string& id : delta.people_cleared()) {
+    state_.peer_people.erase(id);
+    previous.people.erase(id);
+  }
+  for (const v1::PersonSettings& settings : delta.people()) {
+    previous.people.insert(settings.user_id());
+    state_.peer_people[settings.user_id()] = settings;
+  }
+  previous.version = delta.version();
+  ++state_.generation;
+  if (changed) {
+    absl::MutexLock cache_lock(&cache_mu_);
+    top_cache_.clear();
+    neighbour_cache_.clear();
+  }
+  return absl::OkStatus();
 }
 
 void PortraitIndex::SyncCoSet(const std::string& user_id,
@@ -428,6 +612,28 @@ void PortraitIndex::SyncCoSet(const std::string& user_id,
     return;
   }
   state_.co.Replace(current, ids);
+  // The items that joined or left the set, and every pair with one of them.
+  const uint64_t stamp = ChangeStamp();
+  const auto mark = [&](const std::vector<int32_t>& set,
+                        const std::vector<int32_t>& other) {
+    mu_.AssertHeld();
+    for (size_t i = 0; i < set.size(); ++i) {
+      const bool moved_i =
+          !std::binary_search(other.begin(), other.end(), set[i]);
+      if (moved_i) changes_.co_items[set[i]] = stamp;
+      for (size_t j = i + 1; j < set.size(); ++j) {
+        if (!moved_i &&
+            std::binary_search(other.begin(), other.end(), set[j])) {
+          continue;
+        }
+        // Sorted: set[i] < set[j].
+        changes_.co_pairs[uint64_t(uint32_t(set[i])) << 32 | uint32_t(set[j])] =
+            stamp;
+      }
+    }
+  };
+  mark(current, ids);
+  mark(ids, current);
   ++own_version_;
   {
     // Similarities depend on every item's count: any change stales them all.
@@ -453,10 +659,12 @@ void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
   if (label.empty()) return;
   if (!was_engaged && user.engaged().contains(label)) {
     ++state_.popularity[label];
+    changes_.popularity[label] = ChangeStamp();
     counts_changed_ = true;
   }
   if (event.signal() == v1::FOLLOW &&
       state_.followers[label].insert(user_id).second) {
+    changes_.followers[label] = ChangeStamp();
     counts_changed_ = true;
   }
 }
@@ -493,6 +701,9 @@ absl::Status PortraitIndex::OnEventsStored(
     // A self-description can make a user a minor, which can change the
     // settings other shards honour (SettingsOf).
     if (!stored.empty()) ++own_version_;
+    for (const auto& [user_id, events] : stored) {
+      changes_.people[user_id] = ChangeStamp();
+    }
     for (const std::string& user_id : touched) {
       UserPortrait& user = state_.users[user_id];
       SyncCoSet(user_id, user);
@@ -532,6 +743,7 @@ absl::Status PortraitIndex::OnConsentCommitted(
     absl::MutexLock lock(&mu_);
     ++state_.generation;
     ++own_version_;  // The user's settings for other shards may change.
+    changes_.people[user_id] = ChangeStamp();
     UserPortrait& user = state_.users[user_id];
     user.consent = record;
     user.needs_rebuild |= edited;

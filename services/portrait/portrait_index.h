@@ -25,6 +25,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
@@ -189,11 +190,21 @@ class PortraitIndex : public ConsentObserver {
   // Concurrent askers wait for one build.
   std::shared_ptr<const v1::Contribution> OwnContribution(
       int64_t reuse_ms = 0) const ABSL_LOCKS_EXCLUDED(contribution_mu_, mu_);
+  // The changes of this shard's own counts and settings after its version
+  // `since` (of this run), as a delta (Contribution.since): every label,
+  // pair and user whose entry changed after it, with its whole current
+  // entry. nullopt if `since` is 0 or later than the current version: then
+  // only a whole contribution will do.
+  std::optional<v1::Contribution> OwnChangesSince(uint64_t since) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Serves from `contribution`, another shard's, instead of that shard's
   // previous one: adds the difference of every count, so that popularity,
   // co-engagement and follower counts are this shard's users' counts plus
-  // the latest of every other shard's.
-  void ApplyContribution(const v1::Contribution& contribution)
+  // the latest of every other shard's. A delta (`since` not 0) updates the
+  // entries it lists; FAILED_PRECONDITION, changing nothing, if this index
+  // does not serve that shard's version `since` or a later one (then a
+  // whole contribution is needed).
+  absl::Status ApplyContribution(const v1::Contribution& contribution)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The version OwnContribution would carry now.
   uint64_t OwnVersion() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -217,8 +228,25 @@ class PortraitIndex : public ConsentObserver {
     absl::flat_hash_map<uint64_t, int32_t> co_pairs;
     absl::flat_hash_map<std::string, int32_t> followers;
     absl::flat_hash_map<std::string, std::vector<std::string>> first_followers;
-    std::vector<std::string> people;  // Their user ids in peer_people.
+    absl::flat_hash_set<std::string> people;  // Their user ids in peer_people.
   };
+  // Each of this shard's own keys that changed in this run, with the
+  // own_version_ after the change (MarkChanged): a peer serving version v
+  // lacks those above v.
+  struct OwnChanges {
+    absl::flat_hash_map<std::string, uint64_t> popularity, followers, people;
+    absl::flat_hash_map<int32_t, uint64_t> co_items;
+    absl::flat_hash_map<uint64_t, uint64_t> co_pairs;  // As PeerCounts'.
+  };
+  // The stamp of a change made now: every change is followed, or preceded
+  // in the same hold of mu_, by an increment of own_version_, so a build
+  // after it carries at least this version.
+  uint64_t ChangeStamp() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return own_version_ + 1;
+  }
+  // A delta ApplyContribution.
+  absl::Status ApplyDelta(const v1::Contribution& delta)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   struct SharedKeys {
     std::set<std::string> engaged;
     std::set<std::string> followed;
@@ -292,6 +320,7 @@ class PortraitIndex : public ConsentObserver {
   uint64_t own_version_ ABSL_GUARDED_BY(mu_) = 0;
   // By shard name.
   absl::flat_hash_map<std::string, PeerCounts> peers_ ABSL_GUARDED_BY(mu_);
+  OwnChanges changes_ ABSL_GUARDED_BY(mu_);
 
   // Filled by readers, emptied by writers (which hold mu_ exclusively).
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);

@@ -3,6 +3,7 @@
 #include "services/portrait/portrait_index.h"
 
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -174,8 +175,8 @@ v1::Contribution Exchange(PortraitIndex& shard0, PortraitIndex& shard1) {
   from0.set_shard("s0");
   v1::Contribution from1 = *shard1.OwnContribution();
   from1.set_shard("s1");
-  shard0.ApplyContribution(from1);
-  shard1.ApplyContribution(from0);
+  EXPECT_TRUE(shard0.ApplyContribution(from1).ok());
+  EXPECT_TRUE(shard1.ApplyContribution(from0).ok());
   return from1;
 }
 
@@ -329,7 +330,7 @@ TEST(ShardContributionTest, SettingsAboutOtherUsersReachTheOtherShards) {
   const auto send_to_shard0 = [&] {
     v1::Contribution from1 = *shard1.OwnContribution();
     from1.set_shard("s1");
-    shard0.ApplyContribution(from1);
+    EXPECT_TRUE(shard0.ApplyContribution(from1).ok());
     return from1;
   };
   const auto relationship = [](storage::ConsentRecord* record,
@@ -420,7 +421,7 @@ TEST(ShardContributionTest, BuiltOncePerVersion) {
   // another `applied`.
   v1::Contribution from1 = *shard1.OwnContribution();
   from1.set_shard("s1");
-  shard0.ApplyContribution(from1);
+  EXPECT_TRUE(shard0.ApplyContribution(from1).ok());
   const auto third = shard0.OwnContribution();
   EXPECT_NE(third, second);
   ASSERT_EQ(third->applied_size(), 1);
@@ -436,6 +437,167 @@ TEST(ShardContributionTest, BuiltOncePerVersion) {
   EXPECT_NE(fourth, third);
   EXPECT_EQ(fourth->version(), shard0.OwnVersion());
   EXPECT_EQ(fourth->popularity_size(), 3);
+}
+
+// What a shard serves of its peers, by label or user: the summed counts
+// and the peers' first followers and settings.
+std::string PeerStateOf(const PortraitIndex& index, int posts) {
+  const SharedCounts counts = CountsOf(index, posts);
+  return index.Read([&](const IndexState& state) {
+    std::map<std::string, std::string> sorted;
+    for (const auto& [label, count] : state.popularity)
+      sorted["popularity " + label] = absl::StrCat(count);
+    for (const auto& [label, count] : state.peer_followers)
+      sorted["followers " + label] = absl::StrCat(count);
+    for (const auto& [label, users] : state.peer_first_followers) {
+      for (const std::string& user : users)
+        sorted["first " + label] += user + " ";
+    }
+    for (const auto& [user, settings] : state.peer_people)
+      sorted["people " + user] = settings.ShortDebugString();
+    std::string out;
+    for (const auto& [key, value] : sorted) out += key + "=" + value + "\n";
+    for (const auto& [label, count] : counts.top)
+      absl::StrAppend(&out, "top ", label, "=", count, "\n");
+    for (const auto& [label, count] : counts.most_followed)
+      absl::StrAppend(&out, "followed ", label, "=", count, "\n");
+    for (const auto& [label, nearest] : counts.nearest) {
+      for (const auto& [other, similarity] : nearest)
+        absl::StrAppend(&out, "near ", label, " ", other, "=", similarity,
+                        "\n");
+    }
+    return out;
+  });
+}
+
+// A shard that applies another's deltas serves what one applying its whole
+// contributions serves, through random likes, follows and consent changes
+// on the other (with that one counting a peer of its own, so that its own
+// counts are its totals less the peer's), whether it applies every delta
+// or skips some.
+TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
+  const ConsentPolicy policy = *ConsentPolicy::FromText(kShippedConsentPolicy);
+  FakeClock clock(kNow);
+  MemoryStore source_store, delta_store, whole_store;
+  PortraitIndex source(&source_store, &clock, &policy,
+                       &RankingConfig::Shipped());
+  PortraitIndex by_delta(&delta_store, &clock, &policy,
+                         &RankingConfig::Shipped());
+  PortraitIndex by_whole(&whole_store, &clock, &policy,
+                         &RankingConfig::Shipped());
+  constexpr int kPosts = 15;
+  std::mt19937 rng(17);
+  const auto follow = [](const std::string& id, const std::string& user,
+                         int brand, int64_t at_ms) {
+    v1::Event event;
+    event.set_event_id(id);
+    event.set_user_id(user);
+    event.set_signal(v1::FOLLOW);
+    event.set_occurred_at_ms(at_ms);
+    event.mutable_target()->set_kind(v1::ITEM_BRAND);
+    event.mutable_target()->set_id(absl::StrCat("b", brand));
+    return event;
+  };
+  // The receivers' own users, alike on both.
+  for (int v = 0; v < 4; ++v) {
+    const std::string user = absl::StrCat("v", v);
+    for (int e = 0; e < 4; ++e) {
+      const v1::Event like = PostLike(absl::StrCat(user, "-", e), user,
+                                      (v * 3 + e) % kPosts, kNow - 5000 + e);
+      Store(delta_store, by_delta, like);
+      Store(whole_store, by_whole, like);
+    }
+    const v1::Event followed =
+        follow(absl::StrCat(user, "-f"), user, v % 2, kNow - 5000);
+    Store(delta_store, by_delta, followed);
+    Store(whole_store, by_whole, followed);
+  }
+  v1::Contribution peer = *by_whole.OwnContribution();
+  peer.set_shard("s0");
+  ASSERT_TRUE(source.ApplyContribution(peer).ok());
+
+  std::map<std::string, storage::ConsentRecord> records;
+  uint64_t delta_version = 0;
+  int smaller = 0;
+  for (int step = 0; step < 80; ++step) {
+    const std::string user = absl::StrCat("u", rng() % 8);
+    const int64_t at_ms = kNow - 4000 + step;
+    switch (rng() % 4) {
+      case 0:
+      case 1:
+        Store(source_store, source,
+              PostLike(absl::StrCat("e", step), user,
+                       static_cast<int>(rng() % kPosts), at_ms));
+        break;
+      case 2:
+        Store(source_store, source,
+              follow(absl::StrCat("f", step), user, static_cast<int>(rng() % 4),
+                     at_ms));
+        break;
+      default: {
+        storage::ConsentRecord& record = records[user];
+        switch (rng() % 5) {
+          case 0:
+            (*record.mutable_signals())[v1::LIKE].set_state(
+                record.signals().contains(v1::LIKE) &&
+                        record.signals().at(v1::LIKE).state() == v1::FROZEN
+                    ? v1::GRANTED
+                    : v1::FROZEN);
+            break;
+          case 1:
+            (*record.mutable_signals())[v1::FOLLOW].set_state(v1::FROZEN);
+            break;
+          case 2:
+            if (record.relationships().empty()) {
+              storage::RelationshipRecord* hide = record.add_relationships();
+              hide->set_relationship(v1::HIDE_MY_POSTS_FROM);
+              hide->set_target_id("v1");
+            } else {
+              record.clear_relationships();
+            }
+            break;
+          case 3:
+            (*record.mutable_purposes())[v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE] =
+                !record.purposes().contains(v1::PEOPLE_YOU_MAY_KNOW_EXPOSURE);
+            break;
+          default:
+            record.Clear();
+            break;
+        }
+        ASSERT_TRUE(source.OnConsentCommitted(user, record, {}).ok());
+        break;
+      }
+    }
+    v1::Contribution whole = *source.OwnContribution();
+    whole.set_shard("s1");
+    ASSERT_TRUE(by_whole.ApplyContribution(whole).ok());
+    if (rng() % 3 == 0) continue;  // by_delta skips this one.
+    std::optional<v1::Contribution> delta =
+        source.OwnChangesSince(delta_version);
+    if (!delta.has_value()) {
+      ASSERT_EQ(delta_version, 0u) << step;  // Only before the first.
+      delta = whole;
+    } else {
+      EXPECT_EQ(delta->since(), delta_version);
+      smaller += delta->co_pairs_size() < whole.co_pairs_size();
+    }
+    delta->set_shard("s1");
+    ASSERT_TRUE(by_delta.ApplyContribution(*delta).ok());
+    delta_version = delta->version();
+    ASSERT_EQ(PeerStateOf(by_delta, kPosts), PeerStateOf(by_whole, kPosts))
+        << "step " << step;
+  }
+  EXPECT_GT(smaller, 20);
+  // A delta from a version the receiver has not reached is refused, and
+  // changes nothing.
+  v1::Contribution ahead = *source.OwnChangesSince(1);
+  ahead.set_shard("s1");
+  ahead.set_since(delta_version + 1);
+  const std::string before = PeerStateOf(by_delta, kPosts);
+  const absl::Status refused = by_delta.ApplyContribution(ahead);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PeerStateOf(by_delta, kPosts), before);
+  EXPECT_FALSE(source.OwnChangesSince(source.OwnVersion() + 1).has_value());
 }
 
 }  // namespace

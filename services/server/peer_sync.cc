@@ -110,7 +110,16 @@ void PeerSync::FetchAll() {
       link.failing = false;
     }
     if (!contribution.unchanged()) {
-      index_->ApplyContribution(contribution);
+      if (absl::Status done = index_->ApplyContribution(contribution);
+          !done.ok()) {
+        JsonLog("peer_apply_failed")
+            .Add("peer", link.peer.name)
+            .Add("code", static_cast<int>(done.code()))
+            .Add("error", done.message())
+            .Write();
+        link.applied_version = 0;  // The next fetch is whole.
+        continue;
+      }
       if (applied_ != nullptr) {
         if (absl::Status done = applied_(); !done.ok()) {
           JsonLog("peer_apply_failed")
