@@ -204,13 +204,9 @@ TEST(ShardContributionTest, ShardsSummingEachOthersCountsEqualOneIndex) {
       Store(whole_store, whole, like);
       Store(store, shard, like);
     }
-    v1::Event follow;
-    follow.set_event_id(absl::StrCat(user, "-follow"));
-    follow.set_user_id(user);
-    follow.set_signal(v1::FOLLOW);
-    follow.set_occurred_at_ms(kNow - 500);
-    follow.mutable_target()->set_kind(v1::ITEM_BRAND);
-    follow.mutable_target()->set_id(absl::StrCat("b", rng() % 3));
+    const v1::Event follow =
+        BrandFollow(absl::StrCat(user, "-follow"), user,
+                    static_cast<int>(rng() % 3), kNow - 500);
     Store(whole_store, whole, follow);
     Store(store, shard, follow);
   }
@@ -268,13 +264,8 @@ TEST(ShardContributionTest, FirstFollowersOfEveryShardEqualOneIndexs) {
   // u00..u23 follow b0; even users on shard 0.
   const auto user = [](int u) { return absl::StrFormat("u%02d", u); };
   for (int u = 0; u < 24; ++u) {
-    v1::Event follow;
-    follow.set_event_id(absl::StrCat(user(u), "-follow"));
-    follow.set_user_id(user(u));
-    follow.set_signal(v1::FOLLOW);
-    follow.set_occurred_at_ms(kNow - 500);
-    follow.mutable_target()->set_kind(v1::ITEM_BRAND);
-    follow.mutable_target()->set_id("b0");
+    const v1::Event follow =
+        BrandFollow(absl::StrCat(user(u), "-follow"), user(u), 0, kNow - 500);
     Store(whole_store, whole, follow);
     Store(u % 2 == 0 ? store0 : store1, u % 2 == 0 ? shard0 : shard1, follow);
   }
@@ -487,17 +478,6 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
                          &RankingConfig::Shipped());
   constexpr int kPosts = 15;
   std::mt19937 rng(17);
-  const auto follow = [](const std::string& id, const std::string& user,
-                         int brand, int64_t at_ms) {
-    v1::Event event;
-    event.set_event_id(id);
-    event.set_user_id(user);
-    event.set_signal(v1::FOLLOW);
-    event.set_occurred_at_ms(at_ms);
-    event.mutable_target()->set_kind(v1::ITEM_BRAND);
-    event.mutable_target()->set_id(absl::StrCat("b", brand));
-    return event;
-  };
   // The receivers' own users, alike on both.
   for (int v = 0; v < 4; ++v) {
     const std::string user = absl::StrCat("v", v);
@@ -508,7 +488,7 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
       Store(whole_store, by_whole, like);
     }
     const v1::Event followed =
-        follow(absl::StrCat(user, "-f"), user, v % 2, kNow - 5000);
+        BrandFollow(absl::StrCat(user, "-f"), user, v % 2, kNow - 5000);
     Store(delta_store, by_delta, followed);
     Store(whole_store, by_whole, followed);
   }
@@ -531,8 +511,8 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
         break;
       case 2:
         Store(source_store, source,
-              follow(absl::StrCat("f", step), user, static_cast<int>(rng() % 4),
-                     at_ms));
+              BrandFollow(absl::StrCat("f", step), user,
+                          static_cast<int>(rng() % 4), at_ms));
         break;
       default: {
         storage::ConsentRecord& record = records[user];

@@ -23,6 +23,17 @@ inline v1::Event PostLike(const std::string& event_id, const std::string& user,
   return event;
 }
 
+// A FOLLOW of brand "b<brand>" by `user`.
+inline v1::Event BrandFollow(const std::string& event_id,
+                             const std::string& user, int brand,
+                             int64_t occurred_at_ms) {
+  v1::Event event = PostLike(event_id, user, 0, occurred_at_ms);
+  event.set_signal(v1::FOLLOW);
+  event.mutable_target()->set_kind(v1::ITEM_BRAND);
+  event.mutable_target()->set_id(absl::StrCat("b", brand));
+  return event;
+}
+
 }  // namespace portrait
 
 #endif  // PORTRAIT_SERVICES_PORTRAIT_TEST_EVENTS_H_
