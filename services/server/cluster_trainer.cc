@@ -41,17 +41,12 @@ ClusterTrainer::ClusterTrainer(
       options_(options),
       threads_(threads),
       max_floats_per_call_(std::max(max_floats_per_call, options.factors)) {
-  grpc::ChannelArguments arguments;
-  // A shard's sums: ItemSums::Width floats for each of its items.
-  arguments.SetMaxReceiveMessageSize(-1);
   shards_.push_back({own_name_, nullptr});
   std::vector<Peer> sorted = peers;
   std::sort(sorted.begin(), sorted.end(),
             [](const Peer& a, const Peer& b) { return a.name < b.name; });
   for (const Peer& peer : sorted) {
-    shards_.push_back(
-        {peer.name, v1::ShardService::NewStub(grpc::CreateCustomChannel(
-                        peer.address, credentials, arguments))});
+    shards_.push_back({peer.name, PeerStub(peer, credentials)});
   }
 }
 

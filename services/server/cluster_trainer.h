@@ -33,15 +33,13 @@
 #include "portrait/storage/records.pb.h"
 #include "portrait/v1/shard.grpc.pb.h"
 #include "services/model/model_trainer.h"
+#include "services/server/peer_shard.h"
 
 namespace portrait {
 
 class ClusterTrainer {
  public:
-  struct Peer {
-    std::string name;     // Its --shard_name.
-    std::string address;  // host:port, reached directly (not by the proxy).
-  };
+  using Peer = PeerShard;
 
   // `own_name` must sort before every peer's name. `local` and `clock` must
   // outlive it. Factors go to a shard in calls of at most

@@ -12,13 +12,8 @@ PeerCircleFetcher::PeerCircleFetcher(
     const std::shared_ptr<grpc::ChannelCredentials>& credentials,
     absl::Duration timeout)
     : own_name_(std::move(own_name)), timeout_(timeout) {
-  grpc::ChannelArguments arguments;
-  // 50 circles, each with every friend of that friend: no bound that fits
-  // gRPC's 4 MB default for users with thousands of friends.
-  arguments.SetMaxReceiveMessageSize(-1);
   for (const Peer& peer : peers) {
-    links_.push_back({peer, v1::ShardService::NewStub(grpc::CreateCustomChannel(
-                                peer.address, credentials, arguments))});
+    links_.push_back({peer, PeerStub(peer, credentials)});
   }
   absl::MutexLock lock(&mu_);
   failing_.assign(links_.size(), false);

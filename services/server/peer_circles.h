@@ -21,16 +21,14 @@
 #include "absl/time/time.h"
 #include "portrait/v1/shard.grpc.pb.h"
 #include "services/recommend/candidate_sources.h"
+#include "services/server/peer_shard.h"
 
 namespace portrait {
 
 // Thread-safe.
 class PeerCircleFetcher final : public CircleFetcher {
  public:
-  struct Peer {
-    std::string name;     // Its --shard_name.
-    std::string address;  // host:port, reached directly (not by the proxy).
-  };
+  using Peer = PeerShard;
 
   PeerCircleFetcher(
       std::string own_name, const std::vector<Peer>& peers,

@@ -16,13 +16,8 @@ PeerSync::PeerSync(std::string own_name, const std::vector<Peer>& peers,
       index_(index),
       applied_(std::move(applied)),
       deadline_(std::max(interval, absl::Seconds(60))) {
-  grpc::ChannelArguments arguments;
-  // A contribution holds every co-engaged pair of the peer's users: 50 MB
-  // for 20,000 users (docs/SCALING.md), far over gRPC's 4 MB default.
-  arguments.SetMaxReceiveMessageSize(-1);
   for (const Peer& peer : peers) {
-    links_.push_back({peer, v1::ShardService::NewStub(grpc::CreateCustomChannel(
-                                peer.address, credentials, arguments))});
+    links_.push_back({peer, PeerStub(peer, credentials)});
   }
   {
     absl::MutexLock lock(&mu_);

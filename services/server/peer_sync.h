@@ -21,15 +21,13 @@
 #include "portrait/v1/shard.grpc.pb.h"
 #include "services/portrait/portrait_index.h"
 #include "services/server/background_worker.h"
+#include "services/server/peer_shard.h"
 
 namespace portrait {
 
 class PeerSync {
  public:
-  struct Peer {
-    std::string name;     // Its --shard_name.
-    std::string address;  // host:port, reached directly (not by the proxy).
-  };
+  using Peer = PeerShard;
 
   // Starts fetching at once, then every `interval`. `index` must outlive it.
   // `applied`, if given, runs after each changed contribution is applied and

@@ -186,6 +186,9 @@ absl::Status PortraitServer::LoadConfiguration(const Options& options) {
     }
   }
   PORTRAIT_ASSIGN_OR_RETURN(credentials_, ServerCredentialsFor(options));
+  if (!options.peers.empty()) {
+    PORTRAIT_ASSIGN_OR_RETURN(peer_credentials_, PeerCredentialsFor(options));
+  }
   PORTRAIT_ASSIGN_OR_RETURN(ConsentPolicy policy,
                             LoadPolicy(options.policy_path));
   policy_ = std::make_unique<ConsentPolicy>(std::move(policy));
@@ -249,26 +252,13 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
       coordinator_ = std::min(coordinator_, peer.name);
     }
     if (coordinator_ == options.shard_name) {
-      PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
-                                PeerCredentialsFor(options));
-      std::vector<ClusterTrainer::Peer> peers;
-      for (const Options::Peer& p : options.peers) {
-        peers.push_back({p.name, p.address});
-      }
       cluster_trainer_ = std::make_unique<ClusterTrainer>(
-          options.shard_name, trainer_.get(), peers, peer, clock_,
-          ranking_->model_options(), options.training_threads);
-    }
-  }
-  if (!options.peers.empty()) {
-    PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
-                              PeerCredentialsFor(options));
-    std::vector<PeerCircleFetcher::Peer> peers;
-    for (const Options::Peer& p : options.peers) {
-      peers.push_back({p.name, p.address});
+          options.shard_name, trainer_.get(), options.peers, peer_credentials_,
+          clock_, ranking_->model_options(), options.training_threads);
     }
     peer_circles_ = std::make_unique<PeerCircleFetcher>(
-        options.shard_name, peers, peer, options.peer_circles_timeout);
+        options.shard_name, options.peers, peer_credentials_,
+        options.peer_circles_timeout);
   }
   recommender_ = std::make_unique<Recommender>(index, trainer_.get(), clock_,
                                                peer_circles_.get());
@@ -415,20 +405,14 @@ absl::Status PortraitServer::Serve(const Options& options) {
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
   if (!options.peers.empty()) {
-    PORTRAIT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> peer,
-                              PeerCredentialsFor(options));
-    std::vector<PeerSync::Peer> peers;
-    for (const Options::Peer& p : options.peers) {
-      peers.push_back({p.name, p.address});
-    }
     // An account deleted on its own shard: its person and posts are erased
     // here too before this shard says it serves that shard's contribution
     // (the deletion receipt's peer_shards component).
     PortraitIndex* index = index_.get();
     CatalogWriter* catalog = catalog_.get();
     peer_sync_ = std::make_unique<PeerSync>(
-        options.shard_name, peers, peer, index, options.peer_sync_interval,
-        [index, catalog]() -> absl::Status {
+        options.shard_name, options.peers, peer_credentials_, index,
+        options.peer_sync_interval, [index, catalog]() -> absl::Status {
           return catalog->DeleteListed(
               [index] { return index->CatalogOfDeletedPeers(); });
         });

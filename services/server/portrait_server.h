@@ -17,6 +17,7 @@
 #include "base/cancellation.h"
 #include "base/clock.h"
 #include "portrait/storage/records.pb.h"
+#include "services/server/peer_shard.h"
 
 namespace grpc {
 class Server;
@@ -94,10 +95,7 @@ class PortraitServer {
     // client CA as the peers' CA). Their popularity, co-engagement and follower
     // counts are fetched every `peer_sync_interval` and served summed with
     // this shard's (services/server/peer_sync.h). Requires shard_name.
-    struct Peer {
-      std::string name;
-      std::string address;
-    };
+    using Peer = PeerShard;
     std::vector<Peer> peers;
     absl::Duration peer_sync_interval = absl::Seconds(1);
     // How long an answer waits for the peers' circles of the user's friends
@@ -294,6 +292,8 @@ class PortraitServer {
   // The listening port's credentials (TLS with access control, or
   // plaintext on loopback), from LoadConfiguration.
   std::shared_ptr<grpc::ServerCredentials> credentials_;
+  // How this shard calls its peers (null without peers).
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials_;
   // Stopped before the store closes. Serialises RunMaintenance with itself.
   std::unique_ptr<BackgroundWorker> maintenance_;
   // maintenance_, published for the ledger's callback once constructed (the
