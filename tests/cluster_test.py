@@ -77,14 +77,17 @@ def settle_model(process, timeout_s=30):
 
 
 class Cluster:
-    """Three shards and HAProxy, in `directory`."""
+    """Shards named `names` (by default SHARDS) and HAProxy, in `directory`
+    (each shard's data in `directory`/NAME, kept from an earlier cluster
+    there)."""
 
-    def __init__(self, directory):
-        os.makedirs(directory)
+    def __init__(self, directory, names=SHARDS):
+        os.makedirs(directory, exist_ok=True)
         self.directory = directory
-        self.ports = {name: free_port() for name in SHARDS}
+        self.names = list(names)
+        self.ports = {name: free_port() for name in self.names}
         self.shards = {}
-        for name in SHARDS:
+        for name in self.names:
             self.start_shard(name)
         self.port = free_port()
         config = subprocess.run(
@@ -93,15 +96,16 @@ class Cluster:
             ["%s=%s" % (name, shard.target)
              for name, shard in self.shards.items()],
             check=True, capture_output=True, text=True).stdout
-        config_path = os.path.join(directory, "haproxy.cfg")
+        config_path = os.path.join(directory, "haproxy-%d.cfg" % self.port)
         with open(config_path, "w") as f:
             f.write(config)
-        self.haproxy_log = open(os.path.join(directory, "haproxy.log"), "w")
+        self.haproxy_log = open(
+            os.path.join(directory, "haproxy-%d.log" % self.port), "w")
         self.haproxy = subprocess.Popen(
             ["haproxy", "-f", config_path, "-db"], stdout=self.haproxy_log,
             stderr=subprocess.STDOUT)
         self.client = PortraitClient.cluster("127.0.0.1:%d" % self.port,
-                                             SHARDS)
+                                             self.names)
         self.client.wait_ready()
 
     def direct(self, name, user):
@@ -121,7 +125,7 @@ class Cluster:
         if name in self.shards:
             self.shards[name].log.close()
         peers = ",".join("%s=127.0.0.1:%d" % (peer, self.ports[peer])
-                         for peer in SHARDS if peer != name)
+                         for peer in self.names if peer != name)
         self.shards[name] = Portraitd(
             PORTRAITD, os.path.join(self.directory, name),
             os.path.join(self.directory, name + log_suffix + ".log"),
@@ -157,7 +161,7 @@ class Cluster:
         while True:
             models = {name: (self.metric(name, "portrait_model_version"),
                              self.metric(name, "portrait_model_current"))
-                      for name in SHARDS}
+                      for name in self.names}
             if (len({version for version, _ in models.values()}) == 1 and
                     all(current == 1 for _, current in models.values())):
                 return
@@ -174,20 +178,22 @@ class Cluster:
         time.sleep(0.2)
         deadline = time.time() + timeout_s
         while True:
-            seen = {name: self.contribution(name) for name in SHARDS}
+            seen = {name: self.contribution(name) for name in self.names}
             versions = {name: c.version for name, c in seen.items()}
             if all({a.shard: a.version for a in c.applied} ==
-                   {peer: versions[peer] for peer in SHARDS if peer != name}
+                   {peer: versions[peer] for peer in self.names
+                    if peer != name}
                    for name, c in seen.items()):
                 return
             if time.time() > deadline:
                 raise AssertionError("the shards did not settle: %s" % seen)
             time.sleep(0.05)
 
-    def owners(self):
-        """For each user, the shards that hold events of theirs."""
-        return {user: [name for name in SHARDS if self.direct(name, user) > 0]
-                for user in USERS}
+    def owners(self, users=USERS):
+        """For each of `users`, the shards that hold events of theirs."""
+        return {user: [name for name in self.names
+                       if self.direct(name, user) > 0]
+                for user in users}
 
     def feed(self, user, surface=recommend_pb2.FEED, limit=10):
         answer = self.client.recommend(user, surface=surface, limit=limit)

@@ -18,6 +18,7 @@
 #include "base/text_proto.h"
 #include "config/ranking_config.h"
 #include "services/cluster/peer_erasure.h"
+#include "services/cluster/shard_layout.h"
 #include "services/consent/consent_ledger.h"
 #include "services/consent/disk_eraser.h"
 #include "services/consent/policy.h"
@@ -229,7 +230,10 @@ absl::Status PortraitServer::OpenStorage(const Options& options) {
                             .block_cache_bytes = options.block_cache_bytes}));
     store_ = owned_store_.get();
   }
-  return CheckOrStampSchema(store_);
+  PORTRAIT_RETURN_IF_ERROR(CheckOrStampSchema(store_));
+  std::vector<std::string> peers;
+  for (const Options::Peer& peer : options.peers) peers.push_back(peer.name);
+  return CheckOrStampLayout(store_, options.shard_name, peers);
 }
 
 // The core components, each given only what it uses, and the in-memory state
