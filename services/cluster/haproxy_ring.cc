@@ -40,8 +40,9 @@ HaproxyRing::HaproxyRing(std::vector<std::string> shards)
     }
   }
   // Stable: of two servers on one point, the first placed is found first.
-  std::stable_sort(points_.begin(), points_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(
+      points_.begin(), points_.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
 }
 
 const std::string& HaproxyRing::ShardOf(absl::string_view user_id) const {

@@ -14,9 +14,20 @@ namespace {
 // haproxy_config.py's backend (measured; tests/reshard_test checks many more
 // against the running proxy).
 TEST(HaproxyRingTest, PlacesUsersWhereHaproxyDid) {
-  const std::vector<std::string> users = {
-      "u00", "u01", "u02", "u03", "u04", "u05", "u06", "u07",
-      "u08", "u09", "u10", "u11", "tYgjmUh:Bel31iEl2hpCh", "nRH9u-cAUs"};
+  const std::vector<std::string> users = {"u00",
+                                          "u01",
+                                          "u02",
+                                          "u03",
+                                          "u04",
+                                          "u05",
+                                          "u06",
+                                          "u07",
+                                          "u08",
+                                          "u09",
+                                          "u10",
+                                          "u11",
+                                          "tYgjmUh:Bel31iEl2hpCh",
+                                          "nRH9u-cAUs"};
   const std::vector<std::string> three = {"s1", "s1", "s1", "s2", "s0",
                                           "s2", "s0", "s2", "s1", "s0",
                                           "s1", "s2", "s0", "s2"};

@@ -85,34 +85,40 @@ absl::StatusOr<UserMover> UserMover::Create(Store* from) {
   return mover;
 }
 
-absl::Status UserMover::Move(absl::string_view user_id, Store* to) {
-  auto frozen = frozen_.find(user_id);
-  const std::vector<std::string> no_keys;
-  const std::vector<std::string>& frozen_keys =
-      frozen != frozen_.end() ? frozen->second : no_keys;
-  PORTRAIT_ASSIGN_OR_RETURN(auto rows, UserRows(from_, user_id, frozen_keys));
-  // A copy the destination already holds is what an interrupted move wrote,
-  // and then equals this one (no store serves meanwhile). Anything else
-  // there is data of the user that this move would lose: refuse.
-  PORTRAIT_ASSIGN_OR_RETURN(auto there, UserRows(to, user_id, {}));
-  for (const auto& [key, value] : there) {
-    auto here = rows.find(key);
-    if (here == rows.end() || here->second != value) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "user ", user_id, ": the destination already holds data of the "
-          "user that the source does not (", ColumnName(key.first),
-          " column); the user's data is split between two shards"));
-    }
-  }
+absl::Status UserMover::Move(absl::Span<const std::string> user_ids,
+                             Store* to) {
   WriteBatch copy;
   WriteBatch erase;
-  for (const auto& [key, value] : rows) {
-    copy.Put(key.first, key.second, value);
-    erase.Delete(key.first, key.second);
+  for (const std::string& user_id : user_ids) {
+    auto frozen = frozen_.find(user_id);
+    const std::vector<std::string> no_keys;
+    PORTRAIT_ASSIGN_OR_RETURN(
+        auto rows,
+        UserRows(from_, user_id,
+                 frozen != frozen_.end() ? frozen->second : no_keys));
+    // A copy the destination already holds is what an interrupted move
+    // wrote, and then equals this one (no store serves meanwhile). Anything
+    // else there is data of the user that this move would lose: refuse.
+    PORTRAIT_ASSIGN_OR_RETURN(auto there, UserRows(to, user_id, {}));
+    for (const auto& [key, value] : there) {
+      auto here = rows.find(key);
+      if (here == rows.end() || here->second != value) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "user ", user_id,
+            ": the destination already holds data of the user that the "
+            "source does not (",
+            ColumnName(key.first),
+            " column); the user's data is split between two shards"));
+      }
+    }
+    for (const auto& [key, value] : rows) {
+      copy.Put(key.first, key.second, value);
+      erase.Delete(key.first, key.second);
+    }
   }
   PORTRAIT_RETURN_IF_ERROR(to->Write(copy, /*sync=*/true));
   PORTRAIT_RETURN_IF_ERROR(from_->Write(erase, /*sync=*/true));
-  if (frozen != frozen_.end()) frozen_.erase(frozen);
+  for (const std::string& user_id : user_ids) frozen_.erase(user_id);
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "services/storage/store.h"
 
 namespace portrait {
@@ -37,12 +38,14 @@ class UserMover {
   // naming a malformed key.
   static absl::StatusOr<UserMover> Create(Store* from);
 
-  // Replaces whatever `to` holds of `user_id` with all of `from`'s, synced,
-  // then erases the user from `from`, synced. After a failure or a crash
-  // between the two writes `from`'s copy is still whole and still the one
-  // that counts: Move again. Storage errors (nothing of the failed write
-  // applied).
-  absl::Status Move(absl::string_view user_id, Store* to);
+  // Replaces whatever `to` holds of each of `user_ids` with all of
+  // `from`'s, in one synced write, then erases them from `from` in another.
+  // After a failure or a crash between the two writes `from`'s copies are
+  // still whole and still the ones that count: Move again. FAILED_PRECONDITION
+  // naming the user, moving nothing, if `to` holds a key or value of one of
+  // them that `from` does not (their data would be split, not moved);
+  // storage errors (nothing of the failed write applied).
+  absl::Status Move(absl::Span<const std::string> user_ids, Store* to);
 
  private:
   explicit UserMover(Store* from) : from_(from) {}

@@ -1,6 +1,10 @@
 #include "services/cluster/user_move.h"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +15,8 @@
 #include "services/storage/fault_injecting_store.h"
 #include "services/storage/keys.h"
 #include "services/storage/memory_store.h"
+#include "services/storage/rocksdb_store.h"
+#include "tests/temp_dir.h"
 
 namespace portrait {
 namespace {
@@ -98,7 +104,7 @@ TEST_F(UserMoveTest, MovesEveryKeyOfTheUserAndNothingElse) {
   const Rows before = Dump(&from_);
   absl::StatusOr<UserMover> mover = UserMover::Create(&from_);
   ASSERT_THAT(mover, IsOk());
-  ASSERT_THAT(mover->Move("ann", &to_), IsOk());
+  ASSERT_THAT(mover->Move({"ann"}, &to_), IsOk());
 
   const Rows ann = UserRows("ann", "source");
   EXPECT_EQ(Dump(&to_), ann);
@@ -107,13 +113,24 @@ TEST_F(UserMoveTest, MovesEveryKeyOfTheUserAndNothingElse) {
               IsOkAndHolds(ElementsAre("an", "anna", "bob")));
 }
 
+TEST_F(UserMoveTest, MovesSeveralUsersInOneWrite) {
+  const Rows before = Dump(&from_);
+  absl::StatusOr<UserMover> mover = UserMover::Create(&from_);
+  ASSERT_THAT(mover, IsOk());
+  ASSERT_THAT(mover->Move({"an", "bob"}, &to_), IsOk());
+  Rows moved = UserRows("an", "source");
+  moved.merge(UserRows("bob", "source"));
+  EXPECT_EQ(Dump(&to_), moved);
+  EXPECT_EQ(Dump(&from_), Without(before, moved));
+}
+
 TEST_F(UserMoveTest, AMoveCutAfterTheCopyFinishesWhenRepeated) {
   const Rows before = Dump(&from_);
   FaultInjectingStore failing(&from_);
   absl::StatusOr<UserMover> mover = UserMover::Create(&failing);
   ASSERT_THAT(mover, IsOk());
   failing.FailNextWrites(1);  // The erasure, after the copy was written.
-  EXPECT_THAT(mover->Move("ann", &to_),
+  EXPECT_THAT(mover->Move({"ann"}, &to_),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(Dump(&from_), before);  // The source's copy is whole.
   EXPECT_EQ(Dump(&to_), UserRows("ann", "source"));
@@ -121,7 +138,7 @@ TEST_F(UserMoveTest, AMoveCutAfterTheCopyFinishesWhenRepeated) {
   // The tool run again starts over: a new mover of the same data.
   absl::StatusOr<UserMover> again = UserMover::Create(&from_);
   ASSERT_THAT(again, IsOk());
-  ASSERT_THAT(again->Move("ann", &to_), IsOk());
+  ASSERT_THAT(again->Move({"ann"}, &to_), IsOk());
   EXPECT_EQ(Dump(&to_), UserRows("ann", "source"));
   EXPECT_EQ(Dump(&from_), Without(before, UserRows("ann", "source")));
 }
@@ -134,7 +151,7 @@ TEST_F(UserMoveTest, RefusesToOverwriteOtherDataOfTheUser) {
   const Rows to_before = Dump(&to_);
   absl::StatusOr<UserMover> mover = UserMover::Create(&from_);
   ASSERT_THAT(mover, IsOk());
-  EXPECT_THAT(mover->Move("ann", &to_),
+  EXPECT_THAT(mover->Move({"bob", "ann"}, &to_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("user ann: the destination already holds "
                                  "data of the user that the source does not "
@@ -163,6 +180,61 @@ TEST_F(UserMoveTest, NewShardsGetTheCatalogAndModelOnly) {
   }
   EXPECT_EQ(expected.size(), 4);
   EXPECT_EQ(Dump(&to_), expected);
+}
+
+// Whether any file under `directory` holds `bytes`.
+bool FilesHold(const std::string& directory, const std::string& bytes) {
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    std::stringstream contents;
+    contents << file.rdbuf();
+    if (contents.str().find(bytes) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<RocksDbStore> Open(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<RocksDbStore>> store =
+      RocksDbStore::Open({.path = path});
+  EXPECT_THAT(store, IsOk());
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+// The moved user's values leave the source's files once it is compacted, as
+// an erasure's do; the check finds them while they are only deleted.
+TEST(UserMoveOnDiskTest, CompactionTakesMovedDataOffTheSourcesDisk) {
+  TempDir dir;
+  const std::string from_path = dir.path() + "/from";
+  const std::string to_path = dir.path() + "/to";
+  // Incompressible and found nowhere else.
+  const std::string planted = "d41c8f0b27e94a6c95f3b1e07a2d6c58a9e1f4b3";
+  {
+    std::unique_ptr<RocksDbStore> from = Open(from_path);
+    ASSERT_NE(from, nullptr);
+    WriteBatch batch;
+    batch.Put(Column::kEvents, EventKey("ann", 3, 1000, "e1"),
+              "event " + planted);
+    batch.Put(Column::kEvents, EventKey("bob", 3, 1000, "e1"), "bob's event");
+    ASSERT_THAT(from->Write(batch, true), IsOk());
+    ASSERT_THAT(from->Flush(), IsOk());
+    std::unique_ptr<RocksDbStore> to = Open(to_path);
+    ASSERT_NE(to, nullptr);
+    absl::StatusOr<UserMover> mover = UserMover::Create(from.get());
+    ASSERT_THAT(mover, IsOk());
+    ASSERT_THAT(mover->Move({"ann"}, to.get()), IsOk());
+  }
+  EXPECT_TRUE(FilesHold(from_path, planted)) << "erased, not compacted";
+  EXPECT_TRUE(FilesHold(to_path, planted));
+  {
+    std::unique_ptr<RocksDbStore> from = Open(from_path);
+    ASSERT_NE(from, nullptr);
+    ASSERT_THAT(CompactUserData(from.get()), IsOk());
+    EXPECT_THAT(HeldUsers(from.get()), IsOkAndHolds(ElementsAre("bob")));
+  }
+  EXPECT_FALSE(FilesHold(from_path, planted));
+  EXPECT_TRUE(FilesHold(to_path, planted));
 }
 
 }  // namespace

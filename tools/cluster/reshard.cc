@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "portrait/storage/records.pb.h"
 #include "services/cluster/haproxy_ring.h"
 #include "services/cluster/shard_layout.h"
@@ -56,6 +57,10 @@ ABSL_FLAG(bool, dry_run, false,
 namespace portrait {
 namespace {
 
+// Users moved per pair of synced writes: a user's rows are small, and each
+// synced write costs a disk flush.
+constexpr size_t kUsersPerWrite = 100;
+
 struct Shard {
   std::string name;
   std::string directory;
@@ -71,8 +76,7 @@ int Fail(const std::string& message) {
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -84,7 +88,8 @@ int Run() {
   }
   std::map<std::string, Shard> shards;
   for (const std::string& spec : absl::GetFlag(FLAGS_data)) {
-    std::vector<std::string> parts = absl::StrSplit(spec, absl::MaxSplits('=', 1));
+    std::vector<std::string> parts =
+        absl::StrSplit(spec, absl::MaxSplits('=', 1));
     if (parts.size() != 2 || parts[1].empty() ||
         !ValidateId(parts[0], "name").ok()) {
       std::fprintf(stderr, "--data: %s is not NAME=DIRECTORY\n", spec.c_str());
@@ -116,23 +121,23 @@ int Run() {
     absl::StatusOr<std::unique_ptr<RocksDbStore>> store =
         RocksDbStore::Open({.path = shard.directory});
     if (!store.ok()) {
-      return Fail(absl::StrCat(name, " (", shard.directory, "): ",
-                               store.status().ToString(),
+      return Fail(absl::StrCat(name, " (", shard.directory,
+                               "): ", store.status().ToString(),
                                "; is its portraitd still running?"));
     }
     shard.store = std::move(*store);
     absl::Status schema = CheckOrStampSchema(shard.store.get());
     if (!schema.ok()) {
-      return Fail(absl::StrCat(name, " (", shard.directory, "): ",
-                               schema.ToString()));
+      return Fail(
+          absl::StrCat(name, " (", shard.directory, "): ", schema.ToString()));
     }
     absl::StatusOr<storage::ShardLayout> layout =
         ReadLayout(shard.store.get(), kShardLayoutKey);
     if (layout.ok()) {
       if (layout->shard() != name) {
         return Fail(absl::StrCat(name, " (", shard.directory,
-                                 "): this directory is shard ",
-                                 layout->shard(), "'s"));
+                                 "): this directory is shard ", layout->shard(),
+                                 "'s"));
       }
       shard.placed = true;
     } else if (!absl::IsNotFound(layout.status())) {
@@ -166,7 +171,8 @@ int Run() {
       WriteBatch batch;
       batch.Put(Column::kMeta, kReshardPendingKey, pending.SerializeAsString());
       absl::Status marked = shard.store->Write(batch, /*sync=*/true);
-      if (!marked.ok()) return Fail(absl::StrCat(name, ": ", marked.ToString()));
+      if (!marked.ok())
+        return Fail(absl::StrCat(name, ": ", marked.ToString()));
     }
     for (const std::string& name : names) {
       if (shards[name].placed || name == donor) continue;
@@ -182,24 +188,35 @@ int Run() {
   for (auto& [name, shard] : shards) {
     absl::StatusOr<std::vector<std::string>> users =
         HeldUsers(shard.store.get());
-    if (!users.ok()) return Fail(absl::StrCat(name, ": ", users.status().ToString()));
+    if (!users.ok())
+      return Fail(absl::StrCat(name, ": ", users.status().ToString()));
     absl::StatusOr<UserMover> mover = UserMover::Create(shard.store.get());
-    if (!mover.ok()) return Fail(absl::StrCat(name, ": ", mover.status().ToString()));
+    if (!mover.ok())
+      return Fail(absl::StrCat(name, ": ", mover.status().ToString()));
+    // The users that leave, by destination, moved a batch at a time.
+    std::map<std::string, std::vector<std::string>> leaving;
     for (const std::string& user : *users) {
       const std::string& owner = ring.ShardOf(user);
       if (owner == name) {
         ++shard.kept;
-        continue;
+      } else {
+        leaving[owner].push_back(user);
       }
-      if (!dry_run) {
-        absl::Status done = mover->Move(user, shards[owner].store.get());
-        if (!done.ok()) {
-          return Fail(absl::StrCat("moving ", user, " from ", name, " to ",
-                                   owner, ": ", done.ToString()));
+    }
+    for (const auto& [owner, leavers] : leaving) {
+      for (size_t i = 0; i < leavers.size(); i += kUsersPerWrite) {
+        const absl::Span<const std::string> batch =
+            absl::MakeConstSpan(leavers).subspan(i, kUsersPerWrite);
+        if (!dry_run) {
+          absl::Status done = mover->Move(batch, shards[owner].store.get());
+          if (!done.ok()) {
+            return Fail(absl::StrCat("moving users from ", name, " to ", owner,
+                                     ": ", done.ToString()));
+          }
         }
+        shard.gave[owner] += batch.size();
+        moved += batch.size();
       }
-      ++shard.gave[owner];
-      ++moved;
     }
   }
   const double move_s = SecondsSince(start);
@@ -208,7 +225,8 @@ int Run() {
       if (shard.gave.empty()) continue;
       absl::Status compacted = CompactUserData(shard.store.get());
       if (!compacted.ok()) {
-        return Fail(absl::StrCat("compacting ", name, ": ", compacted.ToString()));
+        return Fail(
+            absl::StrCat("compacting ", name, ": ", compacted.ToString()));
       }
     }
     for (auto& [name, shard] : shards) {
@@ -218,7 +236,8 @@ int Run() {
       batch.Put(Column::kMeta, kShardLayoutKey, layout.SerializeAsString());
       batch.Delete(Column::kMeta, kReshardPendingKey);
       absl::Status stamped = shard.store->Write(batch, /*sync=*/true);
-      if (!stamped.ok()) return Fail(absl::StrCat(name, ": ", stamped.ToString()));
+      if (!stamped.ok())
+        return Fail(absl::StrCat(name, ": ", stamped.ToString()));
     }
   }
   for (const auto& [name, shard] : shards) {
