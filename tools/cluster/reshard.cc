@@ -102,7 +102,7 @@ int Run() {
     shards[parts[0]] = Shard{parts[0], parts[1]};
   }
   for (const std::string& name : names) {
-    absl::Status valid = ValidateId(name, "--shards");
+    absl::Status valid = ValidateId(name, absl::StrCat("--shards: ", name));
     if (!valid.ok()) {
       std::fprintf(stderr, "%s\n", std::string(valid.message()).c_str());
       return 2;

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
   const portrait::HaproxyRing ring(shards);
   auto place = [&ring](const std::string& user) {
-    absl::Status valid = portrait::ValidateId(user, "user");
+    absl::Status valid = portrait::ValidateId(user, "user " + user);
     if (!valid.ok()) {
       std::fprintf(stderr, "%s\n", std::string(valid.message()).c_str());
       return false;
