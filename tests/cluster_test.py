@@ -19,6 +19,7 @@ Run by tests:cluster_test with Debian's /usr/bin/python3:
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -485,19 +486,42 @@ class ClusterTest(unittest.TestCase):
         # entries, against the whole contribution's thousands of pairs.
         user = next(user for user in USERS if user != STRIPPED)
         name = self.owner[user][0]
-        whole = self.saw.contribution(name)
-        self.assertEqual(whole.since, 0)
-        event = PortraitClient.like("%s-more" % user, user, POSTS[-1],
-                                    NOW_MS - 1000)
-        self.assertEqual(self.saw.client.record_events([event]).rejected, 0)
-        type(self).extra_events[user] = self.extra_events.get(user, 0) + 1
-        delta = self.saw.contribution(name, applied=whole)
+        self.saw.settle_counts(30)
+        # The other shards, stopped, keep serving this version: the shard
+        # keeps the log of what changed after it.
+        others = [self.saw.shards[other].process for other in SHARDS
+                  if other != name]
+        for process in others:
+            process.send_signal(signal.SIGSTOP)
+        try:
+            whole = self.saw.contribution(name)
+            self.assertEqual(whole.since, 0)
+            event = PortraitClient.like("%s-more" % user, user, POSTS[-1],
+                                        NOW_MS - 1000)
+            self.assertEqual(self.saw.client.record_events([event]).rejected,
+                             0)
+            type(self).extra_events[user] = self.extra_events.get(user, 0) + 1
+            delta = self.saw.contribution(name, applied=whole)
+        finally:
+            for process in others:
+                process.send_signal(signal.SIGCONT)
         self.assertEqual(delta.since, whole.version)
         self.assertGreater(delta.version, whole.version)
         self.assertEqual([c.label for c in delta.popularity],
                          ["post:" + POSTS[-1]])
         self.assertLess(len(delta.co_pairs), len(whole.co_pairs))
         self.assertGreater(len(delta.co_pairs), 0)
+        # Once every other shard serves the like, the log up to it is
+        # trimmed: an asker still at the old version gets a whole one.
+        self.saw.settle_counts(30)
+        again = self.saw.contribution(name, applied=whole)
+        self.assertEqual(again.since, 0)
+        self.assertGreater(len(again.co_pairs), len(delta.co_pairs))
+        # With nothing changed since every peer fetched, nothing is kept.
+        deadline = time.time() + 10
+        while self.saw.metric(name, "portrait_change_log_entries") != 0:
+            self.assertLess(time.time(), deadline, "the log was not trimmed")
+            time.sleep(0.1)
         # Every shard serves it like a whole one: answers equal one server's.
         self.single.client.record_events([event])
         self.saw.settle()

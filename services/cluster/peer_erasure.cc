@@ -103,11 +103,7 @@ absl::Status PeerErasure::Reported(const std::string& peer,
     absl::MutexLock lock(&mu_);
     uint64_t& served = served_[peer];
     served = std::max(served, version);
-    uint64_t least = served;
-    for (const std::string& p : peers_) {
-      const auto it = served_.find(p);
-      least = std::min(least, it == served_.end() ? 0 : it->second);
-    }
+    const uint64_t least = LeastServed();
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.version <= least) {
         covered.emplace_back(it->first, std::move(it->second));
@@ -131,6 +127,20 @@ absl::Status PeerErasure::Reported(const std::string& peer,
     pending_.emplace(receipt_id, std::move(pending));
   }
   return status;
+}
+
+uint64_t PeerErasure::LeastServed() const {
+  uint64_t least = UINT64_MAX;
+  for (const std::string& p : peers_) {
+    const auto it = served_.find(p);
+    least = std::min(least, it == served_.end() ? 0 : it->second);
+  }
+  return peers_.empty() ? 0 : least;
+}
+
+uint64_t PeerErasure::ServedByAll() const {
+  absl::MutexLock lock(&mu_);
+  return LeastServed();
 }
 
 }  // namespace portrait

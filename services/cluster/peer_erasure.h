@@ -50,6 +50,10 @@ class PeerErasure : public ConsentObserver {
   absl::Status Reported(const std::string& peer, const std::string& instance,
                         uint64_t version);
 
+  // The least version of this run's counts that every peer has reported
+  // serving; 0 until each has.
+  uint64_t ServedByAll() const;
+
  private:
   struct Pending {
     std::string user_id;
@@ -64,9 +68,11 @@ class PeerErasure : public ConsentObserver {
   const std::vector<std::string> peers_;
   const std::string instance_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Pending> pending_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint64_t> served_ ABSL_GUARDED_BY(mu_);
+
+  uint64_t LeastServed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace portrait

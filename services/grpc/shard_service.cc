@@ -11,7 +11,7 @@
 
 namespace portrait {
 
-ShardServiceImpl::ShardServiceImpl(const PortraitIndex* index,
+ShardServiceImpl::ShardServiceImpl(PortraitIndex* index,
                                    const ShardGuard* shard,
                                    PeerErasure* erasure, ModelTrainer* trainer,
                                    int64_t reuse_ms)
@@ -78,6 +78,8 @@ grpc::Status ShardServiceImpl::GetContribution(
               .Add("error", noted.message())
               .Write();
         }
+        // The changes every peer serves are no delta's business any more.
+        index_->TrimOwnChanges(erasure_->ServedByAll());
         // Unchanged: the asker serves what this shard would send.
         const bool same_run =
             request->applied_instance() == erasure_->instance();

@@ -17,11 +17,12 @@ class ShardServiceImpl final : public v1::ShardService::Service {
  public:
   // `erasure` is null on a server that is not a shard. A contribution is
   // built at most once per `reuse_ms` (PortraitIndex::OwnContribution).
-  ShardServiceImpl(const PortraitIndex* index, const ShardGuard* shard,
+  ShardServiceImpl(PortraitIndex* index, const ShardGuard* shard,
                    PeerErasure* erasure, ModelTrainer* trainer,
                    int64_t reuse_ms);
 
-  // Takes note of the version the asking shard serves (PeerErasure).
+  // Takes note of the version the asking shard serves (PeerErasure), and
+  // trims the change log up to what every peer serves.
   // FAILED_PRECONDITION on a server that is not a shard; INVALID_ARGUMENT
   // if the asking shard's name is malformed or this shard's own.
   grpc::Status GetContribution(grpc::ServerContext* context,
@@ -47,7 +48,7 @@ class ShardServiceImpl final : public v1::ShardService::Service {
   // OK if `peer` names another shard and this server is a shard.
   absl::Status CheckPeer(const std::string& peer) const;
 
-  const PortraitIndex* const index_;
+  PortraitIndex* const index_;
   const ShardGuard* const shard_;
   PeerErasure* const erasure_;
   ModelTrainer* const trainer_;

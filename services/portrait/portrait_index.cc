@@ -135,12 +135,12 @@ void PortraitIndex::SyncShared(const std::string& user_id,
   for (const std::string& label : before.engaged) {
     if (after.engaged.count(label)) continue;
     AddCount(state_.popularity, label, -1);
-    changes_.popularity[label] = stamp;
+    if (keep_changes_) changes_.popularity.Mark(label, stamp);
   }
   for (const std::string& label : after.engaged) {
     if (before.engaged.count(label)) continue;
     ++state_.popularity[label];
-    changes_.popularity[label] = stamp;
+    if (keep_changes_) changes_.popularity.Mark(label, stamp);
   }
   for (const std::string& label : before.followed) {
     if (after.followed.count(label)) continue;
@@ -148,11 +148,11 @@ void PortraitIndex::SyncShared(const std::string& user_id,
     if (it == state_.followers.end()) continue;
     it->second.erase(user_id);
     if (it->second.empty()) state_.followers.erase(it);
-    changes_.followers[label] = stamp;
+    if (keep_changes_) changes_.followers.Mark(label, stamp);
   }
   for (const std::string& label : after.followed) {
     if (state_.followers[label].insert(user_id).second) {
-      changes_.followers[label] = stamp;
+      if (keep_changes_) changes_.followers.Mark(label, stamp);
     }
   }
   CountsChanged();
@@ -336,10 +336,38 @@ std::optional<v1::PersonSettings> PortraitIndex::SettingsOf(
   return settings;
 }
 
+void PortraitIndex::KeepChangeLog() {
+  absl::MutexLock lock(&mu_);
+  keep_changes_ = true;
+  // Nothing before now was logged.
+  changes_floor_ = std::max(changes_floor_, own_version_);
+}
+
+void PortraitIndex::TrimOwnChanges(uint64_t served) {
+  absl::MutexLock lock(&mu_);
+  if (served <= changes_floor_) return;
+  changes_floor_ = served;
+  changes_.popularity.TrimThrough(served);
+  changes_.followers.TrimThrough(served);
+  changes_.people.TrimThrough(served);
+  changes_.co_items.TrimThrough(served);
+  changes_.co_pairs.TrimThrough(served);
+}
+
+size_t PortraitIndex::OwnChangesLogged() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return changes_.popularity.size() + changes_.followers.size() +
+         changes_.people.size() + changes_.co_items.size() +
+         changes_.co_pairs.size();
+}
+
 std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
     uint64_t since) const {
   absl::ReaderMutexLock lock(&mu_);
-  if (since == 0 || since > own_version_) return std::nullopt;
+  if (!keep_changes_ || since == 0 || since > own_version_ ||
+      since < changes_floor_) {
+    return std::nullopt;
+  }
   v1::Contribution out;
   out.set_version(own_version_);
   out.set_since(since);
@@ -352,8 +380,8 @@ std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
             [](const auto& a, const auto& b) { return a.shard() < b.shard(); });
   // This shard's own counts of popularity and co-engagement: the totals
   // less every peer's.
-  for (const auto& [label, stamp] : changes_.popularity) {
-    if (stamp <= since) continue;
+  changes_.popularity.ForEachSince(since, [&](const std::string& label) {
+    mu_.AssertReaderHeld();
     const auto total = state_.popularity.find(label);
     int32_t count = total == state_.popularity.end() ? 0 : total->second;
     for (const auto& [shard, counts] : peers_) {
@@ -363,24 +391,24 @@ std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
     v1::LabelCount* entry = out.add_popularity();
     entry->set_label(label);
     entry->set_count(count);
-  }
+  });
   const size_t first = config_->proto().candidates_per_source();
-  for (const auto& [label, stamp] : changes_.followers) {
-    if (stamp <= since) continue;
+  changes_.followers.ForEachSince(since, [&](const std::string& label) {
+    mu_.AssertReaderHeld();
     v1::LabelCount* count = out.add_followers();
     count->set_label(label);
     v1::LabelUsers* users = out.add_first_followers();
     users->set_label(label);
     const auto followers = state_.followers.find(label);
-    if (followers == state_.followers.end()) continue;
+    if (followers == state_.followers.end()) return;
     count->set_count(static_cast<int32_t>(followers->second.size()));
     for (const std::string& user : followers->second) {
       if (static_cast<size_t>(users->user_ids_size()) == first) break;
       users->add_user_ids(user);
     }
-  }
-  for (const auto& [item, stamp] : changes_.co_items) {
-    if (stamp <= since) continue;
+  });
+  changes_.co_items.ForEachSince(since, [&](int32_t item) {
+    mu_.AssertReaderHeld();
     int32_t count = state_.co.Count(item);
     for (const auto& [shard, counts] : peers_) {
       const auto peer = counts.co_items.find(item);
@@ -389,9 +417,9 @@ std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
     v1::LabelCount* entry = out.add_co_items();
     entry->set_label(state_.items.Label(item));
     entry->set_count(count);
-  }
-  for (const auto& [pair, stamp] : changes_.co_pairs) {
-    if (stamp <= since) continue;
+  });
+  changes_.co_pairs.ForEachSince(since, [&](uint64_t pair) {
+    mu_.AssertReaderHeld();
     const int32_t a = static_cast<int32_t>(pair >> 32);
     const int32_t b = static_cast<int32_t>(pair & 0xffffffff);
     int32_t count = state_.co.Count(a, b);
@@ -405,10 +433,10 @@ std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
     entry->set_a(std::min(label_a, label_b));
     entry->set_b(std::max(label_a, label_b));
     entry->set_count(count);
-  }
+  });
   const int64_t now_ms = clock_->NowMillis();
-  for (const auto& [user_id, stamp] : changes_.people) {
-    if (stamp <= since) continue;
+  changes_.people.ForEachSince(since, [&](const std::string& user_id) {
+    mu_.AssertReaderHeld();
     const UserPortrait* user = state_.User(user_id);
     std::optional<v1::PersonSettings> settings =
         user == nullptr ? std::nullopt : SettingsOf(user_id, *user, now_ms);
@@ -417,7 +445,7 @@ std::optional<v1::Contribution> PortraitIndex::OwnChangesSince(
     } else {
       out.add_people_cleared(user_id);
     }
-  }
+  });
   return out;
 }
 
@@ -620,20 +648,22 @@ void PortraitIndex::SyncCoSet(const std::string& user_id,
     for (size_t i = 0; i < set.size(); ++i) {
       const bool moved_i =
           !std::binary_search(other.begin(), other.end(), set[i]);
-      if (moved_i) changes_.co_items[set[i]] = stamp;
+      if (moved_i) changes_.co_items.Mark(set[i], stamp);
       for (size_t j = i + 1; j < set.size(); ++j) {
         if (!moved_i &&
             std::binary_search(other.begin(), other.end(), set[j])) {
           continue;
         }
         // Sorted: set[i] < set[j].
-        changes_.co_pairs[uint64_t(uint32_t(set[i])) << 32 | uint32_t(set[j])] =
-            stamp;
+        changes_.co_pairs.Mark(
+            uint64_t(uint32_t(set[i])) << 32 | uint32_t(set[j]), stamp);
       }
     }
   };
-  mark(current, ids);
-  mark(ids, current);
+  if (keep_changes_) {
+    mark(current, ids);
+    mark(ids, current);
+  }
   ++own_version_;
   {
     // Similarities depend on every item's count: any change stales them all.
@@ -659,12 +689,12 @@ void PortraitIndex::AddToUser(const std::string& user_id, UserPortrait& user,
   if (label.empty()) return;
   if (!was_engaged && user.engaged().contains(label)) {
     ++state_.popularity[label];
-    changes_.popularity[label] = ChangeStamp();
+    if (keep_changes_) changes_.popularity.Mark(label, ChangeStamp());
     counts_changed_ = true;
   }
   if (event.signal() == v1::FOLLOW &&
       state_.followers[label].insert(user_id).second) {
-    changes_.followers[label] = ChangeStamp();
+    if (keep_changes_) changes_.followers.Mark(label, ChangeStamp());
     counts_changed_ = true;
   }
 }
@@ -702,7 +732,7 @@ absl::Status PortraitIndex::OnEventsStored(
     // settings other shards honour (SettingsOf).
     if (!stored.empty()) ++own_version_;
     for (const auto& [user_id, events] : stored) {
-      changes_.people[user_id] = ChangeStamp();
+      if (keep_changes_) changes_.people.Mark(user_id, ChangeStamp());
     }
     for (const std::string& user_id : touched) {
       UserPortrait& user = state_.users[user_id];
@@ -743,7 +773,7 @@ absl::Status PortraitIndex::OnConsentCommitted(
     absl::MutexLock lock(&mu_);
     ++state_.generation;
     ++own_version_;  // The user's settings for other shards may change.
-    changes_.people[user_id] = ChangeStamp();
+    if (keep_changes_) changes_.people.Mark(user_id, ChangeStamp());
     UserPortrait& user = state_.users[user_id];
     user.consent = record;
     user.needs_rebuild |= edited;

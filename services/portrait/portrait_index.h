@@ -40,6 +40,7 @@
 #include "services/consent/consent_view.h"
 #include "services/consent/policy.h"
 #include "services/portrait/catalog_index.h"
+#include "services/portrait/change_log.h"
 #include "services/portrait/user_portrait.h"
 #include "services/storage/store.h"
 
@@ -190,13 +191,24 @@ class PortraitIndex : public ConsentObserver {
   // Concurrent askers wait for one build.
   std::shared_ptr<const v1::Contribution> OwnContribution(
       int64_t reuse_ms = 0) const ABSL_LOCKS_EXCLUDED(contribution_mu_, mu_);
+  // Logs the changes of this shard's own counts and settings from now on, for
+  // OwnChangesSince: a shard with peers calls it after Load (a peer's first
+  // fetch of a run is whole, so what Load counted needs no log). Without it
+  // (one server) nothing is logged.
+  void KeepChangeLog() ABSL_LOCKS_EXCLUDED(mu_);
   // The changes of this shard's own counts and settings after its version
   // `since` (of this run), as a delta (Contribution.since): every label,
   // pair and user whose entry changed after it, with its whole current
-  // entry. nullopt if `since` is 0 or later than the current version: then
-  // only a whole contribution will do.
+  // entry. nullopt if `since` is 0, later than the current version, or
+  // earlier than what TrimOwnChanges kept, or if no log is kept: then only a
+  // whole contribution will do. Costs what changed after `since`.
   std::optional<v1::Contribution> OwnChangesSince(uint64_t since) const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Every peer serves this shard's version `served` or a later one: drops
+  // the log of the changes up to it, which no delta will need.
+  void TrimOwnChanges(uint64_t served) ABSL_LOCKS_EXCLUDED(mu_);
+  // Entries in the change log (a key changed twice counted twice).
+  size_t OwnChangesLogged() const ABSL_LOCKS_EXCLUDED(mu_);
   // Serves from `contribution`, another shard's, instead of that shard's
   // previous one: adds the difference of every count, so that popularity,
   // co-engagement and follower counts are this shard's users' counts plus
@@ -231,12 +243,12 @@ class PortraitIndex : public ConsentObserver {
     absl::flat_hash_set<std::string> people;  // Their user ids in peer_people.
   };
   // Each of this shard's own keys that changed in this run, with the
-  // own_version_ after the change (MarkChanged): a peer serving version v
-  // lacks those above v.
+  // own_version_ after the change: a peer serving version v lacks those
+  // above v. Kept only once KeepChangeLog was called.
   struct OwnChanges {
-    absl::flat_hash_map<std::string, uint64_t> popularity, followers, people;
-    absl::flat_hash_map<int32_t, uint64_t> co_items;
-    absl::flat_hash_map<uint64_t, uint64_t> co_pairs;  // As PeerCounts'.
+    ChangeLog<std::string> popularity, followers, people;
+    ChangeLog<int32_t> co_items;
+    ChangeLog<uint64_t> co_pairs;  // As PeerCounts'.
   };
   // The stamp of a change made now: every change is followed, or preceded
   // in the same hold of mu_, by an increment of own_version_, so a build
@@ -321,6 +333,9 @@ class PortraitIndex : public ConsentObserver {
   // By shard name.
   absl::flat_hash_map<std::string, PeerCounts> peers_ ABSL_GUARDED_BY(mu_);
   OwnChanges changes_ ABSL_GUARDED_BY(mu_);
+  bool keep_changes_ ABSL_GUARDED_BY(mu_) = false;
+  // Every change stamped up to this was trimmed from changes_.
+  uint64_t changes_floor_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Filled by readers, emptied by writers (which hold mu_ exclusively).
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(mu_);

@@ -476,6 +476,7 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
                          &RankingConfig::Shipped());
   PortraitIndex by_whole(&whole_store, &clock, &policy,
                          &RankingConfig::Shipped());
+  source.KeepChangeLog();
   constexpr int kPosts = 15;
   std::mt19937 rng(17);
   // The receivers' own users, alike on both.
@@ -499,6 +500,7 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
   std::map<std::string, storage::ConsentRecord> records;
   uint64_t delta_version = 0;
   int smaller = 0;
+  int trims = 0;
   for (int step = 0; step < 80; ++step) {
     const std::string user = absl::StrCat("u", rng() % 8);
     const int64_t at_ms = kNow - 4000 + step;
@@ -566,11 +568,22 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
     delta_version = delta->version();
     ASSERT_EQ(PeerStateOf(by_delta, kPosts), PeerStateOf(by_whole, kPosts))
         << "step " << step;
+    // Its only peer serves delta_version: sometimes the log up to it goes,
+    // after which nothing older is answered with a delta.
+    if (rng() % 2 == 0) {
+      const size_t logged = source.OwnChangesLogged();
+      source.TrimOwnChanges(delta_version);
+      EXPECT_LE(source.OwnChangesLogged(), logged);
+      EXPECT_FALSE(source.OwnChangesSince(delta_version - 1).has_value())
+          << step;
+      ++trims;
+    }
   }
   EXPECT_GT(smaller, 20);
+  EXPECT_GT(trims, 20);
   // A delta from a version the receiver has not reached is refused, and
   // changes nothing.
-  v1::Contribution ahead = *source.OwnChangesSince(1);
+  v1::Contribution ahead = *source.OwnChangesSince(delta_version);
   ahead.set_shard("s1");
   ahead.set_since(delta_version + 1);
   const std::string before = PeerStateOf(by_delta, kPosts);
@@ -578,6 +591,9 @@ TEST(ShardContributionTest, DeltasServeWhatWholeContributionsServe) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(PeerStateOf(by_delta, kPosts), before);
   EXPECT_FALSE(source.OwnChangesSince(source.OwnVersion() + 1).has_value());
+  // Trimmed up to the latest version, the log is empty.
+  source.TrimOwnChanges(source.OwnVersion());
+  EXPECT_EQ(source.OwnChangesLogged(), 0u);
 }
 
 }  // namespace

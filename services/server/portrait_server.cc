@@ -243,6 +243,8 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   index_ = std::make_unique<PortraitIndex>(store_, clock_, policy_.get(),
                                            ranking_.get());
   PORTRAIT_RETURN_IF_ERROR(index_->Load());
+  // Peers fetch deltas of this shard's counts.
+  if (!options.peers.empty()) index_->KeepChangeLog();
   PortraitIndex* index = index_.get();
   trainer_ = std::make_unique<ModelTrainer>(
       store_, clock_, locks_.get(), index, ranking_.get(),
@@ -649,6 +651,14 @@ void PortraitServer::RegisterGauges() {
           }
         }
         return samples;
+      });
+  metrics_->AddGauge(
+      "portrait_change_log_entries",
+      "On a shard: changes of its own counts kept for the deltas its peers "
+      "fetch; those every peer serves are dropped.",
+      {}, [this]() -> Samples {
+        if (peer_sync_ == nullptr) return {};
+        return {{{}, static_cast<double>(index_->OwnChangesLogged())}};
       });
   if (owned_store_ != nullptr) {
     for (const bool live : {false, true}) {
