@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/clock.h"
 #include "gtest/gtest.h"
@@ -110,7 +112,11 @@ void Load(TestServer& s, const std::string& shard,
     post->set_created_at_ms(kNow - 86'400'000 + p);
   }
   for (const std::string& user : Users()) {
-    catalog.add_items()->mutable_person()->set_user_id(user);
+    v1::Person* person = catalog.add_items()->mutable_person();
+    person->set_user_id(user);
+    // kNow is 14:13 UTC, in the shipped quiet hours of the default time
+    // zone (Asia/Shanghai): ann's push candidates are ranked only outside.
+    if (user == "ann") person->set_time_zone("UTC");
   }
   catalog.add_items()->mutable_brand()->set_brand_id("b1");
   v1::UpsertItemsResponse upserted;
@@ -234,7 +240,10 @@ TEST_F(ClusterCirclesTest, FriendsOnTheOtherShardCountAsOnOneServer) {
   const std::string brands = Feed(s0_, "s0", v1::BRANDS);
   EXPECT_TRUE(HasFriendsEngaged(brands, "b1")) << brands;
   EXPECT_EQ(brands, Feed(alone_, "", v1::BRANDS));
-  EXPECT_EQ(Pushes(s0_, "s0"), Pushes(alone_, ""));
+  // Her push candidates are ranked (not held) with her friends' circles.
+  const std::string pushes = Pushes(s0_, "s0");
+  EXPECT_NE(pushes.find("FRIENDS_ENGAGED"), std::string::npos) << pushes;
+  EXPECT_EQ(pushes, Pushes(alone_, ""));
 }
 
 TEST_F(ClusterCirclesTest, AWithdrawnCircleLeavesTheNextAnswerAtOnce) {
@@ -296,6 +305,55 @@ TEST_F(ClusterCirclesTest, TheFirstFiftyFriendsAreReadAcrossShards) {
   ASSERT_TRUE(AwaitCounts());
   EXPECT_EQ(Feed(s0_, "s0", v1::PEOPLE), Feed(alone_, "", v1::PEOPLE));
   EXPECT_EQ(Pushes(s0_, "s0"), Pushes(alone_, ""));
+}
+
+// GetCircles calls s1 has answered.
+int CirclesAnswered(TestServer& s) {
+  int calls = 0;
+  for (absl::string_view line :
+       absl::StrSplit(s.server->RenderMetrics(), '\n')) {
+    if (absl::StartsWith(line, "portrait_rpc_requests_total{") &&
+        absl::StrContains(line, "GetCircles")) {
+      calls += std::stoi(std::string(line.substr(line.rfind(' ') + 1)));
+    }
+  }
+  return calls;
+}
+
+void RecordPush(TestServer& s, const std::string& shard, int post) {
+  v1::RecordPushesRequest request;
+  v1::SentPush* push = request.add_pushes();
+  push->set_user_id("ann");
+  push->set_purpose(v1::PUSH_CONTENT);
+  push->set_sent_at_ms(kNow - 60'000 + post);
+  push->mutable_item()->set_kind(v1::ITEM_POST);
+  push->mutable_item()->set_id(absl::StrCat("p", post));
+  v1::RecordPushesResponse response;
+  grpc::ClientContext context;
+  Route(&context, shard, "ann");
+  const grpc::Status status =
+      s.push->RecordPushes(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+}
+
+// The holds are decided before the other shards are asked: a user held by
+// the frequency cap costs them no call, and gets one server's answer.
+TEST_F(ClusterCirclesTest, AHeldUserCostsTheOtherShardsNoCall) {
+  ASSERT_TRUE(AwaitCounts());
+  int answered = CirclesAnswered(s1_);
+  const std::string ranked = Pushes(s0_, "s0");
+  EXPECT_EQ(ranked.find("hold"), std::string::npos) << ranked;
+  EXPECT_EQ(ranked, Pushes(alone_, ""));
+  EXPECT_EQ(CirclesAnswered(s1_), answered + 1);
+  for (int post = 0; post < 3; ++post) {  // The shipped max_per_day.
+    RecordPush(s0_, "s0", post);
+    RecordPush(alone_, "", post);
+  }
+  answered = CirclesAnswered(s1_);
+  const std::string held = Pushes(s0_, "s0");
+  EXPECT_NE(held.find("HOLD_FREQUENCY_CAP"), std::string::npos) << held;
+  EXPECT_EQ(held, Pushes(alone_, ""));
+  EXPECT_EQ(CirclesAnswered(s1_), answered);
 }
 
 TEST_F(ClusterCirclesTest, AShardThatIsDownLeavesItsFriendsOut) {

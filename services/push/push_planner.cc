@@ -163,70 +163,83 @@ absl::StatusOr<std::optional<v1::UserPushCandidates>> PushPlanner::ForUser(
       purpose == v1::PUSH_NEARBY    ? SourceSet::Only({v1::NEARBY})
       : purpose == v1::PUSH_CONTENT ? SourceSet::All().Without(v1::NEARBY)
                                     : SourceSet::All();
+  // The holds, then, with `circles` given, the ranking: one state's answer.
+  // Without `circles`, nullopt when nothing holds the user.
+  const auto plan =
+      [&](const IndexState& state,
+          const PeerCircles* circles) -> std::optional<v1::UserPushCandidates> {
+    const UserPortrait* user = &state.UserOrEmpty(user_id);
+    v1::UserPushCandidates out;
+    out.set_user_id(user_id);
+    const ConsentView view = index_->ViewOf(*user, now_ms);
+    if (view.account_deleted()) {
+      out.set_hold(v1::HOLD_ACCOUNT_DELETED);
+      return out;
+    }
+    const bool personalized = view.PurposeEffective(v1::PERSONALIZED_PUSH);
+    out.set_personalized(personalized);
+    if (!personalized) {
+      out.set_non_personalized_reason(
+          view.PurposeEnabled(v1::PERSONALIZED_PUSH)
+              ? "the user is a minor without guardian consent"
+              : "PERSONALIZED_PUSH is off");
+    }
+    if (purpose == v1::PUSH_NEARBY &&
+        !(personalized && view.PurposeEffective(v1::LOCATION_PUSH) &&
+          view.Signal(v1::LOCATION).effective)) {
+      out.set_personalized(false);
+      if (personalized) {
+        out.set_non_personalized_reason(view.Signal(v1::LOCATION).effective
+                                            ? "LOCATION_PUSH is off"
+                                            : "LOCATION is not granted");
+      }
+      out.set_hold(v1::HOLD_PURPOSE_NOT_ALLOWED);
+      return out;
+    }
+    if (!personalized &&
+        config.non_personalized() == v1::NON_PERSONALIZED_NONE) {
+      out.set_hold(v1::HOLD_PURPOSE_NOT_ALLOWED);
+      return out;
+    }
+    absl::TimeZone zone;
+    const v1::Person* person = state.catalog.Person(user_id);
+    if (person == nullptr || person->time_zone().empty() ||
+        !absl::LoadTimeZone(person->time_zone(), &zone)) {
+      zone = default_zone_;
+    }
+    if (const int64_t until =
+            QuietUntilMs(config, zone, absl::FromUnixMillis(now_ms));
+        until != 0) {
+      out.set_hold(v1::HOLD_QUIET_HOURS);
+      out.set_held_until_ms(until);
+      return out;
+    }
+    if (pushes.sent_in_window >= config.max_per_day()) {
+      out.set_hold(v1::HOLD_FREQUENCY_CAP);
+      out.set_held_until_ms(pushes.earliest_in_window_ms + kDayMs);
+      return out;
+    }
+    if (circles == nullptr) return std::nullopt;
+    const SourceContext ctx{*index_, state,        *user,       user_id,
+                            now_ms,  std::nullopt, model.get(), circles};
+    RankItems(ctx, surface, personalized, sources, limit, pushes.items,
+              out.mutable_candidates(), nullptr);
+    return out;
+  };
+  const bool reads_circles = ReadsCircles(index_->config(), surface, sources);
+  if (reads_circles) {
+    // A held user costs the other shards no call.
+    std::optional<v1::UserPushCandidates> held = index_->Read(
+        [&](const IndexState& state) { return plan(state, nullptr); });
+    if (held.has_value()) return held;
+  }
   const PeerCircles circles =
-      ReadsCircles(index_->config(), surface, sources)
-          ? FetchPeerCircles(circles_, *index_, user_id, v1::PERSONALIZED_PUSH,
-                             surface, now_ms)
-          : PeerCircles();
+      reads_circles ? FetchPeerCircles(circles_, *index_, user_id,
+                                       v1::PERSONALIZED_PUSH, surface, now_ms)
+                    : PeerCircles();
+  // Read again: the holds are checked on the state the ranking reads.
   return index_->Read(
-      [&](const IndexState& state) -> std::optional<v1::UserPushCandidates> {
-        const UserPortrait* user = &state.UserOrEmpty(user_id);
-        v1::UserPushCandidates out;
-        out.set_user_id(user_id);
-        const ConsentView view = index_->ViewOf(*user, now_ms);
-        if (view.account_deleted()) {
-          out.set_hold(v1::HOLD_ACCOUNT_DELETED);
-          return out;
-        }
-        const bool personalized = view.PurposeEffective(v1::PERSONALIZED_PUSH);
-        out.set_personalized(personalized);
-        if (!personalized) {
-          out.set_non_personalized_reason(
-              view.PurposeEnabled(v1::PERSONALIZED_PUSH)
-                  ? "the user is a minor without guardian consent"
-                  : "PERSONALIZED_PUSH is off");
-        }
-        if (purpose == v1::PUSH_NEARBY &&
-            !(personalized && view.PurposeEffective(v1::LOCATION_PUSH) &&
-              view.Signal(v1::LOCATION).effective)) {
-          out.set_personalized(false);
-          if (personalized) {
-            out.set_non_personalized_reason(view.Signal(v1::LOCATION).effective
-                                                ? "LOCATION_PUSH is off"
-                                                : "LOCATION is not granted");
-          }
-          out.set_hold(v1::HOLD_PURPOSE_NOT_ALLOWED);
-          return out;
-        }
-        if (!personalized &&
-            config.non_personalized() == v1::NON_PERSONALIZED_NONE) {
-          out.set_hold(v1::HOLD_PURPOSE_NOT_ALLOWED);
-          return out;
-        }
-        absl::TimeZone zone;
-        const v1::Person* person = state.catalog.Person(user_id);
-        if (person == nullptr || person->time_zone().empty() ||
-            !absl::LoadTimeZone(person->time_zone(), &zone)) {
-          zone = default_zone_;
-        }
-        if (const int64_t until =
-                QuietUntilMs(config, zone, absl::FromUnixMillis(now_ms));
-            until != 0) {
-          out.set_hold(v1::HOLD_QUIET_HOURS);
-          out.set_held_until_ms(until);
-          return out;
-        }
-        if (pushes.sent_in_window >= config.max_per_day()) {
-          out.set_hold(v1::HOLD_FREQUENCY_CAP);
-          out.set_held_until_ms(pushes.earliest_in_window_ms + kDayMs);
-          return out;
-        }
-        const SourceContext ctx{*index_, state,        *user,       user_id,
-                                now_ms,  std::nullopt, model.get(), &circles};
-        RankItems(ctx, surface, personalized, sources, limit, pushes.items,
-                  out.mutable_candidates(), nullptr);
-        return out;
-      });
+      [&](const IndexState& state) { return plan(state, &circles); });
 }
 
 absl::StatusOr<v1::GetPushCandidatesResponse> PushPlanner::GetCandidates(
