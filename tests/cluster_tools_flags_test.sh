@@ -29,6 +29,7 @@ data="--data=s0=$dir/s0,s1=$dir/s1"
 expect 2 "--shards: is empty" "$reshard" "$data"
 expect 2 "--data: names no directory for shard s2" \
   "$reshard" --shards=s0,s1,s2 "$data"
+expect 2 "--shards: s1 is named twice" "$reshard" --shards=s0,s1,s1 "$data"
 expect 2 "--data: s0 is not NAME=DIRECTORY" "$reshard" --shards=s0 --data=s0
 expect 2 "--data: s0 is named twice" \
   "$reshard" --shards=s0 "--data=s0=$dir/a,s0=$dir/b"

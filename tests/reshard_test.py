@@ -181,8 +181,16 @@ class ReshardTest(unittest.TestCase):
         self.assertTrue(all(placed[user] == "s3" for user in moving))
         self.assertIn("would move %d users" % len(moving), plan)
 
-        # kill -9 at growing delays until a run finishes by itself; each
-        # cut run leaves the directories marked, and portraitd refuses them.
+        # kill -9 as soon as a run starts moving users: the directories
+        # stay marked, and portraitd refuses them.
+        run = self.reshard()
+        while not run.stdout.readline().startswith("moving "):
+            self.assertIsNone(run.poll(), "the run ended before moving")
+        run.kill()
+        run.communicate(timeout=10)
+        self.assertIn("did not finish; run tools/cluster/reshard again",
+                      self.refusal("s0", NEW) or "started")
+        # Then kill -9 at growing delays until a run finishes by itself.
         delay, cut_marked = 0.01, 0
         while True:
             run = self.reshard()
@@ -196,10 +204,9 @@ class ReshardTest(unittest.TestCase):
                 cut_marked += 1
             delay *= 1.3
         output = run.communicate(timeout=60)[0]
-        print("%d runs cut mid-reshard; the last one said:\n%s"
+        print("%d more runs cut mid-reshard; the last one said:\n%s"
               % (cut_marked, output))
         self.assertEqual(run.returncode, 0, output)
-        self.assertGreater(cut_marked, 0, "no cut landed mid-reshard")
         # Finished: a run again moves nothing.
         again = self.reshard().communicate(timeout=60)[0]
         self.assertIn("moved 0 users", again)

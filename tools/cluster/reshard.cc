@@ -21,6 +21,7 @@
 //
 // Exit status: 0 done (or, with --dry_run, planned); 1 a storage error or a
 // directory that cannot take part; 2 bad flags.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -75,6 +76,13 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+// A step's line, written at once: an operator (or a test) sees how far a
+// run got.
+void Progress(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
@@ -112,6 +120,10 @@ int Run() {
                    name.c_str());
       return 2;
     }
+    if (std::count(names.begin(), names.end(), name) > 1) {
+      std::fprintf(stderr, "--shards: %s is named twice\n", name.c_str());
+      return 2;
+    }
   }
   const HaproxyRing ring(names);
   storage::ShardLayout target;
@@ -123,7 +135,9 @@ int Run() {
     if (!store.ok()) {
       return Fail(absl::StrCat(name, " (", shard.directory,
                                "): ", store.status().ToString(),
-                               "; is its portraitd still running?"));
+                               absl::IsFailedPrecondition(store.status())
+                                   ? "; is its portraitd still running?"
+                                   : ""));
     }
     shard.store = std::move(*store);
     absl::Status schema = CheckOrStampSchema(shard.store.get());
@@ -174,6 +188,7 @@ int Run() {
       if (!marked.ok())
         return Fail(absl::StrCat(name, ": ", marked.ToString()));
     }
+    Progress("marked every directory as being resharded");
     for (const std::string& name : names) {
       if (shards[name].placed || name == donor) continue;
       absl::Status copied =
@@ -204,6 +219,8 @@ int Run() {
       }
     }
     for (const auto& [owner, leavers] : leaving) {
+      Progress(absl::StrCat(dry_run ? "would move " : "moving ", leavers.size(),
+                            " users from ", name, " to ", owner));
       for (size_t i = 0; i < leavers.size(); i += kUsersPerWrite) {
         const absl::Span<const std::string> batch =
             absl::MakeConstSpan(leavers).subspan(i, kUsersPerWrite);
@@ -223,6 +240,7 @@ int Run() {
   if (!dry_run) {
     for (auto& [name, shard] : shards) {
       if (shard.gave.empty()) continue;
+      Progress(absl::StrCat("compacting ", name));
       absl::Status compacted = CompactUserData(shard.store.get());
       if (!compacted.ok()) {
         return Fail(
@@ -245,7 +263,8 @@ int Run() {
     for (const auto& [to, count] : shard.gave) {
       absl::StrAppend(&gave, gave.empty() ? "" : ", ", count, " to ", to);
     }
-    std::printf("%s: kept %d users%s%s\n", name.c_str(), shard.kept,
+    std::printf("%s%s: kept %d users%s%s\n", name.c_str(),
+                shard.placed ? "" : " (new)", shard.kept,
                 gave.empty() ? "" : ", moved ", gave.c_str());
   }
   std::printf("%s %d users in %.1f s (%.1f s with compaction)\n",
