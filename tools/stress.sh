@@ -34,6 +34,9 @@ targets=(
   //services/server:cluster_trainer_test
   //tests:shard_guard_test
   //services/portrait:portrait_index_test
+  //tests:cluster_circles_test
+  //tests:reshard_test
+  //services/cluster:user_move_test
 )
 started=$(date +%s)
 bazel test --runs_per_test="$runs" --test_output=errors --keep_going \
