@@ -156,6 +156,16 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentialsFor(
   return grpc::SslCredentials(ssl);
 }
 
+// The other shards' names, as the layout check and the peer_shards
+// component take them.
+std::vector<std::string> PeerNames(const PortraitServer::Options& options) {
+  std::vector<std::string> names;
+  for (const PortraitServer::Options::Peer& peer : options.peers) {
+    names.push_back(peer.name);
+  }
+  return names;
+}
+
 }  // namespace
 
 absl::Status PortraitServer::LoadConfiguration(const Options& options) {
@@ -231,9 +241,7 @@ absl::Status PortraitServer::OpenStorage(const Options& options) {
     store_ = owned_store_.get();
   }
   PORTRAIT_RETURN_IF_ERROR(CheckOrStampSchema(store_));
-  std::vector<std::string> peers;
-  for (const Options::Peer& peer : options.peers) peers.push_back(peer.name);
-  return CheckOrStampLayout(store_, options.shard_name, peers);
+  return CheckOrStampLayout(store_, options.shard_name, PeerNames(options));
 }
 
 // The core components, each given only what it uses, and the in-memory state
@@ -301,10 +309,8 @@ absl::Status PortraitServer::BuildCore(const Options& options) {
   ledger_options.observers = {index, trainer_.get(), eraser_.get()};
   if (!options.shard_name.empty()) {
     // After the index: it notes the counts the index leaves.
-    std::vector<std::string> peers;
-    for (const Options::Peer& peer : options.peers) peers.push_back(peer.name);
     peer_erasure_ = std::make_unique<PeerErasure>(store_, clock_, locks_.get(),
-                                                  index, std::move(peers));
+                                                  index, PeerNames(options));
     PORTRAIT_RETURN_IF_ERROR(peer_erasure_->Load());
     ledger_options.observers.push_back(peer_erasure_.get());
   }
